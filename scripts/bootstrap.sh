@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what building and running Roster needs and the machine lacks. Idempotent:
+# each step checks first, so a second run takes a second.
+#
+#   scripts/bootstrap.sh          what `make run` needs
+#   scripts/bootstrap.sh --test   plus what `make test` needs (Chromium, Playwright)
+#
+# Nothing here downloads a prebuilt binary: Rust tools build from crates.io sources,
+# system packages come from Debian, Playwright drives Debian's Chromium.
+
+source "$(dirname "$0")/lib.sh"
+
+with_test=false
+[ "${1:-}" = "--test" ] && with_test=true
+
+apt_packages=()
+need_apt() { command -v "$1" >/dev/null 2>&1 || apt_packages+=("$2"); }
+
+need_apt redis-server redis-server
+need_apt redis-cli redis-tools
+pg_bin >/dev/null || apt_packages+=(postgresql)
+if $with_test; then
+    need_apt chromium chromium
+    need_apt node nodejs
+    need_apt npm npm
+fi
+if [ ${#apt_packages[@]} -gt 0 ]; then
+    is_root || die "missing ${apt_packages[*]}: install them, or run as root to have this script do it"
+    say "installing ${apt_packages[*]} (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends "${apt_packages[@]}" >/dev/null
+    # Debian starts the packaged Redis on 6379; Roster runs its own, so leave that alone.
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+fi
+
+version_of() { "$1" --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1; }
+
+if [ "$(version_of wasm-bindgen)" != "$WASM_BINDGEN_VERSION" ]; then
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
+    # Without --locked: its lock file names a webpki-roots that no longer resolves.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ "$(version_of cargo-leptos)" != "$CARGO_LEPTOS_VERSION" ]; then
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 10 minutes)"
+    # no_downloads: use the tools installed here instead of fetching binaries.
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads --force
+fi
+
+if ! command -v wasm-opt >/dev/null 2>&1; then
+    say "installing wasm-opt $WASM_OPT_VERSION (builds Binaryen from source, about 5 minutes)"
+    cargo install wasm-opt --version "$WASM_OPT_VERSION" --locked
+fi
+
+if $with_test; then
+    if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] \
+        || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
+        say "installing the end-to-end test dependencies (npm ci)"
+        # Playwright's browsers are never downloaded: the tests launch /usr/bin/chromium.
+        (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    fi
+fi

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# The embedded default: a private PostgreSQL cluster and Redis server under .data/,
+# on loopback ports of their own (55432 and 56379 unless ROSTER_PG_PORT and
+# ROSTER_REDIS_PORT say otherwise), with generated passwords kept in .data/.
+#
+#   scripts/services.sh start   start whatever is not running (creating it the first time)
+#   scripts/services.sh stop    stop both
+#   scripts/services.sh env     print `export DATABASE_URL=… REDIS_URL=…` for eval
+#   scripts/services.sh status
+#
+# Postgres runs as the `postgres` system user when this runs as root (initdb refuses
+# root), so its folder must be reachable by that user; when .data/ is not (a clone in
+# /root, say), the cluster lives under /var/lib/roster/ and .data/postgres links there.
+
+source "$(dirname "$0")/lib.sh"
+
+PG_LINK="$DATA/postgres"
+REDIS_DIR="$DATA/redis"
+
+# The folder holding the cluster (`data/`) and its log, created on first use.
+pg_home() {
+    if [ -L "$PG_LINK" ] || [ -d "$PG_LINK" ]; then
+        readlink -f "$PG_LINK"
+        return
+    fi
+    mkdir -p "$DATA"
+    # Others may pass through .data/ (so the postgres user reaches its cluster) but not
+    # list it; the secrets in it are readable by their owner only.
+    chmod 711 "$DATA"
+    if ! is_root || runuser -u postgres -- test -x "$DATA" 2>/dev/null; then
+        mkdir -p "$PG_LINK"
+        echo "$PG_LINK"
+    else
+        # A folder above .data/ is closed to other users (a clone in /root, say).
+        local home
+        home="/var/lib/roster/$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)"
+        mkdir -p "$home"
+        chmod 755 /var/lib/roster
+        ln -sfn "$home" "$PG_LINK"
+        echo "$home"
+    fi
+}
+
+pg_password_file() { echo "$DATA/postgres.password"; }
+
+pg_running() {
+    local home
+    home=$(pg_home)
+    [ -f "$home/data/postmaster.pid" ] && as_pg "$(pg_bin)/pg_ctl" -D "$home/data" status >/dev/null 2>&1
+}
+
+start_postgres() {
+    local bin home
+    bin=$(pg_bin) || die "no PostgreSQL server binaries under /usr/lib/postgresql (run scripts/bootstrap.sh)"
+    home=$(pg_home)
+    if is_root; then chown postgres:postgres "$home"; fi
+    chmod 700 "$home"
+
+    if [ ! -f "$home/data/PG_VERSION" ]; then
+        say "creating the Postgres cluster in $home"
+        local password pwfile
+        password=$(random_secret)
+        printf '%s' "$password" >"$(pg_password_file)"
+        chmod 600 "$(pg_password_file)"
+        pwfile="$home/.pwfile"
+        printf '%s\n' "$password" >"$pwfile"
+        if is_root; then chown postgres:postgres "$pwfile"; fi
+        as_pg "$bin/initdb" -D "$home/data" -U roster --pwfile="$pwfile" \
+            --auth-host=scram-sha-256 --auth-local=peer \
+            --encoding=UTF8 --locale=C.UTF-8 >"$home/initdb.log" 2>&1 \
+            || { cat "$home/initdb.log" >&2; die "initdb failed"; }
+        rm -f "$pwfile"
+        # Sized for a million contacts and a few hundred connections on this machine.
+        as_pg tee -a "$home/data/postgresql.conf" >/dev/null <<'EOF'
+
+# Roster's embedded cluster
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+max_connections = 300
+shared_buffers = 512MB
+effective_cache_size = 4GB
+work_mem = 16MB
+maintenance_work_mem = 256MB
+log_min_duration_statement = 1000
+EOF
+    fi
+
+    if pg_running; then
+        return
+    fi
+    port_busy "$PG_PORT" && die "port $PG_PORT is taken by another program; set ROSTER_PG_PORT to a free port"
+    say "starting Postgres on 127.0.0.1:$PG_PORT"
+    as_pg "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 \
+        -o "-p $PG_PORT" start >/dev/null \
+        || { tail -n 20 "$home/server.log" >&2; die "Postgres did not start"; }
+}
+
+stop_postgres() {
+    local home
+    home=$(pg_home)
+    if pg_running; then
+        say "stopping Postgres"
+        as_pg "$(pg_bin)/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null
+    fi
+}
+
+redis_password() { cat "$REDIS_DIR/password"; }
+
+redis_running() {
+    [ -f "$REDIS_DIR/password" ] \
+        && REDISCLI_AUTH=$(redis_password) redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG
+}
+
+start_redis() {
+    mkdir -p "$REDIS_DIR"
+    chmod 700 "$REDIS_DIR"
+    if [ ! -f "$REDIS_DIR/password" ]; then
+        random_secret >"$REDIS_DIR/password"
+        chmod 600 "$REDIS_DIR/password"
+    fi
+    # Written every start, so a changed port takes effect.
+    cat >"$REDIS_DIR/redis.conf" <<EOF
+bind 127.0.0.1
+port $REDIS_PORT
+requirepass $(redis_password)
+dir $REDIS_DIR
+pidfile $REDIS_DIR/redis.pid
+logfile $REDIS_DIR/redis.log
+daemonize yes
+save 300 1
+maxmemory 512mb
+maxmemory-policy volatile-lru
+EOF
+    chmod 600 "$REDIS_DIR/redis.conf"
+    if redis_running; then
+        return
+    fi
+    port_busy "$REDIS_PORT" && die "port $REDIS_PORT is taken by another program; set ROSTER_REDIS_PORT to a free port"
+    say "starting Redis on 127.0.0.1:$REDIS_PORT"
+    redis-server "$REDIS_DIR/redis.conf"
+    wait_for redis_running 10 || { tail -n 20 "$REDIS_DIR/redis.log" >&2; die "Redis did not start"; }
+}
+
+stop_redis() {
+    if redis_running; then
+        say "stopping Redis"
+        REDISCLI_AUTH=$(redis_password) redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+        wait_for '! redis_running' 10 || warn "Redis did not stop"
+    fi
+}
+
+# The admin URL (database `postgres`) and the app's URL (database $1, default roster).
+pg_url() {
+    local password
+    password=$(cat "$(pg_password_file)")
+    echo "postgres://roster:$password@127.0.0.1:$PG_PORT/${1:-roster}"
+}
+
+ensure_database() {
+    local name=$1
+    local exists
+    exists=$(psql "$(pg_url postgres)" -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'")
+    if [ "$exists" != 1 ]; then
+        psql "$(pg_url postgres)" -q -c "CREATE DATABASE \"$name\"" >/dev/null
+    fi
+}
+
+case "${1:-}" in
+    start)
+        if [ -z "${DATABASE_URL:-}" ]; then
+            start_postgres
+            ensure_database roster
+        fi
+        if [ -z "${REDIS_URL:-}" ]; then
+            start_redis
+        fi
+        ;;
+    stop)
+        stop_redis
+        stop_postgres
+        ;;
+    env)
+        # Settings already in the environment win: then nothing embedded is used.
+        if [ -z "${DATABASE_URL:-}" ]; then
+            echo "export DATABASE_URL='$(pg_url roster)'"
+            echo "export ROSTER_TEST_DATABASE_URL='$(pg_url postgres)'"
+        else
+            echo "export ROSTER_TEST_DATABASE_URL='${ROSTER_TEST_DATABASE_URL:-$DATABASE_URL}'"
+        fi
+        if [ -z "${REDIS_URL:-}" ]; then
+            echo "export REDIS_URL='redis://:$(redis_password)@127.0.0.1:$REDIS_PORT'"
+        fi
+        ;;
+    pg-url)
+        pg_url "${2:-roster}"
+        ;;
+    ensure-database)
+        ensure_database "$2"
+        ;;
+    status)
+        pg_running && echo "postgres: running on 127.0.0.1:$PG_PORT" || echo "postgres: stopped"
+        redis_running && echo "redis: running on 127.0.0.1:$REDIS_PORT" || echo "redis: stopped"
+        ;;
+    *)
+        die "usage: $0 start|stop|env|status"
+        ;;
+esac

@@ -1,0 +1,96 @@
+//! Contacts as the directory lists them.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// How close a contact is to the network: 1 is the inner circle, 4 an acquaintance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "i16", into = "i16")]
+pub struct Tier(u8);
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Tier must be a whole number from 1 to 4.")]
+pub struct TierError;
+
+impl Tier {
+    pub const ALL: [Tier; 4] = [Tier(1), Tier(2), Tier(3), Tier(4)];
+
+    pub fn parse(value: i64) -> Result<Self, TierError> {
+        match value {
+            1..=4 => Ok(Tier(value as u8)),
+            _ => Err(TierError),
+        }
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+
+    /// A short human label, shown beside the number.
+    pub fn label(self) -> &'static str {
+        match self.0 {
+            1 => "Inner circle",
+            2 => "Close",
+            3 => "Network",
+            _ => "Acquaintance",
+        }
+    }
+}
+
+impl TryFrom<i16> for Tier {
+    type Error = TierError;
+
+    fn try_from(value: i16) -> Result<Self, Self::Error> {
+        Tier::parse(i64::from(value))
+    }
+}
+
+impl From<Tier> for i16 {
+    fn from(tier: Tier) -> Self {
+        i16::from(tier.0)
+    }
+}
+
+/// One row of the directory: what a person scanning the list needs to recognise a contact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub location: Option<String>,
+    pub tier: Tier,
+    pub tags: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tier_accepts_one_to_four_only() {
+        for n in 1..=4 {
+            assert_eq!(Tier::parse(n).map(Tier::get), Ok(n as u8));
+        }
+        for n in [-1, 0, 5, 255, i64::MAX] {
+            assert_eq!(Tier::parse(n), Err(TierError));
+        }
+    }
+
+    #[test]
+    fn tier_deserialization_validates() {
+        let ok: Tier = serde_json_like::from_num(3).unwrap();
+        assert_eq!(ok.get(), 3);
+        assert!(serde_json_like::from_num(9).is_err());
+    }
+
+    /// A tiny deserializer from an integer, so the test needs no JSON crate in the browser build.
+    mod serde_json_like {
+        use serde::de::{IntoDeserializer, value::Error};
+
+        pub fn from_num(n: i16) -> Result<super::Tier, Error> {
+            serde::Deserialize::deserialize(n.into_deserializer())
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Types shared by the browser and the server. No feature gates here: whatever is
+//! defined in this module means the same on both sides of the wire, and each type
+//! that comes from outside (a URL, a form, a file) has a `parse` that validates it.
+
+pub mod contact;
+pub mod page;
+
+pub use contact::{ContactSummary, Tier, TierError};
+pub use page::{Cursor, DirectoryPage, PageRequest};

@@ -1,0 +1,90 @@
+//! The one application error type. It crosses the wire from server functions to the
+//! browser with the HTTP status it stands for; its messages are written for the
+//! person using Roster. Internal causes never travel in it: the server logs them
+//! under the request id and sends only that id.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The request itself was wrong; the message says how.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("We could not find that.")]
+    NotFound,
+    /// A dependency (the database, Redis) is down or overloaded; retrying later may work.
+    #[error("Roster is temporarily unavailable. Please try again in a moment.")]
+    Unavailable,
+    /// A fault on our side. Only the request id leaves the server; the cause is in its log.
+    #[error("Something went wrong on our side. If it keeps happening, quote request id {request_id}.")]
+    Internal { request_id: String },
+    /// The browser could not reach the server, or could not read its answer.
+    #[error("Could not reach Roster. Check your connection and try again.")]
+    Network,
+}
+
+impl AppError {
+    /// The HTTP status this error is sent with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) => 400,
+            AppError::NotFound => 404,
+            AppError::Unavailable => 503,
+            AppError::Internal { .. } => 500,
+            AppError::Network => 502,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // The server could not read what the client sent: the client's fault, and the
+            // decoder's message (which may echo input back) is not worth showing.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                AppError::BadRequest("The request was malformed.".to_owned())
+            }
+            // The client could not send, reach or read: a network problem as far as the user
+            // can tell.
+            ServerFnErrorErr::Request(_)
+            | ServerFnErrorErr::Deserialization(_)
+            | ServerFnErrorErr::Serialization(_)
+            | ServerFnErrorErr::UnsupportedRequestMethod(_) => AppError::Network,
+            ServerFnErrorErr::Registration(_)
+            | ServerFnErrorErr::ServerError(_)
+            | ServerFnErrorErr::MiddlewareError(_)
+            | ServerFnErrorErr::Response(_) => AppError::Internal {
+                request_id: String::new(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_arguments_are_the_clients_fault() {
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Args(
+            "missing field `page` at line 1 column 2 near SELECT".into(),
+        ));
+        assert_eq!(err.status(), 400);
+        assert!(!err.to_string().contains("SELECT"), "decoder detail leaked: {err}");
+    }
+
+    #[test]
+    fn internal_errors_show_only_the_request_id() {
+        let err = AppError::Internal {
+            request_id: "abc-123".into(),
+        };
+        assert_eq!(err.status(), 500);
+        assert!(err.to_string().contains("abc-123"));
+    }
+}

@@ -1,0 +1,5 @@
+//! The `roster` server binary. Everything it does lives in `roster::server`.
+
+fn main() -> std::process::ExitCode {
+    roster::server::cli::main()
+}

@@ -1,0 +1,89 @@
+//! The `roster` command line: serve the site, or run one maintenance task.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use super::{config::Config, db, seed, startup, telemetry};
+
+#[derive(Parser)]
+#[command(name = "roster", version, about = "A self-hosted contact directory")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Add generated demo contacts (deterministic for a given seed).
+    Seed {
+        /// How many contacts to add.
+        #[arg(long, default_value_t = 1_000)]
+        count: u64,
+        /// The generator's seed: the same seed and count give the same contacts.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Do nothing if the directory already holds contacts.
+        #[arg(long)]
+        if_empty: bool,
+    },
+}
+
+/// Parses the command line, runs the command, and turns failures into a message and
+/// a non-zero exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("roster: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("roster: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("roster: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let app = startup::Application::build(config).await?;
+            app.run_until(startup::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let pool = db::connect(&config).await?;
+            db::migrate(&pool).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Seed {
+            count,
+            seed,
+            if_empty,
+        } => {
+            let pool = db::connect(&config).await?;
+            db::migrate(&pool).await?;
+            let report = seed::seed(&pool, seed::SeedOptions { count, seed, if_empty }).await?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Typed settings, read once at startup from the environment and an optional TOML file.
+//!
+//! Every setting has an environment variable (`ROSTER_<NAME>`, plus the conventional
+//! `DATABASE_URL` and `REDIS_URL`) and the same name in lower case in the file given by
+//! `ROSTER_CONFIG`. The environment wins over the file. A missing or malformed setting
+//! stops startup with a message that names it. Secrets are wrapped so they never print.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Where the settings came from and what they say.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    /// Address the web server listens on (`ROSTER_LISTEN`).
+    pub listen: SocketAddr,
+    /// Postgres connection URL (`DATABASE_URL`). Required.
+    pub database_url: SecretString,
+    /// Redis connection URL (`REDIS_URL`). Optional until sessions and caches arrive.
+    pub redis_url: Option<SecretString>,
+    /// Folder for the process's local state: the search index, import files.
+    pub data_dir: PathBuf,
+    /// Folder holding the built site (the wasm bundle, CSS, public files).
+    pub site_root: String,
+    /// Connections the pool keeps open even when idle.
+    pub db_min_connections: u32,
+    /// Connections the pool opens at most.
+    pub db_max_connections: u32,
+    /// How long a request waits for a free connection before giving up (milliseconds).
+    pub db_acquire_timeout_ms: u64,
+    /// Postgres `statement_timeout` on every connection (milliseconds).
+    pub db_statement_timeout_ms: u64,
+    /// Apply pending migrations when `serve` starts.
+    pub migrate_on_start: bool,
+    /// Log as JSON lines (`json`) or for people reading a terminal (`pretty`).
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// The defaults, in the shape the file and environment override. Secrets have none.
+#[derive(Serialize)]
+struct Defaults {
+    listen: SocketAddr,
+    data_dir: PathBuf,
+    site_root: String,
+    db_min_connections: u32,
+    db_max_connections: u32,
+    db_acquire_timeout_ms: u64,
+    db_statement_timeout_ms: u64,
+    migrate_on_start: bool,
+    log_format: LogFormat,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            data_dir: PathBuf::from(".data"),
+            site_root: "target/site".to_owned(),
+            db_min_connections: 5,
+            db_max_connections: 20,
+            db_acquire_timeout_ms: 3_000,
+            db_statement_timeout_ms: 5_000,
+            migrate_on_start: true,
+            log_format: LogFormat::Pretty,
+        }
+    }
+}
+
+/// The settings that are read without the `ROSTER_` prefix, by convention.
+const UNPREFIXED: [&str; 2] = ["DATABASE_URL", "REDIS_URL"];
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// The defaults alone, for callers (tests, tools) that supply the rest themselves.
+    pub fn defaults() -> Figment {
+        Figment::from(Serialized::defaults(Defaults::default()))
+    }
+
+    /// Reads the settings from the process environment and the optional `ROSTER_CONFIG` file.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut figment = Self::defaults();
+        if let Ok(path) = std::env::var("ROSTER_CONFIG") {
+            if !std::path::Path::new(&path).is_file() {
+                return Err(ConfigError(format!(
+                    "ROSTER_CONFIG names {path}, which is not a readable file"
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment
+            .merge(Env::prefixed("ROSTER_").ignore(&["CONFIG"]))
+            .merge(Env::raw().only(&UNPREFIXED));
+        Self::from_figment(figment)
+    }
+
+    /// Extracts and checks the settings; errors name the setting at fault.
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(|errors| {
+            let messages: Vec<String> = errors.into_iter().map(describe).collect();
+            ConfigError(messages.join("; "))
+        })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.db_max_connections == 0 {
+            return Err(ConfigError(
+                "ROSTER_DB_MAX_CONNECTIONS must be at least 1".to_owned(),
+            ));
+        }
+        if self.db_min_connections > self.db_max_connections {
+            return Err(ConfigError(format!(
+                "ROSTER_DB_MIN_CONNECTIONS ({}) is more than ROSTER_DB_MAX_CONNECTIONS ({})",
+                self.db_min_connections, self.db_max_connections
+            )));
+        }
+        if self.db_acquire_timeout_ms == 0 || self.db_statement_timeout_ms == 0 {
+            return Err(ConfigError(
+                "ROSTER_DB_ACQUIRE_TIMEOUT_MS and ROSTER_DB_STATEMENT_TIMEOUT_MS must be above 0"
+                    .to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn db_acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_acquire_timeout_ms)
+    }
+
+    pub fn db_statement_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_statement_timeout_ms)
+    }
+}
+
+/// The environment variable that sets a given setting.
+fn env_name(key: &str) -> String {
+    let upper = key.to_uppercase();
+    if UNPREFIXED.contains(&upper.as_str()) {
+        upper
+    } else {
+        format!("ROSTER_{upper}")
+    }
+}
+
+/// One figment error as a sentence naming the setting and how to set it.
+fn describe(error: figment::Error) -> String {
+    use figment::error::Kind;
+    let key = error
+        .path
+        .last()
+        .cloned()
+        .or_else(|| match &error.kind {
+            Kind::MissingField(field) => Some(field.to_string()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let origin = error
+        .metadata
+        .as_ref()
+        .map(|meta| format!(" (from {})", meta.name))
+        .unwrap_or_default();
+    match &error.kind {
+        Kind::MissingField(_) => format!(
+            "{} is not set: set the environment variable or `{key}` in the ROSTER_CONFIG file",
+            env_name(&key)
+        ),
+        kind => format!("{} is malformed{origin}: {kind}", env_name(&key)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn config(toml: &str) -> Result<Config, ConfigError> {
+        Config::from_figment(Config::defaults().merge(Toml::string(toml)))
+    }
+
+    #[test]
+    fn defaults_apply_when_only_the_database_is_given() {
+        let config = config(r#"database_url = "postgres://localhost/roster""#).unwrap();
+        assert_eq!(config.db_min_connections, 5);
+        assert_eq!(config.db_max_connections, 20);
+        assert_eq!(config.db_acquire_timeout(), Duration::from_secs(3));
+        assert_eq!(config.listen.port(), 3000);
+        assert_eq!(
+            config.database_url.expose_secret(),
+            "postgres://localhost/roster"
+        );
+        assert!(config.redis_url.is_none());
+    }
+
+    #[test]
+    fn missing_database_url_is_named() {
+        let err = config("").unwrap_err().to_string();
+        assert!(err.contains("DATABASE_URL is not set"), "{err}");
+    }
+
+    #[test]
+    fn malformed_setting_is_named() {
+        let err = config(
+            r#"database_url = "postgres://x"
+               db_max_connections = "lots""#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("ROSTER_DB_MAX_CONNECTIONS is malformed"), "{err}");
+
+        let err = config(
+            r#"database_url = "postgres://x"
+               listen = "not an address""#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("ROSTER_LISTEN is malformed"), "{err}");
+    }
+
+    #[test]
+    fn inconsistent_pool_bounds_are_refused() {
+        let err = config(
+            r#"database_url = "postgres://x"
+               db_min_connections = 30"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("ROSTER_DB_MIN_CONNECTIONS (30)"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let config = config(r#"database_url = "postgres://user:hunter2@db/roster""#).unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn environment_names_follow_the_convention() {
+        assert_eq!(env_name("database_url"), "DATABASE_URL");
+        assert_eq!(env_name("db_max_connections"), "ROSTER_DB_MAX_CONNECTIONS");
+    }
+}

@@ -1,0 +1,43 @@
+//! What a server function gets to work with: the application state and the id of the
+//! request it serves, both taken from the Leptos context that the router provides.
+
+use leptos::prelude::use_context;
+
+use super::{error::Error, startup::AppState};
+use crate::error::AppError;
+
+/// The header carrying the request id (set by the request-id layer if the client sent none).
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+pub struct RequestContext {
+    pub state: AppState,
+    pub request_id: String,
+}
+
+impl RequestContext {
+    /// The context of the request being served. Fails only if called outside a request,
+    /// which is a bug, reported as an internal error.
+    pub fn current() -> Result<Self, AppError> {
+        let request_id = use_context::<axum::http::request::Parts>()
+            .and_then(|parts| {
+                parts
+                    .headers
+                    .get(REQUEST_ID_HEADER)
+                    .and_then(|value| value.to_str().ok())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| "-".to_owned());
+        match use_context::<AppState>() {
+            Some(state) => Ok(RequestContext { state, request_id }),
+            None => {
+                tracing::error!(request_id, "server function called without application state");
+                Err(AppError::Internal { request_id })
+            }
+        }
+    }
+
+    /// Ends a server function: passes its value through, or logs and maps its error.
+    pub fn finish<T>(&self, result: Result<T, Error>) -> Result<T, AppError> {
+        result.map_err(|error| error.into_app_error(&self.request_id))
+    }
+}

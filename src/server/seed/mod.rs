@@ -1,0 +1,422 @@
+//! `roster seed`: a deterministic generator of realistic contacts, loaded with COPY.
+//!
+//! The same seed gives the same contacts, ids and timestamps included, so a benchmark
+//! or a bug report can name its dataset by `--seed` and `--count`. Seeding again
+//! appends: the generator continues from the number of contacts already present, on
+//! its own random stream, so emails stay unique.
+
+mod data;
+
+use std::{fmt, time::Instant};
+
+use anyhow::Context as _;
+use rand::{Rng, SeedableRng, seq::IndexedRandom};
+use rand_chacha::ChaCha8Rng;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use data::{COMPANIES, CULTURES, EVENTS, LOCATIONS, MONTHS, TAGS, TITLES, TOPICS};
+
+/// Generated contacts are spread over time from here on, about 90 s apart.
+const EPOCH_SECONDS: i64 = 1_640_995_200; // 2022-01-01T00:00:00Z
+const SPACING_MICROS: i64 = 90_000_000;
+
+/// Rows sent to Postgres per COPY chunk.
+const CHUNK_ROWS: u64 = 10_000;
+
+pub struct SeedOptions {
+    pub count: u64,
+    pub seed: u64,
+    pub if_empty: bool,
+}
+
+pub struct SeedReport {
+    pub added: u64,
+    pub total: i64,
+    pub seconds: f64,
+}
+
+impl fmt::Display for SeedReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.added == 0 {
+            write!(f, "directory already holds {} contacts; nothing added", self.total)
+        } else {
+            write!(
+                f,
+                "added {} contacts in {:.1} s ({:.0}/s); the directory holds {}",
+                self.added,
+                self.seconds,
+                self.added as f64 / self.seconds.max(1e-9),
+                self.total
+            )
+        }
+    }
+}
+
+/// One generated contact, in the table's terms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedContact {
+    pub id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub location: Option<String>,
+    pub tier: i16,
+    pub tags: Vec<String>,
+    pub notes: Option<String>,
+    pub created_at_micros: i64,
+}
+
+/// An endless, deterministic stream of contacts.
+pub struct Generator {
+    rng: ChaCha8Rng,
+    index: u64,
+}
+
+impl Generator {
+    /// Contacts number `start`, `start + 1`, … of the dataset named by `seed`.
+    pub fn new(seed: u64, start: u64) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(start);
+        Generator { rng, index: start }
+    }
+
+    pub fn next_contact(&mut self) -> SeedContact {
+        let index = self.index;
+        self.index += 1;
+        let rng = &mut self.rng;
+
+        let culture = CULTURES.choose(rng).expect("cultures are listed");
+        let given = *culture.given.choose(rng).expect("names are listed");
+        let family = *culture.family.choose(rng).expect("names are listed");
+        let name = if culture.family_first {
+            format!("{family} {given}")
+        } else {
+            format!("{given} {family}")
+        };
+
+        let company = rng.random_bool(0.88).then(|| *COMPANIES.choose(rng).expect("listed"));
+        let domain = match company {
+            Some(company) => format!("{}.example", slug(company)),
+            None => ["mail.example", "inbox.example", "post.example"]
+                .choose(rng)
+                .expect("listed")
+                .to_string(),
+        };
+        let email = rng
+            .random_bool(0.95)
+            .then(|| format!("{}.{}{index}@{domain}", slug(given), slug(family)));
+
+        let mut bytes = [0u8; 16];
+        rng.fill(&mut bytes);
+        let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+
+        let tier = match rng.random_range(0..100) {
+            0..5 => 1,
+            5..20 => 2,
+            20..60 => 3,
+            _ => 4,
+        };
+        let tag_count = [0, 1, 1, 2, 2, 2, 3, 3, 4, 5][rng.random_range(0..10)];
+        let tags: Vec<String> = TAGS
+            .choose_multiple(rng, tag_count)
+            .map(|tag| tag.to_string())
+            .collect();
+
+        SeedContact {
+            id,
+            name,
+            email,
+            phone: rng.random_bool(0.8).then(|| phone(rng)),
+            company: company.map(str::to_owned),
+            title: rng.random_bool(0.9).then(|| TITLES.choose(rng).expect("listed").to_string()),
+            location: rng
+                .random_bool(0.93)
+                .then(|| LOCATIONS.choose(rng).expect("listed").to_string()),
+            tier,
+            tags,
+            notes: notes(rng),
+            created_at_micros: EPOCH_SECONDS * 1_000_000
+                + index as i64 * SPACING_MICROS
+                + rng.random_range(0..SPACING_MICROS),
+        }
+    }
+}
+
+impl Iterator for Generator {
+    type Item = SeedContact;
+
+    fn next(&mut self) -> Option<SeedContact> {
+        Some(self.next_contact())
+    }
+}
+
+/// Phone numbers as people write them in several countries (fictional ranges where
+/// the country has one).
+fn phone(rng: &mut ChaCha8Rng) -> String {
+    let a = rng.random_range(0..10_000);
+    let b = rng.random_range(0..10_000);
+    match rng.random_range(0..8) {
+        0 => format!("+1 (555) 01{:01}-{a:04}", b % 10),
+        1 => format!("+44 20 7946 {a:04}"),
+        2 => format!("+49 30 {a:04}{:02}", b % 100),
+        3 => format!("+33 1 {:02} {:02} {:02} {:02}", a / 100, a % 100, b / 100, b % 100),
+        4 => format!("+81 3-{a:04}-{b:04}"),
+        5 => format!("+55 11 9{a:04}-{b:04}"),
+        6 => format!("+91 98{:03} {:05}", a % 1000, b),
+        _ => format!("555-{a:04}"),
+    }
+}
+
+/// Notes of varying length: none for a quarter of contacts, a line for most, a long
+/// history for a few.
+fn notes(rng: &mut ChaCha8Rng) -> Option<String> {
+    let sentences = match rng.random_range(0..100) {
+        0..25 => return None,
+        25..70 => 1,
+        70..90 => rng.random_range(2..5),
+        _ => rng.random_range(6..20),
+    };
+    let mut text = String::new();
+    for _ in 0..sentences {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        let event = EVENTS.choose(rng).expect("listed");
+        let topic = TOPICS.choose(rng).expect("listed");
+        let city = LOCATIONS.choose(rng).expect("listed");
+        let month = MONTHS.choose(rng).expect("listed");
+        let culture = CULTURES.choose(rng).expect("listed");
+        let who = culture.given.choose(rng).expect("listed");
+        let sentence = match rng.random_range(0..7) {
+            0 => format!("Met at {event} in {city}."),
+            1 => format!("Interested in {topic}."),
+            2 => format!("Introduced by {who}."),
+            3 => format!("Follow up about {topic} in {month}."),
+            4 => format!("Spoke on a panel at {event}; sharp on {topic}."),
+            5 => format!("Prefers email over calls; usually in {city} during {month}."),
+            _ => format!("Asked {who} for an intro regarding {topic}."),
+        };
+        text.push_str(&sentence);
+    }
+    Some(text)
+}
+
+/// Lower-case ASCII letters and digits only: "Ó Súilleabháin" → "osuilleabhain".
+fn slug(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = String::with_capacity(text.len());
+    for ch in text.nfd() {
+        match ch {
+            'a'..='z' | '0'..='9' => out.push(ch),
+            'A'..='Z' => out.push(ch.to_ascii_lowercase()),
+            'ø' | 'Ø' => out.push('o'),
+            'æ' | 'Æ' => out.push_str("ae"),
+            'œ' | 'Œ' => out.push_str("oe"),
+            'ß' => out.push_str("ss"),
+            'ł' | 'Ł' => out.push('l'),
+            'đ' | 'Đ' | 'ð' | 'Ð' => out.push('d'),
+            'ı' => out.push('i'),
+            'þ' | 'Þ' => out.push_str("th"),
+            _ => {} // combining accents, spaces, punctuation
+        }
+    }
+    out
+}
+
+/// Adds `options.count` generated contacts (or none, with `if_empty`, when some exist).
+pub async fn seed(db: &PgPool, options: SeedOptions) -> anyhow::Result<SeedReport> {
+    let started = Instant::now();
+    let mut tx = db.begin().await?;
+    // One seeder at a time, so two of them cannot pick the same starting point.
+    sqlx::query("LOCK TABLE contacts IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await?;
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
+        .fetch_one(&mut *tx)
+        .await?;
+    if options.if_empty && existing > 0 {
+        return Ok(SeedReport {
+            added: 0,
+            total: existing,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+
+    let mut generator = Generator::new(options.seed, existing as u64);
+    let mut copy = tx
+        .copy_in_raw(
+            "COPY contacts (id, name, email, phone, company, title, location, tier, tags, notes, \
+             created_at, updated_at) FROM STDIN",
+        )
+        .await
+        .context("starting COPY into contacts")?;
+    let mut remaining = options.count;
+    let mut buffer = String::new();
+    while remaining > 0 {
+        let rows = remaining.min(CHUNK_ROWS);
+        buffer.clear();
+        for contact in generator.by_ref().take(rows as usize) {
+            copy_row(&mut buffer, &contact);
+        }
+        copy.send(buffer.as_bytes()).await?;
+        remaining -= rows;
+    }
+    copy.finish().await.context("loading generated contacts")?;
+    tx.commit().await?;
+
+    Ok(SeedReport {
+        added: options.count,
+        total: existing + options.count as i64,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Appends one contact as a line of COPY's text format.
+fn copy_row(out: &mut String, contact: &SeedContact) {
+    let created_at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(contact.created_at_micros) * 1_000)
+        .expect("seed timestamps are in range");
+    let timestamp = format!(
+        "{}.{:06}+00",
+        created_at
+            .format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"))
+            .expect("timestamp formats"),
+        created_at.microsecond()
+    );
+    let fields = [
+        Some(contact.id.to_string()),
+        Some(contact.name.clone()),
+        contact.email.clone(),
+        contact.phone.clone(),
+        contact.company.clone(),
+        contact.title.clone(),
+        contact.location.clone(),
+        Some(contact.tier.to_string()),
+        Some(array_literal(&contact.tags)),
+        contact.notes.clone(),
+        Some(timestamp.clone()),
+        Some(timestamp),
+    ];
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push('\t');
+        }
+        match field {
+            None => out.push_str("\\N"),
+            Some(value) => push_copy_text(out, value),
+        }
+    }
+    out.push('\n');
+}
+
+/// COPY text format escapes backslash, tab, newline and carriage return.
+fn push_copy_text(out: &mut String, value: &str) {
+    for ch in value.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            ch => out.push(ch),
+        }
+    }
+}
+
+/// A Postgres array literal, every element quoted: `{"a","b \"c\""}`.
+fn array_literal(items: &[String]) -> String {
+    let mut literal = String::from("{");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            literal.push(',');
+        }
+        literal.push('"');
+        for ch in item.chars() {
+            if ch == '"' || ch == '\\' {
+                literal.push('\\');
+            }
+            literal.push(ch);
+        }
+        literal.push('"');
+    }
+    literal.push('}');
+    literal
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_contacts() {
+        let a: Vec<_> = Generator::new(7, 0).take(200).collect();
+        let b: Vec<_> = Generator::new(7, 0).take(200).collect();
+        assert_eq!(a, b);
+        let c: Vec<_> = Generator::new(8, 0).take(200).collect();
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn appending_continues_with_new_contacts() {
+        let first: Vec<_> = Generator::new(7, 0).take(1_000).collect();
+        let more: Vec<_> = Generator::new(7, 1_000).take(1_000).collect();
+        let ids: HashSet<_> = first.iter().chain(&more).map(|c| c.id).collect();
+        assert_eq!(ids.len(), 2_000);
+        assert!(more[0].created_at_micros > first[999].created_at_micros);
+    }
+
+    #[test]
+    fn contacts_are_plausible_and_within_the_schema() {
+        let contacts: Vec<_> = Generator::new(42, 0).take(20_000).collect();
+        let mut emails = HashSet::new();
+        for c in &contacts {
+            assert!(!c.name.trim().is_empty() && c.name.chars().count() <= 200);
+            assert!((1..=4).contains(&c.tier));
+            assert!(c.tags.len() <= 20 && c.tags.iter().all(|t| !t.is_empty() && t.len() <= 50));
+            for field in [&c.email, &c.phone, &c.company, &c.title, &c.location, &c.notes] {
+                if let Some(value) = field {
+                    assert!(!value.is_empty());
+                }
+            }
+            if let Some(email) = &c.email {
+                assert!(email.is_ascii() && email.contains('@'), "{email}");
+                assert!(emails.insert(email.to_lowercase()), "duplicate email {email}");
+            }
+            assert!(c.notes.as_ref().is_none_or(|n| n.len() <= 10_000));
+        }
+        // Variety the directory and its search need to be exercised properly.
+        assert!(contacts.iter().any(|c| c.name.chars().any(|ch| !ch.is_ascii())));
+        assert!(contacts.iter().any(|c| c.notes.is_none()));
+        assert!(contacts.iter().any(|c| c.notes.as_ref().is_some_and(|n| n.len() > 500)));
+        let tiers: HashSet<_> = contacts.iter().map(|c| c.tier).collect();
+        assert_eq!(tiers.len(), 4);
+        let times: Vec<_> = contacts.iter().map(|c| c.created_at_micros).collect();
+        assert!(times.windows(2).all(|w| w[0] < w[1]), "later contacts are newer");
+    }
+
+    #[test]
+    fn slugs_fold_accents_and_drop_punctuation() {
+        assert_eq!(slug("Ó Súilleabháin"), "osuilleabhain");
+        assert_eq!(slug("Łukasz"), "lukasz");
+        assert_eq!(slug("Søren"), "soren");
+        assert_eq!(slug("Nguyễn"), "nguyen");
+        assert_eq!(slug("Willow & Finch"), "willowfinch");
+        assert_eq!(slug("Groß"), "gross");
+    }
+
+    #[test]
+    fn copy_text_escapes_what_copy_treats_specially() {
+        let mut out = String::new();
+        push_copy_text(&mut out, "a\tb\nc\\d\re");
+        assert_eq!(out, "a\\tb\\nc\\\\d\\re");
+        assert_eq!(
+            array_literal(&["plain".into(), "with \"quote\"".into(), "back\\slash".into()]),
+            r#"{"plain","with \"quote\"","back\\slash"}"#
+        );
+        assert_eq!(array_literal(&[]), "{}");
+    }
+}

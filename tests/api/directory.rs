@@ -1,0 +1,194 @@
+use roster::domain::{DirectoryPage, PageRequest, page::PAGE_SIZE};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// One page through the server function, as the hydrated browser fetches it.
+async fn fetch(app: &TestApp, request: PageRequest) -> DirectoryPage {
+    let token = serde_json::to_value(request).unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/directory"))
+        .query(&[("page", token.as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{request:?}");
+    response.json().await.unwrap()
+}
+
+/// Every id, in the directory's order, straight from the table.
+async fn expected_order(app: &TestApp) -> Vec<Uuid> {
+    sqlx::query_scalar("SELECT id FROM contacts ORDER BY created_at DESC, id DESC")
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+}
+
+fn ids(page: &DirectoryPage) -> Vec<Uuid> {
+    page.contacts.iter().map(|c| c.id).collect()
+}
+
+/// Follows `next` links from the first page to the end, checking each link pair.
+async fn walk_forward(app: &TestApp) -> (Vec<Uuid>, usize) {
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    let mut request = PageRequest::First;
+    loop {
+        let page = fetch(app, request).await;
+        pages += 1;
+        assert!(page.contacts.len() <= PAGE_SIZE);
+        assert_eq!(page.previous.is_none(), pages == 1, "page {pages} previous link");
+        seen.extend(ids(&page));
+        match page.next {
+            Some(next) => request = next,
+            None => break,
+        }
+        assert!(pages < 10_000, "paging does not end");
+    }
+    (seen, pages)
+}
+
+#[tokio::test]
+async fn paging_forward_returns_every_contact_exactly_once_in_order() {
+    let app = spawn_app().await;
+    app.seed(173).await;
+
+    let (seen, pages) = walk_forward(&app).await;
+
+    assert_eq!(seen, expected_order(&app).await);
+    assert_eq!(pages, 4, "173 contacts make 3 full pages and one of 23");
+}
+
+#[tokio::test]
+async fn page_one_page_two_and_the_last_page_hold_the_right_rows() {
+    let app = spawn_app().await;
+    app.seed(173).await;
+    let order = expected_order(&app).await;
+
+    let first = fetch(&app, PageRequest::First).await;
+    assert_eq!(ids(&first), order[..50]);
+    let second = fetch(&app, first.next.expect("a second page")).await;
+    assert_eq!(ids(&second), order[50..100]);
+    assert!(second.previous.is_some() && second.next.is_some());
+
+    let last = fetch(&app, PageRequest::Last).await;
+    assert_eq!(ids(&last), order[123..], "the last page ends at the oldest contact");
+    assert!(last.next.is_none());
+
+    // Walking back from the last page meets page one again, in order, without gaps.
+    let mut seen = ids(&last);
+    let mut previous = last.previous;
+    while let Some(request) = previous {
+        let page = fetch(&app, request).await;
+        seen.splice(0..0, ids(&page));
+        previous = page.previous;
+    }
+    assert_eq!(seen, order);
+}
+
+#[tokio::test]
+async fn contacts_created_at_the_same_instant_are_neither_skipped_nor_repeated() {
+    let app = spawn_app().await;
+    sqlx::query(
+        "INSERT INTO contacts (name, created_at)
+         SELECT 'Same Moment ' || n, '2026-01-01T00:00:00Z' FROM generate_series(1, 120) AS n",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+
+    let (seen, pages) = walk_forward(&app).await;
+
+    assert_eq!(pages, 3);
+    assert_eq!(seen, expected_order(&app).await);
+}
+
+#[tokio::test]
+async fn the_page_renders_on_the_server_with_links_that_work_without_javascript() {
+    let app = spawn_app().await;
+    app.seed(120).await;
+    let order = expected_order(&app).await;
+
+    let html = app.get("/").await.text().await.unwrap();
+    let rows = rendered_ids(&html);
+    assert_eq!(rows, order[..50]);
+    assert!(html.contains("<h1>Directory</h1>"));
+
+    let next = link(&html, "next").expect("a Next link");
+    let html = app.get(&next).await.text().await.unwrap();
+    assert_eq!(rendered_ids(&html), order[50..100]);
+
+    // The last page is aligned to the end: the 50 oldest contacts.
+    let last = link(&html, "last").expect("a Last link");
+    let html = app.get(&last).await.text().await.unwrap();
+    assert_eq!(rendered_ids(&html), order[70..]);
+    assert!(link(&html, "next").is_none(), "no Next on the last page");
+
+    let previous = link(&html, "prev").expect("a Previous link");
+    let html = app.get(&previous).await.text().await.unwrap();
+    assert_eq!(rendered_ids(&html), order[20..70]);
+}
+
+#[tokio::test]
+async fn a_mangled_page_link_shows_the_first_page() {
+    let app = spawn_app().await;
+    app.seed(60).await;
+    let order = expected_order(&app).await;
+
+    for path in ["/?after=garbage", "/?before=1.2", "/?after=%00%ff", "/?after=-1.zz"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let html = response.text().await.unwrap();
+        assert_eq!(rendered_ids(&html), order[..50], "{path}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_directory_says_so() {
+    let app = spawn_app().await;
+
+    let html = app.get("/").await.text().await.unwrap();
+
+    assert!(html.contains("No contacts here yet."));
+    assert!(link(&html, "next").is_none());
+}
+
+#[tokio::test]
+async fn malformed_calls_get_400_with_a_plain_message() {
+    let app = spawn_app().await;
+
+    for query in ["", "?page=sideways", "?page=after:1.nothex", "?page=%FF%FE"] {
+        let response = app.get(&format!("/api/directory{query}")).await;
+        assert_eq!(response.status(), 400, "{query}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains("The request was malformed."), "{query}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_address_gets_the_not_found_page() {
+    let app = spawn_app().await;
+
+    let response = app.get("/no/such/page").await;
+
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("Page not found"));
+}
+
+/// The contact ids of the rows in a rendered page, in order.
+fn rendered_ids(html: &str) -> Vec<Uuid> {
+    html.split("data-contact-id=\"")
+        .skip(1)
+        .map(|rest| Uuid::parse_str(&rest[..36]).unwrap())
+        .collect()
+}
+
+/// The `href` of the pager link with this `rel`, if the page has one.
+fn link(html: &str, rel: &str) -> Option<String> {
+    let anchor_end = html.find(&format!("rel=\"{rel}\""))?;
+    let anchor_start = html[..anchor_end].rfind("<a ")?;
+    let anchor = &html[anchor_start..anchor_end];
+    let href = anchor.split("href=\"").nth(1)?.split('"').next()?;
+    Some(href.replace("&amp;", "&"))
+}

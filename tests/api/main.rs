@@ -1,0 +1,9 @@
+//! Integration tests: the real application on a free port, against the real Postgres,
+//! each test in a database of its own (cloned from a migrated template), so they run
+//! in parallel without sharing rows. One binary, one module per area.
+
+mod helpers;
+
+mod config;
+mod directory;
+mod health;
