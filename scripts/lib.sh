@@ -58,3 +58,6 @@ wait_for() {
 
 # A random password of URL-safe characters.
 random_secret() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
+
+# The Postgres URL $1 with its database replaced by $2.
+url_with_database() { printf '%s' "${1%/*}/$2"; }

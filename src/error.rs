@@ -20,7 +20,9 @@ pub enum AppError {
     #[error("Roster is temporarily unavailable. Please try again in a moment.")]
     Unavailable,
     /// A fault on our side. Only the request id leaves the server; the cause is in its log.
-    #[error("Something went wrong on our side. If it keeps happening, quote request id {request_id}.")]
+    #[error(
+        "Something went wrong on our side. If it keeps happening, quote request id {request_id}."
+    )]
     Internal { request_id: String },
     /// The browser could not reach the server, or could not read its answer.
     #[error("Could not reach Roster. Check your connection and try again.")]
@@ -76,7 +78,10 @@ mod tests {
             "missing field `page` at line 1 column 2 near SELECT".into(),
         ));
         assert_eq!(err.status(), 400);
-        assert!(!err.to_string().contains("SELECT"), "decoder detail leaked: {err}");
+        assert!(
+            !err.to_string().contains("SELECT"),
+            "decoder detail leaked: {err}"
+        );
     }
 
     #[test]

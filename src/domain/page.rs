@@ -142,8 +142,10 @@ mod tests {
     }
 
     fn query(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let pairs: Vec<(String, String)> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
     }
 
@@ -182,7 +184,10 @@ mod tests {
             PageRequest::from_query(query(&[("before", &c)])),
             PageRequest::Before(cursor())
         );
-        assert_eq!(PageRequest::from_query(query(&[("last", "1")])), PageRequest::Last);
+        assert_eq!(
+            PageRequest::from_query(query(&[("last", "1")])),
+            PageRequest::Last
+        );
         assert_eq!(
             PageRequest::from_query(query(&[("after", "garbage")])),
             PageRequest::First

@@ -45,7 +45,10 @@ pub fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("roster: cannot start the async runtime: {error}");
@@ -81,7 +84,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         } => {
             let pool = db::connect(&config).await?;
             db::migrate(&pool).await?;
-            let report = seed::seed(&pool, seed::SeedOptions { count, seed, if_empty }).await?;
+            let report = seed::seed(
+                &pool,
+                seed::SeedOptions {
+                    count,
+                    seed,
+                    if_empty,
+                },
+            )
+            .await?;
             println!("{report}");
             Ok(())
         }

@@ -221,7 +221,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("ROSTER_DB_MAX_CONNECTIONS is malformed"), "{err}");
+        assert!(
+            err.contains("ROSTER_DB_MAX_CONNECTIONS is malformed"),
+            "{err}"
+        );
 
         let err = config(
             r#"database_url = "postgres://x"

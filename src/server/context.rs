@@ -30,7 +30,10 @@ impl RequestContext {
         match use_context::<AppState>() {
             Some(state) => Ok(RequestContext { state, request_id }),
             None => {
-                tracing::error!(request_id, "server function called without application state");
+                tracing::error!(
+                    request_id,
+                    "server function called without application state"
+                );
                 Err(AppError::Internal { request_id })
             }
         }

@@ -51,7 +51,10 @@ fn a_malformed_setting_stops_startup_and_is_named() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("ROSTER_DB_MAX_CONNECTIONS is malformed"), "{stderr}");
+    assert!(
+        stderr.contains("ROSTER_DB_MAX_CONNECTIONS is malformed"),
+        "{stderr}"
+    );
 }
 
 #[test]

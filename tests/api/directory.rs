@@ -38,7 +38,11 @@ async fn walk_forward(app: &TestApp) -> (Vec<Uuid>, usize) {
         let page = fetch(app, request).await;
         pages += 1;
         assert!(page.contacts.len() <= PAGE_SIZE);
-        assert_eq!(page.previous.is_none(), pages == 1, "page {pages} previous link");
+        assert_eq!(
+            page.previous.is_none(),
+            pages == 1,
+            "page {pages} previous link"
+        );
         seen.extend(ids(&page));
         match page.next {
             Some(next) => request = next,
@@ -73,7 +77,11 @@ async fn page_one_page_two_and_the_last_page_hold_the_right_rows() {
     assert!(second.previous.is_some() && second.next.is_some());
 
     let last = fetch(&app, PageRequest::Last).await;
-    assert_eq!(ids(&last), order[123..], "the last page ends at the oldest contact");
+    assert_eq!(
+        ids(&last),
+        order[123..],
+        "the last page ends at the oldest contact"
+    );
     assert!(last.next.is_none());
 
     // Walking back from the last page meets page one again, in order, without gaps.
@@ -136,7 +144,12 @@ async fn a_mangled_page_link_shows_the_first_page() {
     app.seed(60).await;
     let order = expected_order(&app).await;
 
-    for path in ["/?after=garbage", "/?before=1.2", "/?after=%00%ff", "/?after=-1.zz"] {
+    for path in [
+        "/?after=garbage",
+        "/?before=1.2",
+        "/?after=%00%ff",
+        "/?after=-1.zz",
+    ] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
         let html = response.text().await.unwrap();
@@ -162,7 +175,10 @@ async fn malformed_calls_get_400_with_a_plain_message() {
         let response = app.get(&format!("/api/directory{query}")).await;
         assert_eq!(response.status(), 400, "{query}");
         let body = response.text().await.unwrap();
-        assert!(body.contains("The request was malformed."), "{query}: {body}");
+        assert!(
+            body.contains("The request was malformed."),
+            "{query}: {body}"
+        );
     }
 }
 

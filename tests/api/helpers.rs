@@ -139,7 +139,10 @@ pub fn test_config(database: &str) -> Config {
             .merge(("listen", "127.0.0.1:0"))
             .merge(("db_min_connections", 0))
             .merge(("db_max_connections", 5))
-            .merge(("data_dir", std::env::temp_dir().join(format!("roster-test-{database}")))),
+            .merge((
+                "data_dir",
+                std::env::temp_dir().join(format!("roster-test-{database}")),
+            )),
     )
     .expect("test configuration is valid")
 }

@@ -5,9 +5,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    domain::{
-        ContactSummary, Cursor, DirectoryPage, PageRequest, Tier, page::PAGE_SIZE,
-    },
+    domain::{ContactSummary, Cursor, DirectoryPage, PageRequest, Tier, page::PAGE_SIZE},
     server::error::{Error, Result},
 };
 
@@ -44,8 +42,9 @@ impl SummaryRow {
     }
 
     fn into_summary(self) -> Result<ContactSummary> {
-        let tier = Tier::try_from(self.tier)
-            .map_err(|_| anyhow::anyhow!("contact {} has tier {} in the database", self.id, self.tier))?;
+        let tier = Tier::try_from(self.tier).map_err(|_| {
+            anyhow::anyhow!("contact {} has tier {} in the database", self.id, self.tier)
+        })?;
         Ok(ContactSummary {
             id: self.id,
             name: self.name,
@@ -65,8 +64,11 @@ fn micros(at: OffsetDateTime) -> i64 {
 }
 
 fn from_micros(micros: i64) -> Result<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
-        .map_err(|_| Error::App(crate::error::AppError::BadRequest("That page does not exist.".into())))
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).map_err(|_| {
+        Error::App(crate::error::AppError::BadRequest(
+            "That page does not exist.".into(),
+        ))
+    })
 }
 
 /// One page of the directory, newest first, by keyset (see [`crate::domain::page`]).
@@ -82,7 +84,9 @@ pub async fn directory_page(db: &PgPool, request: PageRequest) -> Result<Directo
 
     let mut query = sqlx::query_as::<_, SummaryRow>(sql).bind(limit);
     if let Some(cursor) = cursor {
-        query = query.bind(from_micros(cursor.created_at_micros)?).bind(cursor.id);
+        query = query
+            .bind(from_micros(cursor.created_at_micros)?)
+            .bind(cursor.id);
     }
     let mut rows = query.fetch_all(db).await?;
     let more_beyond = rows.len() > PAGE_SIZE;
@@ -96,17 +100,37 @@ pub async fn directory_page(db: &PgPool, request: PageRequest) -> Result<Directo
     // "Beyond" is the direction we read in; the other side is known from the cursor
     // we came from, and checked, because the row it names may have been deleted since.
     let (previous, next) = match request {
-        PageRequest::First => (None, more_beyond.then(|| last.map(PageRequest::After)).flatten()),
-        PageRequest::Last => (more_beyond.then(|| first.map(PageRequest::Before)).flatten(), None),
+        PageRequest::First => (
+            None,
+            more_beyond.then(|| last.map(PageRequest::After)).flatten(),
+        ),
+        PageRequest::Last => (
+            more_beyond
+                .then(|| first.map(PageRequest::Before))
+                .flatten(),
+            None,
+        ),
         PageRequest::After(cursor) => {
             let boundary = first.unwrap_or(cursor);
-            let previous = exists_newer_than(db, boundary).await?.then_some(PageRequest::Before(boundary));
-            (previous, more_beyond.then(|| last.map(PageRequest::After)).flatten())
+            let previous = exists_newer_than(db, boundary)
+                .await?
+                .then_some(PageRequest::Before(boundary));
+            (
+                previous,
+                more_beyond.then(|| last.map(PageRequest::After)).flatten(),
+            )
         }
         PageRequest::Before(cursor) => {
             let boundary = last.unwrap_or(cursor);
-            let next = exists_older_than(db, boundary).await?.then_some(PageRequest::After(boundary));
-            (more_beyond.then(|| first.map(PageRequest::Before)).flatten(), next)
+            let next = exists_older_than(db, boundary)
+                .await?
+                .then_some(PageRequest::After(boundary));
+            (
+                more_beyond
+                    .then(|| first.map(PageRequest::Before))
+                    .flatten(),
+                next,
+            )
         }
     };
 
@@ -122,11 +146,21 @@ pub async fn directory_page(db: &PgPool, request: PageRequest) -> Result<Directo
 }
 
 async fn exists_newer_than(db: &PgPool, cursor: Cursor) -> Result<bool> {
-    exists(db, "SELECT EXISTS (SELECT 1 FROM contacts WHERE (created_at, id) > ($1, $2))", cursor).await
+    exists(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM contacts WHERE (created_at, id) > ($1, $2))",
+        cursor,
+    )
+    .await
 }
 
 async fn exists_older_than(db: &PgPool, cursor: Cursor) -> Result<bool> {
-    exists(db, "SELECT EXISTS (SELECT 1 FROM contacts WHERE (created_at, id) < ($1, $2))", cursor).await
+    exists(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM contacts WHERE (created_at, id) < ($1, $2))",
+        cursor,
+    )
+    .await
 }
 
 async fn exists(db: &PgPool, sql: &str, cursor: Cursor) -> Result<bool> {
@@ -140,5 +174,7 @@ async fn exists(db: &PgPool, sql: &str, cursor: Cursor) -> Result<bool> {
 
 /// How many contacts the directory holds.
 pub async fn count(db: &PgPool) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM contacts").fetch_one(db).await?)
+    Ok(sqlx::query_scalar("SELECT count(*) FROM contacts")
+        .fetch_one(db)
+        .await?)
 }

@@ -40,16 +40,19 @@ pub async fn set_status(request: Request, next: Next) -> Response {
         Ok(bytes) => AppError::de(bytes),
         Err(cause) => {
             tracing::error!(request_id, %cause, "unreadable server function error");
-            AppError::Internal { request_id: String::new() }
+            AppError::Internal {
+                request_id: String::new(),
+            }
         }
     };
-    if let AppError::Internal { request_id: id } = &mut error {
-        if id.is_empty() {
-            tracing::error!(request_id, "server function failed before its body ran");
-            id.clone_from(&request_id);
-        }
+    if let AppError::Internal { request_id: id } = &mut error
+        && id.is_empty()
+    {
+        tracing::error!(request_id, "server function failed before its body ran");
+        id.clone_from(&request_id);
     }
-    parts.status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    parts.status =
+        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(error.ser()))
 }

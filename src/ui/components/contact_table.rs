@@ -31,13 +31,22 @@ pub fn ContactTable(contacts: Vec<ContactSummary>) -> impl IntoView {
 
 #[component]
 fn ContactRow(contact: ContactSummary) -> impl IntoView {
-    let ContactSummary { id, name, email, company, title, location, tier, tags } = contact;
+    let ContactSummary {
+        id,
+        name,
+        email,
+        company,
+        title,
+        location,
+        tier,
+        tags,
+    } = contact;
     let tier_number = tier.get();
     view! {
         <tr data-contact-id=id.to_string()>
             <td class="cell-name">
                 <span class="contact-name">{name}</span>
-                {email.map(|email| view! { <span class="contact-email">{email}</span> })}
+                {email.map(|email| view! { <span class="contact-email" title=email.clone()>{email}</span> })}
             </td>
             <td data-label="Company">{company}</td>
             <td data-label="Title">{title}</td>

@@ -13,7 +13,8 @@ use crate::{
 #[component]
 pub fn DirectoryPage() -> impl IntoView {
     let query = use_query_map();
-    let request = Memo::new(move |_| query.with(|params| PageRequest::from_query(|key| params.get(key))));
+    let request =
+        Memo::new(move |_| query.with(|params| PageRequest::from_query(|key| params.get(key))));
     let page = Resource::new(move || request.get(), get_directory);
 
     view! {

@@ -1,0 +1,24 @@
+# Roster's two commands, and a few around them. See the README.
+SHELL := /bin/bash
+
+.PHONY: run test stop e2e services
+
+## Run Roster on its embedded Postgres and Redis at http://127.0.0.1:3000.
+run:
+	@scripts/run.sh
+
+## Every check: format, lints (server and browser), unit, integration and browser tests.
+test:
+	@scripts/test.sh
+
+## Stop the embedded Postgres and Redis that `make run` / `make test` started.
+stop:
+	@scripts/services.sh stop
+
+## Only the Playwright suite (needs a release build: `cargo leptos build --release`).
+e2e:
+	@scripts/services.sh start && scripts/e2e.sh
+
+## Start the embedded Postgres and Redis and print their settings.
+services:
+	@scripts/services.sh start && scripts/services.sh env

@@ -1,0 +1,51 @@
+// Roster's browser tests. Every spec runs twice: once with JavaScript disabled (the
+// server-rendered pages must work as plain HTML) and once enabled (the hydrated app).
+//
+// Run through `make test` (or `scripts/e2e.sh`), which builds the release site,
+// prepares a seeded database and sets ROSTER_E2E_SERVER to the command serving it.
+import { defineConfig } from '@playwright/test';
+
+const port = Number(process.env.ROSTER_E2E_PORT ?? 3100);
+const server = process.env.ROSTER_E2E_SERVER;
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: true,
+  forbidOnly: true,
+  retries: 0,
+  workers: 2,
+  reporter: [['list']],
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      // Debian's Chromium: Playwright never downloads a browser here.
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    },
+  },
+  projects: [
+    { name: 'no-javascript', use: { javaScriptEnabled: false } },
+    { name: 'javascript', use: { javaScriptEnabled: true } },
+  ],
+  webServer: server
+    ? {
+        command: server,
+        url: `http://127.0.0.1:${port}/health`,
+        reuseExistingServer: false,
+        timeout: 60_000,
+        stdout: 'ignore',
+        stderr: 'pipe',
+      }
+    : undefined,
+});

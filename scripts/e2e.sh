@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The Playwright suite against the release build: a fresh database seeded with a fixed
+# dataset, the server on 127.0.0.1:$ROSTER_E2E_PORT (3100), Debian's Chromium.
+# Expects the release site to be built (scripts/test.sh does that first).
+
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+eval "$(scripts/services.sh env)"
+
+bin="$CARGO_TARGET_DIR/release/roster"
+[ -x "$bin" ] || die "no release build at $bin: run \`cargo leptos build --release\` first"
+e2e_port=${ROSTER_E2E_PORT:-3100}
+port_busy "$e2e_port" && die "port $e2e_port is taken; set ROSTER_E2E_PORT to a free port"
+
+# A database of its own, recreated each run so every run starts from the same rows.
+database=roster_e2e
+admin_url=$ROSTER_TEST_DATABASE_URL
+psql "$admin_url" -q -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" -c "CREATE DATABASE $database"
+e2e_url=$(url_with_database "$admin_url" "$database")
+DATABASE_URL="$e2e_url" "$bin" seed --count 230 --seed 2024 >/dev/null
+
+export ROSTER_E2E_PORT=$e2e_port
+export ROSTER_E2E_SERVER="env DATABASE_URL='$e2e_url' ROSTER_LISTEN=127.0.0.1:$e2e_port \
+ROSTER_SITE_ROOT='$ROOT/target/site' ROSTER_DATA_DIR='$DATA/e2e' ROSTER_DB_MIN_CONNECTIONS=1 '$bin' serve"
+
+say "running the Playwright suite (JavaScript off and on)"
+cd end2end
+exec npx playwright test "$@"

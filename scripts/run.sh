@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make run`: install what is missing, start the embedded Postgres and Redis (unless
+# DATABASE_URL / REDIS_URL are set), build the release site, migrate, seed demo
+# contacts the first time, and serve at http://127.0.0.1:$ROSTER_PORT (3000).
+
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+scripts/bootstrap.sh
+scripts/services.sh start
+eval "$(scripts/services.sh env)"
+
+say "building the release site (cargo leptos build --release)"
+cargo leptos build --release
+
+bin="$CARGO_TARGET_DIR/release/roster"
+export ROSTER_SITE_ROOT="$ROOT/target/site"
+export ROSTER_DATA_DIR="$DATA"
+export ROSTER_LISTEN="127.0.0.1:$PORT"
+
+"$bin" migrate >/dev/null
+"$bin" seed --count "${ROSTER_DEMO_CONTACTS:-25000}" --if-empty
+
+say "Roster is running at http://127.0.0.1:$PORT (Ctrl-C stops it; \`make stop\` stops Postgres and Redis)"
+exec "$bin" serve

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make test`: every check, in the order that fails fastest. Exits non-zero on the
+# first failure.
+
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+scripts/bootstrap.sh --test
+scripts/services.sh start
+eval "$(scripts/services.sh env)"
+
+say "formatting (cargo fmt --check)"
+cargo fmt --check
+
+say "lints, server build (clippy --features ssr)"
+cargo clippy --features ssr --all-targets -- -D warnings
+
+say "lints, browser build (clippy --features hydrate, wasm32)"
+cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+say "clearing databases left by earlier test runs"
+psql "$ROSTER_TEST_DATABASE_URL" -tAc \
+    "SELECT datname FROM pg_database WHERE datname LIKE 'roster\_test\_%' OR datname LIKE 'roster\_tpl\_%'" \
+    | while read -r name; do
+        [ -n "$name" ] && psql "$ROSTER_TEST_DATABASE_URL" -q -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)"
+    done
+
+say "unit and integration tests (real Postgres and Redis)"
+cargo test --features ssr
+
+say "building the release site (cargo leptos build --release)"
+cargo leptos build --release
+
+scripts/e2e.sh
+
+say "all checks passed"
