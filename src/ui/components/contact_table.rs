@@ -46,7 +46,10 @@ fn ContactRow(contact: ContactSummary) -> impl IntoView {
         <tr data-contact-id=id.to_string()>
             <td class="cell-name">
                 <span class="contact-name">{name}</span>
-                {email.map(|email| view! { <span class="contact-email" title=email.clone()>{email}</span> })}
+                {email.map(|email| {
+                    let full = email.clone();
+                    view! { <span class="contact-email" title=full>{email}</span> }
+                })}
             </td>
             <td data-label="Company">{company}</td>
             <td data-label="Title">{title}</td>
