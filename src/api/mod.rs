@@ -5,4 +5,6 @@
 //! exist in the server build (the `#[server]` macro replaces them with an HTTP call in
 //! the browser build).
 
+pub mod contacts;
 pub mod directory;
+pub mod search;

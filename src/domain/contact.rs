@@ -64,6 +64,26 @@ pub struct ContactSummary {
     pub tags: Vec<String>,
 }
 
+/// Everything Roster holds about a contact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub location: Option<String>,
+    pub tier: Tier,
+    pub tags: Vec<String>,
+    pub notes: Option<String>,
+    /// Microseconds since the Unix epoch, UTC.
+    pub created_at_micros: i64,
+    pub updated_at_micros: i64,
+    /// Increases with every change; edits carry the version they were made against.
+    pub version: i32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

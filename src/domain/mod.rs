@@ -3,7 +3,10 @@
 //! that comes from outside (a URL, a form, a file) has a `parse` that validates it.
 
 pub mod contact;
+pub mod format;
 pub mod page;
+pub mod search;
 
-pub use contact::{ContactSummary, Tier, TierError};
+pub use contact::{Contact, ContactSummary, Tier, TierError};
 pub use page::{Cursor, DirectoryPage, PageRequest};
+pub use search::{SearchPage, SearchQuery, SortOrder};

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use super::{config::Config, db, seed, startup, telemetry};
+use super::{config::Config, db, search::sync, seed, startup, telemetry};
 
 #[derive(Parser)]
 #[command(name = "roster", version, about = "A self-hosted contact directory")]
@@ -31,6 +31,8 @@ enum Command {
         #[arg(long)]
         if_empty: bool,
     },
+    /// Rebuild the search index from Postgres (or ask the running servers to).
+    Reindex,
 }
 
 /// Parses the command line, runs the command, and turns failures into a message and
@@ -94,6 +96,22 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             )
             .await?;
             println!("{report}");
+            Ok(())
+        }
+        Command::Reindex => {
+            let pool = db::connect(&config).await?;
+            db::migrate(&pool).await?;
+            let root = config.data_dir.join("index");
+            match sync::reindex(&pool, &root).await? {
+                sync::Reindexed::Built { documents, seconds } => println!(
+                    "search index rebuilt in {}: {documents} contacts in {seconds:.1} s",
+                    root.display()
+                ),
+                sync::Reindexed::Requested => println!(
+                    "a running server is using {}; asked every running server to rebuild its index",
+                    root.display()
+                ),
+            }
             Ok(())
         }
     }

@@ -1,12 +1,15 @@
 //! Everything that runs only on the server. This module is the one place the `ssr`
 //! feature gates server code (see `lib.rs`).
 
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod context;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod redis;
+pub mod search;
 pub mod seed;
 pub mod startup;
 pub mod telemetry;

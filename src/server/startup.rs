@@ -1,22 +1,41 @@
-//! Builds the application from its settings: the database pool, the router and the
-//! listening socket. Tests use the same path with port 0 and read the bound port back.
+//! Builds the application from its settings: the database pool, Redis, the search
+//! index and its follower, the router and the listening socket. Tests use the same
+//! path with port 0 and read the bound port back.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
-use super::{config::Config, db, http};
+use super::{
+    cache::CacheNamespace,
+    config::Config,
+    db, http,
+    redis::{self, Redis},
+    search::{SearchIndex, SearchService, sync::Follower},
+};
+
+/// Search answers kept in process (entries, seconds) and in Redis (seconds; the
+/// design docs' five minutes).
+const SEARCH_MEMORY_ENTRIES: u64 = 1_000;
+const SEARCH_MEMORY_TTL: Duration = Duration::from_secs(60);
+const SEARCH_REDIS_TTL: Duration = Duration::from_secs(300);
+
+/// How long shutdown waits for the search follower to commit and stop.
+const FOLLOWER_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What every request handler and server function can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: PgPool,
+    pub redis: Option<Redis>,
+    pub search: Arc<SearchService>,
     pub config: Arc<Config>,
+    pub health: Arc<http::health::HealthCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -30,6 +49,8 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     state: AppState,
+    stop_follower: watch::Sender<bool>,
+    follower: JoinHandle<()>,
 }
 
 impl Application {
@@ -38,9 +59,29 @@ impl Application {
         if config.migrate_on_start {
             db::migrate(&db).await?;
         }
+        let redis = match &config.redis_url {
+            Some(url) => Some(redis::connect(url)?),
+            None => {
+                tracing::warn!("REDIS_URL is not set: caching is in this process only");
+                None
+            }
+        };
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("could not listen on {} (ROSTER_LISTEN)", config.listen))?;
+
+        let index = SearchIndex::new(config.data_dir.join("index"));
+        let cache = CacheNamespace::new(
+            "search",
+            redis.clone(),
+            SEARCH_MEMORY_ENTRIES,
+            SEARCH_MEMORY_TTL,
+            SEARCH_REDIS_TTL,
+        );
+        let search = Arc::new(SearchService::new(index.clone(), cache, db.clone()));
+        let (stop_follower, stopped) = watch::channel(false);
+        let follower = tokio::spawn(Follower::new(db.clone(), index, stopped).run());
+
         let leptos_options = LeptosOptions::builder()
             .output_name("roster")
             .site_root(config.site_root.as_str())
@@ -51,13 +92,18 @@ impl Application {
         let state = AppState {
             leptos_options,
             db,
+            redis,
+            search,
             config: Arc::new(config),
+            health: Arc::default(),
         };
         let router = http::router(state.clone());
         Ok(Application {
             listener,
             router,
             state,
+            stop_follower,
+            follower,
         })
     }
 
@@ -73,22 +119,31 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes, lets in-flight requests finish, then stops
+    /// the search follower (which commits) and closes the pools.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let address = self.listener.local_addr()?;
         tracing::info!(%address, "serving Roster at http://{address}");
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
-        .context("the web server stopped with an error")?;
+        .await;
+
+        let _ = self.stop_follower.send(true);
+        if tokio::time::timeout(FOLLOWER_STOP_TIMEOUT, self.follower)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the search follower did not stop in time");
+        }
         self.state.db.close().await;
+        served.context("the web server stopped with an error")?;
         tracing::info!("stopped");
         Ok(())
     }

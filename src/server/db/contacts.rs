@@ -5,7 +5,11 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    domain::{ContactSummary, Cursor, DirectoryPage, PageRequest, Tier, page::PAGE_SIZE},
+    domain::{
+        Contact, ContactSummary, Cursor, DirectoryPage, PageRequest, Tier,
+        page::PAGE_SIZE,
+        search::{RESULTS_PER_PAGE, SearchQuery},
+    },
     server::error::{Error, Result},
 };
 
@@ -177,4 +181,125 @@ pub async fn count(db: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM contacts")
         .fetch_one(db)
         .await?)
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    id: Uuid,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    company: Option<String>,
+    title: Option<String>,
+    location: Option<String>,
+    tier: i16,
+    tags: Vec<String>,
+    notes: Option<String>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+    version: i32,
+}
+
+/// One contact with every field, or `None` if there is no such contact.
+#[tracing::instrument(skip(db), err(level = "debug"))]
+pub async fn find(db: &PgPool, id: Uuid) -> Result<Option<Contact>> {
+    let row: Option<ContactRow> = sqlx::query_as(
+        "SELECT id, name, email, phone, company, title, location, tier, tags, notes,
+                created_at, updated_at, version
+           FROM contacts WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    row.map(|row| {
+        let tier = Tier::try_from(row.tier).map_err(|_| {
+            anyhow::anyhow!("contact {} has tier {} in the database", row.id, row.tier)
+        })?;
+        Ok(Contact {
+            id: row.id,
+            name: row.name,
+            email: row.email,
+            phone: row.phone,
+            company: row.company,
+            title: row.title,
+            location: row.location,
+            tier,
+            tags: row.tags,
+            notes: row.notes,
+            created_at_micros: micros(row.created_at),
+            updated_at_micros: micros(row.updated_at),
+            version: row.version,
+        })
+    })
+    .transpose()
+}
+
+/// `%` and `_` match literally in an ILIKE pattern built from `text`.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Search without the index (used only until the first index is built): every word
+/// must appear, case-insensitively, in some field; filters apply; newest first.
+pub async fn search_fallback(
+    db: &PgPool,
+    query: &SearchQuery,
+    words: &[String],
+) -> Result<Vec<ContactSummary>> {
+    let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+        "SELECT id, name, email, company, title, location, tier, tags, created_at
+           FROM contacts WHERE true",
+    );
+    for word in words.iter().take(crate::server::search::query::MAX_TERMS) {
+        let pattern = like_pattern(word);
+        sql.push(" AND (");
+        for (i, column) in [
+            "name", "email", "phone", "company", "title", "location", "notes",
+        ]
+        .iter()
+        .enumerate()
+        {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push(format_args!("{column} ILIKE "))
+                .push_bind(pattern.clone());
+        }
+        sql.push(" OR array_to_string(tags, ' ') ILIKE ")
+            .push_bind(pattern)
+            .push(")");
+    }
+    let filters = &query.filters;
+    if !filters.tiers.is_empty() {
+        let tiers: Vec<i16> = filters.tiers.iter().map(|tier| i16::from(*tier)).collect();
+        sql.push(" AND tier = ANY(").push_bind(tiers).push(")");
+    }
+    if !filters.locations.is_empty() {
+        sql.push(" AND location = ANY(")
+            .push_bind(filters.locations.clone())
+            .push(")");
+    }
+    if !filters.companies.is_empty() {
+        sql.push(" AND company = ANY(")
+            .push_bind(filters.companies.clone())
+            .push(")");
+    }
+    if !filters.tags.is_empty() {
+        sql.push(" AND tags @> ").push_bind(filters.tags.clone());
+    }
+    let offset = i64::from(query.page.saturating_sub(1)) * RESULTS_PER_PAGE as i64;
+    sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .push_bind(RESULTS_PER_PAGE as i64)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    let rows: Vec<SummaryRow> = sql.build_query_as().fetch_all(db).await?;
+    rows.into_iter().map(SummaryRow::into_summary).collect()
 }

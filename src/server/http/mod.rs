@@ -21,6 +21,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/health", get(health::live))
+        .route("/health/deep", get(health::deep))
         .leptos_routes_with_context(&state, routes, || {}, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

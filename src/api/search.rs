@@ -1,0 +1,16 @@
+//! Searching the directory.
+
+use leptos::{prelude::*, server_fn::codec::GetUrl};
+
+use crate::{
+    domain::{SearchPage, SearchQuery},
+    error::AppError,
+};
+
+/// A page of search results with facet counts. Any query text is valid.
+#[server(prefix = "/api", endpoint = "search", input = GetUrl)]
+pub async fn search_contacts(query: SearchQuery) -> Result<SearchPage, AppError> {
+    let cx = crate::server::RequestContext::current()?;
+    let result = cx.state.search.search(query).await;
+    cx.finish(result)
+}

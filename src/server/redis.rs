@@ -1,0 +1,44 @@
+//! The Redis connection pool shared by the caches (and, later, sessions and rate
+//! limits). Redis is optional for everything that uses it here: while it is down,
+//! callers skip it and carry on, and the pool reconnects by itself.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use fred::{
+    interfaces::ClientLike,
+    prelude::{Builder, Config, Pool, ReconnectPolicy},
+};
+use secrecy::{ExposeSecret, SecretString};
+
+pub type Redis = Pool;
+
+/// How long a cache command may take before it is abandoned.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// Builds the pool and starts connecting in the background: startup does not wait
+/// for (or fail on) Redis.
+pub fn connect(url: &SecretString) -> anyhow::Result<Redis> {
+    let config =
+        Config::from_url(url.expose_secret()).context("REDIS_URL is not a valid Redis URL")?;
+    let pool = Builder::from_config(config)
+        .with_connection_config(|connection| {
+            connection.connection_timeout = Duration::from_secs(2);
+            connection.internal_command_timeout = Duration::from_secs(2);
+            connection.max_command_attempts = 1;
+        })
+        .with_performance_config(|performance| {
+            performance.default_command_timeout = COMMAND_TIMEOUT;
+        })
+        // Retry forever: 100 ms, doubling, at most 2 s apart.
+        .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
+        .build_pool(4)
+        .context("building the Redis pool")?;
+    let _connections = pool.connect();
+    Ok(pool)
+}
+
+/// Whether commands can be sent now (else they would wait for a reconnection).
+pub fn is_up(redis: &Redis) -> bool {
+    redis.is_connected()
+}

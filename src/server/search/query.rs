@@ -1,0 +1,324 @@
+//! From what the user typed to a tantivy query.
+//!
+//! Every word must match somewhere; the last word also matches as a prefix (search as
+//! you type); words of five letters or more also match with typos (see
+//! [`text::typo_budget`]). A word's score is its best match, by kind and by area:
+//! kind (exact 4 > prefix 2 > fuzzy 1) times the area's weight (name highest). Scores
+//! are constants rather than BM25, so the order is what the product promises —
+//! exact before prefix before fuzzy, name before notes — and identical on every
+//! replica. A contact whose whole name is the query gets a bonus above all of that.
+
+use tantivy::{
+    Term,
+    query::{
+        AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query,
+        TermQuery,
+    },
+    schema::{Field, IndexRecordOption},
+};
+
+use super::{
+    schema::{Area, Fields, MAX_PREFIX_CHARS},
+    text,
+};
+use crate::domain::search::Filters;
+
+/// At most this many words of a query are used; the rest are ignored.
+pub const MAX_TERMS: usize = 12;
+
+const EXACT: f32 = 4.0;
+const PREFIX: f32 = 2.0;
+const FUZZY: f32 = 1.0;
+/// Above any sum of word scores: the query is the contact's whole name.
+const WHOLE_NAME_BONUS: f32 = 1_000.0;
+
+/// One word of the query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryTerm {
+    pub text: String,
+    /// The last word, matched as a prefix too.
+    pub last: bool,
+    pub typos: u8,
+}
+
+/// What the query text asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// Nothing searchable (empty, or only punctuation): every contact.
+    Everything,
+    /// One email address: that contact only.
+    Email(String),
+    /// A phone number: contacts whose number ends with, or contains, these digits.
+    Phone(String),
+    Words(Vec<QueryTerm>),
+}
+
+impl Parsed {
+    pub fn terms(&self) -> &[QueryTerm] {
+        match self {
+            Parsed::Words(terms) => terms,
+            _ => &[],
+        }
+    }
+}
+
+pub fn parse(text: &str) -> Parsed {
+    let text = text.trim();
+    if text::looks_like_email(text) {
+        return Parsed::Email(text::normalize_email(text));
+    }
+    if text::looks_like_phone(text) {
+        return Parsed::Phone(text::digits(text));
+    }
+    let mut words = text::folded_words(text);
+    words.truncate(MAX_TERMS);
+    if words.is_empty() {
+        return Parsed::Everything;
+    }
+    let count = words.len();
+    Parsed::Words(
+        words
+            .into_iter()
+            .enumerate()
+            .map(|(i, word)| QueryTerm {
+                typos: text::typo_budget(&word),
+                last: i + 1 == count,
+                text: word,
+            })
+            .collect(),
+    )
+}
+
+fn term(field: Field, text: &str) -> Term {
+    Term::from_field_text(field, text)
+}
+
+fn constant(query: Box<dyn Query>, score: f32) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(query, score))
+}
+
+fn exact(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term(field, text), IndexRecordOption::Basic))
+}
+
+/// The shortest last word that is matched as a prefix in each area. Very short
+/// prefixes only look at names: "a" anywhere would match most of the directory.
+fn min_prefix_chars(area: Area) -> usize {
+    match area {
+        Area::Name => 1,
+        Area::Company | Area::Location | Area::Tags => 2,
+        Area::Email | Area::Title | Area::Phone => 3,
+        Area::Notes => 4,
+    }
+}
+
+/// Everything one word may match, each alternative scored by kind and area.
+fn word_query(fields: &Fields, word: &QueryTerm) -> Box<dyn Query> {
+    let chars = word.text.chars().count();
+    let is_number = word.text.chars().all(|ch| ch.is_ascii_digit());
+    let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
+    for area in Area::ALL {
+        if area == Area::Phone && (!is_number || chars < 3) {
+            continue;
+        }
+        let weight = area.weight();
+        let words = fields.words(area);
+        alternatives.push(constant(exact(words, &word.text), EXACT * weight));
+
+        if word.last && chars >= min_prefix_chars(area) {
+            let prefix: Box<dyn Query> = match fields.prefixes(area) {
+                Some(prefixes) if chars <= MAX_PREFIX_CHARS => exact(prefixes, &word.text),
+                // No prefix field, or a prefix longer than it holds: walk the word
+                // dictionary with a prefix automaton (a narrow walk at this length).
+                _ => Box::new(FuzzyTermQuery::new_prefix(term(words, &word.text), 0, true)),
+            };
+            alternatives.push(constant(prefix, PREFIX * weight));
+        }
+
+        if word.typos > 0 && !matches!(area, Area::Notes | Area::Phone | Area::Email) {
+            let fuzzy = FuzzyTermQuery::new(term(words, &word.text), word.typos, true);
+            alternatives.push(constant(Box::new(fuzzy), FUZZY * weight));
+        }
+    }
+    Box::new(DisjunctionMaxQuery::new(alternatives))
+}
+
+/// The query for the words alone (no filters).
+pub fn text_query(fields: &Fields, parsed: &Parsed) -> Box<dyn Query> {
+    match parsed {
+        Parsed::Everything => Box::new(AllQuery),
+        Parsed::Email(email) => constant(exact(fields.email_exact, email), EXACT),
+        Parsed::Phone(digits) => {
+            let suffix = term(fields.phone_suffixes, digits);
+            Box::new(DisjunctionMaxQuery::new(vec![
+                constant(
+                    Box::new(TermQuery::new(suffix.clone(), IndexRecordOption::Basic)),
+                    EXACT,
+                ),
+                constant(
+                    Box::new(FuzzyTermQuery::new_prefix(suffix, 0, true)),
+                    PREFIX,
+                ),
+            ]))
+        }
+        Parsed::Words(words) => {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
+                .iter()
+                .map(|word| (Occur::Must, word_query(fields, word)))
+                .collect();
+            let whole: Vec<&str> = words.iter().map(|word| word.text.as_str()).collect();
+            clauses.push((
+                Occur::Should,
+                constant(exact(fields.name_exact, &whole.join(" ")), WHOLE_NAME_BONUS),
+            ));
+            Box::new(BooleanQuery::new(clauses))
+        }
+    }
+}
+
+/// Which filter a facet count should ignore (a facet's counts are computed without
+/// its own selection, so the user can widen it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterGroup {
+    Tier,
+    Location,
+    Company,
+    Tag,
+}
+
+/// The filter clauses, leaving out `except`.
+pub fn filter_clauses(
+    fields: &Fields,
+    filters: &Filters,
+    except: Option<FilterGroup>,
+) -> Vec<(Occur, Box<dyn Query>)> {
+    let any_of = |terms: Vec<Term>| -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(
+            terms
+                .into_iter()
+                .map(|term| {
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+                    )
+                })
+                .collect(),
+        ))
+    };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if !filters.tiers.is_empty() && except != Some(FilterGroup::Tier) {
+        let terms = filters
+            .tiers
+            .iter()
+            .map(|tier| Term::from_field_u64(fields.tier, u64::from(tier.get())))
+            .collect();
+        clauses.push((Occur::Must, any_of(terms)));
+    }
+    if !filters.locations.is_empty() && except != Some(FilterGroup::Location) {
+        let terms = filters
+            .locations
+            .iter()
+            .map(|v| term(fields.location, v))
+            .collect();
+        clauses.push((Occur::Must, any_of(terms)));
+    }
+    if !filters.companies.is_empty() && except != Some(FilterGroup::Company) {
+        let terms = filters
+            .companies
+            .iter()
+            .map(|v| term(fields.company, v))
+            .collect();
+        clauses.push((Occur::Must, any_of(terms)));
+    }
+    if except != Some(FilterGroup::Tag) {
+        for tag in &filters.tags {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    term(fields.tag, tag),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+    }
+    clauses
+}
+
+/// The words and the filters together; filters do not change scores.
+pub fn full_query(
+    fields: &Fields,
+    parsed: &Parsed,
+    filters: &Filters,
+    except: Option<FilterGroup>,
+) -> Box<dyn Query> {
+    let filter_clauses = filter_clauses(fields, filters, except);
+    if filter_clauses.is_empty() {
+        return text_query(fields, parsed);
+    }
+    let mut clauses = vec![(Occur::Must, text_query(fields, parsed))];
+    for (occur, clause) in filter_clauses {
+        clauses.push((occur, constant(clause, 0.0)));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_word_is_marked_and_budgets_follow_length() {
+        let Parsed::Words(terms) = parse("Anthony  Maye") else {
+            panic!("words expected");
+        };
+        assert_eq!(
+            terms,
+            vec![
+                QueryTerm {
+                    text: "anthony".into(),
+                    last: false,
+                    typos: 1
+                },
+                QueryTerm {
+                    text: "maye".into(),
+                    last: true,
+                    typos: 0
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn queries_are_normalized_like_the_index() {
+        let Parsed::Words(terms) = parse("JOSÉ Peña-López") else {
+            panic!("words expected");
+        };
+        let texts: Vec<&str> = terms.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(texts, ["jose", "pena", "lopez"]);
+    }
+
+    #[test]
+    fn emails_and_phones_are_recognised() {
+        assert_eq!(
+            parse(" Jose.Pena@Example.COM "),
+            Parsed::Email("jose.pena@example.com".into())
+        );
+        assert_eq!(
+            parse("+1 (555) 010-2000"),
+            Parsed::Phone("15550102000".into())
+        );
+    }
+
+    #[test]
+    fn punctuation_only_means_everything() {
+        for text in ["", "   ", "\"\"", "*", ":()", "🎉", "-- ' ;"] {
+            assert_eq!(parse(text), Parsed::Everything, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn very_long_queries_keep_a_bounded_number_of_words() {
+        let long = "word ".repeat(2_000);
+        assert_eq!(parse(&long).terms().len(), MAX_TERMS);
+    }
+}

@@ -1,0 +1,263 @@
+//! One process's copy of the index: where it lives on disk, how it is opened and
+//! checked, and how a search runs against it.
+//!
+//! Layout under `<data dir>/index/`: one folder per build (`build-<timestamp>`), and
+//! a file `ACTIVE` naming the one in use, replaced atomically when a new build is
+//! ready. Each commit carries a payload recording what the index holds: the schema
+//! version, the directory it was built from, and the change sequence it has reached.
+
+use std::{
+    cmp::Reverse,
+    path::{Path, PathBuf},
+};
+
+use anyhow::{Context as _, bail};
+use serde::{Deserialize, Serialize};
+use tantivy::{
+    DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument,
+    collector::{Count, TopDocs},
+    query::Query,
+    schema::Value,
+};
+use uuid::Uuid;
+
+use super::{
+    facets::{FacetCollector, FacetCounts},
+    query::{self, FilterGroup, Parsed},
+    schema::{self, Fields, IndexedContact, SCHEMA_VERSION},
+};
+use crate::domain::search::{RESULTS_PER_PAGE, SearchQuery, SortOrder};
+
+const ACTIVE_FILE: &str = "ACTIVE";
+
+/// What an index commit records about itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payload {
+    pub schema: u32,
+    pub directory: Uuid,
+    /// The highest change sequence applied.
+    pub position: i64,
+}
+
+pub struct Replica {
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: Fields,
+    pub path: PathBuf,
+}
+
+impl Replica {
+    fn from_index(index: Index, path: PathBuf) -> anyhow::Result<Replica> {
+        let (_, fields) = schema::schema();
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Replica {
+            index,
+            reader,
+            fields,
+            path,
+        })
+    }
+
+    /// A new, empty index in a fresh folder under `root`.
+    pub fn create(root: &Path) -> anyhow::Result<Replica> {
+        let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+        let path = root.join(format!("build-{stamp}"));
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("creating the index folder {}", path.display()))?;
+        let (schema, _) = schema::schema();
+        let index = Index::create_in_dir(&path, schema)?;
+        Self::from_index(index, path)
+    }
+
+    /// The active index under `root` with its payload, after checking every file's
+    /// checksum. `Ok(None)` when there is none; an error when it is unreadable.
+    pub fn open_active(root: &Path) -> anyhow::Result<Option<(Replica, Payload)>> {
+        let active = match std::fs::read_to_string(root.join(ACTIVE_FILE)) {
+            Ok(name) => name.trim().to_owned(),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(error).context("reading the index's ACTIVE file"),
+        };
+        if active.is_empty() || active.contains('/') || active.contains("..") {
+            bail!("the index's ACTIVE file names {active:?}, which is not an index folder");
+        }
+        let path = root.join(&active);
+        if !path.is_dir() {
+            return Ok(None);
+        }
+        let index = Index::open_in_dir(&path).context("opening the search index")?;
+        let corrupted = index
+            .validate_checksum()
+            .context("checking the search index")?;
+        if !corrupted.is_empty() {
+            bail!("search index files are corrupted: {corrupted:?}");
+        }
+        let payload = index
+            .load_metas()?
+            .payload
+            .as_deref()
+            .and_then(|text| serde_json::from_str::<Payload>(text).ok());
+        let Some(payload) = payload else {
+            bail!("the search index has no readable payload");
+        };
+        if payload.schema != SCHEMA_VERSION {
+            bail!(
+                "the search index has schema version {}, this build uses {SCHEMA_VERSION}",
+                payload.schema
+            );
+        }
+        let replica = Self::from_index(index, path)?;
+        Ok(Some((replica, payload)))
+    }
+
+    /// Makes this replica the one opened on the next start, and removes older builds.
+    pub fn make_active(&self, root: &Path) -> anyhow::Result<()> {
+        let name = self
+            .path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .context("index folder has no name")?;
+        let temporary = root.join(format!("{ACTIVE_FILE}.new"));
+        std::fs::write(&temporary, name)?;
+        std::fs::rename(&temporary, root.join(ACTIVE_FILE))?;
+        for entry in std::fs::read_dir(root)?.flatten() {
+            let path = entry.path();
+            let is_build = entry.file_name().to_string_lossy().starts_with("build-");
+            if is_build && path != self.path {
+                if let Err(error) = std::fs::remove_dir_all(&path) {
+                    tracing::warn!(path = %path.display(), %error, "could not remove an old index build");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.searcher().num_docs()
+    }
+
+    /// Runs a search: the page of hits, the total, and the facet counts.
+    pub fn search(&self, request: &SearchQuery, parsed: &Parsed) -> tantivy::Result<Outcome> {
+        let searcher = self.searcher();
+        let query = query::full_query(&self.fields, parsed, &request.filters, None);
+        let offset = (request.page.max(1) as usize - 1) * RESULTS_PER_PAGE;
+        let top = TopDocs::with_limit(RESULTS_PER_PAGE).and_offset(offset);
+
+        let (addresses, total, mut facets) = match request.sort {
+            SortOrder::Relevance => {
+                // Ties (equal scores) go to shorter names, then to newer contacts, so
+                // every replica orders them the same way.
+                let collector = top.tweak_score(|segment: &tantivy::SegmentReader| {
+                    let fast = segment.fast_fields();
+                    let words = fast
+                        .u64("name_word_count")
+                        .expect("schema has name_word_count")
+                        .first_or_default_col(0);
+                    let created = fast
+                        .i64("created_at")
+                        .expect("schema has created_at")
+                        .first_or_default_col(0);
+                    move |doc, score| (score, Reverse(words.get_val(doc)), created.get_val(doc))
+                });
+                let (docs, total, facets) =
+                    searcher.search(&query, &(collector, Count, FacetCollector))?;
+                (
+                    docs.into_iter().map(|(_, at)| at).collect::<Vec<_>>(),
+                    total,
+                    facets,
+                )
+            }
+            SortOrder::Newest => {
+                let collector = top.order_by_fast_field::<i64>("created_at", Order::Desc);
+                let (docs, total, facets) =
+                    searcher.search(&query, &(collector, Count, FacetCollector))?;
+                (docs.into_iter().map(|(_, at)| at).collect(), total, facets)
+            }
+            SortOrder::Name => {
+                let collector = top.order_by_string_fast_field("sort_name", Order::Asc);
+                let (docs, total, facets) =
+                    searcher.search(&query, &(collector, Count, FacetCollector))?;
+                (docs.into_iter().map(|(_, at)| at).collect(), total, facets)
+            }
+        };
+
+        // A filter's own counts ignore its selection, so its other values show what
+        // choosing them too would add.
+        let filters = &request.filters;
+        for (group, selected) in [
+            (FilterGroup::Tier, !filters.tiers.is_empty()),
+            (FilterGroup::Location, !filters.locations.is_empty()),
+            (FilterGroup::Company, !filters.companies.is_empty()),
+            (FilterGroup::Tag, !filters.tags.is_empty()),
+        ] {
+            if !selected {
+                continue;
+            }
+            let widened = query::full_query(&self.fields, parsed, filters, Some(group));
+            let counts = searcher.search(&widened, &FacetCollector)?;
+            match group {
+                FilterGroup::Tier => facets.tiers = counts.tiers,
+                FilterGroup::Location => facets.locations = counts.locations,
+                FilterGroup::Company => facets.companies = counts.companies,
+                FilterGroup::Tag => facets.tags = counts.tags,
+            }
+        }
+
+        let hits = addresses
+            .into_iter()
+            .map(|address| self.stored_contact(&searcher, address))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        Ok(Outcome {
+            hits,
+            total: total as u64,
+            facets,
+        })
+    }
+
+    /// How many contacts a query matches.
+    pub fn count(&self, query: &dyn Query) -> tantivy::Result<u64> {
+        Ok(query.count(&self.searcher())? as u64)
+    }
+
+    fn stored_contact(
+        &self,
+        searcher: &Searcher,
+        address: DocAddress,
+    ) -> tantivy::Result<IndexedContact> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let json = doc
+            .get_first(self.fields.stored)
+            .and_then(|value| value.as_str())
+            .unwrap_or_default();
+        serde_json::from_str(json).map_err(|error| {
+            tantivy::TantivyError::InternalError(format!("stored contact is unreadable: {error}"))
+        })
+    }
+
+    /// Every stored contact (for checks that compare the index with Postgres).
+    pub fn all_contacts(&self) -> tantivy::Result<Vec<IndexedContact>> {
+        let searcher = self.searcher();
+        let mut contacts = Vec::new();
+        for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
+            for doc in segment.doc_ids_alive() {
+                contacts.push(
+                    self.stored_contact(&searcher, DocAddress::new(segment_ord as u32, doc))?,
+                );
+            }
+        }
+        Ok(contacts)
+    }
+}
+
+/// What a search found, before it is dressed for the page.
+pub struct Outcome {
+    pub hits: Vec<IndexedContact>,
+    pub total: u64,
+    pub facets: FacetCounts,
+}

@@ -1,0 +1,575 @@
+//! Keeping the local index in step with Postgres.
+//!
+//! One task per process owns the index writer. At start it opens the index on disk
+//! and checks it belongs to this database and is not ahead of it; otherwise it builds
+//! a new one from a consistent snapshot while the site keeps serving (searches use
+//! the old index if it is still usable, else a slower Postgres path). Then it follows
+//! the change feed (see `migrations/0002_change_feed.sql`): woken by NOTIFY, and
+//! polling as well, it reads every change above the position it has reached, applies
+//! them, commits with the new position in the commit payload, and reloads the reader.
+//! Index work runs on blocking threads, never on the async workers.
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use sqlx::{PgPool, postgres::PgListener};
+use tantivy::{IndexWriter, TantivyError, Term, directory::error::LockError};
+use time::OffsetDateTime;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use super::{
+    IndexState, SearchIndex,
+    replica::{Payload, Replica},
+    schema::{self, IndexedContact, SCHEMA_VERSION},
+};
+
+/// How often the feed is polled when no notification arrives.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// Changes read and applied per commit.
+const BATCH: i64 = 5_000;
+/// Contacts read per query while building.
+const BUILD_BATCH: i64 = 10_000;
+/// Memory for the index writer (split across its threads).
+const WRITER_MEMORY: usize = 256 * 1024 * 1024;
+/// Channels the follower listens on.
+pub const CHANGES_CHANNEL: &str = "contacts_changed";
+pub const REINDEX_CHANNEL: &str = "roster_reindex";
+
+/// A contact as the feed and the build read it.
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    id: Uuid,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    company: Option<String>,
+    title: Option<String>,
+    location: Option<String>,
+    tier: i16,
+    tags: Vec<String>,
+    notes: Option<String>,
+    created_at: OffsetDateTime,
+    version: i32,
+}
+
+impl From<ContactRow> for IndexedContact {
+    fn from(row: ContactRow) -> Self {
+        IndexedContact {
+            id: row.id,
+            name: row.name,
+            email: row.email,
+            phone: row.phone,
+            company: row.company,
+            title: row.title,
+            location: row.location,
+            tier: row.tier,
+            tags: row.tags,
+            notes: row.notes,
+            created_at_micros: (row.created_at.unix_timestamp_nanos() / 1_000) as i64,
+            version: row.version,
+        }
+    }
+}
+
+/// One entry of the feed: a contact as it now is, or its deletion.
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    change_seq: i64,
+    deleted: bool,
+    #[sqlx(flatten)]
+    contact: OptionalContact,
+}
+
+#[derive(sqlx::FromRow)]
+struct OptionalContact {
+    id: Uuid,
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    company: Option<String>,
+    title: Option<String>,
+    location: Option<String>,
+    tier: Option<i16>,
+    tags: Option<Vec<String>>,
+    notes: Option<String>,
+    created_at: Option<OffsetDateTime>,
+    version: Option<i32>,
+}
+
+pub enum Change {
+    Upsert(IndexedContact),
+    Delete(Uuid),
+}
+
+impl ChangeRow {
+    fn into_change(self) -> Change {
+        let c = self.contact;
+        match (self.deleted, c.name, c.tier, c.created_at, c.version) {
+            (false, Some(name), Some(tier), Some(created_at), Some(version)) => {
+                Change::Upsert(IndexedContact::from(ContactRow {
+                    id: c.id,
+                    name,
+                    email: c.email,
+                    phone: c.phone,
+                    company: c.company,
+                    title: c.title,
+                    location: c.location,
+                    tier,
+                    tags: c.tags.unwrap_or_default(),
+                    notes: c.notes,
+                    created_at,
+                    version,
+                }))
+            }
+            _ => Change::Delete(c.id),
+        }
+    }
+}
+
+/// The feed after `position`, at most `BATCH` entries, read in one statement (one
+/// snapshot), oldest first.
+async fn fetch_changes(db: &PgPool, position: i64) -> sqlx::Result<Vec<ChangeRow>> {
+    sqlx::query_as(
+        "SELECT * FROM (
+            (SELECT change_seq, false AS deleted, id, name, email, phone, company, title,
+                    location, tier, tags, notes, created_at, version
+               FROM contacts WHERE change_seq > $1 ORDER BY change_seq LIMIT $2)
+            UNION ALL
+            (SELECT change_seq, true, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                    NULL, NULL, NULL
+               FROM contact_tombstones WHERE change_seq > $1 ORDER BY change_seq LIMIT $2)
+         ) AS feed ORDER BY change_seq LIMIT $2",
+    )
+    .bind(position)
+    .bind(BATCH)
+    .fetch_all(db)
+    .await
+}
+
+/// The highest change sequence Postgres has committed.
+pub async fn database_position(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT greatest(
+            (SELECT coalesce(max(change_seq), 0) FROM contacts),
+            (SELECT coalesce(max(change_seq), 0) FROM contact_tombstones))",
+    )
+    .fetch_one(db)
+    .await
+}
+
+pub async fn directory_id(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar("SELECT id FROM directory")
+        .fetch_one(db)
+        .await
+}
+
+/// The live index: the replica being served and the one writer that updates it.
+struct Live {
+    replica: Arc<Replica>,
+    /// `None` only after a failed apply, until it is reopened.
+    writer: Option<IndexWriter>,
+    payload: Payload,
+}
+
+/// Why following stopped.
+enum Stop {
+    Shutdown,
+    Reindex,
+}
+
+pub struct Follower {
+    db: PgPool,
+    index: Arc<SearchIndex>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Follower {
+    pub fn new(db: PgPool, index: Arc<SearchIndex>, shutdown: watch::Receiver<bool>) -> Self {
+        Follower {
+            db,
+            index,
+            shutdown,
+        }
+    }
+
+    /// Runs until shutdown: opens or builds the index, then follows the feed.
+    pub async fn run(mut self) {
+        let mut backoff = Duration::from_millis(200);
+        let mut force_rebuild = false;
+        loop {
+            let live = if force_rebuild {
+                self.build().await
+            } else {
+                self.open_or_build().await
+            };
+            let live = match live {
+                Ok(live) => live,
+                Err(error) => {
+                    tracing::error!(
+                        error = format!("{error:#}"),
+                        "search index unavailable; retrying"
+                    );
+                    self.index.set_state(IndexState::Failed {
+                        reason: "the search index could not be opened or built".to_owned(),
+                    });
+                    if self.sleep_or_shutdown(backoff).await {
+                        return;
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    continue;
+                }
+            };
+            backoff = Duration::from_millis(200);
+            match self.follow(live).await {
+                Stop::Shutdown => return,
+                Stop::Reindex => force_rebuild = true,
+            }
+        }
+    }
+
+    /// Sleeps, returning early (with `true`) if shutdown is requested.
+    async fn sleep_or_shutdown(&mut self, duration: Duration) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(duration) => false,
+            _ = self.shutdown.changed() => true,
+        }
+    }
+
+    async fn open_or_build(&mut self) -> anyhow::Result<Live> {
+        let directory = directory_id(&self.db).await?;
+        let database_position = database_position(&self.db).await?;
+        let root = self.index.root().to_owned();
+        let opened = tokio::task::spawn_blocking(move || Replica::open_active(&root)).await?;
+        match opened {
+            Ok(Some((replica, payload)))
+                if payload.directory == directory && payload.position <= database_position =>
+            {
+                let writer = open_writer(&replica)?;
+                tracing::info!(
+                    documents = replica.num_docs(),
+                    position = payload.position,
+                    behind = database_position - payload.position,
+                    "search index opened; catching up"
+                );
+                let replica = Arc::new(replica);
+                self.index
+                    .publish(replica.clone(), payload.directory, payload.position);
+                Ok(Live {
+                    replica,
+                    writer: Some(writer),
+                    payload,
+                })
+            }
+            Ok(Some((_, payload))) => {
+                tracing::warn!(
+                    index_directory = %payload.directory,
+                    index_position = payload.position,
+                    %directory,
+                    database_position,
+                    "the search index belongs to another database or is ahead of it; rebuilding"
+                );
+                self.build().await
+            }
+            Ok(None) => {
+                tracing::info!("no search index yet; building it from Postgres");
+                self.build().await
+            }
+            Err(error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "the search index is unusable; rebuilding"
+                );
+                self.build().await
+            }
+        }
+    }
+
+    /// Builds a new index from one consistent snapshot of Postgres, then makes it the
+    /// active one. Searches keep using the current replica (if any) meanwhile.
+    async fn build(&mut self) -> anyhow::Result<Live> {
+        let started = std::time::Instant::now();
+        let mut tx = self.db.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let directory = directory_id(&mut *tx).await?;
+        let position = database_position(&mut *tx).await?;
+        let total: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
+            .fetch_one(&mut *tx)
+            .await?;
+        self.index.set_state(IndexState::Building {
+            indexed: 0,
+            total: total as u64,
+        });
+
+        let root = self.index.root().to_owned();
+        let replica = tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&root)?;
+            Replica::create(&root)
+        })
+        .await??;
+        let mut writer = open_writer(&replica)?;
+        let fields = replica.fields;
+        let mut last_id = Uuid::nil();
+        let mut indexed = 0u64;
+        loop {
+            let rows: Vec<ContactRow> = sqlx::query_as(
+                "SELECT id, name, email, phone, company, title, location, tier, tags, notes,
+                        created_at, version
+                   FROM contacts WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(last_id)
+            .bind(BUILD_BATCH)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            last_id = last.id;
+            let count = rows.len() as u64;
+            writer = tokio::task::spawn_blocking(move || -> tantivy::Result<IndexWriter> {
+                for row in rows {
+                    writer.add_document(schema::document(&fields, &IndexedContact::from(row)))?;
+                }
+                Ok(writer)
+            })
+            .await??;
+            indexed += count;
+            self.index.set_state(IndexState::Building {
+                indexed,
+                total: total as u64,
+            });
+            if self.shutdown.has_changed().unwrap_or(true) {
+                anyhow::bail!("shutting down during an index build");
+            }
+        }
+        tx.commit().await?;
+
+        let payload = Payload {
+            schema: SCHEMA_VERSION,
+            directory,
+            position,
+        };
+        let replica = Arc::new(replica);
+        let committed = payload.clone();
+        let built = replica.clone();
+        let writer = tokio::task::spawn_blocking(move || {
+            commit(&mut writer, &built, &committed).map(|()| writer)
+        })
+        .await??;
+        let root = self.index.root().to_owned();
+        let active = replica.clone();
+        tokio::task::spawn_blocking(move || active.make_active(&root)).await??;
+        tracing::info!(
+            documents = indexed,
+            position,
+            seconds = started.elapsed().as_secs_f64(),
+            "search index built"
+        );
+        self.index.publish(replica.clone(), directory, position);
+        Ok(Live {
+            replica,
+            writer: Some(writer),
+            payload,
+        })
+    }
+
+    /// Applies the feed until shutdown or a reindex request.
+    async fn follow(&mut self, mut live: Live) -> Stop {
+        let mut listener: Option<PgListener> = None;
+        let mut failures = 0u32;
+        loop {
+            if listener.is_none() {
+                listener = connect_listener(&self.db).await;
+            }
+            match self.catch_up(&mut live).await {
+                Ok(()) => failures = 0,
+                Err(error) => {
+                    failures += 1;
+                    if failures == 1 || failures.is_power_of_two() {
+                        tracing::warn!(
+                            error = format!("{error:#}"),
+                            failures,
+                            "could not apply search changes; retrying"
+                        );
+                    }
+                }
+            }
+            self.index.set_state(IndexState::Ready);
+
+            let notified = async {
+                match listener.as_mut() {
+                    Some(listener) => listener.try_recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                received = notified => match received {
+                    Ok(Some(notification)) if notification.channel() == REINDEX_CHANNEL => {
+                        tracing::info!("reindex requested");
+                        // One writer per process: release this one before building anew.
+                        drop(live);
+                        return Stop::Reindex;
+                    }
+                    Ok(Some(_)) => {}
+                    // The connection dropped; it reconnects on the next call.
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "lost the change notification connection");
+                        listener = None;
+                    }
+                },
+                () = tokio::time::sleep(POLL_INTERVAL) => {}
+                _ = self.shutdown.changed() => {
+                    finish(live).await;
+                    return Stop::Shutdown;
+                }
+            }
+        }
+    }
+
+    /// Applies every change above the live position.
+    async fn catch_up(&mut self, live: &mut Live) -> anyhow::Result<()> {
+        self.index
+            .note_database_position(database_position(&self.db).await?);
+        loop {
+            let rows = fetch_changes(&self.db, live.payload.position).await?;
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
+            let full = rows.len() as i64 >= BATCH;
+            let payload = Payload {
+                position: last.change_seq,
+                ..live.payload.clone()
+            };
+            let changes: Vec<Change> = rows.into_iter().map(ChangeRow::into_change).collect();
+            // After a failure the writer was dropped, which rolled the index back to its
+            // last commit; reopen it and apply the same changes again.
+            let writer = match live.writer.take() {
+                Some(writer) => writer,
+                None => open_writer(&live.replica)?,
+            };
+            let replica = live.replica.clone();
+            let committed = payload.clone();
+            let writer = tokio::task::spawn_blocking(move || {
+                apply_and_commit(writer, &replica, changes, &committed)
+            })
+            .await??;
+            live.writer = Some(writer);
+            live.payload = payload;
+            self.index.advance(live.payload.position);
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Applies changes, commits them with `payload`, and reloads the reader. Runs on a
+/// blocking thread. On error the writer is dropped, discarding what was not committed.
+fn apply_and_commit(
+    mut writer: IndexWriter,
+    replica: &Replica,
+    changes: Vec<Change>,
+    payload: &Payload,
+) -> anyhow::Result<IndexWriter> {
+    let fields = replica.fields;
+    for change in changes {
+        match change {
+            Change::Upsert(contact) => {
+                writer.delete_term(Term::from_field_text(fields.id, &contact.id.to_string()));
+                writer.add_document(schema::document(&fields, &contact))?;
+            }
+            Change::Delete(id) => {
+                writer.delete_term(Term::from_field_text(fields.id, &id.to_string()));
+            }
+        }
+    }
+    commit(&mut writer, replica, payload)?;
+    Ok(writer)
+}
+
+/// Commits with `payload` and reloads the reader, so searches see the commit at once.
+fn commit(writer: &mut IndexWriter, replica: &Replica, payload: &Payload) -> anyhow::Result<()> {
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&serde_json::to_string(payload)?);
+    prepared.commit()?;
+    replica.reader.reload()?;
+    Ok(())
+}
+
+/// Lets background merges finish before the process exits.
+async fn finish(live: Live) {
+    let Some(writer) = live.writer else { return };
+    let result = tokio::task::spawn_blocking(move || writer.wait_merging_threads()).await;
+    if let Ok(Err(error)) = result {
+        tracing::warn!(%error, "search index merges did not finish cleanly");
+    }
+}
+
+fn open_writer(replica: &Replica) -> anyhow::Result<IndexWriter> {
+    match replica.index.writer(WRITER_MEMORY) {
+        Ok(writer) => Ok(writer),
+        Err(TantivyError::LockFailure(LockError::LockBusy, _)) => anyhow::bail!(
+            "another process is writing the search index in {}: give each Roster instance its own ROSTER_DATA_DIR",
+            replica.path.display()
+        ),
+        Err(error) => Err(error).context("opening the search index writer"),
+    }
+}
+
+async fn connect_listener(db: &PgPool) -> Option<PgListener> {
+    let result = async {
+        let mut listener = PgListener::connect_with(db).await?;
+        listener
+            .listen_all([CHANGES_CHANNEL, REINDEX_CHANNEL])
+            .await?;
+        Ok::<_, sqlx::Error>(listener)
+    }
+    .await;
+    match result {
+        Ok(listener) => Some(listener),
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for changes; polling only");
+            None
+        }
+    }
+}
+
+/// What `roster reindex` did.
+pub enum Reindexed {
+    /// Built here, from Postgres.
+    Built { documents: u64, seconds: f64 },
+    /// A running server owns this index: every running server was asked to rebuild.
+    Requested,
+}
+
+/// Rebuilds the index under `root`, or, if a running server is writing it, asks the
+/// running servers to rebuild theirs.
+pub async fn reindex(db: &PgPool, root: &std::path::Path) -> anyhow::Result<Reindexed> {
+    let active_root = root.to_owned();
+    let active = tokio::task::spawn_blocking(move || Replica::open_active(&active_root)).await?;
+    if let Ok(Some((replica, _))) = active {
+        if let Err(TantivyError::LockFailure(LockError::LockBusy, _)) =
+            replica
+                .index
+                .writer::<tantivy::TantivyDocument>(WRITER_MEMORY)
+        {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(REINDEX_CHANNEL)
+                .execute(db)
+                .await?;
+            return Ok(Reindexed::Requested);
+        }
+    }
+    let started = std::time::Instant::now();
+    let index = SearchIndex::new(root.to_owned());
+    let (_keep_running, running) = watch::channel(false);
+    let mut follower = Follower::new(db.clone(), index.clone(), running);
+    let live = follower.build().await?;
+    let documents = live.replica.num_docs();
+    finish(live).await;
+    Ok(Reindexed::Built {
+        documents,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
