@@ -38,7 +38,7 @@ CREATE TABLE contact_tombstones (
 
 -- The number of the lock that orders contact writes (any constant; named here once).
 CREATE FUNCTION contact_write_lock() RETURNS void LANGUAGE sql AS
-    $$ SELECT pg_advisory_xact_lock(7_626_101) $$;
+    $$ SELECT pg_advisory_xact_lock(7626101) $$;
 
 CREATE FUNCTION contacts_before_write() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -81,6 +81,27 @@ impl Filters {
     }
 }
 
+/// The filters a user can toggle, by their URL parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterKind {
+    Tier,
+    Location,
+    Company,
+    Tag,
+}
+
+impl FilterKind {
+    /// The URL parameter (and form field) name.
+    pub fn param(self) -> &'static str {
+        match self {
+            FilterKind::Tier => "tier",
+            FilterKind::Location => "location",
+            FilterKind::Company => "company",
+            FilterKind::Tag => "tag",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SearchQuery {
     /// The words as typed (cut to [`MAX_QUERY_CHARS`]), trimmed.
@@ -191,9 +212,9 @@ impl SearchQuery {
         }
     }
 
-    /// No words and no filters: the plain directory, newest first.
+    /// No words, no filters, no order but newest first: the plain directory.
     pub fn is_browse(&self) -> bool {
-        self.text.is_empty() && self.filters.is_empty()
+        self.text.is_empty() && self.filters.is_empty() && self.sort != SortOrder::Name
     }
 
     pub fn with_page(&self, page: u32) -> Self {
@@ -206,6 +227,53 @@ impl SearchQuery {
     pub fn without_filters(&self) -> Self {
         SearchQuery {
             filters: Filters::default(),
+            page: 1,
+            ..self.clone()
+        }
+    }
+
+    /// This search with one filter value added if absent, removed if present.
+    pub fn toggled(&self, filter: FilterKind, value: &str) -> Self {
+        fn toggle(values: &mut Vec<String>, value: &str) {
+            match values.iter().position(|v| v == value) {
+                Some(at) => {
+                    values.remove(at);
+                }
+                None => {
+                    values.push(value.to_owned());
+                    values.sort();
+                }
+            }
+        }
+        let mut next = SearchQuery {
+            page: 1,
+            ..self.clone()
+        };
+        let filters = &mut next.filters;
+        match filter {
+            FilterKind::Tier => {
+                if let Some(tier) = value.parse::<i64>().ok().and_then(|n| Tier::parse(n).ok()) {
+                    match filters.tiers.iter().position(|t| *t == tier) {
+                        Some(at) => {
+                            filters.tiers.remove(at);
+                        }
+                        None => {
+                            filters.tiers.push(tier);
+                            filters.tiers.sort();
+                        }
+                    }
+                }
+            }
+            FilterKind::Location => toggle(&mut filters.locations, value),
+            FilterKind::Company => toggle(&mut filters.companies, value),
+            FilterKind::Tag => toggle(&mut filters.tags, value),
+        }
+        next
+    }
+
+    pub fn with_sort(&self, sort: SortOrder) -> Self {
+        SearchQuery {
+            sort,
             page: 1,
             ..self.clone()
         }
@@ -452,9 +520,31 @@ mod tests {
     }
 
     #[test]
+    fn toggling_adds_then_removes_and_resets_the_page() {
+        let start = parse("q=x&page=4&tag=b");
+        let added = start.toggled(FilterKind::Tag, "a");
+        assert_eq!(added.filters.tags, ["a", "b"]);
+        assert_eq!(added.page, 1);
+        assert_eq!(added.toggled(FilterKind::Tag, "a").filters.tags, ["b"]);
+        let tiered = start
+            .toggled(FilterKind::Tier, "3")
+            .toggled(FilterKind::Tier, "1");
+        assert_eq!(tiered.to_query_string(), "q=x&tier=1&tier=3&tag=b");
+        assert_eq!(
+            start.toggled(FilterKind::Tier, "9"),
+            start.with_page(1),
+            "no such tier"
+        );
+    }
+
+    #[test]
     fn browse_means_no_words_and_no_filters() {
         assert!(parse("").is_browse());
-        assert!(parse("sort=name").is_browse());
+        assert!(parse("sort=newest").is_browse());
+        assert!(
+            !parse("sort=name").is_browse(),
+            "the plain directory is newest first only"
+        );
         assert!(!parse("q=a").is_browse());
         assert!(!parse("tier=1").is_browse());
     }

@@ -40,7 +40,17 @@ impl RequestContext {
     }
 
     /// Ends a server function: passes its value through, or logs and maps its error.
+    /// The error's status becomes the response's, whether the function was called over
+    /// HTTP or while rendering a page (so a missing contact's page answers 404).
     pub fn finish<T>(&self, result: Result<T, Error>) -> Result<T, AppError> {
-        result.map_err(|error| error.into_app_error(&self.request_id))
+        result.map_err(|error| {
+            let error = error.into_app_error(&self.request_id);
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+                && let Ok(status) = axum::http::StatusCode::from_u16(error.status())
+            {
+                response.set_status(status);
+            }
+            error
+        })
     }
 }

@@ -12,7 +12,7 @@ use leptos_router::{
     path,
 };
 
-use pages::{DirectoryPage, NotFound};
+use pages::{ContactPage, DirectoryPage, NotFound};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -34,6 +34,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Page titles hold user input (a search, a contact's name), and leptos_meta 0.8 writes
+/// the server-rendered `<title>` without escaping it: `</title><script>` would break
+/// out. Escaping is no answer (the browser sets `document.title` as plain text once
+/// hydrated, so `&lt;` would show), so the three characters that matter become
+/// look-alikes, identically on server and browser.
+pub fn title_text(text: &str) -> String {
+    text.chars()
+        .map(|ch| match ch {
+            '<' => '‹',
+            '>' => '›',
+            '&' => '＆',
+            ch => ch,
+        })
+        .collect()
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -47,7 +63,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/roster.css" />
         <Title formatter=|text: String| {
-            if text.is_empty() { "Roster".to_owned() } else { format!("{text} · Roster") }
+            if text.is_empty() { "Roster".to_owned() } else { format!("{} · Roster", title_text(&text)) }
         } />
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -60,8 +76,21 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=DirectoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:id") view=ContactPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title_text;
+
+    #[test]
+    fn titles_cannot_close_the_title_element() {
+        let title = title_text("</title><script>alert(1)</script> Willow & Finch");
+        assert!(!title.contains('<') && !title.contains('>') && !title.contains('&'));
+        assert_eq!(title, "‹/title›‹script›alert(1)‹/script› Willow ＆ Finch");
     }
 }

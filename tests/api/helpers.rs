@@ -1,25 +1,40 @@
 //! `spawn_app()`: a fresh database and a running application for one test.
 //!
 //! Needs `ROSTER_TEST_DATABASE_URL` (or `DATABASE_URL`): a URL to the Postgres server
-//! whose user may create databases. `make test` sets it to the embedded server.
+//! whose user may create databases. `REDIS_URL` is used when set. `make test` sets
+//! both to the embedded servers.
 
 use std::{
+    future::Future,
     hash::{DefaultHasher, Hash, Hasher},
-    time::Duration,
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
 };
 
-use roster::server::{
-    Application,
-    config::Config,
-    db::MIGRATOR,
-    seed::{SeedOptions, seed},
+use roster::{
+    domain::{SearchPage, SearchQuery},
+    server::{
+        AppState, Application,
+        config::Config,
+        db::MIGRATOR,
+        search::IndexState,
+        seed::{SeedOptions, seed},
+    },
 };
 use sqlx::{Connection, Executor, PgConnection, PgPool};
+use tokio::{sync::oneshot, task::JoinHandle};
 
 pub struct TestApp {
     pub address: String,
     pub db: PgPool,
+    pub state: AppState,
     pub client: reqwest::Client,
+    pub database: String,
+    /// Keeps the data folder alive as long as any app uses it.
+    _data: Arc<tempfile::TempDir>,
+    stop: Option<oneshot::Sender<()>>,
+    serving: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
 impl TestApp {
@@ -47,6 +62,74 @@ impl TestApp {
         .await
         .expect("seeding succeeds");
     }
+
+    /// A search through the server function, as the hydrated page makes it.
+    pub async fn search(&self, query: &SearchQuery) -> SearchPage {
+        let response = self
+            .client
+            .get(self.url("/api/search"))
+            .query(&[("query", query.to_query_string())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "search for {query}");
+        response.json().await.unwrap()
+    }
+
+    pub async fn search_text(&self, text: &str) -> SearchPage {
+        self.search(&SearchQuery::default().with_text(text)).await
+    }
+
+    /// Waits until the index is built and has applied every change in Postgres.
+    pub async fn index_caught_up(&self) {
+        let index = self.state.search.index.clone();
+        let db = self.db.clone();
+        eventually(Duration::from_secs(60), || {
+            let index = index.clone();
+            let db = db.clone();
+            async move {
+                let status = index.status();
+                let wanted = roster::server::search::sync::database_position(&db)
+                    .await
+                    .ok()?;
+                (status.state == IndexState::Ready && status.serving && status.position >= wanted)
+                    .then_some(())
+            }
+        })
+        .await
+        .expect("the search index catches up");
+    }
+
+    /// Stops serving and waits until the app has shut down (index committed).
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(serving) = self.serving.take() {
+            serving
+                .await
+                .expect("the app task ends")
+                .expect("the app stops cleanly");
+        }
+    }
+}
+
+/// Polls `check` every 20 ms until it returns `Some`, for at most `limit`.
+pub async fn eventually<T, F, Fut>(limit: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return Some(value);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn server_url() -> String {
@@ -56,7 +139,7 @@ fn server_url() -> String {
 }
 
 /// The test server's URL, pointing at another database on it.
-fn url_for(database: &str) -> String {
+pub fn url_for(database: &str) -> String {
     let mut url = url::Url::parse(&server_url()).expect("a valid Postgres URL");
     url.set_path(&format!("/{database}"));
     url.to_string()
@@ -92,15 +175,30 @@ async fn ensure_template(admin: &mut PgConnection) -> String {
             .await
             .expect("query pg_database");
     if !exists {
+        // Migrate under a temporary name and rename when done, so a template that
+        // exists is always complete, even if a migration failed in an earlier run.
+        let building = format!("{template}_building");
         admin
-            .execute(format!(r#"CREATE DATABASE "{template}""#).as_str())
+            .execute(format!(r#"DROP DATABASE IF EXISTS "{building}" WITH (FORCE)"#).as_str())
+            .await
+            .expect("drop a half-built template");
+        admin
+            .execute(format!(r#"CREATE DATABASE "{building}""#).as_str())
             .await
             .expect("create template");
-        let mut conn = PgConnection::connect(&url_for(&template))
+        let mut conn = PgConnection::connect(&url_for(&building))
             .await
             .expect("connect to template");
-        MIGRATOR.run(&mut conn).await.expect("migrate template");
+        let migrated = MIGRATOR.run(&mut conn).await;
         conn.close().await.expect("close template connection");
+        if let Err(error) = migrated {
+            let _ = admin.execute("SELECT pg_advisory_unlock(727274)").await;
+            panic!("the migrations fail: {error}");
+        }
+        admin
+            .execute(format!(r#"ALTER DATABASE "{building}" RENAME TO "{template}""#).as_str())
+            .await
+            .expect("rename template");
     }
     admin
         .execute("SELECT pg_advisory_unlock(727274)")
@@ -109,7 +207,7 @@ async fn ensure_template(admin: &mut PgConnection) -> String {
     template
 }
 
-/// A new, migrated, empty database for one test.
+/// A new, migrated, empty database for one test, with a directory id of its own.
 pub async fn fresh_database() -> String {
     let mut admin = admin_connection().await;
     let template = ensure_template(&mut admin).await;
@@ -128,43 +226,85 @@ pub async fn fresh_database() -> String {
             Err(error) => panic!("could not create test database: {error}"),
         }
     }
+    // Clones share the template's directory id; each test's data must have its own
+    // (the search cache in the shared Redis is keyed by it).
+    let mut conn = PgConnection::connect(&url_for(&name))
+        .await
+        .expect("connect");
+    conn.execute("UPDATE directory SET id = gen_random_uuid()")
+        .await
+        .expect("new directory id");
+    conn.close().await.expect("close");
     name
 }
 
 /// The settings a test app runs with: a free port, its own database, a small pool.
-pub fn test_config(database: &str) -> Config {
-    Config::from_figment(
-        Config::defaults()
-            .merge(("database_url", url_for(database)))
-            .merge(("listen", "127.0.0.1:0"))
-            .merge(("db_min_connections", 0))
-            .merge(("db_max_connections", 5))
-            .merge((
-                "data_dir",
-                std::env::temp_dir().join(format!("roster-test-{database}")),
-            )),
-    )
-    .expect("test configuration is valid")
+pub fn test_config(database: &str, data_dir: &Path) -> Config {
+    let mut figment = Config::defaults()
+        .merge(("database_url", url_for(database)))
+        .merge(("listen", "127.0.0.1:0"))
+        .merge(("db_min_connections", 0))
+        .merge(("db_max_connections", 5))
+        .merge(("data_dir", data_dir));
+    if let Ok(redis) = std::env::var("REDIS_URL") {
+        figment = figment.merge(("redis_url", redis));
+    }
+    Config::from_figment(figment).expect("test configuration is valid")
 }
 
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|config| config).await
 }
 
-/// Starts the app with settings adjusted by `adjust`.
+/// Starts the app on a fresh database with settings adjusted by `adjust`.
 pub async fn spawn_app_with(adjust: impl FnOnce(Config) -> Config) -> TestApp {
     let database = fresh_database().await;
-    let config = adjust(test_config(&database));
+    let data = Arc::new(tempfile::tempdir().expect("a temporary folder"));
+    start(database, data, adjust).await
+}
+
+/// Another app on the database of `app`, with a data folder of its own.
+pub async fn spawn_second(app: &TestApp) -> TestApp {
+    let data = Arc::new(tempfile::tempdir().expect("a temporary folder"));
+    start(app.database.clone(), data, |config| config).await
+}
+
+/// Restarts on the same database and data folder (after `stop`).
+pub async fn restart(database: String, data: Arc<tempfile::TempDir>) -> TestApp {
+    start(database, data, |config| config).await
+}
+
+impl TestApp {
+    /// What `restart` needs to bring this app back after `stop`.
+    pub fn identity(&self) -> (String, Arc<tempfile::TempDir>) {
+        (self.database.clone(), self._data.clone())
+    }
+}
+
+async fn start(
+    database: String,
+    data: Arc<tempfile::TempDir>,
+    adjust: impl FnOnce(Config) -> Config,
+) -> TestApp {
+    let config = adjust(test_config(&database, data.path()));
     let app = Application::build(config).await.expect("the app builds");
     let port = app.port();
-    let db = app.state().db.clone();
-    tokio::spawn(app.run_until(std::future::pending()));
+    let state = app.state().clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let serving = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        db,
+        db: state.db.clone(),
+        state,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client builds"),
+        database,
+        _data: data,
+        stop: Some(stop),
+        serving: Some(serving),
     }
 }

@@ -7,3 +7,4 @@ mod helpers;
 mod config;
 mod directory;
 mod health;
+mod search;

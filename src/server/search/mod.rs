@@ -337,3 +337,272 @@ fn facet_values(counts: HashMap<String, u64>, selected: &[String]) -> Vec<FacetV
     }
     shown
 }
+
+#[cfg(test)]
+mod tests {
+    use tantivy::Term;
+
+    use super::{replica::Payload, *};
+    use crate::domain::search::{FacetValue, Filters, SortOrder};
+
+    fn contact(n: u128, name: &str, notes: Option<&str>) -> IndexedContact {
+        IndexedContact {
+            id: Uuid::from_u128(n),
+            name: name.to_owned(),
+            email: None,
+            phone: None,
+            company: None,
+            title: None,
+            location: None,
+            tier: 3,
+            tags: Vec::new(),
+            notes: notes.map(str::to_owned),
+            created_at_micros: n as i64,
+            version: 1,
+        }
+    }
+
+    /// A real index in a temporary folder holding `contacts`.
+    fn index_of(contacts: &[IndexedContact]) -> (tempfile::TempDir, Replica) {
+        let dir = tempfile::tempdir().unwrap();
+        let replica = Replica::create(dir.path()).unwrap();
+        let mut writer: tantivy::IndexWriter = replica.index.writer(20_000_000).unwrap();
+        for contact in contacts {
+            writer
+                .add_document(schema::document(&replica.fields, contact))
+                .unwrap();
+        }
+        let mut commit = writer.prepare_commit().unwrap();
+        let payload = Payload {
+            schema: schema::SCHEMA_VERSION,
+            directory: Uuid::nil(),
+            position: 1,
+        };
+        commit.set_payload(&serde_json::to_string(&payload).unwrap());
+        commit.commit().unwrap();
+        replica.reader.reload().unwrap();
+        (dir, replica)
+    }
+
+    fn names(replica: &Replica, text: &str) -> Vec<String> {
+        let query = SearchQuery::default().with_text(text);
+        run(replica, query)
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|hit| hit.contact.name)
+            .collect()
+    }
+
+    #[test]
+    fn exact_beats_prefix_beats_fuzzy() {
+        let (_dir, replica) = index_of(&[
+            contact(1, "Maria Mayfield", None), // prefix "may…"
+            contact(2, "Maria Mey", None),      // nothing for "may"
+            contact(3, "Maria May", None),      // exact
+        ]);
+        assert_eq!(
+            names(&replica, "maria may"),
+            ["Maria May", "Maria Mayfield"]
+        );
+
+        let (_dir, replica) = index_of(&[
+            contact(1, "Anthonyx Smith", None), // prefix of the last word? no: not last
+            contact(2, "Antony Smith", None),   // one typo
+            contact(3, "Anthony Smith", None),  // exact
+        ]);
+        assert_eq!(
+            names(&replica, "anthony smith"),
+            ["Anthony Smith", "Antony Smith", "Anthonyx Smith"]
+        );
+    }
+
+    #[test]
+    fn the_exact_full_name_comes_first() {
+        let (_dir, replica) = index_of(&[
+            contact(1, "Anthony May Jr", None),
+            contact(2, "May Anthony", None),
+            contact(3, "Anthony Mayer", None),
+            contact(4, "Anthony May", None),
+            contact(5, "Anthony Smith", Some("Met Anthony May at a conference")),
+        ]);
+        let found = names(&replica, "Anthony May");
+        assert_eq!(found[0], "Anthony May");
+        assert!(found.contains(&"Anthony Mayer".to_owned()));
+    }
+
+    #[test]
+    fn name_matches_outrank_notes_matches() {
+        let (_dir, replica) = index_of(&[
+            contact(
+                1,
+                "Olga Petrova",
+                Some("Introduced by Haruto at the summit"),
+            ),
+            contact(2, "Haruto Tanaka", None),
+        ]);
+        assert_eq!(names(&replica, "haruto"), ["Haruto Tanaka", "Olga Petrova"]);
+    }
+
+    #[test]
+    fn accents_case_and_typos_are_forgiven() {
+        let (_dir, replica) = index_of(&[
+            contact(1, "José Núñez", None),
+            contact(2, "Zoë Lefèvre", None),
+        ]);
+        assert_eq!(names(&replica, "jose nunez"), ["José Núñez"]);
+        assert_eq!(names(&replica, "JOSÉ"), ["José Núñez"]);
+        assert_eq!(names(&replica, "lefevre"), ["Zoë Lefèvre"]);
+        assert_eq!(names(&replica, "lefevr"), ["Zoë Lefèvre"], "prefix");
+        assert_eq!(names(&replica, "lefervre zoe"), ["Zoë Lefèvre"], "typo");
+        assert_eq!(
+            names(&replica, "lfevre zoe"),
+            ["Zoë Lefèvre"],
+            "one deletion"
+        );
+        assert!(
+            names(&replica, "jise").is_empty(),
+            "no typos in four letters"
+        );
+    }
+
+    #[test]
+    fn email_and_phone_queries_find_their_contact() {
+        let mut ana = contact(1, "Ana Silva", None);
+        ana.email = Some("Ana.Silva@Example.com".into());
+        ana.phone = Some("+1 (555) 010-2000".into());
+        let mut bo = contact(2, "Bo Silva", None);
+        bo.email = Some("bo.silva@example.com".into());
+        bo.phone = Some("+44 20 7946 0123".into());
+        let (_dir, replica) = index_of(&[ana, bo]);
+        assert_eq!(names(&replica, "ana.silva@example.com"), ["Ana Silva"]);
+        assert_eq!(names(&replica, "5550102000"), ["Ana Silva"]);
+        assert_eq!(names(&replica, "+1 (555) 010-2000"), ["Ana Silva"]);
+        assert_eq!(names(&replica, "7946 0123"), ["Bo Silva"]);
+        assert_eq!(names(&replica, "silva").len(), 2);
+    }
+
+    #[test]
+    fn filters_narrow_and_facets_count() {
+        let mut contacts = Vec::new();
+        for n in 0..12u128 {
+            let mut c = contact(n + 1, &format!("Person {n}"), None);
+            c.tier = (n % 4 + 1) as i16;
+            c.location = Some(if n % 2 == 0 { "Lisbon" } else { "Porto" }.into());
+            c.tags = if n % 3 == 0 {
+                vec!["vc".into(), "ai".into()]
+            } else {
+                vec!["ai".into()]
+            };
+            contacts.push(c);
+        }
+        let (_dir, replica) = index_of(&contacts);
+        let query = SearchQuery {
+            text: "person".into(),
+            filters: Filters {
+                tiers: vec![Tier::parse(1).unwrap()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let page = run(&replica, query).unwrap();
+        assert_eq!(page.total, 3);
+        assert!(page.hits.iter().all(|hit| hit.contact.tier.get() == 1));
+        // The tier facet ignores its own selection; the others count what is shown.
+        let tier_counts: Vec<u64> = page
+            .facets
+            .tiers
+            .iter()
+            .map(|(_, count, _)| *count)
+            .collect();
+        assert_eq!(tier_counts, [3, 3, 3, 3]);
+        assert_eq!(
+            page.facets.locations,
+            [FacetValue {
+                value: "Lisbon".into(),
+                count: 3,
+                selected: false
+            }]
+        );
+        let vc = page
+            .facets
+            .tags
+            .iter()
+            .find(|tag| tag.value == "vc")
+            .unwrap();
+        assert_eq!(
+            vc.count, 1,
+            "n = 0, 4, 8 are tier 1; of those only 0 is a multiple of 3"
+        );
+    }
+
+    #[test]
+    fn sorting_by_name_and_newest() {
+        let (_dir, replica) = index_of(&[
+            contact(1, "Zoë Adams", None),
+            contact(2, "Álvaro Adams", None),
+            contact(3, "Maya Adams", None),
+        ]);
+        let by = |sort| {
+            let query = SearchQuery {
+                text: "adams".into(),
+                sort,
+                ..Default::default()
+            };
+            run(&replica, query)
+                .unwrap()
+                .hits
+                .into_iter()
+                .map(|hit| hit.contact.name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            by(SortOrder::Name),
+            ["Álvaro Adams", "Maya Adams", "Zoë Adams"]
+        );
+        assert_eq!(
+            by(SortOrder::Newest),
+            ["Maya Adams", "Álvaro Adams", "Zoë Adams"]
+        );
+    }
+
+    #[test]
+    fn a_misspelling_that_finds_nothing_gets_a_suggestion() {
+        let (_dir, replica) = index_of(&[contact(1, "Christina Okafor", None)]);
+        let page = run(
+            &replica,
+            SearchQuery::default().with_text("christian okafor"),
+        )
+        .unwrap();
+        // "christian" is within two edits of "christina", so the typo search already finds her.
+        assert_eq!(page.total, 1);
+        let page = run(
+            &replica,
+            SearchQuery::default().with_text("okafro christnia"),
+        )
+        .unwrap();
+        assert_eq!(page.total, 1, "typos in both words");
+        let page = run(&replica, SearchQuery::default().with_text("okfar")).unwrap();
+        assert_eq!(
+            page.total, 0,
+            "two edits in five letters is beyond the budget"
+        );
+        assert_eq!(page.suggestion.as_deref(), Some("okafor"));
+    }
+
+    #[test]
+    fn deleting_by_id_removes_a_contact() {
+        let (_dir, replica) = index_of(&[
+            contact(1, "Noa Cohen", None),
+            contact(2, "Eitan Cohen", None),
+        ]);
+        let mut writer: tantivy::IndexWriter = replica.index.writer(20_000_000).unwrap();
+        writer.delete_term(Term::from_field_text(
+            replica.fields.id,
+            &Uuid::from_u128(1).to_string(),
+        ));
+        writer.commit().unwrap();
+        replica.reader.reload().unwrap();
+        assert_eq!(names(&replica, "cohen"), ["Eitan Cohen"]);
+    }
+}

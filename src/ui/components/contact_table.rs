@@ -1,16 +1,21 @@
-//! The directory's rows.
+//! The directory's and the search's rows: one table for both.
 
 use leptos::prelude::*;
 
-use crate::domain::ContactSummary;
+use super::Highlighted;
+use crate::domain::search::SearchHit;
 
+/// The rows, with matched words marked. `selected` is the row the keyboard is on.
 #[component]
-pub fn ContactTable(contacts: Vec<ContactSummary>) -> impl IntoView {
-    if contacts.is_empty() {
+pub fn ContactTable(
+    rows: Vec<SearchHit>,
+    #[prop(optional, into)] selected: Option<Signal<Option<usize>>>,
+) -> impl IntoView {
+    if rows.is_empty() {
         return view! { <p class="empty">"No contacts here yet."</p> }.into_any();
     }
     view! {
-        <table class="contacts">
+        <table class="contacts" id="results">
             <thead>
                 <tr>
                     <th scope="col">"Name"</th>
@@ -22,7 +27,11 @@ pub fn ContactTable(contacts: Vec<ContactSummary>) -> impl IntoView {
                 </tr>
             </thead>
             <tbody>
-                {contacts.into_iter().map(|contact| view! { <ContactRow contact /> }).collect_view()}
+                {rows
+                    .into_iter()
+                    .enumerate()
+                    .map(|(position, hit)| view! { <ContactRow hit position selected /> })
+                    .collect_view()}
             </tbody>
         </table>
     }
@@ -30,38 +39,52 @@ pub fn ContactTable(contacts: Vec<ContactSummary>) -> impl IntoView {
 }
 
 #[component]
-fn ContactRow(contact: ContactSummary) -> impl IntoView {
-    let ContactSummary {
-        id,
-        name,
-        email,
-        company,
-        title,
-        location,
-        tier,
-        tags,
-    } = contact;
-    let tier_number = tier.get();
+fn ContactRow(
+    hit: SearchHit,
+    position: usize,
+    selected: Option<Signal<Option<usize>>>,
+) -> impl IntoView {
+    let SearchHit {
+        contact,
+        name_highlights,
+        notes_snippet,
+    } = hit;
+    let tier_number = contact.tier.get();
+    let is_selected = move || selected.is_some_and(|selected| selected.get() == Some(position));
     view! {
-        <tr data-contact-id=id.to_string()>
+        <tr
+            id=format!("result-{position}")
+            data-contact-id=contact.id.to_string()
+            class:selected=is_selected
+            aria-selected=move || is_selected().then_some("true")
+        >
             <td class="cell-name">
-                <span class="contact-name">{name}</span>
-                {email.map(|email| {
+                <a class="contact-link" href=format!("/contacts/{}", contact.id)>
+                    <Highlighted text=contact.name highlights=name_highlights />
+                </a>
+                {contact.email.map(|email| {
                     let full = email.clone();
                     view! { <span class="contact-email" title=full>{email}</span> }
                 })}
+                {notes_snippet.map(|snippet| view! {
+                    <span class="snippet">
+                        {snippet.cut_before.then_some("…")}
+                        <Highlighted text=snippet.text highlights=snippet.highlights />
+                        {snippet.cut_after.then_some("…")}
+                    </span>
+                })}
             </td>
-            <td data-label="Company">{company}</td>
-            <td data-label="Title">{title}</td>
-            <td data-label="Location">{location}</td>
+            <td data-label="Company">{contact.company}</td>
+            <td data-label="Title">{contact.title}</td>
+            <td data-label="Location">{contact.location}</td>
             <td data-label="Tier">
-                <span class=format!("tier tier-{tier_number}") title=tier.label()>
+                <span class=format!("tier tier-{tier_number}") title=contact.tier.label()>
                     {format!("T{tier_number}")}
                 </span>
             </td>
             <td data-label="Tags">
                 <ul class="tags">
-                    {tags.into_iter().map(|tag| view! { <li class="tag">{tag}</li> }).collect_view()}
+                    {contact.tags.into_iter().map(|tag| view! { <li class="tag">{tag}</li> }).collect_view()}
                 </ul>
             </td>
         </tr>

@@ -2,8 +2,16 @@
 
 mod contact_table;
 mod error_notice;
+mod filters;
+mod highlighted;
 mod pager;
+mod search_box;
+mod search_pager;
 
 pub use contact_table::ContactTable;
 pub use error_notice::ErrorNotice;
+pub use filters::{FilterSidebar, SortSelect};
+pub use highlighted::Highlighted;
 pub use pager::Pager;
+pub use search_box::SearchBox;
+pub use search_pager::SearchPager;

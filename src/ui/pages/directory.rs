@@ -1,38 +1,242 @@
-//! `/`: the directory, newest contacts first, fifty to a page.
+//! `/`: the directory and its search.
+//!
+//! With no words and no filters it lists contacts newest first, fifty to a page,
+//! paged by keyset from Postgres. With words or filters it shows search results from
+//! the index. Either way the sidebar shows filter counts for what is shown, and
+//! everything is in the URL: every view is a link that renders in full on the server.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::directory::get_directory,
-    domain::PageRequest,
-    ui::components::{ContactTable, ErrorNotice, Pager},
+    api::{directory::get_directory, search::search_contacts},
+    domain::{
+        PageRequest, SearchPage, SearchQuery, format,
+        search::{SearchHit, SearchQuery as Query},
+    },
+    error::AppError,
+    ui::components::{
+        ContactTable, ErrorNotice, FilterSidebar, Pager, SearchBox, SearchPager, SortSelect,
+    },
 };
 
 #[component]
 pub fn DirectoryPage() -> impl IntoView {
-    let query = use_query_map();
-    let request =
-        Memo::new(move |_| query.with(|params| PageRequest::from_query(|key| params.get(key))));
-    let page = Resource::new(move || request.get(), get_directory);
+    let params = use_query_map();
+    let requested = Memo::new(move |_| {
+        params.with(|params| {
+            SearchQuery::from_params(|name| params.get_all(name).unwrap_or_default())
+        })
+    });
+    let paging =
+        Memo::new(move |_| params.with(|params| PageRequest::from_query(|name| params.get(name))));
+    let browsing = Memo::new(move |_| requested.with(SearchQuery::is_browse));
+
+    // At most one search request in flight: the resource follows `committed`, which
+    // catches up with the URL only once the previous request has answered. Keystrokes
+    // made meanwhile collapse into the next request, and no late answer can overwrite
+    // a newer one.
+    let committed = RwSignal::new(requested.get_untracked());
+    let in_flight = RwSignal::new(false);
+    Effect::new(move |_| {
+        let wanted = requested.get();
+        if !in_flight.get() && committed.with_untracked(|current| *current != wanted) {
+            in_flight.set(true);
+            committed.set(wanted);
+        }
+    });
+    let results = Resource::new(
+        move || committed.get(),
+        move |query| async move {
+            let page = search_contacts(query).await;
+            in_flight.set(false);
+            page
+        },
+    );
+    let listing = Resource::new(
+        move || (browsing.get(), paging.get()),
+        |(browsing, page)| async move {
+            if browsing {
+                Some(get_directory(page).await)
+            } else {
+                None
+            }
+        },
+    );
+
+    let selected = RwSignal::new(None::<usize>);
+    Effect::new(move |_| {
+        committed.track();
+        paging.track();
+        selected.set(None);
+    });
+    let row_count = Signal::derive(move || {
+        if browsing.get() {
+            listing
+                .get()
+                .flatten()
+                .and_then(Result::ok)
+                .map_or(0, |page| page.contacts.len())
+        } else {
+            results
+                .get()
+                .and_then(Result::ok)
+                .map_or(0, |page| page.hits.len())
+        }
+    });
+
+    let title = move || {
+        requested.with(|query| {
+            if query.text.is_empty() {
+                "Directory".to_owned()
+            } else {
+                format!("“{}”", query.text)
+            }
+        })
+    };
 
     view! {
-        <Title text="Directory" />
-        <div class="page-head">
-            <h1>"Directory"</h1>
+        <Title text=title />
+        <div class="directory-layout">
+            <aside class="sidebar" aria-label="Filters">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        results.await.ok().map(|page| view! { <FilterSidebar query=requested facets=page.facets /> })
+                    })}
+                </Transition>
+            </aside>
+            <section class="main-column">
+                <div class="page-head">
+                    <h1>"Directory"</h1>
+                </div>
+                <SearchBox query=requested selected row_count />
+                <div class="toolbar">
+                    <Transition fallback=|| view! { <p class="summary">"Searching…"</p> }>
+                        {move || Suspend::new(async move {
+                            let results = results.await;
+                            view! { <Summary results browsing=browsing.get_untracked() /> }
+                        })}
+                    </Transition>
+                    <SortSelect query=requested />
+                </div>
+                <Transition fallback=|| view! { <p class="loading">"Loading contacts…"</p> }>
+                    {move || Suspend::new(async move {
+                        let listing = listing.await;
+                        let results = results.await;
+                        match listing {
+                            Some(Ok(page)) => {
+                                let rows: Vec<SearchHit> = page
+                                    .contacts
+                                    .into_iter()
+                                    .map(|contact| SearchHit {
+                                        contact,
+                                        name_highlights: Vec::new(),
+                                        notes_snippet: None,
+                                    })
+                                    .collect();
+                                view! {
+                                    <ContactTable rows selected=selected />
+                                    <Pager previous=page.previous next=page.next />
+                                }
+                                .into_any()
+                            }
+                            Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+                            None => match results {
+                                Ok(page) => view! { <SearchResults page selected /> }.into_any(),
+                                Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                            },
+                        }
+                    })}
+                </Transition>
+            </section>
         </div>
-        // Transition keeps the current rows on screen while the next page loads.
-        <Transition fallback=|| view! { <p class="loading">"Loading contacts…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) => view! {
-                        <ContactTable contacts=page.contacts />
-                        <Pager previous=page.previous next=page.next />
-                    }.into_any(),
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                }
-            })}
-        </Transition>
+    }
+}
+
+/// "12,345 contacts match · 2.1 ms", or the directory's size when browsing.
+#[component]
+fn Summary(results: Result<SearchPage, AppError>, browsing: bool) -> impl IntoView {
+    let Ok(page) = results else {
+        return ().into_any();
+    };
+    let contacts = if page.total == 1 {
+        "contact"
+    } else {
+        "contacts"
+    };
+    let text = if browsing {
+        format!("{} {contacts}", format::count(page.total))
+    } else {
+        let verb = if page.total == 1 { "matches" } else { "match" };
+        format!("{} {contacts} {verb}", format::count(page.total))
+    };
+    view! {
+        <p class="summary" role="status">
+            <span class="summary-count">{text}</span>
+            <span class="summary-time" title="Time the server took">
+                {format!(" · {}", format::duration_micros(page.took_micros))}
+                {page.cached.then_some(" (cached)")}
+            </span>
+        </p>
+    }
+    .into_any()
+}
+
+#[component]
+fn SearchResults(page: SearchPage, selected: RwSignal<Option<usize>>) -> impl IntoView {
+    let degraded = page.degraded.then(|| {
+        view! {
+            <p class="notice notice-info" role="status">
+                "The search index is being built. Until it is ready, results are limited: no typo tolerance and no filter counts."
+            </p>
+        }
+    });
+    if page.hits.is_empty() {
+        return view! { {degraded} <NoResults page /> }.into_any();
+    }
+    let pages = page.page_count();
+    let query = page.query.clone();
+    view! {
+        {degraded}
+        <ContactTable rows=page.hits selected=selected />
+        <SearchPager query pages />
+    }
+    .into_any()
+}
+
+/// Nothing matched: offer a respelling and a way out of the filters.
+#[component]
+fn NoResults(page: SearchPage) -> impl IntoView {
+    let query: Query = page.query;
+    let has_filters = !query.filters.is_empty();
+    let what = if query.text.is_empty() {
+        "No contacts match these filters.".to_owned()
+    } else if has_filters {
+        format!("No contacts match “{}” with these filters.", query.text)
+    } else {
+        format!("No contacts match “{}”.", query.text)
+    };
+    let suggestion = page.suggestion.map(|words| {
+        let href = query.with_text(&words).href();
+        view! {
+            <p>
+                "Did you mean " <a href=href class="suggestion">{words}</a> "?"
+            </p>
+        }
+    });
+    let widen = has_filters.then(|| {
+        view! {
+            <p>
+                <a href=query.without_filters().href() class="drop-filters">"Search without filters"</a>
+            </p>
+        }
+    });
+    view! {
+        <div class="no-results" role="status">
+            <p class="no-results-title">{what}</p>
+            {suggestion}
+            {widen}
+        </div>
     }
 }

@@ -1,0 +1,513 @@
+use std::{collections::BTreeSet, process::Stdio, time::Duration};
+
+use roster::domain::{
+    SearchQuery,
+    search::{RESULTS_PER_PAGE, encode_component},
+};
+use uuid::Uuid;
+
+use crate::helpers::{
+    TestApp, eventually, fresh_database, restart, spawn_app, spawn_app_with, spawn_second, url_for,
+};
+
+/// The issue's promise: a write is searchable on every instance within a second.
+const WITHIN: Duration = Duration::from_secs(1);
+
+async fn total(app: &TestApp, text: &str) -> u64 {
+    app.search_text(text).await.total
+}
+
+/// Waits (at most `WITHIN`) until `text` finds `expected` contacts on `app`.
+async fn finds_within_a_second(app: &TestApp, text: &str, expected: u64) -> bool {
+    eventually(WITHIN, || async {
+        (total(app, text).await == expected).then_some(())
+    })
+    .await
+    .is_some()
+}
+
+async fn ids_in_postgres(app: &TestApp) -> BTreeSet<(Uuid, i32)> {
+    sqlx::query_as::<_, (Uuid, i32)>("SELECT id, version FROM contacts")
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+fn ids_in_index(app: &TestApp) -> BTreeSet<(Uuid, i32)> {
+    let published = app
+        .state
+        .search
+        .index
+        .current()
+        .expect("an index is served");
+    published
+        .replica
+        .all_contacts()
+        .unwrap()
+        .into_iter()
+        .map(|contact| (contact.id, contact.version))
+        .collect()
+}
+
+#[tokio::test]
+async fn creates_updates_and_deletes_are_searchable_within_a_second() {
+    let app = spawn_app().await;
+    app.seed(200).await;
+    app.index_caught_up().await;
+    assert_eq!(total(&app, "Quintanilla").await, 0);
+
+    sqlx::query(
+        "INSERT INTO contacts (name, company) VALUES ('Xiomara Quintanilla', 'Zephyr Labs')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        finds_within_a_second(&app, "Quintanilla", 1).await,
+        "a new contact"
+    );
+
+    sqlx::query(
+        "UPDATE contacts SET name = 'Xiomara Villanueva', version = version + 1
+          WHERE name = 'Xiomara Quintanilla'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        finds_within_a_second(&app, "Villanueva", 1).await,
+        "the new name"
+    );
+    assert_eq!(total(&app, "Quintanilla").await, 0, "the old name is gone");
+
+    sqlx::query("DELETE FROM contacts WHERE name = 'Xiomara Villanueva'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        finds_within_a_second(&app, "Villanueva", 0).await,
+        "a deleted contact"
+    );
+
+    app.index_caught_up().await;
+    assert_eq!(ids_in_index(&app), ids_in_postgres(&app).await);
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_see_the_same_writes() {
+    let first = spawn_app().await;
+    first.seed(120).await;
+    let second = spawn_second(&first).await;
+    first.index_caught_up().await;
+    second.index_caught_up().await;
+
+    sqlx::query("INSERT INTO contacts (name) VALUES ('Ingrid Østergaard-Whitfield')")
+        .execute(&first.db)
+        .await
+        .unwrap();
+
+    assert!(finds_within_a_second(&first, "whitfield", 1).await);
+    assert!(finds_within_a_second(&second, "whitfield", 1).await);
+}
+
+#[tokio::test]
+async fn a_second_server_process_sees_the_same_writes() {
+    let app = spawn_app().await;
+    app.seed(80).await;
+    let data = tempfile::tempdir().unwrap();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let _process = tokio::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("serve")
+        .env_remove("ROSTER_CONFIG")
+        .env_remove("REDIS_URL")
+        .env("DATABASE_URL", url_for(&app.database))
+        .env("ROSTER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ROSTER_DATA_DIR", data.path())
+        .env("ROSTER_DB_MIN_CONNECTIONS", "0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server binary starts");
+    let other = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let count_on_other = |text: &'static str| {
+        let client = client.clone();
+        let url = format!("{other}/api/search");
+        async move {
+            let query = SearchQuery::default().with_text(text).to_query_string();
+            let response = client
+                .get(url)
+                .query(&[("query", query)])
+                .send()
+                .await
+                .ok()?;
+            let page: roster::domain::SearchPage = response.json().await.ok()?;
+            (!page.degraded).then_some(page.total)
+        }
+    };
+    let ready = eventually(Duration::from_secs(60), || async {
+        count_on_other("").await.filter(|total| *total == 80)
+    })
+    .await;
+    assert_eq!(ready, Some(80), "the second process builds its index");
+
+    sqlx::query("INSERT INTO contacts (name) VALUES ('Oluwaseun Brightwater')")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let seen = eventually(WITHIN, || async {
+        count_on_other("brightwater").await.filter(|n| *n == 1)
+    })
+    .await;
+    assert_eq!(
+        seen,
+        Some(1),
+        "the other process finds the new contact within a second"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_index_folder_is_rebuilt_on_start() {
+    let app = spawn_app().await;
+    app.seed(300).await;
+    app.index_caught_up().await;
+    let (database, data) = app.identity();
+    app.stop().await;
+
+    std::fs::remove_dir_all(data.path().join("index")).unwrap();
+
+    let app = restart(database, data).await;
+    app.index_caught_up().await;
+    assert_eq!(ids_in_index(&app), ids_in_postgres(&app).await);
+    assert_eq!(total(&app, "").await, 300);
+}
+
+#[tokio::test]
+async fn a_corrupted_index_is_rebuilt_on_start() {
+    let app = spawn_app().await;
+    app.seed(150).await;
+    app.index_caught_up().await;
+    let (database, data) = app.identity();
+    app.stop().await;
+
+    // Overwrite the middle of every segment file.
+    let active = std::fs::read_to_string(data.path().join("index/ACTIVE")).unwrap();
+    let folder = data.path().join("index").join(active.trim());
+    let mut damaged = 0;
+    for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+        let path = entry.path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".idx") || name.ends_with(".store") || name.ends_with(".term") {
+            let mut bytes = std::fs::read(&path).unwrap();
+            let middle = bytes.len() / 2;
+            for byte in bytes.iter_mut().skip(middle).take(64) {
+                *byte = !*byte;
+            }
+            std::fs::write(&path, bytes).unwrap();
+            damaged += 1;
+        }
+    }
+    assert!(
+        damaged > 0,
+        "found segment files to damage in {}",
+        folder.display()
+    );
+
+    let app = restart(database, data).await;
+    app.index_caught_up().await;
+    assert_eq!(ids_in_index(&app), ids_in_postgres(&app).await);
+}
+
+#[tokio::test]
+async fn an_index_built_from_another_database_is_replaced() {
+    let app = spawn_app().await;
+    app.seed(40).await;
+    app.index_caught_up().await;
+    let (_, data) = app.identity();
+    app.stop().await;
+
+    let other = fresh_database().await;
+    let app = restart(other, data).await;
+    app.index_caught_up().await;
+    assert_eq!(
+        total(&app, "").await,
+        0,
+        "the other database has no contacts"
+    );
+}
+
+#[tokio::test]
+async fn answers_are_cached_until_the_next_write() {
+    let app = spawn_app().await;
+    app.seed(100).await;
+    app.index_caught_up().await;
+
+    let first = app.search_text("partner").await;
+    assert!(!first.cached);
+    let again = app.search_text("partner").await;
+    assert!(again.cached, "the same search is answered from the cache");
+    assert_eq!(again.total, first.total);
+
+    sqlx::query("INSERT INTO contacts (name, title) VALUES ('Keep Current', 'Partner')")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let fresh = eventually(WITHIN, || async {
+        let page = app.search_text("partner").await;
+        (page.total == first.total + 1).then_some(page)
+    })
+    .await
+    .expect("the write shows, not a cached answer");
+    assert!(
+        !fresh.cached,
+        "a write moves the index position, so the cache is not used"
+    );
+}
+
+#[tokio::test]
+async fn search_answers_without_redis() {
+    let app = spawn_app_with(|mut config| {
+        config.redis_url = Some("redis://127.0.0.1:9/".to_owned().into());
+        config
+    })
+    .await;
+    app.seed(60).await;
+    app.index_caught_up().await;
+
+    let page = app.search_text("").await;
+    assert_eq!(page.total, 60);
+    let response = app.get("/health/deep").await;
+    assert_eq!(response.status(), 503, "Redis is a dependency that is down");
+    let health: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(health["checks"]["redis:responseTime"][0]["status"], "fail");
+    assert_eq!(
+        health["checks"]["postgres:responseTime"][0]["status"],
+        "pass"
+    );
+    assert_eq!(health["checks"]["search-index:lag"][0]["status"], "pass");
+}
+
+#[tokio::test]
+async fn health_reports_the_index_and_its_lag() {
+    let app = spawn_app().await;
+    app.seed(75).await;
+    app.index_caught_up().await;
+
+    let response = app.get("/health/deep").await;
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/health+json"
+    );
+    let health: serde_json::Value = response.json().await.unwrap();
+    let index = &health["checks"]["search-index:lag"][0];
+    assert_eq!(index["state"], "ready");
+    assert_eq!(index["documents"], 75);
+    assert_eq!(index["observedValue"], 0);
+}
+
+/// Strings a user can type that break naive search engines.
+fn nasty_inputs() -> Vec<String> {
+    let mut inputs: Vec<String> = [
+        "",
+        " ",
+        "\"",
+        "'",
+        "\"unclosed",
+        "a:b",
+        "name:",
+        "title:CEO AND tier:1",
+        "(",
+        ")",
+        "[]",
+        "{}",
+        "AND",
+        "OR NOT",
+        "*",
+        "?",
+        "\\",
+        "%",
+        "_",
+        "%_%",
+        "' OR 1=1 --",
+        "'; DROP TABLE contacts; --",
+        "<script>alert(1)</script>",
+        "</title><script>alert(1)</script>",
+        "\"><script>alert(1)</script>",
+        "🎉🦀",
+        "\u{0}",
+        "\u{202e}abc",
+        "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+        "-",
+        "+",
+        "~",
+        "^2",
+        "/regex.*/",
+        "\t\n\r",
+        "NaN",
+        "99999999999999999999999",
+        "+1 (555",
+        "@",
+        "a@b",
+        "@@@@",
+        "..",
+        "../../etc/passwd",
+        "%00",
+        "%ZZ",
+        "ﷺ",
+        "\u{FEFF}",
+        "a\u{301}\u{301}\u{301}",
+        "AND OR NOT AND",
+        "jose*",
+        "jo?e",
+        "~1",
+        "a b c d e f g h i j k l m n o p",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    inputs.push("x".repeat(10_000));
+    inputs.push("ab ".repeat(4_000));
+    inputs.push("é".repeat(5_000));
+    inputs
+}
+
+#[tokio::test]
+async fn every_nasty_input_gets_a_normal_page() {
+    let app = spawn_app().await;
+    app.seed(50).await;
+    app.index_caught_up().await;
+
+    for input in nasty_inputs() {
+        let encoded = encode_component(&input);
+        let response = app.get(&format!("/?q={encoded}")).await;
+        let label: String = input.chars().take(40).collect();
+        assert_eq!(response.status(), 200, "page for {label:?}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("<h1>Directory</h1>"), "page for {label:?}");
+        assert!(
+            !html.contains("<script>alert(1)"),
+            "input is escaped: {label:?}"
+        );
+
+        let page = app.search(&SearchQuery::default().with_text(&input)).await;
+        assert!(page.hits.len() <= RESULTS_PER_PAGE);
+    }
+    // Odd combinations of the other parameters too.
+    for query in [
+        "/?page=-1",
+        "/?page=999999999999",
+        "/?page=abc",
+        "/?sort=%00",
+        "/?tier=0&tier=99",
+        "/?tier=1&tier=1",
+        "/?location=%FF",
+        "/?tag=",
+        "/?q=a&page=200&sort=name",
+    ] {
+        assert_eq!(app.get(query).await.status(), 200, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn the_search_form_works_as_plain_html() {
+    let app = spawn_app().await;
+    sqlx::query(
+        "INSERT INTO contacts (name, company, location, tier, tags, notes) VALUES
+           ('Anthony May', 'Northwind', 'Lisbon', 1, '{investor,ai}', 'Met at Web Summit about fundraising'),
+           ('Anthony Mayer', 'Contoso', 'Porto', 2, '{ai}', NULL),
+           ('Maya Anthony', 'Fabrikam', 'Lisbon', 3, '{}', NULL),
+           ('Zed Other', 'Initech', 'Oslo', 4, '{}', 'Knows Anthony from school')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    app.index_caught_up().await;
+
+    let html = app.get("/?q=anthony+may").await.text().await.unwrap();
+    let first_row = html.split("data-contact-id=").nth(1).unwrap();
+    assert!(
+        first_row.contains("<mark>Anthony</mark> <mark>May</mark>"),
+        "exact name first, highlighted"
+    );
+    assert!(
+        html.contains("3 contacts match"),
+        "Anthony May, Anthony Mayer, Maya Anthony"
+    );
+    assert!(
+        html.contains(r#"name="tier""#) && html.contains(r#"form="search-form""#),
+        "filters are form fields"
+    );
+    assert!(html.contains("Lisbon"), "location facet");
+
+    let html = app
+        .get("/?q=anthony&location=Lisbon")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("2 contacts match"), "filtered to Lisbon");
+    assert!(!html.contains("Anthony Mayer"));
+
+    let html = app.get("/?q=fundraising").await.text().await.unwrap();
+    assert!(
+        html.contains("<mark>fundraising</mark>"),
+        "notes snippet highlighted"
+    );
+
+    let html = app.get("/?q=anthonny+mya").await.text().await.unwrap();
+    assert!(html.contains("No contacts match"));
+    assert!(html.contains("Did you mean"), "nearest spelling");
+
+    let html = app
+        .get("/?q=anthony&tier=4&location=Lisbon")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Search without filters"));
+}
+
+#[tokio::test]
+async fn a_contact_page_shows_every_field() {
+    let app = spawn_app().await;
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO contacts (name, email, phone, company, title, location, tier, tags, notes)
+         VALUES ('Siobhán O''Brien', 'siobhan@example.com', '+353 1 555 0100', 'Contoso',
+                 'CTO', 'Dublin', 2, '{board,ai}', 'Prefers mornings')
+         RETURNING id",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+
+    let response = app.get(&format!("/contacts/{id}")).await;
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    for expected in [
+        "Siobhán O",
+        "Brien",
+        "siobhan@example.com",
+        "+353 1 555 0100",
+        "CTO at Contoso",
+        "Dublin",
+        "board",
+        "Prefers mornings",
+        "Close",
+    ] {
+        assert!(html.contains(expected), "{expected}");
+    }
+
+    assert_eq!(
+        app.get(&format!("/contacts/{}", Uuid::new_v4()))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(app.get("/contacts/not-a-uuid").await.status(), 404);
+}
