@@ -2,11 +2,10 @@
 // server-rendered pages must work as plain HTML) and once enabled (the hydrated app).
 //
 // Run through `make test` (or `scripts/e2e.sh`), which builds the release site,
-// prepares a seeded database and sets ROSTER_E2E_SERVER to the command serving it.
+// prepares a seeded database, starts the server and waits until it is ready.
 import { defineConfig } from '@playwright/test';
 
 const port = Number(process.env.ROSTER_E2E_PORT ?? 3100);
-const server = process.env.ROSTER_E2E_SERVER;
 
 export default defineConfig({
   testDir: './tests',
@@ -35,17 +34,8 @@ export default defineConfig({
     },
   },
   projects: [
-    { name: 'no-javascript', use: { javaScriptEnabled: false } },
+    // Specs about hydrated behaviour (`*-as-you-type`, keyboard) only make sense with it.
+    { name: 'no-javascript', use: { javaScriptEnabled: false }, testIgnore: /as-you-type/ },
     { name: 'javascript', use: { javaScriptEnabled: true } },
   ],
-  webServer: server
-    ? {
-        command: server,
-        url: `http://127.0.0.1:${port}/health`,
-        reuseExistingServer: false,
-        timeout: 60_000,
-        stdout: 'ignore',
-        stderr: 'pipe',
-      }
-    : undefined,
 });

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Playwright suite against the release build: a fresh database seeded with a fixed
-# dataset, the server on 127.0.0.1:$ROSTER_E2E_PORT (3100), Debian's Chromium.
-# Expects the release site to be built (scripts/test.sh does that first).
+# dataset plus the contacts in end2end/fixtures.sql, the server on
+# 127.0.0.1:$ROSTER_E2E_PORT (3100), Debian's Chromium. Tests start once the server
+# reports itself fully ready (search index built). Expects the release site to be
+# built (scripts/test.sh does that first).
 
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -18,11 +20,21 @@ admin_url=$ROSTER_TEST_DATABASE_URL
 psql "$admin_url" -q -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" -c "CREATE DATABASE $database"
 e2e_url=$(url_with_database "$admin_url" "$database")
 DATABASE_URL="$e2e_url" "$bin" seed --count 230 --seed 2024 >/dev/null
+psql "$e2e_url" -q -v ON_ERROR_STOP=1 -f end2end/fixtures.sql
 
-export ROSTER_E2E_PORT=$e2e_port
-export ROSTER_E2E_SERVER="env DATABASE_URL='$e2e_url' ROSTER_LISTEN=127.0.0.1:$e2e_port \
-ROSTER_SITE_ROOT='$ROOT/target/site' ROSTER_DATA_DIR='$DATA/e2e' ROSTER_DB_MIN_CONNECTIONS=1 '$bin' serve"
+mkdir -p "$DATA/e2e"
+log="$DATA/e2e/server.log"
+DATABASE_URL="$e2e_url" ROSTER_LISTEN="127.0.0.1:$e2e_port" ROSTER_SITE_ROOT="$ROOT/target/site" \
+    ROSTER_DATA_DIR="$DATA/e2e" ROSTER_DB_MIN_CONNECTIONS=1 "$bin" serve >"$log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+
+ready() { curl -sf "http://127.0.0.1:$e2e_port/health/deep" | grep -q '"status":"pass"'; }
+if ! wait_for ready 60; then
+    tail -n 30 "$log" >&2
+    die "the e2e server did not become ready"
+fi
 
 say "running the Playwright suite (JavaScript off and on)"
-cd end2end
-exec npx playwright test "$@"
+export ROSTER_E2E_PORT=$e2e_port
+(cd end2end && npx playwright test "$@")

@@ -9,7 +9,9 @@ use crate::domain::search::SearchHit;
 #[component]
 pub fn ContactTable(
     rows: Vec<SearchHit>,
-    #[prop(optional, into)] selected: Option<Signal<Option<usize>>>,
+    /// Owned by the page, so it outlives the rows that read it.
+    #[prop(optional)]
+    selected: Option<RwSignal<Option<usize>>>,
 ) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="empty">"No contacts here yet."</p> }.into_any();
@@ -42,7 +44,7 @@ pub fn ContactTable(
 fn ContactRow(
     hit: SearchHit,
     position: usize,
-    selected: Option<Signal<Option<usize>>>,
+    selected: Option<RwSignal<Option<usize>>>,
 ) -> impl IntoView {
     let SearchHit {
         contact,

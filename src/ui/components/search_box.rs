@@ -26,9 +26,6 @@ pub fn SearchBox(
     query: Memo<SearchQuery>,
     /// The result row the keyboard is on.
     selected: RwSignal<Option<usize>>,
-    /// How many result rows are shown.
-    #[prop(into)]
-    row_count: Signal<usize>,
 ) -> impl IntoView {
     let input = NodeRef::<html::Input>::new();
     let navigate = use_navigate();
@@ -84,26 +81,26 @@ pub fn SearchBox(
         }
     };
 
-    let on_keydown = move |event: KeyboardEvent| {
-        let rows = row_count.get_untracked();
-        match event.key().as_str() {
-            "ArrowDown" if rows > 0 => {
-                event.prevent_default();
-                selected.update(|at| *at = Some(at.map_or(0, |i| (i + 1).min(rows - 1))));
+    let on_keydown = move |event: KeyboardEvent| match event.key().as_str() {
+        "ArrowDown" => {
+            event.prevent_default();
+            let next = selected.get_untracked().map_or(0, |at| at + 1);
+            if result_row(next).is_some() {
+                selected.set(Some(next));
             }
-            "ArrowUp" if rows > 0 => {
-                event.prevent_default();
-                selected.update(|at| *at = at.and_then(|i| i.checked_sub(1)));
-            }
-            "Enter" => {
-                if let Some(at) = selected.get_untracked() {
-                    event.prevent_default();
-                    open_row(at);
-                }
-            }
-            "Escape" => selected.set(None),
-            _ => {}
         }
+        "ArrowUp" => {
+            event.prevent_default();
+            selected.update(|at| *at = at.and_then(|i| i.checked_sub(1)));
+        }
+        "Enter" => {
+            if let Some(at) = selected.get_untracked() {
+                event.prevent_default();
+                open_row(at);
+            }
+        }
+        "Escape" => selected.set(None),
+        _ => {}
     };
 
     // `/` anywhere but in a text field focuses the box.
@@ -124,9 +121,7 @@ pub fn SearchBox(
 
     // Keep the selected row in view.
     Effect::new(move |_| {
-        if let Some(at) = selected.get()
-            && let Some(row) = document().get_element_by_id(&format!("result-{at}"))
-        {
+        if let Some(row) = selected.get().and_then(result_row) {
             row.scroll_into_view_with_bool(false);
         }
     });
@@ -165,10 +160,14 @@ pub fn SearchBox(
     }
 }
 
+/// The result row at `at`, if the page shows one.
+fn result_row(at: usize) -> Option<leptos::web_sys::Element> {
+    document().get_element_by_id(&format!("result-{at}"))
+}
+
 /// Follows the link of the result row at `at`, as a click would.
 fn open_row(at: usize) {
-    let link = document()
-        .get_element_by_id(&format!("result-{at}"))
+    let link = result_row(at)
         .and_then(|row| row.query_selector("a.contact-link").ok().flatten())
         .and_then(|link| link.dyn_into::<HtmlElement>().ok());
     if let Some(link) = link {

@@ -71,21 +71,6 @@ pub fn DirectoryPage() -> impl IntoView {
         paging.track();
         selected.set(None);
     });
-    let row_count = Signal::derive(move || {
-        if browsing.get() {
-            listing
-                .get()
-                .flatten()
-                .and_then(Result::ok)
-                .map_or(0, |page| page.contacts.len())
-        } else {
-            results
-                .get()
-                .and_then(Result::ok)
-                .map_or(0, |page| page.hits.len())
-        }
-    });
-
     let title = move || {
         requested.with(|query| {
             if query.text.is_empty() {
@@ -110,7 +95,7 @@ pub fn DirectoryPage() -> impl IntoView {
                 <div class="page-head">
                     <h1>"Directory"</h1>
                 </div>
-                <SearchBox query=requested selected row_count />
+                <SearchBox query=requested selected />
                 <div class="toolbar">
                     <Transition fallback=|| view! { <p class="summary">"Searching…"</p> }>
                         {move || Suspend::new(async move {

@@ -1,0 +1,55 @@
+import { test, expect } from './fixtures';
+
+// Hydrated behaviour only: this file runs in the "javascript" project.
+
+test('typing a prefix shows results without a navigation', async ({ page, ready }) => {
+  await page.goto('/');
+  await ready(page);
+  await page.evaluate(() => ((window as any).__sameDocument = true));
+  const documents: string[] = [];
+  page.on('request', (request) => {
+    if (request.resourceType() === 'document') documents.push(request.url());
+  });
+
+  await page.getByRole('searchbox', { name: 'Search contacts' }).pressSequentially('bartho', { delay: 40 });
+
+  await expect(page).toHaveURL(/\?q=bartho$/);
+  await expect(page.locator('tbody tr .contact-link').first()).toHaveText('Bartholomew Quigley');
+  await expect(page.locator('tbody tr').first().locator('mark')).toHaveText(['Bartho']);
+  await expect(page.locator('.summary-time')).toContainText('ms');
+  expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+  expect(documents).toEqual([]);
+});
+
+test('a typo still finds the right contact', async ({ page, ready }) => {
+  await page.goto('/');
+  await ready(page);
+  await page.getByRole('searchbox', { name: 'Search contacts' }).fill('Bartholemew Quigly');
+  await expect(page.locator('tbody tr .contact-link').first()).toHaveText('Bartholomew Quigley');
+});
+
+test('the keyboard finds and opens a contact', async ({ page, ready }) => {
+  await page.goto('/');
+  await ready(page);
+
+  await page.keyboard.press('/');
+  const box = page.getByRole('searchbox', { name: 'Search contacts' });
+  await expect(box).toBeFocused();
+  await page.keyboard.type('anthony may');
+  await expect(page.locator('tbody tr .contact-link').first()).toHaveText('Anthony May');
+
+  await page.keyboard.press('ArrowDown');
+  await expect(page.locator('tbody tr').nth(0)).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('ArrowDown');
+  await expect(page.locator('tbody tr').nth(1)).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('ArrowUp');
+  await expect(page.locator('tbody tr').nth(0)).toHaveAttribute('aria-selected', 'true');
+  await expect(box).toBeFocused();
+
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/contacts\//);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Anthony May');
+
+  await page.goBack();
+  await expect(page.getByRole('searchbox', { name: 'Search contacts' })).toHaveValue('anthony may');
+});
