@@ -13,7 +13,7 @@ test('the directory lists fifty contacts with their details', async ({ page, rea
   }
   await expect(page.locator('tbody tr')).toHaveCount(50);
   const firstRow = page.locator('tbody tr').first();
-  await expect(firstRow.locator('.contact-name')).not.toBeEmpty();
+  await expect(firstRow.locator('.contact-link')).not.toBeEmpty();
   await expect(firstRow.locator('.tier')).toHaveText(/^T[1-4]$/);
 });
 
@@ -24,7 +24,7 @@ test('paging forward and back shows other contacts, then the same ones again', a
 }) => {
   await page.goto('/');
   await ready(page);
-  const names = page.locator('tbody tr .contact-name');
+  const names = page.locator('tbody tr .contact-link');
   const firstPage = await names.allTextContents();
 
   // With JavaScript, paging must not reload the document: a marker on `window` survives

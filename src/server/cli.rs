@@ -33,6 +33,39 @@ enum Command {
     },
     /// Rebuild the search index from Postgres (or ask the running servers to).
     Reindex,
+    /// Measure performance (see docs/PERFORMANCE.md).
+    Bench {
+        #[command(subcommand)]
+        what: Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// The search index against Postgres ILIKE and full text, on one query set.
+    Search {
+        /// Contacts in the bench database (seeded on first use).
+        #[arg(long, default_value_t = 100_000)]
+        contacts: u64,
+        /// Queries in the mixed set.
+        #[arg(long, default_value_t = 800)]
+        queries: usize,
+        /// Queries of the set run on each Postgres engine.
+        #[arg(long, default_value_t = 80)]
+        postgres_queries: usize,
+        /// Timed passes over the set on the index.
+        #[arg(long, default_value_t = 3)]
+        passes: usize,
+        /// Seed of the query set.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Keep the index in this folder between runs (built only when missing).
+        #[arg(long)]
+        index_dir: Option<std::path::PathBuf>,
+        /// Run only this search (a URL query string such as `q=sa&tier=1`); repeatable.
+        #[arg(long = "query")]
+        only: Vec<String>,
+    },
 }
 
 /// Parses the command line, runs the command, and turns failures into a message and
@@ -95,6 +128,31 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 },
             )
             .await?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Bench {
+            what:
+                Bench::Search {
+                    contacts,
+                    queries,
+                    postgres_queries,
+                    passes,
+                    seed,
+                    index_dir,
+                    only,
+                },
+        } => {
+            let options = super::bench::BenchOptions {
+                contacts,
+                queries,
+                postgres_queries,
+                passes,
+                seed,
+                index_dir,
+                only,
+            };
+            let report = super::bench::run(&config, options).await?;
             println!("{report}");
             Ok(())
         }

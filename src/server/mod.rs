@@ -1,6 +1,7 @@
 //! Everything that runs only on the server. This module is the one place the `ssr`
 //! feature gates server code (see `lib.rs`).
 
+pub mod bench;
 pub mod cache;
 pub mod cli;
 pub mod config;

@@ -511,3 +511,52 @@ async fn a_contact_page_shows_every_field() {
     );
     assert_eq!(app.get("/contacts/not-a-uuid").await.status(), 404);
 }
+
+#[tokio::test]
+async fn reindex_rebuilds_offline_and_asks_a_running_server() {
+    let app = spawn_app().await;
+    app.seed(90).await;
+    app.index_caught_up().await;
+    let (database, data) = app.identity();
+
+    // With the server running, `roster reindex` asks it to rebuild.
+    let reindex = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+            .arg("reindex")
+            .env_remove("ROSTER_CONFIG")
+            .env_remove("REDIS_URL")
+            .env("DATABASE_URL", url_for(&database))
+            .env("ROSTER_DATA_DIR", data.path())
+            .output()
+            .expect("roster reindex runs")
+    };
+    let asked = reindex();
+    assert!(
+        asked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&asked.stderr)
+    );
+    assert!(String::from_utf8_lossy(&asked.stdout).contains("asked every running server"));
+    let active_before = std::fs::read_to_string(data.path().join("index/ACTIVE")).unwrap();
+    let rebuilt = eventually(Duration::from_secs(30), || async {
+        let active = std::fs::read_to_string(data.path().join("index/ACTIVE")).ok()?;
+        (active != active_before).then_some(())
+    })
+    .await;
+    assert!(rebuilt.is_some(), "the running server built a new index");
+    app.index_caught_up().await;
+    assert_eq!(total(&app, "").await, 90);
+    app.stop().await;
+
+    // With no server, it rebuilds in place.
+    let built = reindex();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    assert!(String::from_utf8_lossy(&built.stdout).contains("90 contacts"));
+    let app = restart(database, data).await;
+    app.index_caught_up().await;
+    assert_eq!(ids_in_index(&app), ids_in_postgres(&app).await);
+}

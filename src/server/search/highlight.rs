@@ -10,32 +10,98 @@ use crate::domain::search::{Highlight, Snippet};
 /// The notes excerpt aims at this many characters.
 const SNIPPET_CHARS: usize = 160;
 
-fn matches(word: &str, term: &QueryTerm) -> bool {
-    word == term.text
-        || (term.last && word.starts_with(term.text.as_str()))
-        || (term.typos > 0
-            && text::edit_distance(word, &term.text, usize::from(term.typos))
-                <= usize::from(term.typos))
+/// How a word matches a query word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Match {
+    /// The whole word (exactly, or within the typo budget).
+    Whole,
+    /// Its start: this many folded characters of it.
+    Prefix(usize),
 }
 
-/// Byte ranges of the words of `value` that match any of `terms`.
+fn match_word(word: &str, term: &QueryTerm) -> Option<Match> {
+    if word == term.text {
+        Some(Match::Whole)
+    } else if term.last && word.starts_with(term.text.as_str()) {
+        Some(Match::Prefix(term.text.chars().count()))
+    } else if term.typos > 0
+        && text::edit_distance(word, &term.text, usize::from(term.typos)) <= usize::from(term.typos)
+    {
+        Some(Match::Whole)
+    } else {
+        None
+    }
+}
+
+fn matches(word: &str, term: &QueryTerm) -> bool {
+    match_word(word, term).is_some()
+}
+
+/// The byte offset in `original` where its first `folded_chars` folded characters
+/// end ("José", 3 → after "Jos"; "Straße", 5 → after "Straß").
+fn prefix_end(original: &str, folded_chars: usize) -> usize {
+    let mut folded = 0;
+    for (at, ch) in original.char_indices() {
+        if folded >= folded_chars {
+            return at;
+        }
+        folded += text::fold(ch.encode_utf8(&mut [0; 4])).chars().count();
+    }
+    original.len()
+}
+
+/// Byte ranges of `value` matching any of `terms`: whole words, or for the last
+/// query word matched as a prefix, just the part that was typed.
 pub fn highlights(value: &str, terms: &[QueryTerm]) -> Vec<Highlight> {
     if terms.is_empty() {
         return Vec::new();
     }
     text::words(value)
         .into_iter()
-        .filter(|word| terms.iter().any(|term| matches(&word.folded, term)))
-        .map(|word| Highlight {
-            start: word.start as u32,
-            end: word.end as u32,
+        .filter_map(|word| {
+            let best = terms
+                .iter()
+                .filter_map(|term| match_word(&word.folded, term))
+                .max_by_key(|found| match found {
+                    Match::Whole => usize::MAX,
+                    Match::Prefix(chars) => *chars,
+                })?;
+            let end = match best {
+                Match::Whole => word.end,
+                Match::Prefix(chars) => {
+                    word.start + prefix_end(&value[word.start..word.end], chars)
+                }
+            };
+            Some(Highlight {
+                start: word.start as u32,
+                end: end as u32,
+            })
         })
         .collect()
+}
+
+/// The query words that match no word of any of `values`.
+pub fn unexplained<'a>(
+    terms: &[QueryTerm],
+    values: impl Iterator<Item = &'a str>,
+) -> Vec<QueryTerm> {
+    let mut left: Vec<QueryTerm> = terms.to_vec();
+    for value in values {
+        if left.is_empty() {
+            break;
+        }
+        let words = text::words(value);
+        left.retain(|term| !words.iter().any(|word| matches(&word.folded, term)));
+    }
+    left
 }
 
 /// An excerpt of `notes` around its first matching word, or `None` if no word
 /// matches.
 pub fn snippet(notes: &str, terms: &[QueryTerm]) -> Option<Snippet> {
+    if terms.is_empty() {
+        return None;
+    }
     let marks = highlights(notes, terms);
     let first = *marks.first()?;
     // Start a little before the first match, at a character boundary.
@@ -98,8 +164,9 @@ mod tests {
         let name = "José Peña-Anthonyson Maya";
         assert_eq!(
             marked(name, &highlights(name, &terms("jose ma"))),
-            ["José", "Maya"]
+            ["José", "Ma"]
         );
+        assert_eq!(marked(name, &highlights(name, &terms("pe jos"))), ["Jos"]);
         assert_eq!(marked(name, &highlights(name, &terms("pena"))), ["Peña"]);
         // The budget is the query word's: "penna" has five letters, so one typo.
         assert_eq!(marked(name, &highlights(name, &terms("penna"))), ["Peña"]);
@@ -107,9 +174,31 @@ mod tests {
     }
 
     #[test]
+    fn a_typed_prefix_is_marked_up_to_where_typing_stopped() {
+        let name = "Straße O'Brien";
+        assert_eq!(marked(name, &highlights(name, &terms("strass"))), ["Straß"]);
+        assert_eq!(marked(name, &highlights(name, &terms("obr"))), ["O'Br"]);
+        assert_eq!(
+            marked(name, &highlights(name, &terms("obrien"))),
+            ["O'Brien"]
+        );
+    }
+
+    #[test]
     fn a_non_final_word_is_not_a_prefix() {
         let name = "Maya May";
         assert_eq!(marked(name, &highlights(name, &terms("may x"))), ["May"]);
+    }
+
+    #[test]
+    fn words_matched_elsewhere_need_no_excerpt() {
+        let left = unexplained(
+            &terms("anthony fundraising"),
+            ["Anthony May", "Partner"].into_iter(),
+        );
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].text, "fundraising");
+        assert!(unexplained(&terms("may"), ["Anthony May"].into_iter()).is_empty());
     }
 
     #[test]

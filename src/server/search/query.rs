@@ -5,14 +5,18 @@
 //! [`text::typo_budget`]). A word's score is its best match, by kind and by area:
 //! kind (exact 4 > prefix 2 > fuzzy 1) times the area's weight (name highest). Scores
 //! are constants rather than BM25, so the order is what the product promises —
-//! exact before prefix before fuzzy, name before notes — and identical on every
-//! replica. A contact whose whole name is the query gets a bonus above all of that.
+//! exact before prefix before fuzzy, name before notes — whatever the statistics of
+//! each replica's index. A contact whose whole name is the query gets a bonus above
+//! all of that. Equal scores keep index order (see `Replica::search`).
+//!
+//! Alternatives whose term occurs nowhere are left out while the query is built, so
+//! most words become one or two term lookups rather than a union of many.
 
 use tantivy::{
-    Term,
+    Searcher, Term,
     query::{
-        AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query,
-        TermQuery,
+        AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery,
+        Occur, Query, TermQuery,
     },
     schema::{Field, IndexRecordOption},
 };
@@ -20,6 +24,7 @@ use tantivy::{
 use super::{
     schema::{Area, Fields, MAX_PREFIX_CHARS},
     text,
+    tokenizers::MIN_NOTES_WORD_CHARS,
 };
 use crate::domain::search::Filters;
 
@@ -101,19 +106,26 @@ fn exact(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(term(field, text), IndexRecordOption::Basic))
 }
 
-/// The shortest last word that is matched as a prefix in each area. Very short
-/// prefixes only look at names: "a" anywhere would match most of the directory.
+/// The shortest last word that is matched as a prefix in each area. One- and
+/// two-letter prefixes only look at names: "a" anywhere would match most of the
+/// directory.
 fn min_prefix_chars(area: Area) -> usize {
     match area {
         Area::Name => 1,
-        Area::Company | Area::Location | Area::Tags => 2,
-        Area::Email | Area::Title | Area::Phone => 3,
+        Area::Company | Area::Location | Area::Tags | Area::Email | Area::Title | Area::Phone => 3,
         Area::Notes => 4,
     }
 }
 
-/// Everything one word may match, each alternative scored by kind and area.
-fn word_query(fields: &Fields, word: &QueryTerm) -> Box<dyn Query> {
+/// Whether any document holds this term. Checked while building a query so that
+/// alternatives that cannot match are left out (a union of one is no union at all).
+fn occurs(searcher: &Searcher, term: &Term) -> bool {
+    searcher.doc_freq(term).is_ok_and(|freq| freq > 0)
+}
+
+/// Everything one word may match, each alternative scored by kind and area; `None`
+/// if it can match nothing.
+fn word_query(searcher: &Searcher, fields: &Fields, word: &QueryTerm) -> Option<Box<dyn Query>> {
     let chars = word.text.chars().count();
     let is_number = word.text.chars().all(|ch| ch.is_ascii_digit());
     let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
@@ -121,18 +133,29 @@ fn word_query(fields: &Fields, word: &QueryTerm) -> Box<dyn Query> {
         if area == Area::Phone && (!is_number || chars < 3) {
             continue;
         }
+        if area == Area::Notes && chars < MIN_NOTES_WORD_CHARS {
+            continue;
+        }
         let weight = area.weight();
         let words = fields.words(area);
-        alternatives.push(constant(exact(words, &word.text), EXACT * weight));
+        if occurs(searcher, &term(words, &word.text)) {
+            alternatives.push(constant(exact(words, &word.text), EXACT * weight));
+        }
 
         if word.last && chars >= min_prefix_chars(area) {
-            let prefix: Box<dyn Query> = match fields.prefixes(area) {
-                Some(prefixes) if chars <= MAX_PREFIX_CHARS => exact(prefixes, &word.text),
+            match fields.prefixes(area) {
+                Some(prefixes) if chars <= MAX_PREFIX_CHARS => {
+                    if occurs(searcher, &term(prefixes, &word.text)) {
+                        alternatives.push(constant(exact(prefixes, &word.text), PREFIX * weight));
+                    }
+                }
                 // No prefix field, or a prefix longer than it holds: walk the word
                 // dictionary with a prefix automaton (a narrow walk at this length).
-                _ => Box::new(FuzzyTermQuery::new_prefix(term(words, &word.text), 0, true)),
-            };
-            alternatives.push(constant(prefix, PREFIX * weight));
+                _ => alternatives.push(constant(
+                    Box::new(FuzzyTermQuery::new_prefix(term(words, &word.text), 0, true)),
+                    PREFIX * weight,
+                )),
+            }
         }
 
         if word.typos > 0 && !matches!(area, Area::Notes | Area::Phone | Area::Email) {
@@ -140,11 +163,15 @@ fn word_query(fields: &Fields, word: &QueryTerm) -> Box<dyn Query> {
             alternatives.push(constant(Box::new(fuzzy), FUZZY * weight));
         }
     }
-    Box::new(DisjunctionMaxQuery::new(alternatives))
+    match alternatives.len() {
+        0 => None,
+        1 => alternatives.pop(),
+        _ => Some(Box::new(DisjunctionMaxQuery::new(alternatives))),
+    }
 }
 
 /// The query for the words alone (no filters).
-pub fn text_query(fields: &Fields, parsed: &Parsed) -> Box<dyn Query> {
+pub fn text_query(searcher: &Searcher, fields: &Fields, parsed: &Parsed) -> Box<dyn Query> {
     match parsed {
         Parsed::Everything => Box::new(AllQuery),
         Parsed::Email(email) => constant(exact(fields.email_exact, email), EXACT),
@@ -162,36 +189,35 @@ pub fn text_query(fields: &Fields, parsed: &Parsed) -> Box<dyn Query> {
             ]))
         }
         Parsed::Words(words) => {
-            let mut clauses: Vec<(Occur, Box<dyn Query>)> = words
-                .iter()
-                .map(|word| (Occur::Must, word_query(fields, word)))
-                .collect();
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(words.len() + 1);
+            for word in words {
+                match word_query(searcher, fields, word) {
+                    Some(query) => clauses.push((Occur::Must, query)),
+                    // A word that can match nothing makes the whole query match nothing.
+                    None => return Box::new(EmptyQuery),
+                }
+            }
             let whole: Vec<&str> = words.iter().map(|word| word.text.as_str()).collect();
-            clauses.push((
-                Occur::Should,
-                constant(exact(fields.name_exact, &whole.join(" ")), WHOLE_NAME_BONUS),
-            ));
+            let whole = term(fields.name_exact, &whole.join(" "));
+            if occurs(searcher, &whole) {
+                clauses.push((
+                    Occur::Should,
+                    constant(
+                        Box::new(TermQuery::new(whole, IndexRecordOption::Basic)),
+                        WHOLE_NAME_BONUS,
+                    ),
+                ));
+            }
+            if clauses.len() == 1 {
+                return clauses.pop().expect("one clause").1;
+            }
             Box::new(BooleanQuery::new(clauses))
         }
     }
 }
 
-/// Which filter a facet count should ignore (a facet's counts are computed without
-/// its own selection, so the user can widen it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FilterGroup {
-    Tier,
-    Location,
-    Company,
-    Tag,
-}
-
-/// The filter clauses, leaving out `except`.
-pub fn filter_clauses(
-    fields: &Fields,
-    filters: &Filters,
-    except: Option<FilterGroup>,
-) -> Vec<(Occur, Box<dyn Query>)> {
+/// The filter clauses: values within a filter are alternatives, tags all required.
+pub fn filter_clauses(fields: &Fields, filters: &Filters) -> Vec<(Occur, Box<dyn Query>)> {
     let any_of = |terms: Vec<Term>| -> Box<dyn Query> {
         Box::new(BooleanQuery::new(
             terms
@@ -206,7 +232,7 @@ pub fn filter_clauses(
         ))
     };
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    if !filters.tiers.is_empty() && except != Some(FilterGroup::Tier) {
+    if !filters.tiers.is_empty() {
         let terms = filters
             .tiers
             .iter()
@@ -214,7 +240,7 @@ pub fn filter_clauses(
             .collect();
         clauses.push((Occur::Must, any_of(terms)));
     }
-    if !filters.locations.is_empty() && except != Some(FilterGroup::Location) {
+    if !filters.locations.is_empty() {
         let terms = filters
             .locations
             .iter()
@@ -222,7 +248,7 @@ pub fn filter_clauses(
             .collect();
         clauses.push((Occur::Must, any_of(terms)));
     }
-    if !filters.companies.is_empty() && except != Some(FilterGroup::Company) {
+    if !filters.companies.is_empty() {
         let terms = filters
             .companies
             .iter()
@@ -230,32 +256,30 @@ pub fn filter_clauses(
             .collect();
         clauses.push((Occur::Must, any_of(terms)));
     }
-    if except != Some(FilterGroup::Tag) {
-        for tag in &filters.tags {
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    term(fields.tag, tag),
-                    IndexRecordOption::Basic,
-                )),
-            ));
-        }
+    for tag in &filters.tags {
+        clauses.push((
+            Occur::Must,
+            Box::new(TermQuery::new(
+                term(fields.tag, tag),
+                IndexRecordOption::Basic,
+            )),
+        ));
     }
     clauses
 }
 
 /// The words and the filters together; filters do not change scores.
 pub fn full_query(
+    searcher: &Searcher,
     fields: &Fields,
     parsed: &Parsed,
     filters: &Filters,
-    except: Option<FilterGroup>,
 ) -> Box<dyn Query> {
-    let filter_clauses = filter_clauses(fields, filters, except);
+    let filter_clauses = filter_clauses(fields, filters);
     if filter_clauses.is_empty() {
-        return text_query(fields, parsed);
+        return text_query(searcher, fields, parsed);
     }
-    let mut clauses = vec![(Occur::Must, text_query(fields, parsed))];
+    let mut clauses = vec![(Occur::Must, text_query(searcher, fields, parsed))];
     for (occur, clause) in filter_clauses {
         clauses.push((occur, constant(clause, 0.0)));
     }

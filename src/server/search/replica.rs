@@ -6,29 +6,26 @@
 //! ready. Each commit carries a payload recording what the index holds: the schema
 //! version, the directory it was built from, and the change sequence it has reached.
 
-use std::{
-    cmp::Reverse,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
 use tantivy::{
-    DocAddress, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument,
-    collector::{Count, TopDocs},
-    query::Query,
-    schema::Value,
+    DocAddress, Index, IndexReader, IndexSettings, Order, ReloadPolicy, Searcher, TantivyDocument,
+    collector::TopDocs, query::Query, schema::Value,
 };
 use uuid::Uuid;
 
 use super::{
-    facets::{FacetCollector, FacetCounts},
-    query::{self, FilterGroup, Parsed},
+    facets::{ColumnCache, FacetCollector, FacetCounts},
+    query::{self, Parsed},
     schema::{self, Fields, IndexedContact, SCHEMA_VERSION},
+    tokenizers,
 };
 use crate::domain::search::{RESULTS_PER_PAGE, SearchQuery, SortOrder};
 
 const ACTIVE_FILE: &str = "ACTIVE";
+const DOCSTORE_BLOCK_BYTES: usize = 4_096;
 
 /// What an index commit records about itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,10 +41,16 @@ pub struct Replica {
     pub reader: IndexReader,
     pub fields: Fields,
     pub path: PathBuf,
+    /// Facet columns decoded per segment (see [`ColumnCache`]).
+    columns: ColumnCache,
 }
 
 impl Replica {
-    fn from_index(index: Index, path: PathBuf) -> anyhow::Result<Replica> {
+    fn from_index(mut index: Index, path: PathBuf) -> anyhow::Result<Replica> {
+        tokenizers::register(&index);
+        // Large searches split across segments on every core.
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        index.set_multithread_executor(cores)?;
         let (_, fields) = schema::schema();
         let reader = index
             .reader_builder()
@@ -58,6 +61,7 @@ impl Replica {
             reader,
             fields,
             path,
+            columns: ColumnCache::default(),
         })
     }
 
@@ -68,7 +72,16 @@ impl Replica {
         std::fs::create_dir_all(&path)
             .with_context(|| format!("creating the index folder {}", path.display()))?;
         let (schema, _) = schema::schema();
-        let index = Index::create_in_dir(&path, schema)?;
+        let settings = IndexSettings {
+            // Small blocks: fetching a page of hits decompresses 50 small blocks, not 50
+            // large ones.
+            docstore_blocksize: DOCSTORE_BLOCK_BYTES,
+            ..IndexSettings::default()
+        };
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings)
+            .create_in_dir(&path)?;
         Self::from_index(index, path)
     }
 
@@ -109,6 +122,9 @@ impl Replica {
             );
         }
         let replica = Self::from_index(index, path)?;
+        replica
+            .columns
+            .refresh(replica.searcher().segment_readers())?;
         Ok(Some((replica, payload)))
     }
 
@@ -125,10 +141,11 @@ impl Replica {
         for entry in std::fs::read_dir(root)?.flatten() {
             let path = entry.path();
             let is_build = entry.file_name().to_string_lossy().starts_with("build-");
-            if is_build && path != self.path {
-                if let Err(error) = std::fs::remove_dir_all(&path) {
-                    tracing::warn!(path = %path.display(), %error, "could not remove an old index build");
-                }
+            if is_build
+                && path != self.path
+                && let Err(error) = std::fs::remove_dir_all(&path)
+            {
+                tracing::warn!(path = %path.display(), %error, "could not remove an old index build");
             }
         }
         Ok(())
@@ -138,76 +155,70 @@ impl Replica {
         self.reader.searcher()
     }
 
+    /// Makes the last commit visible to searches, with the facet columns of its new
+    /// segments decoded ahead of them. Blocking.
+    pub fn reload(&self) -> tantivy::Result<()> {
+        self.reader.reload()?;
+        self.columns.refresh(self.searcher().segment_readers())
+    }
+
     pub fn num_docs(&self) -> u64 {
         self.searcher().num_docs()
     }
 
-    /// Runs a search: the page of hits, the total, and the facet counts.
+    /// Runs a search: the page of hits, the total, and the facet counts, in two
+    /// passes over the matching documents that each do as little as they can:
+    ///
+    /// - the page: the top documents in the requested order, of the words and the
+    ///   filters. In relevance order, tantivy skips every document that cannot beat
+    ///   the current fiftieth, so this pass is cheap even for millions of matches.
+    ///   Equal scores keep index order, which the build makes newest first.
+    /// - the counts: what the words alone match, with the filters applied from the
+    ///   columns as it goes (see [`FacetCollector`]), reading columns a block at a
+    ///   time since no score is needed.
     pub fn search(&self, request: &SearchQuery, parsed: &Parsed) -> tantivy::Result<Outcome> {
         let searcher = self.searcher();
-        let query = query::full_query(&self.fields, parsed, &request.filters, None);
+        let filters = &request.filters;
+        let words = query::text_query(&searcher, &self.fields, parsed);
+        let page_query = if filters.is_empty() {
+            None
+        } else {
+            Some(query::full_query(&searcher, &self.fields, parsed, filters))
+        };
+        let page_query = page_query.as_deref().unwrap_or(words.as_ref());
         let offset = (request.page.max(1) as usize - 1) * RESULTS_PER_PAGE;
         let top = TopDocs::with_limit(RESULTS_PER_PAGE).and_offset(offset);
 
-        let (addresses, total, mut facets) = match request.sort {
-            SortOrder::Relevance => {
-                // Ties (equal scores) go to shorter names, then to newer contacts, so
-                // every replica orders them the same way.
-                let collector = top.tweak_score(|segment: &tantivy::SegmentReader| {
-                    let fast = segment.fast_fields();
-                    let words = fast
-                        .u64("name_word_count")
-                        .expect("schema has name_word_count")
-                        .first_or_default_col(0);
-                    let created = fast
-                        .i64("created_at")
-                        .expect("schema has created_at")
-                        .first_or_default_col(0);
-                    move |doc, score| (score, Reverse(words.get_val(doc)), created.get_val(doc))
-                });
-                let (docs, total, facets) =
-                    searcher.search(&query, &(collector, Count, FacetCollector))?;
-                (
-                    docs.into_iter().map(|(_, at)| at).collect::<Vec<_>>(),
-                    total,
-                    facets,
-                )
-            }
-            SortOrder::Newest => {
-                let collector = top.order_by_fast_field::<i64>("created_at", Order::Desc);
-                let (docs, total, facets) =
-                    searcher.search(&query, &(collector, Count, FacetCollector))?;
-                (docs.into_iter().map(|(_, at)| at).collect(), total, facets)
-            }
-            SortOrder::Name => {
-                let collector = top.order_by_string_fast_field("sort_name", Order::Asc);
-                let (docs, total, facets) =
-                    searcher.search(&query, &(collector, Count, FacetCollector))?;
-                (docs.into_iter().map(|(_, at)| at).collect(), total, facets)
-            }
+        let addresses: Vec<DocAddress> = match request.sort {
+            SortOrder::Relevance => searcher
+                .search(page_query, &top.order_by_score())?
+                .into_iter()
+                .map(|(_, at)| at)
+                .collect(),
+            SortOrder::Newest => searcher
+                .search(
+                    page_query,
+                    &top.order_by_fast_field::<i64>("created_at", Order::Desc),
+                )?
+                .into_iter()
+                .map(|(_, at)| at)
+                .collect(),
+            SortOrder::Name => searcher
+                .search(
+                    page_query,
+                    &top.order_by_string_fast_field("sort_name", Order::Asc),
+                )?
+                .into_iter()
+                .map(|(_, at)| at)
+                .collect(),
         };
-
-        // A filter's own counts ignore its selection, so its other values show what
-        // choosing them too would add.
-        let filters = &request.filters;
-        for (group, selected) in [
-            (FilterGroup::Tier, !filters.tiers.is_empty()),
-            (FilterGroup::Location, !filters.locations.is_empty()),
-            (FilterGroup::Company, !filters.companies.is_empty()),
-            (FilterGroup::Tag, !filters.tags.is_empty()),
-        ] {
-            if !selected {
-                continue;
-            }
-            let widened = query::full_query(&self.fields, parsed, filters, Some(group));
-            let counts = searcher.search(&widened, &FacetCollector)?;
-            match group {
-                FilterGroup::Tier => facets.tiers = counts.tiers,
-                FilterGroup::Location => facets.locations = counts.locations,
-                FilterGroup::Company => facets.companies = counts.companies,
-                FilterGroup::Tag => facets.tags = counts.tags,
-            }
-        }
+        let facets = searcher.search(
+            words.as_ref(),
+            &FacetCollector {
+                filters,
+                columns: &self.columns,
+            },
+        )?;
 
         let hits = addresses
             .into_iter()
@@ -215,7 +226,7 @@ impl Replica {
             .collect::<tantivy::Result<Vec<_>>>()?;
         Ok(Outcome {
             hits,
-            total: total as u64,
+            total: facets.total,
             facets,
         })
     }

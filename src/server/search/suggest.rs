@@ -48,9 +48,9 @@ pub fn suggest(replica: &Replica, parsed: &Parsed) -> Option<String> {
     }
     let suggestion = words.join(" ");
     let respelled = query::parse(&suggestion);
-    let found = replica
-        .count(query::full_query(&replica.fields, &respelled, &Filters::default(), None).as_ref())
-        .ok()?;
+    let searcher = replica.searcher();
+    let query = query::full_query(&searcher, &replica.fields, &respelled, &Filters::default());
+    let found = replica.count(query.as_ref()).ok()?;
     (found > 0).then_some(suggestion)
 }
 

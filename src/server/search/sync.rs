@@ -13,7 +13,11 @@ use std::{sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use sqlx::{PgPool, postgres::PgListener};
-use tantivy::{IndexWriter, TantivyError, Term, directory::error::LockError};
+use tantivy::{
+    IndexWriter, TantivyError, Term,
+    directory::error::LockError,
+    indexer::{LogMergePolicy, NoMergePolicy},
+};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -98,7 +102,7 @@ struct OptionalContact {
 }
 
 pub enum Change {
-    Upsert(IndexedContact),
+    Upsert(Box<IndexedContact>),
     Delete(Uuid),
 }
 
@@ -107,7 +111,7 @@ impl ChangeRow {
         let c = self.contact;
         match (self.deleted, c.name, c.tier, c.created_at, c.version) {
             (false, Some(name), Some(tier), Some(created_at), Some(version)) => {
-                Change::Upsert(IndexedContact::from(ContactRow {
+                Change::Upsert(Box::new(IndexedContact::from(ContactRow {
                     id: c.id,
                     name,
                     email: c.email,
@@ -120,7 +124,7 @@ impl ChangeRow {
                     notes: c.notes,
                     created_at,
                     version,
-                }))
+                })))
             }
             _ => Change::Delete(c.id),
         }
@@ -310,21 +314,36 @@ impl Follower {
         })
         .await??;
         let mut writer = open_writer(&replica)?;
+        // No merging while loading: the segments are merged once, into even parts,
+        // at the end (see `balance`).
+        writer.set_merge_policy(Box::new(NoMergePolicy));
         let fields = replica.fields;
-        let mut last_id = Uuid::nil();
+        // Newest first: results that tie in relevance keep index order, so this makes
+        // them (mostly) newest first for free.
+        let mut after: Option<(OffsetDateTime, Uuid)> = None;
         let mut indexed = 0u64;
         loop {
-            let rows: Vec<ContactRow> = sqlx::query_as(
-                "SELECT id, name, email, phone, company, title, location, tier, tags, notes,
-                        created_at, version
-                   FROM contacts WHERE id > $1 ORDER BY id LIMIT $2",
-            )
-            .bind(last_id)
-            .bind(BUILD_BATCH)
+            let rows: Vec<ContactRow> = match after {
+                None => sqlx::query_as(
+                    "SELECT id, name, email, phone, company, title, location, tier, tags, notes,
+                            created_at, version
+                       FROM contacts ORDER BY created_at DESC, id DESC LIMIT $1",
+                )
+                .bind(BUILD_BATCH),
+                Some((created_at, id)) => sqlx::query_as(
+                    "SELECT id, name, email, phone, company, title, location, tier, tags, notes,
+                            created_at, version
+                       FROM contacts WHERE (created_at, id) < ($2, $3)
+                      ORDER BY created_at DESC, id DESC LIMIT $1",
+                )
+                .bind(BUILD_BATCH)
+                .bind(created_at)
+                .bind(id),
+            }
             .fetch_all(&mut *tx)
             .await?;
             let Some(last) = rows.last() else { break };
-            last_id = last.id;
+            after = Some((last.created_at, last.id));
             let count = rows.len() as u64;
             writer = tokio::task::spawn_blocking(move || -> tantivy::Result<IndexWriter> {
                 for row in rows {
@@ -353,6 +372,9 @@ impl Follower {
         let committed = payload.clone();
         let built = replica.clone();
         let writer = tokio::task::spawn_blocking(move || {
+            commit(&mut writer, &built, &committed)?;
+            balance(&mut writer, &built)?;
+            writer.set_merge_policy(Box::new(LogMergePolicy::default()));
             commit(&mut writer, &built, &committed).map(|()| writer)
         })
         .await??;
@@ -488,12 +510,39 @@ fn apply_and_commit(
     Ok(writer)
 }
 
+/// Merges a freshly built index into one segment per core, of about equal size:
+/// searches run one thread per segment, so a single large segment would leave cores
+/// idle, and many small ones would repeat per-segment work. Blocking.
+fn balance(writer: &mut IndexWriter, replica: &Replica) -> anyhow::Result<()> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut segments = replica.index.searchable_segment_metas()?;
+    segments.sort_by_key(|segment| std::cmp::Reverse(segment.num_docs()));
+    let mut groups: Vec<(u64, Vec<tantivy::index::SegmentId>)> = vec![(0, Vec::new()); cores];
+    for segment in segments {
+        let lightest = groups
+            .iter_mut()
+            .min_by_key(|(docs, _)| *docs)
+            .expect("at least one group");
+        lightest.0 += u64::from(segment.num_docs());
+        lightest.1.push(segment.id());
+    }
+    let merges: Vec<_> = groups
+        .into_iter()
+        .filter(|(_, ids)| ids.len() > 1)
+        .map(|(_, ids)| writer.merge(&ids))
+        .collect();
+    for merge in merges {
+        merge.wait()?;
+    }
+    Ok(())
+}
+
 /// Commits with `payload` and reloads the reader, so searches see the commit at once.
 fn commit(writer: &mut IndexWriter, replica: &Replica, payload: &Payload) -> anyhow::Result<()> {
     let mut prepared = writer.prepare_commit()?;
     prepared.set_payload(&serde_json::to_string(payload)?);
     prepared.commit()?;
-    replica.reader.reload()?;
+    replica.reload()?;
     Ok(())
 }
 
@@ -548,18 +597,17 @@ pub enum Reindexed {
 pub async fn reindex(db: &PgPool, root: &std::path::Path) -> anyhow::Result<Reindexed> {
     let active_root = root.to_owned();
     let active = tokio::task::spawn_blocking(move || Replica::open_active(&active_root)).await?;
-    if let Ok(Some((replica, _))) = active {
-        if let Err(TantivyError::LockFailure(LockError::LockBusy, _)) =
+    if let Ok(Some((replica, _))) = active
+        && let Err(TantivyError::LockFailure(LockError::LockBusy, _)) =
             replica
                 .index
                 .writer::<tantivy::TantivyDocument>(WRITER_MEMORY)
-        {
-            sqlx::query("SELECT pg_notify($1, '')")
-                .bind(REINDEX_CHANNEL)
-                .execute(db)
-                .await?;
-            return Ok(Reindexed::Requested);
-        }
+    {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(REINDEX_CHANNEL)
+            .execute(db)
+            .await?;
+        return Ok(Reindexed::Requested);
     }
     let started = std::time::Instant::now();
     let index = SearchIndex::new(root.to_owned());
@@ -572,4 +620,19 @@ pub async fn reindex(db: &PgPool, root: &std::path::Path) -> anyhow::Result<Rein
         documents,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Opens the index under `index.root()` if it is current, else builds it from
+/// Postgres, and publishes it, waiting for background merges to finish (for
+/// benchmarks and tools). Returns the documents indexed.
+pub async fn open_or_build_now(db: &PgPool, index: Arc<SearchIndex>) -> anyhow::Result<u64> {
+    let (_keep_running, running) = watch::channel(false);
+    let mut follower = Follower::new(db.clone(), index, running);
+    let mut live = follower.open_or_build().await?;
+    follower.catch_up(&mut live).await?;
+    let replica = live.replica.clone();
+    finish(live).await;
+    // Merges finished after the last commit; let searches see the merged segments.
+    replica.reload()?;
+    Ok(replica.num_docs())
 }

@@ -55,6 +55,15 @@ fn push_word(words: &mut Vec<Word>, text: &str, start: usize, end: usize) {
 /// at most [`MAX_WORD_CHARS`] characters: "José" → "jose", "Łódź" → "lodz",
 /// "Straße" → "strasse", "ﬁnance" → "finance".
 pub fn fold(word: &str) -> String {
+    // Most text is plain ASCII: no decomposition needed.
+    if word.is_ascii() {
+        return word
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .take(MAX_WORD_CHARS)
+            .map(|byte| char::from(byte.to_ascii_lowercase()))
+            .collect();
+    }
     let mut out = String::with_capacity(word.len());
     let mut count = 0;
     for ch in word.nfkd() {
@@ -142,11 +151,12 @@ pub fn normalize_email(email: &str) -> String {
 /// neighbouring letters as one edit (optimal string alignment), as the index's fuzzy
 /// matching does. Gives up above `limit`, returning `limit + 1`.
 pub fn edit_distance(a: &str, b: &str, limit: usize) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > limit {
+    // Most comparisons fail on length alone; decide those before allocating.
+    if a.chars().count().abs_diff(b.chars().count()) > limit {
         return limit + 1;
     }
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
     let width = b.len() + 1;
     let mut previous2 = vec![0usize; width];
     let mut previous: Vec<usize> = (0..width).collect();

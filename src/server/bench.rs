@@ -1,0 +1,547 @@
+//! `roster bench search`: the search engine against the ways peers search, on one
+//! dataset and one query set, in one run.
+//!
+//! It works in a database of its own, `roster_bench_<N>`, on the server named by
+//! `DATABASE_URL` (created, migrated and seeded on first use, reused after), because
+//! it adds what the Postgres full-text baseline needs (a tsvector column and its GIN
+//! index) and must never touch real data. Then it builds the index through the same
+//! code the server uses, derives a mixed query set from the data (deterministic for
+//! a seed), and times each query on: the index without any cache, the full search
+//! path with the cache warm, Postgres `ILIKE`, and Postgres full text. Postgres runs
+//! a sample of the set (every k-th query) because its slower queries take seconds.
+
+use std::{
+    fmt::Write as _,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context as _;
+use rand::{Rng, SeedableRng, seq::IndexedRandom};
+use rand_chacha::ChaCha8Rng;
+use secrecy::ExposeSecret;
+use sqlx::{Connection, Executor, PgConnection, PgPool, postgres::PgPoolOptions};
+
+use super::{
+    cache::CacheNamespace,
+    config::Config,
+    db, redis,
+    search::{self, SearchIndex, SearchService, sync},
+    seed,
+};
+use crate::domain::{
+    SearchQuery, Tier,
+    search::{Filters, RESULTS_PER_PAGE},
+};
+
+pub struct BenchOptions {
+    pub contacts: u64,
+    pub queries: usize,
+    /// Queries run on each Postgres engine (a sample of the set).
+    pub postgres_queries: usize,
+    /// Passes over the query set for the index (more samples for the tail).
+    pub passes: usize,
+    pub seed: u64,
+    /// Keep the index here between runs (else a temporary folder, built each run).
+    pub index_dir: Option<std::path::PathBuf>,
+    /// Run these queries (each counted as "prefix") instead of the generated set.
+    pub only: Vec<String>,
+}
+
+/// What a query exercises, for the per-kind figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Exact,
+    Prefix,
+    Typo,
+    Filtered,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Exact => "exact",
+            Kind::Prefix => "prefix",
+            Kind::Typo => "typo",
+            Kind::Filtered => "filtered",
+        }
+    }
+
+    /// The issue's two budgets: exact and prefix (with or without filters) vs typos.
+    fn tolerates_typos(self) -> bool {
+        self == Kind::Typo
+    }
+}
+
+struct BenchQuery {
+    kind: Kind,
+    query: SearchQuery,
+}
+
+/// Latencies of one engine, in microseconds.
+#[derive(Default)]
+struct Timings {
+    samples: Vec<(Kind, u64)>,
+}
+
+impl Timings {
+    fn record(&mut self, kind: Kind, elapsed: Duration) {
+        self.samples.push((kind, elapsed.as_micros() as u64));
+    }
+
+    fn percentiles(&self, filter: impl Fn(Kind) -> bool) -> Option<[f64; 4]> {
+        let mut values: Vec<u64> = self
+            .samples
+            .iter()
+            .filter(|(kind, _)| filter(*kind))
+            .map(|(_, micros)| *micros)
+            .collect();
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_unstable();
+        let at = |q: f64| {
+            let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len());
+            values[rank - 1] as f64 / 1_000.0
+        };
+        Some([at(0.50), at(0.95), at(0.99), values.len() as f64])
+    }
+}
+
+pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<String> {
+    let database = format!("roster_bench_{}", options.contacts);
+    let pool = bench_database(config, &database).await?;
+    let present: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
+        .fetch_one(&pool)
+        .await?;
+    if (present as u64) < options.contacts {
+        let missing = options.contacts - present as u64;
+        eprintln!("seeding {missing} contacts into {database}…");
+        let report = seed::seed(
+            &pool,
+            seed::SeedOptions {
+                count: missing,
+                seed: 42,
+                if_empty: false,
+            },
+        )
+        .await?;
+        eprintln!("{report}");
+    }
+    eprintln!("preparing the Postgres full-text baseline (tsvector + GIN)…");
+    prepare_full_text(&pool).await?;
+    sqlx::query("ANALYZE contacts").execute(&pool).await?;
+    let contacts: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
+        .fetch_one(&pool)
+        .await?;
+
+    eprintln!("building the index from {contacts} contacts…");
+    let folder = tempfile::tempdir().context("creating a temporary index folder")?;
+    let root = match &options.index_dir {
+        Some(dir) => dir.join(&database),
+        None => folder.path().join("index"),
+    };
+    let index = SearchIndex::new(root);
+    let started = Instant::now();
+    let documents = sync::open_or_build_now(&pool, index.clone()).await?;
+    let build_seconds = started.elapsed().as_secs_f64();
+    let published = index.current().context("the built index is published")?;
+    let replica = published.replica.clone();
+    let segments = replica.searcher().segment_readers().len();
+
+    let queries = if options.only.is_empty() {
+        query_set(&pool, options.queries, options.seed).await?
+    } else {
+        options
+            .only
+            .iter()
+            .map(|text| BenchQuery {
+                kind: Kind::Prefix,
+                query: SearchQuery::from_query_string(text),
+            })
+            .collect()
+    };
+    eprintln!("running {} queries…", queries.len());
+
+    // The index, no cache: one pass to warm the operating system's page cache, then
+    // timed passes.
+    for bench in &queries {
+        search::run(&replica, bench.query.clone())?;
+    }
+    let mut uncached = Timings::default();
+    for _ in 0..options.passes.max(1) {
+        for bench in &queries {
+            let started = Instant::now();
+            let page = search::run(&replica, bench.query.clone())?;
+            uncached.record(bench.kind, started.elapsed());
+            std::hint::black_box(page);
+        }
+    }
+
+    // The whole search path with its two-level cache warm.
+    let redis = config.redis_url.as_ref().map(redis::connect).transpose()?;
+    if let Some(redis) = &redis {
+        let _ = tokio::time::timeout(
+            Duration::from_secs(2),
+            fred::interfaces::ClientLike::wait_for_connect(redis),
+        )
+        .await;
+    }
+    let cache = CacheNamespace::new(
+        "bench",
+        redis,
+        100_000,
+        Duration::from_secs(600),
+        Duration::from_secs(600),
+    );
+    let service = SearchService::new(index.clone(), cache, pool.clone());
+    for bench in &queries {
+        service.search(bench.query.clone()).await?;
+    }
+    let mut cached = Timings::default();
+    for bench in &queries {
+        let started = Instant::now();
+        let page = service.search(bench.query.clone()).await?;
+        cached.record(bench.kind, started.elapsed());
+        anyhow::ensure!(page.cached, "a warm cache answers");
+    }
+
+    // Postgres, on an evenly spread sample of the same queries.
+    let step = (queries.len() / options.postgres_queries.max(1)).max(1);
+    let sample: Vec<&BenchQuery> = queries
+        .iter()
+        .step_by(step)
+        .take(options.postgres_queries)
+        .collect();
+    let mut conn = PgConnection::connect(&bench_url(config, &database)?).await?;
+    conn.execute("SET statement_timeout = '120s'").await?;
+    let mut ilike = Timings::default();
+    let mut full_text = Timings::default();
+    eprintln!(
+        "running {} queries on Postgres (ILIKE, then full text)…",
+        sample.len()
+    );
+    for bench in &sample {
+        let started = Instant::now();
+        postgres_ilike(&mut conn, &bench.query).await?;
+        ilike.record(bench.kind, started.elapsed());
+    }
+    for bench in &sample {
+        let started = Instant::now();
+        postgres_full_text(&mut conn, &bench.query).await?;
+        full_text.record(bench.kind, started.elapsed());
+    }
+
+    Ok(report(
+        &ReportInput {
+            contacts,
+            documents,
+            segments,
+            build_seconds,
+            queries: queries.len(),
+            passes: options.passes.max(1),
+            sample: sample.len(),
+        },
+        &[
+            ("index, uncached", &uncached),
+            ("index, cache warm", &cached),
+            ("Postgres ILIKE", &ilike),
+            ("Postgres full text", &full_text),
+        ],
+    ))
+}
+
+/// The bench database's URL: `DATABASE_URL` with its database replaced.
+fn bench_url(config: &Config, database: &str) -> anyhow::Result<String> {
+    let url = config.database_url.expose_secret();
+    let (server, _) = url
+        .rsplit_once('/')
+        .context("DATABASE_URL has no database name")?;
+    let query = url
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    Ok(format!("{server}/{database}{query}"))
+}
+
+async fn bench_database(config: &Config, database: &str) -> anyhow::Result<PgPool> {
+    let mut admin = PgConnection::connect(&bench_url(config, "postgres")?)
+        .await
+        .context("connecting to the Postgres server to create the bench database")?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(database)
+            .fetch_one(&mut admin)
+            .await?;
+    if !exists {
+        admin
+            .execute(format!(r#"CREATE DATABASE "{database}""#).as_str())
+            .await?;
+    }
+    admin.close().await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect(&bench_url(config, database)?)
+        .await?;
+    db::migrate(&pool).await?;
+    Ok(pool)
+}
+
+/// What peers do: a tsvector over the searchable fields and a GIN index on it.
+async fn prepare_full_text(db: &PgPool) -> anyhow::Result<()> {
+    // Array output is only STABLE in Postgres; text[] of plain words is safe to call
+    // immutable, as full-text setups commonly do.
+    db.execute(
+        "CREATE OR REPLACE FUNCTION bench_words(text[]) RETURNS text
+            LANGUAGE sql IMMUTABLE AS $$ SELECT array_to_string($1, ' ') $$",
+    )
+    .await?;
+    db.execute(
+        "ALTER TABLE contacts ADD COLUMN IF NOT EXISTS bench_tsv tsvector GENERATED ALWAYS AS (
+            to_tsvector('simple',
+                coalesce(name, '') || ' ' || coalesce(email, '') || ' ' || coalesce(company, '') || ' ' ||
+                coalesce(title, '') || ' ' || coalesce(location, '') || ' ' ||
+                bench_words(tags) || ' ' || coalesce(notes, ''))) STORED",
+    )
+    .await?;
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS contacts_bench_tsv_idx ON contacts USING gin (bench_tsv)",
+    )
+    .await?;
+    Ok(())
+}
+
+/// A mixed query set drawn from the data: full names and family names; prefixes of
+/// one to four letters, alone and after a whole word; typos (a swap, a dropped or a
+/// changed letter) in words of five letters or more; and prefixes under filters.
+async fn query_set(db: &PgPool, count: usize, seed: u64) -> anyhow::Result<Vec<BenchQuery>> {
+    let rows: Vec<(String, Option<String>, Option<String>, i16)> = sqlx::query_as(
+        "SELECT name, company, location, tier FROM contacts TABLESAMPLE SYSTEM (5) LIMIT 5000",
+    )
+    .fetch_all(db)
+    .await?;
+    anyhow::ensure!(!rows.is_empty(), "the bench database has no contacts");
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut queries = Vec::with_capacity(count);
+    let text = |words: String| SearchQuery::default().with_text(&words);
+    while queries.len() < count {
+        let (name, _company, location, tier) = rows.choose(&mut rng).expect("rows");
+        let words: Vec<&str> = name.split_whitespace().collect();
+        let first = words[0];
+        let last = words[words.len() - 1];
+        let choice = queries.len() % 8;
+        let bench = match choice {
+            0 => BenchQuery {
+                kind: Kind::Exact,
+                query: text(name.clone()),
+            },
+            1 => BenchQuery {
+                kind: Kind::Exact,
+                query: text(last.to_owned()),
+            },
+            2 | 3 => {
+                let length = rng.random_range(1..=4);
+                BenchQuery {
+                    kind: Kind::Prefix,
+                    query: text(first.chars().take(length).collect()),
+                }
+            }
+            4 => {
+                let length = rng.random_range(1..=4);
+                let prefix: String = last.chars().take(length).collect();
+                BenchQuery {
+                    kind: Kind::Prefix,
+                    query: text(format!("{first} {prefix}")),
+                }
+            }
+            5 | 6 => {
+                let long: Vec<&str> = words
+                    .iter()
+                    .copied()
+                    .filter(|w| w.chars().count() >= 5)
+                    .collect();
+                let Some(word) = long.choose(&mut rng) else {
+                    continue;
+                };
+                let typo = misspell(word, &mut rng);
+                BenchQuery {
+                    kind: Kind::Typo,
+                    query: text(typo),
+                }
+            }
+            _ => {
+                let length = rng.random_range(1..=3);
+                let mut query = text(first.chars().take(length).collect());
+                query.filters = if rng.random_bool(0.5) {
+                    Filters {
+                        tiers: vec![Tier::try_from(*tier).unwrap_or(Tier::ALL[3])],
+                        ..Default::default()
+                    }
+                } else {
+                    Filters {
+                        locations: location.iter().cloned().collect(),
+                        ..Default::default()
+                    }
+                };
+                BenchQuery {
+                    kind: Kind::Filtered,
+                    query,
+                }
+            }
+        };
+        queries.push(bench);
+    }
+    Ok(queries)
+}
+
+/// One typing mistake: swap two neighbours, drop a letter, or change one.
+fn misspell(word: &str, rng: &mut ChaCha8Rng) -> String {
+    let mut chars: Vec<char> = word.chars().collect();
+    let at = rng.random_range(1..chars.len() - 1);
+    match rng.random_range(0..3) {
+        0 => chars.swap(at, at + 1),
+        1 => {
+            chars.remove(at);
+        }
+        _ => chars[at] = if chars[at] == 'x' { 'y' } else { 'x' },
+    }
+    chars.into_iter().collect()
+}
+
+/// Every word somewhere, case-insensitively, as `ILIKE '%word%'`; a page and a count.
+async fn postgres_ilike(conn: &mut PgConnection, query: &SearchQuery) -> anyhow::Result<()> {
+    let words: Vec<&str> = query.text.split_whitespace().collect();
+    let mut condition = String::from("true");
+    let mut binds: Vec<String> = Vec::new();
+    for word in &words {
+        binds.push(format!("%{word}%"));
+        let n = binds.len();
+        write!(
+            condition,
+            " AND (name ILIKE ${n} OR email ILIKE ${n} OR company ILIKE ${n} OR title ILIKE ${n}
+               OR location ILIKE ${n} OR notes ILIKE ${n} OR array_to_string(tags, ' ') ILIKE ${n})"
+        )?;
+    }
+    add_filters(&mut condition, &mut binds, query);
+    run_page_and_count(conn, &condition, &binds).await
+}
+
+/// `to_tsquery` with every word required and the last as a prefix (`word:*`).
+async fn postgres_full_text(conn: &mut PgConnection, query: &SearchQuery) -> anyhow::Result<()> {
+    let words: Vec<String> = search::text::folded_words(&query.text);
+    let mut condition = String::from("true");
+    let mut binds: Vec<String> = Vec::new();
+    if !words.is_empty() {
+        let last = words.len() - 1;
+        let terms: Vec<String> = words
+            .iter()
+            .enumerate()
+            .map(|(i, word)| {
+                if i == last {
+                    format!("{word}:*")
+                } else {
+                    word.clone()
+                }
+            })
+            .collect();
+        binds.push(terms.join(" & "));
+        condition = "bench_tsv @@ to_tsquery('simple', $1)".to_owned();
+    }
+    add_filters(&mut condition, &mut binds, query);
+    run_page_and_count(conn, &condition, &binds).await
+}
+
+fn add_filters(condition: &mut String, binds: &mut Vec<String>, query: &SearchQuery) {
+    if let Some(tier) = query.filters.tiers.first() {
+        let _ = write!(condition, " AND tier = {}", tier.get());
+    }
+    if let Some(location) = query.filters.locations.first() {
+        binds.push(location.clone());
+        let _ = write!(condition, " AND location = ${}", binds.len());
+    }
+}
+
+/// What a results page needs: the first page (newest first) and the total.
+async fn run_page_and_count(
+    conn: &mut PgConnection,
+    condition: &str,
+    binds: &[String],
+) -> anyhow::Result<()> {
+    let page = format!(
+        "SELECT id, name, email, company, title, location, tier, tags FROM contacts
+          WHERE {condition} ORDER BY created_at DESC LIMIT {RESULTS_PER_PAGE}"
+    );
+    let count = format!("SELECT count(*) FROM contacts WHERE {condition}");
+    let mut rows = sqlx::query(&page);
+    for bind in binds {
+        rows = rows.bind(bind);
+    }
+    rows.fetch_all(&mut *conn).await?;
+    let mut total = sqlx::query_scalar::<_, i64>(&count);
+    for bind in binds {
+        total = total.bind(bind);
+    }
+    total.fetch_one(&mut *conn).await?;
+    Ok(())
+}
+
+struct ReportInput {
+    contacts: i64,
+    documents: u64,
+    segments: usize,
+    build_seconds: f64,
+    queries: usize,
+    passes: usize,
+    sample: usize,
+}
+
+fn report(input: &ReportInput, engines: &[(&str, &Timings)]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "contacts: {}  indexed: {} in {:.1} s ({} segments)  queries: {} ({} timed passes on the index; {} on Postgres)\n",
+        input.contacts,
+        input.documents,
+        input.build_seconds,
+        input.segments,
+        input.queries,
+        input.passes,
+        input.sample
+    );
+    let baseline = engines[0].1;
+    for (title, filter) in [
+        ("all queries", (|_| true) as fn(Kind) -> bool),
+        (
+            "exact and prefix (with and without filters)",
+            |kind: Kind| !kind.tolerates_typos(),
+        ),
+        ("typo-tolerant", |kind: Kind| kind.tolerates_typos()),
+    ] {
+        let _ = writeln!(out, "{title}:");
+        let _ = writeln!(
+            out,
+            "| engine | queries | p50 ms | p95 ms | p99 ms | p99 ÷ index uncached p99 |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+        let base = baseline.percentiles(filter).map_or(f64::NAN, |p| p[2]);
+        for (name, timings) in engines {
+            if let Some([p50, p95, p99, n]) = timings.percentiles(filter) {
+                let _ = writeln!(
+                    out,
+                    "| {name} | {n} | {p50:.2} | {p95:.2} | {p99:.2} | {:.1}× |",
+                    p99 / base
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
+    for kind in [Kind::Exact, Kind::Prefix, Kind::Typo, Kind::Filtered] {
+        if let Some([p50, p95, p99, n]) = baseline.percentiles(|k| k == kind) {
+            let _ = writeln!(
+                out,
+                "index uncached, {}: {n} queries, p50 {p50:.2} ms, p95 {p95:.2} ms, p99 {p99:.2} ms",
+                kind.label()
+            );
+        }
+    }
+    out
+}
