@@ -36,6 +36,10 @@ test('the keyboard finds and opens a contact', async ({ page, ready }) => {
   const box = page.getByRole('searchbox', { name: 'Search contacts' });
   await expect(box).toBeFocused();
   await page.keyboard.type('anthony may');
+  // Wait until the results shown are those of the whole text, not of a prefix
+  // typed before a pause: the keyboard selection starts afresh with each search.
+  await expect(page).toHaveURL(/\?q=anthony%20may$/);
+  await expect(page.locator('.main-column')).not.toHaveAttribute('aria-busy', 'true');
   await expect(page.locator('tbody tr .contact-link').first()).toHaveText('Anthony May');
 
   await page.keyboard.press('ArrowDown');

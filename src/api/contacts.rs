@@ -1,20 +1,194 @@
-//! Reading one contact.
+//! Reading and changing one contact.
+//!
+//! The form's server functions serve two kinds of caller. Hydrated, the page calls them
+//! and shows what they return (errors beside their fields) without a reload; a save
+//! then redirects through the router. Without JavaScript the browser posts the form
+//! itself: a refused save keeps the input and the reasons on the server for one
+//! redirect back to the form (`?draft=`), and a successful one redirects to the
+//! contact.
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 
-use crate::{domain::Contact, error::AppError};
+use crate::{
+    domain::{Contact, ContactInput, HistoryEntry, SaveOutcome, edit::ContactForm},
+    error::AppError,
+};
 
-/// Every field of one contact; `NotFound` if there is none with this id (or the id
-/// is not one), so the page answers 404 either way.
+/// Every field of one contact, deleted or not; `NotFound` if there is none with this
+/// id (or the id is not one), so the page answers 404 either way.
 #[server(prefix = "/api", endpoint = "contact", input = GetUrl)]
 pub async fn get_contact(id: String) -> Result<Contact, AppError> {
-    use crate::server::{db::contacts, error::Error};
+    use crate::server::db::contacts;
     let cx = crate::server::RequestContext::current()?;
-    let result = match uuid::Uuid::try_parse(&id) {
-        Ok(id) => contacts::find(&cx.state.db, id)
-            .await
-            .and_then(|found| found.ok_or(Error::App(AppError::NotFound))),
-        Err(_) => Err(Error::App(AppError::NotFound)),
-    };
+    let result = async {
+        let id = parse_id(&id)?;
+        contacts::find(&cx.state.db, id)
+            .await?
+            .ok_or(AppError::NotFound.into())
+    }
+    .await;
     cx.finish(result)
+}
+
+/// The contact form as it should open: empty for a new contact, the contact's values
+/// for an edit, or, after a refused post without JavaScript, what was posted and why
+/// it was refused (`draft`).
+#[server(prefix = "/api", endpoint = "contact-form", input = GetUrl)]
+pub async fn get_contact_form(
+    id: Option<String>,
+    draft: Option<String>,
+) -> Result<ContactForm, AppError> {
+    use crate::server::db::{contacts, drafts};
+    let cx = crate::server::RequestContext::current()?;
+    let result = async {
+        let id = id.as_deref().map(parse_id).transpose()?;
+        let contact = match id {
+            Some(id) => Some(
+                contacts::find(&cx.state.db, id)
+                    .await?
+                    .filter(|contact| contact.deleted_at_micros.is_none())
+                    .ok_or(AppError::NotFound)?,
+            ),
+            None => None,
+        };
+        let stashed = match draft.as_deref().map(uuid::Uuid::try_parse) {
+            Some(Ok(key)) => drafts::fetch::<ContactForm>(&cx.state.db, key)
+                .await?
+                .filter(|form| form.id == id),
+            _ => None,
+        };
+        Ok(match (stashed, contact) {
+            (Some(mut form), contact) => {
+                form.saved_name = contact.map(|contact| contact.name);
+                form
+            }
+            (None, Some(contact)) => ContactForm {
+                id,
+                saved_name: Some(contact.name.clone()),
+                input: ContactInput::from(&contact),
+                version: Some(contact.version),
+                outcome: None,
+            },
+            (None, None) => ContactForm {
+                id: None,
+                saved_name: None,
+                input: ContactInput::default(),
+                version: None,
+                outcome: None,
+            },
+        })
+    }
+    .await;
+    cx.finish(result)
+}
+
+/// Saves the contact form: creates a contact (no `id`) or updates one at `version`.
+/// `confirm` saves even if the contact may be a duplicate.
+#[server(prefix = "/api", endpoint = "save-contact")]
+pub async fn save_contact(
+    #[server(flatten)] input: ContactInput,
+    #[server(default)] id: Option<String>,
+    #[server(default)] version: Option<String>,
+    #[server(default)] confirm: Option<String>,
+) -> Result<SaveOutcome, AppError> {
+    use crate::server::{
+        RequestContext,
+        contacts::{self, SaveRequest},
+        db::drafts,
+    };
+    let cx = RequestContext::current()?;
+    let result = async {
+        let id = match id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(id) => Some(parse_id(id)?),
+        };
+        let version = version
+            .as_deref()
+            .and_then(|v| v.trim().parse::<i32>().ok());
+        let request = SaveRequest {
+            id,
+            version,
+            input: input.clone(),
+            confirm: confirm.is_some_and(|c| !c.is_empty()),
+        };
+        let outcome =
+            contacts::save(&cx.state.db, &cx.state.search.index, &cx.actor(), request).await?;
+        match &outcome {
+            SaveOutcome::Saved { id } => leptos_axum::redirect(&format!("/contacts/{id}")),
+            refused if RequestContext::is_plain_form_post() => {
+                // A conflict moves the form to the version it was refused against, so
+                // the next save overwrites knowingly.
+                let version = match refused {
+                    SaveOutcome::Conflict { version, .. } => Some(*version),
+                    _ => version,
+                };
+                let form = ContactForm {
+                    id,
+                    saved_name: None,
+                    input,
+                    version,
+                    outcome: Some(refused.clone()),
+                };
+                let key = drafts::stash(&cx.state.db, &form).await?;
+                let path = match id {
+                    Some(id) => format!("/contacts/{id}/edit?draft={key}"),
+                    None => format!("/contacts/new?draft={key}"),
+                };
+                leptos_axum::redirect(&path);
+            }
+            _ => {}
+        }
+        Ok(outcome)
+    }
+    .await;
+    cx.finish(result)
+}
+
+/// Deletes a contact (softly: it can be restored for 30 days) and goes to its page,
+/// which offers the restore.
+#[server(prefix = "/api", endpoint = "delete-contact")]
+pub async fn delete_contact(id: String) -> Result<(), AppError> {
+    let cx = crate::server::RequestContext::current()?;
+    let result = async {
+        let id = parse_id(&id)?;
+        crate::server::contacts::delete(&cx.state.db, &cx.state.search.index, &cx.actor(), id)
+            .await?;
+        leptos_axum::redirect(&format!("/contacts/{id}"));
+        Ok(())
+    }
+    .await;
+    cx.finish(result)
+}
+
+/// Restores a deleted contact and goes to its page.
+#[server(prefix = "/api", endpoint = "restore-contact")]
+pub async fn restore_contact(id: String) -> Result<(), AppError> {
+    let cx = crate::server::RequestContext::current()?;
+    let result = async {
+        let id = parse_id(&id)?;
+        crate::server::contacts::restore(&cx.state.db, &cx.state.search.index, &cx.actor(), id)
+            .await?;
+        leptos_axum::redirect(&format!("/contacts/{id}"));
+        Ok(())
+    }
+    .await;
+    cx.finish(result)
+}
+
+/// A contact's history, newest first.
+#[server(prefix = "/api", endpoint = "contact-history", input = GetUrl)]
+pub async fn get_contact_history(id: String) -> Result<Vec<HistoryEntry>, AppError> {
+    let cx = crate::server::RequestContext::current()?;
+    let result = async {
+        let id = parse_id(&id)?;
+        crate::server::db::audit::history(&cx.state.db, id, 200).await
+    }
+    .await;
+    cx.finish(result)
+}
+
+/// A contact id from a URL or form; anything else is a contact that does not exist.
+#[cfg(feature = "ssr")]
+fn parse_id(id: &str) -> Result<uuid::Uuid, crate::server::error::Error> {
+    uuid::Uuid::try_parse(id.trim()).map_err(|_| AppError::NotFound.into())
 }

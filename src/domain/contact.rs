@@ -82,7 +82,12 @@ pub struct Contact {
     pub updated_at_micros: i64,
     /// Increases with every change; edits carry the version they were made against.
     pub version: i32,
+    /// Set while the contact is deleted (restorable for [`RESTORE_DAYS`] days).
+    pub deleted_at_micros: Option<i64>,
 }
+
+/// How long a deleted contact can be restored before it is purged.
+pub const RESTORE_DAYS: i64 = 30;
 
 #[cfg(test)]
 mod tests {

@@ -3,10 +3,14 @@
 //! that comes from outside (a URL, a form, a file) has a `parse` that validates it.
 
 pub mod contact;
+pub mod draft;
+pub mod edit;
 pub mod format;
 pub mod page;
 pub mod search;
 
-pub use contact::{Contact, ContactSummary, Tier, TierError};
+pub use contact::{Contact, ContactSummary, RESTORE_DAYS, Tier, TierError};
+pub use draft::{ContactDraft, ContactInput, Email, Field, FieldErrors, Phone};
+pub use edit::{AuditAction, FieldChange, HistoryEntry, SaveOutcome};
 pub use page::{Cursor, DirectoryPage, PageRequest};
 pub use search::{SearchPage, SearchQuery, SortOrder};

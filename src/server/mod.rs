@@ -5,6 +5,7 @@ pub mod bench;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod contacts;
 pub mod context;
 pub mod db;
 pub mod error;

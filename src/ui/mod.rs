@@ -12,7 +12,7 @@ use leptos_router::{
     path,
 };
 
-use pages::{ContactPage, DirectoryPage, NotFound};
+use pages::{ContactFormPage, ContactPage, DeleteContactPage, DirectoryPage, NotFound};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -50,6 +50,27 @@ pub fn title_text(text: &str) -> String {
         .collect()
 }
 
+/// The text inside a `<textarea>`. tachys 0.2 writes a textarea's children into the
+/// server's HTML unescaped (it treats the element like `<script>`), so
+/// `</textarea><script>` in a contact's notes would break out of it. On the server the
+/// text is escaped here; in the browser it is set as a text node, which needs no
+/// escaping (and would show the entities if it had them).
+pub fn textarea_text(text: &str) -> String {
+    if !cfg!(feature = "ssr") {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            ch => out.push(ch),
+        }
+    }
+    out
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -76,7 +97,10 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=DirectoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/new") view=ContactFormPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:id") view=ContactPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:id/edit") view=ContactFormPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:id/delete") view=DeleteContactPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -86,6 +110,15 @@ pub fn App() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::title_text;
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn textarea_text_cannot_close_the_textarea() {
+        assert_eq!(
+            super::textarea_text("a </textarea><script>x</script> & b"),
+            "a &lt;/textarea&gt;&lt;script&gt;x&lt;/script&gt; &amp; b"
+        );
+    }
 
     #[test]
     fn titles_cannot_close_the_title_element() {

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod config;
+mod contacts;
 mod directory;
 mod health;
 mod search;

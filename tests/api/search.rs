@@ -27,7 +27,7 @@ async fn finds_within_a_second(app: &TestApp, text: &str, expected: u64) -> bool
 }
 
 async fn ids_in_postgres(app: &TestApp) -> BTreeSet<(Uuid, i32)> {
-    sqlx::query_as::<_, (Uuid, i32)>("SELECT id, version FROM contacts")
+    sqlx::query_as::<_, (Uuid, i32)>("SELECT id, version FROM contacts WHERE deleted_at IS NULL")
         .fetch_all(&app.db)
         .await
         .unwrap()

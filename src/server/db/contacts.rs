@@ -1,12 +1,13 @@
 //! Queries on the `contacts` table.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
     domain::{
-        Contact, ContactSummary, Cursor, DirectoryPage, PageRequest, Tier,
+        Contact, ContactDraft, ContactSummary, Cursor, DirectoryPage, Email, PageRequest, Phone,
+        RESTORE_DAYS, Tier,
         page::PAGE_SIZE,
         search::{RESULTS_PER_PAGE, SearchQuery},
     },
@@ -16,13 +17,13 @@ use crate::{
 // The four ways into the directory's order. Each reads one row more than a page, to
 // learn whether another page lies beyond; all seek through `contacts_created_at_idx`.
 const FIRST_PAGE: &str = "SELECT id, name, email, company, title, location, tier, tags, created_at
-    FROM contacts ORDER BY created_at DESC, id DESC LIMIT $1";
+    FROM contacts WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT $1";
 const PAGE_AFTER: &str = "SELECT id, name, email, company, title, location, tier, tags, created_at
-    FROM contacts WHERE (created_at, id) < ($2, $3) ORDER BY created_at DESC, id DESC LIMIT $1";
+    FROM contacts WHERE deleted_at IS NULL AND (created_at, id) < ($2, $3) ORDER BY created_at DESC, id DESC LIMIT $1";
 const PAGE_BEFORE: &str = "SELECT id, name, email, company, title, location, tier, tags, created_at
-    FROM contacts WHERE (created_at, id) > ($2, $3) ORDER BY created_at ASC, id ASC LIMIT $1";
+    FROM contacts WHERE deleted_at IS NULL AND (created_at, id) > ($2, $3) ORDER BY created_at ASC, id ASC LIMIT $1";
 const LAST_PAGE: &str = "SELECT id, name, email, company, title, location, tier, tags, created_at
-    FROM contacts ORDER BY created_at ASC, id ASC LIMIT $1";
+    FROM contacts WHERE deleted_at IS NULL ORDER BY created_at ASC, id ASC LIMIT $1";
 
 #[derive(sqlx::FromRow)]
 struct SummaryRow {
@@ -152,7 +153,7 @@ pub async fn directory_page(db: &PgPool, request: PageRequest) -> Result<Directo
 async fn exists_newer_than(db: &PgPool, cursor: Cursor) -> Result<bool> {
     exists(
         db,
-        "SELECT EXISTS (SELECT 1 FROM contacts WHERE (created_at, id) > ($1, $2))",
+        "SELECT EXISTS (SELECT 1 FROM contacts WHERE deleted_at IS NULL AND (created_at, id) > ($1, $2))",
         cursor,
     )
     .await
@@ -161,7 +162,7 @@ async fn exists_newer_than(db: &PgPool, cursor: Cursor) -> Result<bool> {
 async fn exists_older_than(db: &PgPool, cursor: Cursor) -> Result<bool> {
     exists(
         db,
-        "SELECT EXISTS (SELECT 1 FROM contacts WHERE (created_at, id) < ($1, $2))",
+        "SELECT EXISTS (SELECT 1 FROM contacts WHERE deleted_at IS NULL AND (created_at, id) < ($1, $2))",
         cursor,
     )
     .await
@@ -178,9 +179,11 @@ async fn exists(db: &PgPool, sql: &str, cursor: Cursor) -> Result<bool> {
 
 /// How many contacts the directory holds.
 pub async fn count(db: &PgPool) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM contacts")
-        .fetch_one(db)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM contacts WHERE deleted_at IS NULL")
+            .fetch_one(db)
+            .await?,
+    )
 }
 
 #[derive(sqlx::FromRow)]
@@ -198,40 +201,216 @@ struct ContactRow {
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
     version: i32,
+    deleted_at: Option<OffsetDateTime>,
 }
 
-/// One contact with every field, or `None` if there is no such contact.
+const CONTACT_COLUMNS: &str = "id, name, email, phone, company, title, location, tier, tags, notes,
+    created_at, updated_at, version, deleted_at";
+
+impl ContactRow {
+    fn into_contact(self) -> Result<Contact> {
+        let tier = Tier::try_from(self.tier).map_err(|_| {
+            anyhow::anyhow!("contact {} has tier {} in the database", self.id, self.tier)
+        })?;
+        Ok(Contact {
+            id: self.id,
+            name: self.name,
+            email: self.email,
+            phone: self.phone,
+            company: self.company,
+            title: self.title,
+            location: self.location,
+            tier,
+            tags: self.tags,
+            notes: self.notes,
+            created_at_micros: micros(self.created_at),
+            updated_at_micros: micros(self.updated_at),
+            version: self.version,
+            deleted_at_micros: self.deleted_at.map(micros),
+        })
+    }
+}
+
+/// One contact with every field (deleted or not), or `None` if there is no such contact.
 #[tracing::instrument(skip(db), err(level = "debug"))]
-pub async fn find(db: &PgPool, id: Uuid) -> Result<Option<Contact>> {
-    let row: Option<ContactRow> = sqlx::query_as(
-        "SELECT id, name, email, phone, company, title, location, tier, tags, notes,
-                created_at, updated_at, version
-           FROM contacts WHERE id = $1",
-    )
+pub async fn find(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Contact>> {
+    let row: Option<ContactRow> = sqlx::query_as(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1"
+    ))
     .bind(id)
     .fetch_optional(db)
     .await?;
-    row.map(|row| {
-        let tier = Tier::try_from(row.tier).map_err(|_| {
-            anyhow::anyhow!("contact {} has tier {} in the database", row.id, row.tier)
-        })?;
-        Ok(Contact {
-            id: row.id,
-            name: row.name,
-            email: row.email,
-            phone: row.phone,
-            company: row.company,
-            title: row.title,
-            location: row.location,
-            tier,
-            tags: row.tags,
-            notes: row.notes,
-            created_at_micros: micros(row.created_at),
-            updated_at_micros: micros(row.updated_at),
-            version: row.version,
-        })
-    })
-    .transpose()
+    row.map(ContactRow::into_contact).transpose()
+}
+
+/// Like [`find`], locking the row until the transaction ends.
+pub async fn find_for_update(conn: &mut PgConnection, id: Uuid) -> Result<Option<Contact>> {
+    let row: Option<ContactRow> = sqlx::query_as(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(ContactRow::into_contact).transpose()
+}
+
+/// Adds a contact.
+pub async fn insert(conn: &mut PgConnection, draft: &ContactDraft) -> Result<Contact> {
+    let row: ContactRow = sqlx::query_as(&format!(
+        "INSERT INTO contacts (id, name, email, phone, company, title, location, tier, tags, notes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         RETURNING {CONTACT_COLUMNS}"
+    ))
+    .bind(Uuid::new_v4())
+    .bind(&draft.name)
+    .bind(draft.email.as_ref().map(Email::as_str))
+    .bind(draft.phone.as_ref().map(Phone::as_str))
+    .bind(&draft.company)
+    .bind(&draft.title)
+    .bind(&draft.location)
+    .bind(i16::from(draft.tier))
+    .bind(&draft.tags)
+    .bind(&draft.notes)
+    .fetch_one(conn)
+    .await?;
+    row.into_contact()
+}
+
+/// Replaces every field of a live contact, taking the next version.
+pub async fn update(conn: &mut PgConnection, id: Uuid, draft: &ContactDraft) -> Result<Contact> {
+    let row: ContactRow = sqlx::query_as(&format!(
+        "UPDATE contacts SET name = $2, email = $3, phone = $4, company = $5, title = $6,
+                location = $7, tier = $8, tags = $9, notes = $10,
+                version = version + 1, updated_at = now()
+          WHERE id = $1
+         RETURNING {CONTACT_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(&draft.name)
+    .bind(draft.email.as_ref().map(Email::as_str))
+    .bind(draft.phone.as_ref().map(Phone::as_str))
+    .bind(&draft.company)
+    .bind(&draft.title)
+    .bind(&draft.location)
+    .bind(i16::from(draft.tier))
+    .bind(&draft.tags)
+    .bind(&draft.notes)
+    .fetch_one(conn)
+    .await?;
+    row.into_contact()
+}
+
+/// Deletes (softly) or restores a contact, taking the next version.
+pub async fn set_deleted(conn: &mut PgConnection, id: Uuid, deleted: bool) -> Result<Contact> {
+    let row: ContactRow = sqlx::query_as(&format!(
+        "UPDATE contacts
+            SET deleted_at = CASE WHEN $2 THEN now() END,
+                version = version + 1, updated_at = now()
+          WHERE id = $1
+         RETURNING {CONTACT_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(deleted)
+    .fetch_one(conn)
+    .await?;
+    row.into_contact()
+}
+
+const SUMMARY_COLUMNS: &str = "id, name, email, company, title, location, tier, tags, created_at";
+
+/// The live contact with this email address (any case), other than `except`.
+pub async fn email_owner(
+    db: impl PgExecutor<'_>,
+    email: &Email,
+    except: Option<Uuid>,
+) -> Result<Option<ContactSummary>> {
+    let row: Option<SummaryRow> = sqlx::query_as(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM contacts
+          WHERE lower(email) = $1 AND email IS NOT NULL AND deleted_at IS NULL
+            AND id IS DISTINCT FROM $2"
+    ))
+    .bind(email.normalized())
+    .bind(except)
+    .fetch_optional(db)
+    .await?;
+    row.map(SummaryRow::into_summary).transpose()
+}
+
+/// Live contacts whose phone has these digits, other than `except` (at most 20).
+pub async fn with_phone_digits(
+    db: impl PgExecutor<'_>,
+    digits: &str,
+    except: Option<Uuid>,
+) -> Result<Vec<ContactSummary>> {
+    let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM contacts
+          WHERE regexp_replace(phone, '\\D', '', 'g') = $1 AND phone IS NOT NULL
+            AND deleted_at IS NULL AND id IS DISTINCT FROM $2
+          LIMIT 20"
+    ))
+    .bind(digits)
+    .bind(except)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(SummaryRow::into_summary).collect()
+}
+
+/// Live contacts at this company (any case), other than `except`: the candidates for
+/// "a close name at the same company". Bounded, newest first.
+pub async fn at_company(
+    db: impl PgExecutor<'_>,
+    company: &str,
+    except: Option<Uuid>,
+) -> Result<Vec<ContactSummary>> {
+    let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM contacts
+          WHERE lower(company) = lower($1) AND company IS NOT NULL
+            AND deleted_at IS NULL AND id IS DISTINCT FROM $2
+          ORDER BY created_at DESC LIMIT 2000"
+    ))
+    .bind(company)
+    .bind(except)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(SummaryRow::into_summary).collect()
+}
+
+/// Contacts deleted within the restore window, most recently deleted first.
+pub async fn recently_deleted(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+) -> Result<Vec<(ContactSummary, i64)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        summary: SummaryRow,
+        deleted_at: OffsetDateTime,
+    }
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {SUMMARY_COLUMNS}, deleted_at FROM contacts
+          WHERE deleted_at IS NOT NULL AND deleted_at > now() - make_interval(days => $2)
+          ORDER BY deleted_at DESC LIMIT $1"
+    ))
+    .bind(limit)
+    .bind(RESTORE_DAYS as i32)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|row| Ok((row.summary.into_summary()?, micros(row.deleted_at))))
+        .collect()
+}
+
+/// Removes for good the contacts deleted more than the restore window ago (each leaves
+/// a tombstone for the followers). Returns how many.
+pub async fn purge_deleted(db: impl PgExecutor<'_>) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM contacts
+          WHERE deleted_at IS NOT NULL AND deleted_at < now() - make_interval(days => $1)",
+    )
+    .bind(RESTORE_DAYS as i32)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// `%` and `_` match literally in an ILIKE pattern built from `text`.
@@ -256,7 +435,7 @@ pub async fn search_fallback(
 ) -> Result<Vec<ContactSummary>> {
     let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(
         "SELECT id, name, email, company, title, location, tier, tags, created_at
-           FROM contacts WHERE true",
+           FROM contacts WHERE deleted_at IS NULL",
     );
     for word in words.iter().take(crate::server::search::query::MAX_TERMS) {
         let pattern = like_pattern(word);

@@ -1,7 +1,9 @@
 //! Postgres: the pool, migrations, and queries grouped by table. Each query is a small
 //! function taking a pool, connection or transaction.
 
+pub mod audit;
 pub mod contacts;
+pub mod drafts;
 
 use std::str::FromStr;
 

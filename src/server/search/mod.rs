@@ -81,6 +81,8 @@ pub struct SearchIndex {
     replica: ArcSwapOption<Published>,
     database_position: AtomicI64,
     state: Mutex<IndexState>,
+    /// Woken whenever the served position moves.
+    advanced: tokio::sync::Notify,
 }
 
 /// A replica together with the position it has reached, swapped as one.
@@ -97,6 +99,7 @@ impl SearchIndex {
             replica: ArcSwapOption::empty(),
             database_position: AtomicI64::new(0),
             state: Mutex::new(IndexState::Starting),
+            advanced: tokio::sync::Notify::new(),
         })
     }
 
@@ -115,12 +118,35 @@ impl SearchIndex {
             directory,
             position: AtomicI64::new(position),
         })));
+        self.advanced.notify_waiters();
+    }
+
+    /// The change position searches currently see (0 with no index).
+    pub fn position(&self) -> i64 {
+        self.current()
+            .map_or(0, |published| published.position.load(Ordering::Acquire))
+    }
+
+    /// Waits until searches see every change up to `position`, or `timeout` passes.
+    /// Returns whether they do. Lets a write's own author find it in search at once.
+    pub async fn wait_for(&self, position: i64, timeout: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let advanced = self.advanced.notified();
+            if self.position() >= position {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, advanced).await.is_err() {
+                return self.position() >= position;
+            }
+        }
     }
 
     fn advance(&self, position: i64) {
         if let Some(published) = self.replica.load().as_ref() {
             published.position.store(position, Ordering::Release);
         }
+        self.advanced.notify_waiters();
     }
 
     fn note_database_position(&self, position: i64) {

@@ -136,7 +136,7 @@ impl ChangeRow {
 async fn fetch_changes(db: &PgPool, position: i64) -> sqlx::Result<Vec<ChangeRow>> {
     sqlx::query_as(
         "SELECT * FROM (
-            (SELECT change_seq, false AS deleted, id, name, email, phone, company, title,
+            (SELECT change_seq, deleted_at IS NOT NULL AS deleted, id, name, email, phone, company, title,
                     location, tier, tags, notes, created_at, version
                FROM contacts WHERE change_seq > $1 ORDER BY change_seq LIMIT $2)
             UNION ALL
@@ -299,9 +299,10 @@ impl Follower {
             .await?;
         let directory = directory_id(&mut *tx).await?;
         let position = database_position(&mut *tx).await?;
-        let total: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
-            .fetch_one(&mut *tx)
-            .await?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM contacts WHERE deleted_at IS NULL")
+                .fetch_one(&mut *tx)
+                .await?;
         self.index.set_state(IndexState::Building {
             indexed: 0,
             total: total as u64,
@@ -327,13 +328,14 @@ impl Follower {
                 None => sqlx::query_as(
                     "SELECT id, name, email, phone, company, title, location, tier, tags, notes,
                             created_at, version
-                       FROM contacts ORDER BY created_at DESC, id DESC LIMIT $1",
+                       FROM contacts WHERE deleted_at IS NULL
+                      ORDER BY created_at DESC, id DESC LIMIT $1",
                 )
                 .bind(BUILD_BATCH),
                 Some((created_at, id)) => sqlx::query_as(
                     "SELECT id, name, email, phone, company, title, location, tier, tags, notes,
                             created_at, version
-                       FROM contacts WHERE (created_at, id) < ($2, $3)
+                       FROM contacts WHERE deleted_at IS NULL AND (created_at, id) < ($2, $3)
                       ORDER BY created_at DESC, id DESC LIMIT $1",
                 )
                 .bind(BUILD_BATCH)

@@ -2,28 +2,41 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    api::contacts::get_contact,
-    domain::{Contact, format},
+    api::contacts::{RestoreContact, get_contact, get_contact_history},
+    domain::{Contact, HistoryEntry, RESTORE_DAYS, format},
     error::AppError,
-    ui::components::ErrorNotice,
+    ui::{components::ErrorNotice, pages::contact_form::ChangeTable},
 };
 
 #[component]
 pub fn ContactPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let id = Memo::new(move |_| params.with(|params| params.get("id").unwrap_or_default()));
-    let contact = Resource::new(move || id.get(), get_contact);
+    let history_tab =
+        Memo::new(move |_| query.with(|query| query.get("tab").as_deref() == Some("history")));
+    // Refetched after a restore (the action changes the contact).
+    let restore = ServerAction::<RestoreContact>::new();
+    let contact = Resource::new(
+        move || (id.get(), restore.version().get()),
+        |(id, _)| get_contact(id),
+    );
     view! {
         <p class="back">
             <a href="/">"← Directory"</a>
         </p>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let history_tab = history_tab.get();
+                Suspend::new(async move {
                 match contact.await {
-                    Ok(contact) => view! { <ContactDetails contact /> }.into_any(),
+                    Ok(contact) => view! {
+                        <ContactDetails contact history_tab restore />
+                    }
+                    .into_any(),
                     Err(AppError::NotFound) => view! {
                         <Title text="Contact not found" />
                         <section class="message-page">
@@ -34,15 +47,19 @@ pub fn ContactPage() -> impl IntoView {
                     .into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
-            })}
+            })}}
         </Suspense>
     }
 }
 
 #[component]
-fn ContactDetails(contact: Contact) -> impl IntoView {
+fn ContactDetails(
+    contact: Contact,
+    history_tab: bool,
+    restore: ServerAction<RestoreContact>,
+) -> impl IntoView {
     let Contact {
-        id: _,
+        id,
         name,
         email,
         phone,
@@ -55,7 +72,29 @@ fn ContactDetails(contact: Contact) -> impl IntoView {
         created_at_micros,
         updated_at_micros,
         version: _,
+        deleted_at_micros,
     } = contact;
+    let base = format!("/contacts/{id}");
+    let tabs = {
+        let base = base.clone();
+        view! {
+            <nav class="tabs" aria-label="Contact sections">
+                <a href=base.clone() aria-current=(!history_tab).then_some("page")>"Details"</a>
+                <a href=format!("{base}?tab=history") aria-current=history_tab.then_some("page")>"History"</a>
+            </nav>
+        }
+    };
+    let actions = deleted_at_micros.is_none().then(|| {
+        view! {
+            <div class="contact-actions">
+                <a class="button" href=format!("{base}/edit")>"Edit"</a>
+                <a class="button danger" href=format!("{base}/delete")>"Delete"</a>
+            </div>
+        }
+    });
+    let banner = deleted_at_micros.map(|deleted_at| {
+        view! { <DeletedBanner id=id.to_string() deleted_at restore /> }
+    });
     let role = match (&title, &company) {
         (Some(title), Some(company)) => Some(format!("{title} at {company}")),
         (Some(only), None) | (None, Some(only)) => Some(only.clone()),
@@ -67,11 +106,17 @@ fn ContactDetails(contact: Contact) -> impl IntoView {
     view! {
         <Title text=name.clone() />
         <article class="contact-card">
+            {banner}
             <header class="contact-header">
-                <h1>{name}</h1>
-                {role.map(|role| view! { <p class="contact-role">{role}</p> })}
+                <div>
+                    <h1>{name}</h1>
+                    {role.map(|role| view! { <p class="contact-role">{role}</p> })}
+                </div>
+                {actions}
             </header>
-            <dl class="contact-fields">
+            {tabs}
+            {history_tab.then(|| view! { <History id=id.to_string() /> })}
+            <dl class="contact-fields" hidden=history_tab>
                 {field("Email", email.map(|email| {
                     let href = format!("mailto:{email}");
                     view! { <a href=href>{email}</a> }.into_any()
@@ -95,5 +140,75 @@ fn ContactDetails(contact: Contact) -> impl IntoView {
                 {field("Updated", Some(format::date(updated_at_micros).into_any()))}
             </dl>
         </article>
+    }
+}
+
+/// "Deleted on …", and the way back while there is one.
+#[component]
+fn DeletedBanner(
+    id: String,
+    deleted_at: i64,
+    restore: ServerAction<RestoreContact>,
+) -> impl IntoView {
+    let until = deleted_at + RESTORE_DAYS * 86_400_000_000;
+    let error = move || restore.value().get().and_then(Result::err);
+    view! {
+        <div class="notice notice-warning deleted-banner" role="status">
+            <p>
+                {format!(
+                    "This contact was deleted on {}. It is not in the directory or in search, and can be restored until {}.",
+                    format::date(deleted_at),
+                    format::date(until),
+                )}
+            </p>
+            <ActionForm action=restore>
+                <input type="hidden" name="id" value=id />
+                <button type="submit" class="primary" disabled=move || restore.pending().get()>"Restore"</button>
+            </ActionForm>
+            {move || error().map(|error| view! { <ErrorNotice error /> })}
+        </div>
+    }
+}
+
+/// The contact's changes, newest first.
+#[component]
+fn History(id: String) -> impl IntoView {
+    let entries = Resource::new(move || id.clone(), get_contact_history);
+    view! {
+        <section class="history" aria-label="History">
+            <Suspense fallback=|| view! { <p class="loading">"Loading history…"</p> }>
+                {move || Suspend::new(async move {
+                    match entries.await {
+                        Ok(entries) if entries.is_empty() => view! {
+                            <p class="muted">"No changes recorded yet."</p>
+                        }
+                        .into_any(),
+                        Ok(entries) => view! {
+                            <ol class="history-list">
+                                {entries.into_iter().map(|entry| view! { <HistoryItem entry /> }).collect_view()}
+                            </ol>
+                        }
+                        .into_any(),
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn HistoryItem(entry: HistoryEntry) -> impl IntoView {
+    let who = entry.actor.unwrap_or_else(|| "Someone".to_owned());
+    let changes =
+        (!entry.changes.is_empty()).then(|| view! { <ChangeTable changes=entry.changes /> });
+    view! {
+        <li class="history-entry">
+            <p>
+                <strong>{entry.action.label()}</strong>
+                {format!(" by {who} on {}", format::date(entry.at_micros))}
+            </p>
+            {changes}
+        </li>
     }
 }

@@ -91,9 +91,10 @@ pub fn DirectoryPage() -> impl IntoView {
                     })}
                 </Transition>
             </aside>
-            <section class="main-column">
+            <section class="main-column" aria-busy=move || in_flight.get().then_some("true")>
                 <div class="page-head">
                     <h1>"Directory"</h1>
+                    <a class="button primary" href="/contacts/new">"New contact"</a>
                 </div>
                 <SearchBox query=requested selected />
                 <div class="toolbar">

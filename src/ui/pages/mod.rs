@@ -1,9 +1,13 @@
 //! One file per page.
 
 mod contact;
+mod contact_form;
+mod delete_contact;
 mod directory;
 mod not_found;
 
 pub use contact::ContactPage;
+pub use contact_form::ContactFormPage;
+pub use delete_contact::DeleteContactPage;
 pub use directory::DirectoryPage;
 pub use not_found::NotFound;

@@ -1,0 +1,228 @@
+//! What edits come to: the outcome of saving a form, and a contact's history.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{ContactInput, ContactSummary, Field, FieldErrors};
+
+/// One field's change: its value before and after, as text (`None` when empty).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: Field,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// What saving the contact form came to. Anything but `Saved` sends the form back
+/// with the input as it was.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SaveOutcome {
+    Saved {
+        id: Uuid,
+    },
+    /// Some fields break the rules; each has its message.
+    Invalid {
+        errors: FieldErrors,
+    },
+    /// Someone saved the contact after this form was opened. `changes` are theirs, field
+    /// by field (oldest value to newest); `version` is the contact's version now, which
+    /// the form takes, so saving again overwrites knowingly.
+    Conflict {
+        version: i32,
+        by: Option<String>,
+        at_micros: i64,
+        changes: Vec<FieldChange>,
+    },
+    /// Another contact already has this email address.
+    DuplicateEmail {
+        existing: ContactSummary,
+    },
+    /// Contacts that may be the same person (a close name at the same company, or the
+    /// same phone number): saving again with `confirm` set saves anyway.
+    PossibleDuplicates {
+        matches: Vec<ContactSummary>,
+    },
+    /// The contact was deleted, or never existed.
+    Gone,
+}
+
+impl SaveOutcome {
+    /// A one-line summary for the top of the form.
+    pub fn message(&self) -> Option<String> {
+        match self {
+            SaveOutcome::Saved { .. } => None,
+            SaveOutcome::Invalid { errors } => Some(if errors.len() == 1 {
+                "One field needs fixing before this contact can be saved.".to_owned()
+            } else {
+                format!(
+                    "{} fields need fixing before this contact can be saved.",
+                    errors.len()
+                )
+            }),
+            SaveOutcome::Conflict { by, .. } => Some(format!(
+                "{} changed this contact after you opened it. Their changes are below; \
+                 your edits are still in the form. Save again to replace their values with yours.",
+                by.as_deref().unwrap_or("Someone")
+            )),
+            SaveOutcome::DuplicateEmail { existing } => {
+                Some(format!("{} already has this email address.", existing.name))
+            }
+            SaveOutcome::PossibleDuplicates { matches } => Some(if matches.len() == 1 {
+                "This may be a contact you already have. Check it, or save anyway.".to_owned()
+            } else {
+                format!(
+                    "This may be one of {} contacts you already have. Check them, or save anyway.",
+                    matches.len()
+                )
+            }),
+            SaveOutcome::Gone => {
+                Some("This contact has been deleted, so your changes were not saved.".to_owned())
+            }
+        }
+    }
+
+    pub fn field_errors(&self) -> Option<&FieldErrors> {
+        match self {
+            SaveOutcome::Invalid { errors } => Some(errors),
+            _ => None,
+        }
+    }
+}
+
+/// The contact form as a page opens it: the values to show, the version they are of,
+/// and, after a refused save without JavaScript, why it was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactForm {
+    /// `None` for a new contact.
+    pub id: Option<Uuid>,
+    /// The contact's name as saved (for the page title), when editing.
+    pub saved_name: Option<String>,
+    pub input: ContactInput,
+    pub version: Option<i32>,
+    pub outcome: Option<SaveOutcome>,
+}
+
+/// The kinds of change the audit log records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditAction {
+    Create,
+    Update,
+    Delete,
+    Restore,
+    Merge,
+    Bulk,
+    Import,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Create => "create",
+            AuditAction::Update => "update",
+            AuditAction::Delete => "delete",
+            AuditAction::Restore => "restore",
+            AuditAction::Merge => "merge",
+            AuditAction::Bulk => "bulk",
+            AuditAction::Import => "import",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AuditAction> {
+        [
+            AuditAction::Create,
+            AuditAction::Update,
+            AuditAction::Delete,
+            AuditAction::Restore,
+            AuditAction::Merge,
+            AuditAction::Bulk,
+            AuditAction::Import,
+        ]
+        .into_iter()
+        .find(|action| action.as_str() == text)
+    }
+
+    /// "Created", "Edited", …: how the History tab names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuditAction::Create => "Created",
+            AuditAction::Update => "Edited",
+            AuditAction::Delete => "Deleted",
+            AuditAction::Restore => "Restored",
+            AuditAction::Merge => "Merged",
+            AuditAction::Bulk => "Bulk edit",
+            AuditAction::Import => "Imported",
+        }
+    }
+}
+
+/// One change in a contact's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub at_micros: i64,
+    pub action: AuditAction,
+    /// Who made it; `None` before accounts exist, or from the command line.
+    pub actor: Option<String>,
+    pub version: Option<i32>,
+    pub changes: Vec<FieldChange>,
+}
+
+impl super::Contact {
+    /// A field's value as text, as forms show it and the audit log records it.
+    pub fn field_text(&self, field: Field) -> Option<String> {
+        match field {
+            Field::Name => Some(self.name.clone()),
+            Field::Email => self.email.clone(),
+            Field::Phone => self.phone.clone(),
+            Field::Company => self.company.clone(),
+            Field::Title => self.title.clone(),
+            Field::Location => self.location.clone(),
+            Field::Tier => Some(self.tier.get().to_string()),
+            Field::Tags => (!self.tags.is_empty()).then(|| self.tags.join(", ")),
+            Field::Notes => self.notes.clone(),
+        }
+    }
+}
+
+impl super::ContactDraft {
+    /// A field's value as text, comparable with [`super::Contact::field_text`].
+    pub fn field_text(&self, field: Field) -> Option<String> {
+        match field {
+            Field::Name => Some(self.name.clone()),
+            Field::Email => self.email.as_ref().map(|email| email.as_str().to_owned()),
+            Field::Phone => self.phone.as_ref().map(|phone| phone.as_str().to_owned()),
+            Field::Company => self.company.clone(),
+            Field::Title => self.title.clone(),
+            Field::Location => self.location.clone(),
+            Field::Tier => Some(self.tier.get().to_string()),
+            Field::Tags => (!self.tags.is_empty()).then(|| self.tags.join(", ")),
+            Field::Notes => self.notes.clone(),
+        }
+    }
+
+    /// What saving this draft over `before` changes, field by field.
+    pub fn changes_from(&self, before: &super::Contact) -> Vec<FieldChange> {
+        Field::ALL
+            .into_iter()
+            .filter_map(|field| {
+                let (old, new) = (before.field_text(field), self.field_text(field));
+                (old != new).then_some(FieldChange { field, old, new })
+            })
+            .collect()
+    }
+
+    /// Every field this draft sets, as a creation records it.
+    pub fn as_created(&self) -> Vec<FieldChange> {
+        Field::ALL
+            .into_iter()
+            .filter_map(|field| {
+                self.field_text(field).map(|new| FieldChange {
+                    field,
+                    old: None,
+                    new: Some(new),
+                })
+            })
+            .collect()
+    }
+}

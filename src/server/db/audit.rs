@@ -1,0 +1,210 @@
+//! Queries on `audit_log`: every change to a contact, written in the transaction that
+//! makes it.
+
+use std::net::IpAddr;
+
+use serde_json::{Map, Value, json};
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    domain::{AuditAction, Field, FieldChange, HistoryEntry},
+    server::error::Result,
+};
+
+/// Who made a change and from where.
+#[derive(Clone, Debug, Default)]
+pub struct Actor {
+    /// The signed-in user; `None` until accounts exist.
+    pub name: Option<String>,
+    pub ip: Option<IpAddr>,
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// Changes made with the `roster` command.
+    pub fn command_line() -> Actor {
+        Actor {
+            name: Some("command line".to_owned()),
+            ..Actor::default()
+        }
+    }
+}
+
+/// `{"field": {"old": …, "new": …}}`; an absent value is `null`.
+pub fn changes_json(changes: &[FieldChange]) -> Value {
+    let mut map = Map::new();
+    for change in changes {
+        map.insert(
+            change.field.as_str().to_owned(),
+            json!({ "old": change.old, "new": change.new }),
+        );
+    }
+    Value::Object(map)
+}
+
+fn changes_from_json(value: &Value) -> Vec<FieldChange> {
+    let Some(map) = value.as_object() else {
+        return Vec::new();
+    };
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_owned);
+    let mut changes: Vec<FieldChange> = map
+        .iter()
+        .filter_map(|(name, change)| {
+            Some(FieldChange {
+                field: Field::parse(name)?,
+                old: text(change.get("old")),
+                new: text(change.get("new")),
+            })
+        })
+        .collect();
+    changes.sort_by_key(|change| change.field);
+    changes
+}
+
+/// One entry for one contact.
+#[allow(clippy::too_many_arguments)]
+pub async fn record(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: AuditAction,
+    contact_id: Uuid,
+    version: Option<i32>,
+    changes: &[FieldChange],
+    details: Option<Value>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (actor, ip, request_id, action, contact_id, version, changes, details)
+         VALUES ($1, $2::inet, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&actor.name)
+    .bind(actor.ip.map(|ip| ip.to_string()))
+    .bind(&actor.request_id)
+    .bind(action.as_str())
+    .bind(contact_id)
+    .bind(version)
+    .bind(changes_json(changes))
+    .bind(details)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: i64,
+    at: OffsetDateTime,
+    action: String,
+    actor: Option<String>,
+    version: Option<i32>,
+    changes: Value,
+}
+
+impl EntryRow {
+    fn into_entry(self) -> Option<HistoryEntry> {
+        Some(HistoryEntry {
+            id: self.id,
+            at_micros: (self.at.unix_timestamp_nanos() / 1_000) as i64,
+            action: AuditAction::parse(&self.action)?,
+            actor: self.actor,
+            version: self.version,
+            changes: changes_from_json(&self.changes),
+        })
+    }
+}
+
+/// A contact's history, newest first, at most `limit` entries.
+pub async fn history(
+    db: impl PgExecutor<'_>,
+    contact_id: Uuid,
+    limit: i64,
+) -> Result<Vec<HistoryEntry>> {
+    let rows: Vec<EntryRow> = sqlx::query_as(
+        "SELECT id, at, action, actor, version, changes FROM audit_log
+          WHERE contact_id = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(contact_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().filter_map(EntryRow::into_entry).collect())
+}
+
+/// The changes made to a contact after `version`, oldest first.
+pub async fn since_version(
+    db: impl PgExecutor<'_>,
+    contact_id: Uuid,
+    version: i32,
+) -> Result<Vec<HistoryEntry>> {
+    let rows: Vec<EntryRow> = sqlx::query_as(
+        "SELECT id, at, action, actor, version, changes FROM audit_log
+          WHERE contact_id = $1 AND version > $2 ORDER BY id LIMIT 1000",
+    )
+    .bind(contact_id)
+    .bind(version)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().filter_map(EntryRow::into_entry).collect())
+}
+
+/// Several entries' changes as one: each field from its first old value to its last
+/// new one, leaving out fields that came back to where they started.
+pub fn combine(entries: &[HistoryEntry]) -> Vec<FieldChange> {
+    let mut combined: Vec<FieldChange> = Vec::new();
+    for change in entries.iter().flat_map(|entry| &entry.changes) {
+        match combined.iter_mut().find(|c| c.field == change.field) {
+            Some(existing) => existing.new.clone_from(&change.new),
+            None => combined.push(change.clone()),
+        }
+    }
+    combined.retain(|change| change.old != change.new);
+    combined.sort_by_key(|change| change.field);
+    combined
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(field: Field, old: Option<&str>, new: Option<&str>) -> FieldChange {
+        FieldChange {
+            field,
+            old: old.map(str::to_owned),
+            new: new.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn changes_round_trip_through_json() {
+        let changes = vec![
+            change(Field::Name, Some("Ada"), Some("Ada Lovelace")),
+            change(Field::Email, None, Some("ada@example.com")),
+            change(Field::Notes, Some("x"), None),
+        ];
+        assert_eq!(changes_from_json(&changes_json(&changes)), changes);
+    }
+
+    #[test]
+    fn combining_keeps_first_old_and_last_new() {
+        let entry = |changes| HistoryEntry {
+            id: 0,
+            at_micros: 0,
+            action: AuditAction::Update,
+            actor: None,
+            version: None,
+            changes,
+        };
+        let combined = combine(&[
+            entry(vec![
+                change(Field::Name, Some("A"), Some("B")),
+                change(Field::Tier, Some("4"), Some("2")),
+            ]),
+            entry(vec![
+                change(Field::Name, Some("B"), Some("C")),
+                change(Field::Tier, Some("2"), Some("4")),
+            ]),
+        ]);
+        assert_eq!(combined, vec![change(Field::Name, Some("A"), Some("C"))]);
+    }
+}
