@@ -7,4 +7,5 @@
 
 pub mod contacts;
 pub mod directory;
+pub mod import;
 pub mod search;

@@ -6,6 +6,7 @@ pub mod contact;
 pub mod draft;
 pub mod edit;
 pub mod format;
+pub mod import;
 pub mod page;
 pub mod search;
 

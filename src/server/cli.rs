@@ -31,6 +31,15 @@ enum Command {
         #[arg(long)]
         if_empty: bool,
     },
+    /// Import contacts from a CSV or vCard file: a dry run, then the commit (rows with
+    /// a known email update their contact; importing the same file again changes nothing).
+    Import {
+        /// The file (`.vcf` is read as vCard, anything else as CSV).
+        file: std::path::PathBuf,
+        /// Only report what would happen.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Rebuild the search index from Postgres (or ask the running servers to).
     Reindex,
     /// Measure performance (see docs/PERFORMANCE.md).
@@ -155,6 +164,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let report = super::bench::run(&config, options).await?;
             println!("{report}");
             Ok(())
+        }
+        Command::Import { file, dry_run } => {
+            let pool = db::connect(&config).await?;
+            db::migrate(&pool).await?;
+            super::import::command_line(&pool, &config.data_dir, &file, dry_run).await
         }
         Command::Reindex => {
             let pool = db::connect(&config).await?;

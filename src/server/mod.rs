@@ -10,6 +10,7 @@ pub mod context;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod redis;
 pub mod search;
 pub mod seed;

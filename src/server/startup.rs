@@ -51,6 +51,8 @@ pub struct Application {
     state: AppState,
     stop_follower: watch::Sender<bool>,
     follower: JoinHandle<()>,
+    /// Import jobs and the purge of contacts deleted long ago.
+    background: JoinHandle<()>,
 }
 
 impl Application {
@@ -80,7 +82,17 @@ impl Application {
         );
         let search = Arc::new(SearchService::new(index.clone(), cache, db.clone()));
         let (stop_follower, stopped) = watch::channel(false);
-        let follower = tokio::spawn(Follower::new(db.clone(), index, stopped).run());
+        let follower =
+            tokio::spawn(Follower::new(db.clone(), index.clone(), stopped.clone()).run());
+        let background = tokio::spawn({
+            let (db, data_dir) = (db.clone(), config.data_dir.clone());
+            async move {
+                tokio::join!(
+                    crate::server::import::run_jobs(db.clone(), index, data_dir, stopped.clone()),
+                    purge_deleted(db, stopped),
+                );
+            }
+        });
 
         let leptos_options = LeptosOptions::builder()
             .output_name("roster")
@@ -104,6 +116,7 @@ impl Application {
             state,
             stop_follower,
             follower,
+            background,
         })
     }
 
@@ -142,10 +155,32 @@ impl Application {
         {
             tracing::warn!("the search follower did not stop in time");
         }
+        // An import stops between batches; the job resumes on the next start.
+        if tokio::time::timeout(FOLLOWER_STOP_TIMEOUT, self.background)
+            .await
+            .is_err()
+        {
+            tracing::warn!("background jobs did not stop in time");
+        }
         self.state.db.close().await;
         served.context("the web server stopped with an error")?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Removes, every hour, the contacts deleted longer ago than they can be restored.
+async fn purge_deleted(db: PgPool, mut stop: watch::Receiver<bool>) {
+    loop {
+        match crate::server::db::contacts::purge_deleted(&db).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "purged contacts deleted over 30 days ago"),
+            Err(error) => tracing::warn!(error = %error, "purging deleted contacts"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = stop.changed() => return,
+        }
     }
 }
 

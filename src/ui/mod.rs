@@ -12,7 +12,10 @@ use leptos_router::{
     path,
 };
 
-use pages::{ContactFormPage, ContactPage, DeleteContactPage, DirectoryPage, NotFound};
+use pages::{
+    ContactFormPage, ContactPage, DeleteContactPage, DirectoryPage, ImportJobPage, ImportPage,
+    NotFound,
+};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -97,6 +100,8 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=DirectoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/import") view=ImportPage />
+                    <Route path=path!("/import/:id") view=ImportJobPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/new") view=ContactFormPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:id") view=ContactPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:id/edit") view=ContactFormPage ssr=SsrMode::Async />

@@ -8,4 +8,5 @@ mod config;
 mod contacts;
 mod directory;
 mod health;
+mod import;
 mod search;

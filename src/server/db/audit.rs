@@ -163,6 +163,43 @@ pub fn combine(entries: &[HistoryEntry]) -> Vec<FieldChange> {
     combined
 }
 
+/// One entry per contact for a batch of the same action, in one statement. Each item is
+/// the contact, its version after the change, the change and its details.
+pub async fn record_many(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    action: AuditAction,
+    entries: &[(Uuid, i32, Vec<FieldChange>, Value)],
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = entries.iter().map(|e| e.0).collect();
+    let versions: Vec<i32> = entries.iter().map(|e| e.1).collect();
+    let changes: Vec<String> = entries
+        .iter()
+        .map(|e| changes_json(&e.2).to_string())
+        .collect();
+    let details: Vec<String> = entries.iter().map(|e| e.3.to_string()).collect();
+    sqlx::query(
+        "INSERT INTO audit_log (actor, ip, request_id, action, contact_id, version, changes, details)
+         SELECT $1, $2::inet, $3, $4, u.id, u.version, u.changes::jsonb, u.details::jsonb
+           FROM UNNEST($5::uuid[], $6::int4[], $7::text[], $8::text[])
+             AS u(id, version, changes, details)",
+    )
+    .bind(&actor.name)
+    .bind(actor.ip.map(|ip| ip.to_string()))
+    .bind(&actor.request_id)
+    .bind(action.as_str())
+    .bind(&ids)
+    .bind(&versions)
+    .bind(&changes)
+    .bind(&details)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

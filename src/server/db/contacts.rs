@@ -482,3 +482,139 @@ pub async fn search_fallback(
     let rows: Vec<SummaryRow> = sql.build_query_as().fetch_all(db).await?;
     rows.into_iter().map(SummaryRow::into_summary).collect()
 }
+
+/// Live contacts whose email, lower-cased, is one of `emails` (already lower-cased),
+/// locked until the transaction ends.
+pub async fn live_by_emails(conn: &mut PgConnection, emails: &[String]) -> Result<Vec<Contact>> {
+    let rows: Vec<ContactRow> = sqlx::query_as(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts
+          WHERE email IS NOT NULL AND deleted_at IS NULL AND lower(email) = ANY($1)
+          FOR UPDATE"
+    ))
+    .bind(emails)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(ContactRow::into_contact).collect()
+}
+
+/// Live contacts whose name, lower-cased, is one of `names` (already lower-cased),
+/// locked until the transaction ends.
+pub async fn live_by_names(conn: &mut PgConnection, names: &[String]) -> Result<Vec<Contact>> {
+    let rows: Vec<ContactRow> = sqlx::query_as(&format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts
+          WHERE deleted_at IS NULL AND lower(name) = ANY($1)
+          FOR UPDATE"
+    ))
+    .bind(names)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(ContactRow::into_contact).collect()
+}
+
+/// The columns of many drafts, as arrays for `UNNEST` (tags joined with commas, which
+/// no tag contains).
+struct DraftColumns {
+    name: Vec<String>,
+    email: Vec<Option<String>>,
+    phone: Vec<Option<String>>,
+    company: Vec<Option<String>>,
+    title: Vec<Option<String>>,
+    location: Vec<Option<String>>,
+    tier: Vec<i16>,
+    tags: Vec<String>,
+    notes: Vec<Option<String>>,
+}
+
+impl DraftColumns {
+    fn new<'a>(drafts: impl Iterator<Item = &'a ContactDraft>) -> DraftColumns {
+        let mut columns = DraftColumns {
+            name: Vec::new(),
+            email: Vec::new(),
+            phone: Vec::new(),
+            company: Vec::new(),
+            title: Vec::new(),
+            location: Vec::new(),
+            tier: Vec::new(),
+            tags: Vec::new(),
+            notes: Vec::new(),
+        };
+        for draft in drafts {
+            columns.name.push(draft.name.clone());
+            columns
+                .email
+                .push(draft.email.as_ref().map(|e| e.as_str().to_owned()));
+            columns
+                .phone
+                .push(draft.phone.as_ref().map(|p| p.as_str().to_owned()));
+            columns.company.push(draft.company.clone());
+            columns.title.push(draft.title.clone());
+            columns.location.push(draft.location.clone());
+            columns.tier.push(i16::from(draft.tier));
+            columns.tags.push(draft.tags.join(","));
+            columns.notes.push(draft.notes.clone());
+        }
+        columns
+    }
+}
+
+/// Adds many contacts in one statement; returns their ids, in order.
+pub async fn insert_many(conn: &mut PgConnection, drafts: &[&ContactDraft]) -> Result<Vec<Uuid>> {
+    let ids: Vec<Uuid> = drafts.iter().map(|_| Uuid::new_v4()).collect();
+    let c = DraftColumns::new(drafts.iter().copied());
+    sqlx::query(
+        "INSERT INTO contacts (id, name, email, phone, company, title, location, tier, tags, notes)
+         SELECT id, name, email, phone, company, title, location, tier,
+                string_to_array(tags, ','), notes
+           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::text[], $8::int2[], $9::text[], $10::text[])
+             AS u(id, name, email, phone, company, title, location, tier, tags, notes)",
+    )
+    .bind(&ids)
+    .bind(&c.name)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(&c.company)
+    .bind(&c.title)
+    .bind(&c.location)
+    .bind(&c.tier)
+    .bind(&c.tags)
+    .bind(&c.notes)
+    .execute(conn)
+    .await?;
+    Ok(ids)
+}
+
+/// Replaces every field of many live contacts in one statement, each taking its next
+/// version; returns each id with its new version.
+pub async fn update_many(
+    conn: &mut PgConnection,
+    updates: &[(Uuid, &ContactDraft)],
+) -> Result<Vec<(Uuid, i32)>> {
+    let ids: Vec<Uuid> = updates.iter().map(|(id, _)| *id).collect();
+    let c = DraftColumns::new(updates.iter().map(|(_, draft)| *draft));
+    let rows: Vec<(Uuid, i32)> = sqlx::query_as(
+        "UPDATE contacts AS c
+            SET name = u.name, email = u.email, phone = u.phone, company = u.company,
+                title = u.title, location = u.location, tier = u.tier,
+                tags = string_to_array(u.tags, ','), notes = u.notes,
+                version = c.version + 1, updated_at = now()
+           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::text[], $8::int2[], $9::text[], $10::text[])
+             AS u(id, name, email, phone, company, title, location, tier, tags, notes)
+          WHERE c.id = u.id
+         RETURNING c.id, c.version",
+    )
+    .bind(&ids)
+    .bind(&c.name)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(&c.company)
+    .bind(&c.title)
+    .bind(&c.location)
+    .bind(&c.tier)
+    .bind(&c.tags)
+    .bind(&c.notes)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
+}

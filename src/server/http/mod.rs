@@ -2,8 +2,12 @@
 
 pub mod health;
 mod server_fn_errors;
+mod upload;
 
-use axum::{Router, middleware, routing::get};
+use axum::{
+    Router, middleware,
+    routing::{get, post},
+};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
 use tower_http::{
@@ -22,6 +26,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::live))
         .route("/health/deep", get(health::deep))
+        .route(
+            "/import/upload",
+            post(upload::upload).layer(upload::body_limit()),
+        )
         .leptos_routes_with_context(&state, routes, || {}, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

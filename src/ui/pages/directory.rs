@@ -94,7 +94,10 @@ pub fn DirectoryPage() -> impl IntoView {
             <section class="main-column" aria-busy=move || in_flight.get().then_some("true")>
                 <div class="page-head">
                     <h1>"Directory"</h1>
-                    <a class="button primary" href="/contacts/new">"New contact"</a>
+                    <div class="page-actions">
+                        <a class="button" href="/import">"Import"</a>
+                        <a class="button primary" href="/contacts/new">"New contact"</a>
+                    </div>
                 </div>
                 <SearchBox query=requested selected />
                 <div class="toolbar">

@@ -4,10 +4,12 @@ mod contact;
 mod contact_form;
 mod delete_contact;
 mod directory;
+mod import;
 mod not_found;
 
 pub use contact::ContactPage;
 pub use contact_form::ContactFormPage;
 pub use delete_contact::DeleteContactPage;
 pub use directory::DirectoryPage;
+pub use import::{ImportJobPage, ImportPage};
 pub use not_found::NotFound;

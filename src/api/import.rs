@@ -1,0 +1,55 @@
+//! Import jobs: read one, change its column mapping (which runs the dry run again),
+//! start it. The file itself arrives by a plain form post (`server::http::upload`).
+
+use leptos::{prelude::*, server_fn::codec::GetUrl};
+
+use crate::{domain::import::ImportJob, error::AppError};
+
+/// A job, as its page shows it (polled while it runs).
+#[server(prefix = "/api", endpoint = "import-job", input = GetUrl)]
+pub async fn get_import_job(id: String) -> Result<ImportJob, AppError> {
+    let cx = crate::server::RequestContext::current()?;
+    let result = async {
+        let id = uuid::Uuid::try_parse(id.trim()).map_err(|_| AppError::NotFound)?;
+        crate::server::import::job(&cx.state.db, id).await
+    }
+    .await;
+    cx.finish(result)
+}
+
+/// Sets the field each column fills (`fields[i]` for column `i`; empty ignores it) and
+/// checks the file again with it.
+#[server(prefix = "/api", endpoint = "remap-import")]
+pub async fn remap_import(
+    id: String,
+    #[server(default)] fields: Vec<String>,
+) -> Result<(), AppError> {
+    use crate::domain::{Field, import::ColumnMapping};
+    let cx = crate::server::RequestContext::current()?;
+    let result = async {
+        let id = uuid::Uuid::try_parse(id.trim()).map_err(|_| AppError::NotFound)?;
+        let mapping = ColumnMapping {
+            headers: Vec::new(),
+            fields: fields.iter().map(|name| Field::parse(name)).collect(),
+        };
+        crate::server::import::remap(&cx.state.db, &cx.state.config.data_dir, id, mapping).await?;
+        leptos_axum::redirect(&format!("/import/{id}"));
+        Ok(())
+    }
+    .await;
+    cx.finish(result)
+}
+
+/// Commits a checked job in the background.
+#[server(prefix = "/api", endpoint = "start-import")]
+pub async fn start_import(id: String) -> Result<(), AppError> {
+    let cx = crate::server::RequestContext::current()?;
+    let result = async {
+        let id = uuid::Uuid::try_parse(id.trim()).map_err(|_| AppError::NotFound)?;
+        crate::server::import::start(&cx.state.db, id).await?;
+        leptos_axum::redirect(&format!("/import/{id}"));
+        Ok(())
+    }
+    .await;
+    cx.finish(result)
+}

@@ -1,0 +1,304 @@
+//! Importing contacts from a file: how columns map to fields, and what a job reports.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Field;
+
+/// The largest file accepted for import.
+pub const MAX_IMPORT_BYTES: u64 = 50 * 1024 * 1024;
+/// Invalid and duplicate rows listed one by one in a report (all are counted).
+pub const MAX_LISTED_ROWS: usize = 1_000;
+
+/// The field a column header means, recognising the usual names exports use:
+/// "E-mail", "Email Address", "Full Name", "Organization", "Job Title", "Mobile"…
+/// Case, spaces, dashes and underscores are ignored.
+pub fn field_for_header(header: &str) -> Option<Field> {
+    let key: String = header
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    let field = match key.as_str() {
+        // A name split over columns is joined in column order.
+        "name" | "fullname" | "displayname" | "contact" | "contactname" | "person"
+        | "firstname" | "givenname" | "middlename" | "lastname" | "surname" | "familyname" => {
+            Field::Name
+        }
+        "email" | "emailaddress" | "mail" | "emails" | "primaryemail" | "email1"
+        | "email1value" | "workemail" | "emailaddress1" => Field::Email,
+        "phone" | "phonenumber" | "telephone" | "tel" | "mobile" | "mobilephone" | "cell"
+        | "cellphone" | "workphone" | "phone1" | "phone1value" | "businessphone" => Field::Phone,
+        "company" | "organization" | "organisation" | "org" | "employer" | "companyname"
+        | "organizationname" | "organization1name" | "account" => Field::Company,
+        "title" | "jobtitle" | "position" | "role" | "organizationtitle" | "organization1title" => {
+            Field::Title
+        }
+        "location" | "city" | "address" | "town" | "region" | "homecity" | "workcity"
+        | "businesscity" => Field::Location,
+        "tier" | "level" | "priority" | "circle" => Field::Tier,
+        "tags" | "tag" | "labels" | "label" | "groups" | "groupmembership" | "categories"
+        | "keywords" => Field::Tags,
+        "notes" | "note" | "comments" | "comment" | "description" | "remarks" | "about" => {
+            Field::Notes
+        }
+        _ => return None,
+    };
+    Some(field)
+}
+
+/// For each column of the file, the field it fills (`None`: ignored). When several
+/// columns map to the same field, the first non-empty value wins (tags are joined).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnMapping {
+    pub headers: Vec<String>,
+    pub fields: Vec<Option<Field>>,
+}
+
+impl ColumnMapping {
+    /// The mapping guessed from the headers.
+    pub fn guess(headers: &[String]) -> ColumnMapping {
+        ColumnMapping {
+            headers: headers.to_vec(),
+            fields: headers.iter().map(|h| field_for_header(h)).collect(),
+        }
+    }
+
+    pub fn maps(&self, field: Field) -> bool {
+        self.fields.contains(&Some(field))
+    }
+}
+
+/// Where a job is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportStatus {
+    /// Checked (a dry run): waiting for the person to review the mapping and commit.
+    Ready,
+    /// Committing in the background.
+    Running,
+    Done,
+    Failed,
+}
+
+impl ImportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportStatus::Ready => "ready",
+            ImportStatus::Running => "running",
+            ImportStatus::Done => "done",
+            ImportStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ImportStatus> {
+        [
+            ImportStatus::Ready,
+            ImportStatus::Running,
+            ImportStatus::Done,
+            ImportStatus::Failed,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+}
+
+/// One row the import skips, and why. `line` is the file's line number (1 is the header
+/// of a CSV file).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedRow {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What an import will do (after the dry run) or did (once committed).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportCounts {
+    pub rows: u64,
+    pub create: u64,
+    pub update: u64,
+    pub unchanged: u64,
+    /// Rows repeating an email address (or name and company) seen earlier in the file.
+    pub duplicate: u64,
+    pub invalid: u64,
+}
+
+/// An import job as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportJob {
+    pub id: Uuid,
+    pub file_name: String,
+    pub format: ImportFormat,
+    pub status: ImportStatus,
+    pub mapping: ColumnMapping,
+    /// The dry run's findings.
+    pub planned: ImportCounts,
+    /// What the commit has done so far.
+    pub done: ImportCounts,
+    pub invalid_rows: Vec<SkippedRow>,
+    pub duplicate_rows: Vec<SkippedRow>,
+    /// Microseconds since the epoch.
+    pub created_at_micros: i64,
+    pub started_at_micros: Option<i64>,
+    pub finished_at_micros: Option<i64>,
+    /// Why it failed, in words for the person.
+    pub error: Option<String>,
+    /// When the server read this state (rates and time left are measured to it).
+    pub observed_at_micros: i64,
+}
+
+impl ImportJob {
+    /// Rows handled so far, of the rows there are, as a whole percentage.
+    pub fn percent(&self) -> u8 {
+        match (self.status, self.planned.rows) {
+            (ImportStatus::Done, _) => 100,
+            (_, 0) => 0,
+            (_, rows) => ((self.done.rows * 100) / rows).min(100) as u8,
+        }
+    }
+
+    /// Rows per second since the commit started, measured at `now_micros`.
+    pub fn rows_per_second(&self, now_micros: i64) -> Option<f64> {
+        let started = self.started_at_micros?;
+        let until = self.finished_at_micros.unwrap_or(now_micros);
+        let seconds = (until - started) as f64 / 1e6;
+        (seconds > 0.0).then(|| self.done.rows as f64 / seconds)
+    }
+
+    /// Seconds left at the current rate.
+    pub fn seconds_left(&self, now_micros: i64) -> Option<u64> {
+        if self.status != ImportStatus::Running {
+            return None;
+        }
+        let rate = self.rows_per_second(now_micros)?;
+        let left = self.planned.rows.saturating_sub(self.done.rows) as f64;
+        (rate > 0.0).then(|| (left / rate).ceil() as u64)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportFormat {
+    Csv,
+    Vcard,
+}
+
+impl ImportFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportFormat::Csv => "csv",
+            ImportFormat::Vcard => "vcard",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ImportFormat> {
+        match text {
+            "csv" => Some(ImportFormat::Csv),
+            "vcard" => Some(ImportFormat::Vcard),
+            _ => None,
+        }
+    }
+
+    /// From a file's name: `.vcf`/`.vcard` are vCards, anything else is read as CSV.
+    pub fn from_file_name(name: &str) -> ImportFormat {
+        let lower = name.to_lowercase();
+        if lower.ends_with(".vcf") || lower.ends_with(".vcard") {
+            ImportFormat::Vcard
+        } else {
+            ImportFormat::Csv
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_headers_are_recognised() {
+        let cases = [
+            ("Name", Some(Field::Name)),
+            ("Full Name", Some(Field::Name)),
+            ("full_name", Some(Field::Name)),
+            ("E-mail", Some(Field::Email)),
+            ("Email Address", Some(Field::Email)),
+            ("E-mail 1 - Value", Some(Field::Email)),
+            ("Phone Number", Some(Field::Phone)),
+            ("Mobile", Some(Field::Phone)),
+            ("Organization", Some(Field::Company)),
+            ("Organisation", Some(Field::Company)),
+            ("Company", Some(Field::Company)),
+            ("Job Title", Some(Field::Title)),
+            ("City", Some(Field::Location)),
+            ("Tags", Some(Field::Tags)),
+            ("Labels", Some(Field::Tags)),
+            ("Notes", Some(Field::Notes)),
+            ("TIER", Some(Field::Tier)),
+            ("Birthday", None),
+            ("", None),
+        ];
+        for (header, field) in cases {
+            assert_eq!(field_for_header(header), field, "{header}");
+        }
+    }
+
+    #[test]
+    fn a_mapping_is_guessed_column_by_column() {
+        let headers: Vec<String> = ["Full Name", "Shoe size", "E-mail"]
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
+        let mapping = ColumnMapping::guess(&headers);
+        assert_eq!(
+            mapping.fields,
+            [Some(Field::Name), None, Some(Field::Email)]
+        );
+        assert!(mapping.maps(Field::Email));
+        assert!(!mapping.maps(Field::Phone));
+    }
+
+    #[test]
+    fn progress_and_rate() {
+        let mut job = ImportJob {
+            id: Uuid::nil(),
+            file_name: "a.csv".into(),
+            format: ImportFormat::Csv,
+            status: ImportStatus::Running,
+            mapping: ColumnMapping::default(),
+            planned: ImportCounts {
+                rows: 1_000,
+                ..ImportCounts::default()
+            },
+            done: ImportCounts {
+                rows: 250,
+                ..ImportCounts::default()
+            },
+            invalid_rows: vec![],
+            duplicate_rows: vec![],
+            created_at_micros: 0,
+            started_at_micros: Some(0),
+            finished_at_micros: None,
+            error: None,
+            observed_at_micros: 1_000_000,
+        };
+        assert_eq!(job.percent(), 25);
+        assert_eq!(job.rows_per_second(1_000_000), Some(250.0));
+        assert_eq!(job.seconds_left(1_000_000), Some(3));
+        job.status = ImportStatus::Done;
+        assert_eq!(job.percent(), 100);
+        assert_eq!(job.seconds_left(1_000_000), None);
+    }
+
+    #[test]
+    fn formats_from_file_names() {
+        assert_eq!(
+            ImportFormat::from_file_name("people.VCF"),
+            ImportFormat::Vcard
+        );
+        assert_eq!(
+            ImportFormat::from_file_name("people.csv"),
+            ImportFormat::Csv
+        );
+        assert_eq!(ImportFormat::from_file_name("export"), ImportFormat::Csv);
+    }
+}

@@ -1,0 +1,119 @@
+//! `POST /import/upload`: the import file, as a plain multipart form post (with or without
+//! JavaScript). The file is streamed to disk as it arrives, never held in memory, and
+//! refused past 50 MB. On success the browser goes to the job's page with the dry run's
+//! report; on failure back to the form, with the reason named by a code.
+
+use std::net::SocketAddr;
+
+use axum::{
+    extract::{ConnectInfo, DefaultBodyLimit, Multipart, State},
+    http::HeaderMap,
+    response::{IntoResponse, Redirect, Response},
+};
+
+use crate::{
+    domain::import::MAX_IMPORT_BYTES,
+    error::AppError,
+    server::{
+        context::REQUEST_ID_HEADER,
+        db::audit::Actor,
+        error::Error,
+        import::{self, Upload},
+        startup::AppState,
+    },
+};
+
+/// The body limit for the upload route: the file plus room for the form around it.
+pub fn body_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(MAX_IMPORT_BYTES as usize + 64 * 1024)
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Response {
+    let request_id = headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let actor = Actor {
+        name: None,
+        ip: Some(client.ip()),
+        request_id: Some(request_id.clone()),
+    };
+    match receive(&state, multipart, &actor).await {
+        Ok(id) => Redirect::to(&format!("/import/{id}")).into_response(),
+        Err(error) => {
+            let code = match error {
+                Failure::NoFile => "no-file",
+                Failure::Refused(Error::App(AppError::BadRequest(message))) => {
+                    if message.contains("50 MB") {
+                        "too-large"
+                    } else if message.contains("empty") {
+                        "empty"
+                    } else {
+                        "unreadable"
+                    }
+                }
+                Failure::Refused(error) => {
+                    let error = error.into_app_error(&request_id);
+                    if matches!(error, AppError::Unavailable) {
+                        "unavailable"
+                    } else {
+                        "failed"
+                    }
+                }
+                Failure::Interrupted => "interrupted",
+            };
+            Redirect::to(&format!("/import?error={code}")).into_response()
+        }
+    }
+}
+
+enum Failure {
+    NoFile,
+    Interrupted,
+    Refused(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure::Refused(error)
+    }
+}
+
+async fn receive(
+    state: &AppState,
+    mut multipart: Multipart,
+    actor: &Actor,
+) -> Result<uuid::Uuid, Failure> {
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| Failure::Interrupted)?
+    {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let file_name = field.file_name().unwrap_or_default().to_owned();
+        if file_name.is_empty() {
+            return Err(Failure::NoFile);
+        }
+        let mut upload = Upload::new(&state.config.data_dir).await?;
+        while let Some(chunk) = field.chunk().await.map_err(|error| {
+            // The body limit cuts a too-large file off mid-stream.
+            if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                Failure::Refused(Error::App(AppError::BadRequest("larger than 50 MB".into())))
+            } else {
+                Failure::Interrupted
+            }
+        })? {
+            upload.write(&chunk).await?;
+        }
+        return Ok(import::create_job(&state.db, upload, &file_name, actor).await?);
+    }
+    Err(Failure::NoFile)
+}

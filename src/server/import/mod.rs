@@ -1,0 +1,927 @@
+//! Importing contacts: a file is stored with its job, checked (a dry run: what would be
+//! created, updated, skipped and why), then committed in the background in batches.
+//!
+//! Rows are matched to contacts by normalized email; a row without an email matches a
+//! contact with the same name and company. A matched contact is updated only if
+//! something differs, so importing the same file again changes nothing. Rows that
+//! repeat a match seen earlier in the file are duplicates and skipped. See
+//! `migrations/0004_imports.sql` for how jobs survive a crash.
+
+pub mod read;
+
+use std::{
+    collections::{HashMap, HashSet},
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use serde_json::json;
+use sqlx::{PgConnection, PgPool, postgres::PgListener};
+use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
+
+use self::read::SourceRow;
+use super::{
+    db::{
+        audit::{self, Actor},
+        contacts,
+    },
+    error::{Error, Result},
+    search::SearchIndex,
+};
+use crate::{
+    domain::{
+        AuditAction, Contact, ContactDraft, FieldChange,
+        import::{
+            ColumnMapping, ImportCounts, ImportFormat, ImportJob, ImportStatus, MAX_LISTED_ROWS,
+            SkippedRow,
+        },
+    },
+    error::AppError,
+};
+
+/// Rows applied per transaction.
+const BATCH_ROWS: usize = 2_000;
+/// Bytes per stored chunk of a file.
+const CHUNK_BYTES: usize = 1 << 20;
+/// Wakes the runners when a job is started.
+pub const JOBS_CHANNEL: &str = "roster_imports";
+/// How often runners look for work without a notification.
+const POLL: Duration = Duration::from_secs(2);
+/// Names the advisory locks that say who runs a job.
+const JOB_LOCK_CLASS: i32 = 7_626_102;
+
+/// What identifies a row's contact within a file and in the directory.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum MatchKey {
+    Email(String),
+    NameCompany(String, String),
+}
+
+fn match_key(draft: &ContactDraft) -> MatchKey {
+    match &draft.email {
+        Some(email) => MatchKey::Email(email.normalized()),
+        None => MatchKey::NameCompany(
+            draft.name.to_lowercase(),
+            draft.company.as_deref().unwrap_or_default().to_lowercase(),
+        ),
+    }
+}
+
+/// What one valid, first-seen row will do.
+enum Planned<'a> {
+    Create(&'a ContactDraft),
+    Update {
+        id: Uuid,
+        draft: &'a ContactDraft,
+        changes: Vec<FieldChange>,
+    },
+    Unchanged,
+    /// Another row of this batch already matched the same contact.
+    Duplicate,
+}
+
+/// Matches a batch of drafts to the live directory (locking the matches).
+async fn plan<'a>(
+    conn: &mut PgConnection,
+    drafts: &'a [(u64, ContactDraft)],
+) -> Result<Vec<Planned<'a>>> {
+    let emails: Vec<String> = drafts
+        .iter()
+        .filter_map(|(_, d)| d.email.as_ref().map(|e| e.normalized()))
+        .collect();
+    let names: Vec<String> = drafts
+        .iter()
+        .filter(|(_, d)| d.email.is_none())
+        .map(|(_, d)| d.name.to_lowercase())
+        .collect();
+    let mut existing: HashMap<MatchKey, Contact> = HashMap::new();
+    if !emails.is_empty() {
+        for contact in contacts::live_by_emails(conn, &emails).await? {
+            if let Some(email) = &contact.email {
+                existing.insert(MatchKey::Email(email.to_lowercase()), contact);
+            }
+        }
+    }
+    if !names.is_empty() {
+        for contact in contacts::live_by_names(conn, &names).await? {
+            let key = MatchKey::NameCompany(
+                contact.name.to_lowercase(),
+                contact
+                    .company
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_lowercase(),
+            );
+            // The oldest match wins, consistently between runs.
+            existing
+                .entry(key)
+                .and_modify(|kept| {
+                    if (contact.created_at_micros, contact.id) < (kept.created_at_micros, kept.id) {
+                        *kept = contact.clone();
+                    }
+                })
+                .or_insert(contact);
+        }
+    }
+    let mut touched: HashSet<Uuid> = HashSet::new();
+    Ok(drafts
+        .iter()
+        .map(|(_, draft)| match existing.get(&match_key(draft)) {
+            None => Planned::Create(draft),
+            Some(contact) if !touched.insert(contact.id) => Planned::Duplicate,
+            Some(contact) => {
+                let changes = draft.changes_from(contact);
+                if changes.is_empty() {
+                    Planned::Unchanged
+                } else {
+                    Planned::Update {
+                        id: contact.id,
+                        draft,
+                        changes,
+                    }
+                }
+            }
+        })
+        .collect())
+}
+
+/// Rows of a file sorted into batches: valid first-seen drafts to plan, and the rest
+/// counted (and listed) as they go.
+struct Sorter {
+    seen: HashSet<MatchKey>,
+    counts: ImportCounts,
+    invalid_rows: Vec<SkippedRow>,
+    duplicate_rows: Vec<SkippedRow>,
+}
+
+impl Sorter {
+    fn new() -> Sorter {
+        Sorter {
+            seen: HashSet::new(),
+            counts: ImportCounts::default(),
+            invalid_rows: Vec::new(),
+            duplicate_rows: Vec::new(),
+        }
+    }
+
+    /// Takes one row; returns its draft if it is valid and not a repeat.
+    fn sort(&mut self, row: SourceRow) -> Option<(u64, ContactDraft)> {
+        self.counts.rows += 1;
+        let draft = match row.input {
+            Err(reason) => Err(reason),
+            Ok(input) if input == crate::domain::ContactInput::default() => {
+                Err("The row is empty.".to_owned())
+            }
+            Ok(input) => ContactDraft::parse(&input).map_err(|errors| errors.to_string()),
+        };
+        match draft {
+            Err(reason) => {
+                self.counts.invalid += 1;
+                if self.invalid_rows.len() < MAX_LISTED_ROWS {
+                    self.invalid_rows.push(SkippedRow {
+                        line: row.line,
+                        reason,
+                    });
+                }
+                None
+            }
+            Ok(draft) => {
+                let key = match_key(&draft);
+                if self.seen.insert(key.clone()) {
+                    Some((row.line, draft))
+                } else {
+                    self.counts.duplicate += 1;
+                    if self.duplicate_rows.len() < MAX_LISTED_ROWS {
+                        let reason = match key {
+                            MatchKey::Email(email) => {
+                                format!("{email} appears earlier in the file.")
+                            }
+                            MatchKey::NameCompany(..) => {
+                                format!(
+                                    "{} (same name and company) appears earlier in the file.",
+                                    draft.name
+                                )
+                            }
+                        };
+                        self.duplicate_rows.push(SkippedRow {
+                            line: row.line,
+                            reason,
+                        });
+                    }
+                    None
+                }
+            }
+        }
+    }
+
+    fn count(&mut self, planned: &[Planned<'_>]) {
+        for plan in planned {
+            match plan {
+                Planned::Create(_) => self.counts.create += 1,
+                Planned::Update { .. } => self.counts.update += 1,
+                Planned::Unchanged => self.counts.unchanged += 1,
+                Planned::Duplicate => self.counts.duplicate += 1,
+            }
+        }
+    }
+}
+
+/// Reads `path` on a blocking thread, sending rows in batches of [`BATCH_ROWS`], after
+/// skipping (but still sorting, for the duplicate check) the first `skip` rows.
+fn read_batches(
+    path: PathBuf,
+    format: ImportFormat,
+    mapping: ColumnMapping,
+) -> mpsc::Receiver<std::io::Result<Vec<SourceRow>>> {
+    let (sender, receiver) = mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let rows = match read::rows(&path, format, &mapping) {
+            Ok(rows) => rows,
+            Err(error) => {
+                let _ = sender.blocking_send(Err(error));
+                return;
+            }
+        };
+        let mut batch = Vec::with_capacity(BATCH_ROWS);
+        for row in rows {
+            batch.push(row);
+            if batch.len() == BATCH_ROWS
+                && sender
+                    .blocking_send(Ok(std::mem::replace(
+                        &mut batch,
+                        Vec::with_capacity(BATCH_ROWS),
+                    )))
+                    .is_err()
+            {
+                return;
+            }
+        }
+        if !batch.is_empty() {
+            let _ = sender.blocking_send(Ok(batch));
+        }
+    });
+    receiver
+}
+
+/// What the dry run found.
+struct DryRun {
+    counts: ImportCounts,
+    invalid_rows: Vec<SkippedRow>,
+    duplicate_rows: Vec<SkippedRow>,
+}
+
+async fn dry_run(
+    db: &PgPool,
+    path: &Path,
+    format: ImportFormat,
+    mapping: &ColumnMapping,
+) -> Result<DryRun> {
+    let mut sorter = Sorter::new();
+    let mut batches = read_batches(path.to_owned(), format, mapping.clone());
+    while let Some(batch) = batches.recv().await {
+        let batch = batch.map_err(|e| anyhow::anyhow!("reading the import file: {e}"))?;
+        let drafts: Vec<(u64, ContactDraft)> = batch
+            .into_iter()
+            .filter_map(|row| sorter.sort(row))
+            .collect();
+        // A read-only transaction: the locks `plan` takes end with it at once.
+        let mut tx = db.begin().await?;
+        let planned = plan(&mut tx, &drafts).await?;
+        sorter.count(&planned);
+        drop(planned);
+        tx.rollback().await?;
+    }
+    Ok(DryRun {
+        counts: sorter.counts,
+        invalid_rows: sorter.invalid_rows,
+        duplicate_rows: sorter.duplicate_rows,
+    })
+}
+
+/// Where uploaded and fetched import files are kept while in use.
+pub fn work_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("imports")
+}
+
+/// A file being received, written to a temporary file with a size limit.
+pub struct Upload {
+    file: tokio::fs::File,
+    path: tempfile::TempPath,
+    size: u64,
+}
+
+impl Upload {
+    pub async fn new(data_dir: &Path) -> Result<Upload> {
+        let dir = work_dir(data_dir);
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let (file, path) = tempfile::NamedTempFile::new_in(&dir)
+            .map_err(anyhow::Error::from)?
+            .into_parts();
+        Ok(Upload {
+            file: tokio::fs::File::from_std(file),
+            path,
+            size: 0,
+        })
+    }
+
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        use tokio::io::AsyncWriteExt;
+        self.size += bytes.len() as u64;
+        if self.size > crate::domain::import::MAX_IMPORT_BYTES {
+            return Err(AppError::BadRequest(
+                "The file is larger than 50 MB. Split it into smaller files and import each."
+                    .into(),
+            )
+            .into());
+        }
+        self.file
+            .write_all(bytes)
+            .await
+            .map_err(|e| anyhow::anyhow!("writing the upload: {e}"))?;
+        Ok(())
+    }
+
+    async fn finish(mut self) -> Result<(tempfile::TempPath, u64)> {
+        use tokio::io::AsyncWriteExt;
+        self.file
+            .flush()
+            .await
+            .map_err(|e| anyhow::anyhow!("writing the upload: {e}"))?;
+        Ok((self.path, self.size))
+    }
+}
+
+/// Makes a job of an uploaded file: guesses the mapping, runs the dry run, and stores
+/// the file with the job. The job waits for the person to check it and commit.
+pub async fn create_job(
+    db: &PgPool,
+    upload: Upload,
+    file_name: &str,
+    actor: &Actor,
+) -> Result<Uuid> {
+    let (path, size) = upload.finish().await?;
+    if size == 0 {
+        return Err(AppError::BadRequest("The file is empty.".into()).into());
+    }
+    let file_name: String = file_name.chars().take(255).collect();
+    let format = ImportFormat::from_file_name(&file_name);
+    let guessed = {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || read::guess_mapping(&path, format))
+            .await
+            .map_err(anyhow::Error::from)?
+    };
+    let mapping = guessed.map_err(AppError::BadRequest)?;
+    let report = dry_run(db, &path, format, &mapping).await?;
+
+    let id = Uuid::new_v4();
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO import_jobs (id, file_name, format, size_bytes, status, mapping, planned,
+                                  invalid_rows, duplicate_rows, actor, ip, request_id)
+         VALUES ($1, $2, $3, $4, 'ready', $5, $6, $7, $8, $9, $10::inet, $11)",
+    )
+    .bind(id)
+    .bind(&file_name)
+    .bind(format.as_str())
+    .bind(size as i64)
+    .bind(json(&mapping))
+    .bind(json(&report.counts))
+    .bind(json(&report.invalid_rows))
+    .bind(json(&report.duplicate_rows))
+    .bind(&actor.name)
+    .bind(actor.ip.map(|ip| ip.to_string()))
+    .bind(&actor.request_id)
+    .execute(&mut *tx)
+    .await?;
+    store_file(&mut tx, id, &path).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).expect("import types serialize")
+}
+
+async fn store_file(conn: &mut PgConnection, id: Uuid, path: &Path) -> Result<()> {
+    use tokio::io::AsyncReadExt;
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let mut seq = 0i32;
+    loop {
+        let mut chunk = Vec::with_capacity(CHUNK_BYTES);
+        let read = (&mut file)
+            .take(CHUNK_BYTES as u64)
+            .read_to_end(&mut chunk)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if read == 0 {
+            break;
+        }
+        sqlx::query("INSERT INTO import_chunks (job_id, seq, data) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(seq)
+            .bind(chunk)
+            .execute(&mut *conn)
+            .await?;
+        seq += 1;
+    }
+    Ok(())
+}
+
+/// Copies a job's file from Postgres into a temporary file here.
+async fn fetch_file(db: &PgPool, id: Uuid, data_dir: &Path) -> Result<tempfile::TempPath> {
+    use tokio::io::AsyncWriteExt;
+    let upload = Upload::new(data_dir).await?;
+    let (mut file, path) = (upload.file, upload.path);
+    let chunks: i32 =
+        sqlx::query_scalar("SELECT count(*)::int FROM import_chunks WHERE job_id = $1")
+            .bind(id)
+            .fetch_one(db)
+            .await?;
+    for seq in 0..chunks {
+        let data: Vec<u8> =
+            sqlx::query_scalar("SELECT data FROM import_chunks WHERE job_id = $1 AND seq = $2")
+                .bind(id)
+                .bind(seq)
+                .fetch_one(db)
+                .await?;
+        file.write_all(&data).await.map_err(anyhow::Error::from)?;
+    }
+    file.flush().await.map_err(anyhow::Error::from)?;
+    Ok(path)
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: Uuid,
+    file_name: String,
+    format: String,
+    status: String,
+    mapping: serde_json::Value,
+    planned: serde_json::Value,
+    done: serde_json::Value,
+    invalid_rows: serde_json::Value,
+    duplicate_rows: serde_json::Value,
+    created_at: time::OffsetDateTime,
+    started_at: Option<time::OffsetDateTime>,
+    finished_at: Option<time::OffsetDateTime>,
+    error: Option<String>,
+    actor: Option<String>,
+    ip: Option<String>,
+    request_id: Option<String>,
+}
+
+fn micros(at: time::OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000) as i64
+}
+
+/// A stored JSON column; what does not read is empty (never a failed page).
+fn parse<T: serde::de::DeserializeOwned + Default>(value: serde_json::Value) -> T {
+    serde_json::from_value(value).unwrap_or_default()
+}
+
+impl JobRow {
+    fn into_job(self) -> Result<ImportJob> {
+        Ok(ImportJob {
+            id: self.id,
+            file_name: self.file_name,
+            format: ImportFormat::parse(&self.format)
+                .ok_or_else(|| anyhow::anyhow!("import job with format {}", self.format))?,
+            status: ImportStatus::parse(&self.status)
+                .ok_or_else(|| anyhow::anyhow!("import job with status {}", self.status))?,
+            mapping: parse(self.mapping),
+            planned: parse(self.planned),
+            done: parse(self.done),
+            invalid_rows: parse(self.invalid_rows),
+            duplicate_rows: parse(self.duplicate_rows),
+            created_at_micros: micros(self.created_at),
+            started_at_micros: self.started_at.map(micros),
+            finished_at_micros: self.finished_at.map(micros),
+            error: self.error,
+            observed_at_micros: micros(time::OffsetDateTime::now_utc()),
+        })
+    }
+
+    fn actor(&self) -> Actor {
+        Actor {
+            name: self.actor.clone(),
+            ip: self.ip.as_deref().and_then(|ip| ip.parse().ok()),
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+async fn load(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> Result<Option<JobRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, file_name, format, status, mapping, planned, done, invalid_rows,
+                duplicate_rows, created_at, started_at, finished_at, error, actor,
+                host(ip) AS ip, request_id
+           FROM import_jobs WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// A job as its page shows it.
+pub async fn job(db: &PgPool, id: Uuid) -> Result<ImportJob> {
+    load(db, id).await?.ok_or(AppError::NotFound)?.into_job()
+}
+
+/// Changes a ready job's mapping and runs the dry run again with it.
+pub async fn remap(db: &PgPool, data_dir: &Path, id: Uuid, mapping: ColumnMapping) -> Result<()> {
+    let row = load(db, id).await?.ok_or(AppError::NotFound)?;
+    let job = row.into_job()?;
+    if job.status != ImportStatus::Ready {
+        return Err(AppError::BadRequest(
+            "This import has already started, so its columns can no longer be changed.".into(),
+        )
+        .into());
+    }
+    if mapping.fields.len() != job.mapping.headers.len() {
+        return Err(
+            AppError::BadRequest("The column mapping does not fit this file.".into()).into(),
+        );
+    }
+    let mapping = ColumnMapping {
+        headers: job.mapping.headers.clone(),
+        fields: mapping.fields,
+    };
+    let path = fetch_file(db, id, data_dir).await?;
+    let report = dry_run(db, &path, job.format, &mapping).await?;
+    sqlx::query(
+        "UPDATE import_jobs SET mapping = $2, planned = $3, invalid_rows = $4, duplicate_rows = $5
+          WHERE id = $1 AND status = 'ready'",
+    )
+    .bind(id)
+    .bind(json(&mapping))
+    .bind(json(&report.counts))
+    .bind(json(&report.invalid_rows))
+    .bind(json(&report.duplicate_rows))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Starts committing a checked job in the background. Starting a job that has started
+/// already does nothing.
+pub async fn start(db: &PgPool, id: Uuid) -> Result<()> {
+    let row = load(db, id).await?.ok_or(AppError::NotFound)?;
+    if row.status == "ready" {
+        sqlx::query(
+            "UPDATE import_jobs SET status = 'running', started_at = now(), done = $2
+              WHERE id = $1 AND status = 'ready'",
+        )
+        .bind(id)
+        .bind(json(&ImportCounts::default()))
+        .execute(db)
+        .await?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(JOBS_CHANNEL)
+            .bind(id.to_string())
+            .execute(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Runs started jobs, in this process, until `stop` says so: woken by NOTIFY, and
+/// looking every couple of seconds for jobs nobody runs (a crashed runner's).
+pub async fn run_jobs(
+    db: PgPool,
+    index: std::sync::Arc<SearchIndex>,
+    data_dir: PathBuf,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut listener = match PgListener::connect_with(&db).await {
+        Ok(mut listener) => match listener.listen(JOBS_CHANNEL).await {
+            Ok(()) => Some(listener),
+            Err(_) => None,
+        },
+        Err(_) => None,
+    };
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        if let Err(error) = run_waiting(&db, Some(&index), &data_dir, &stop).await {
+            tracing::warn!(error = %error, "import runner");
+        }
+        let wake = async {
+            match listener.as_mut() {
+                Some(listener) => {
+                    let _ = tokio::time::timeout(POLL, listener.recv()).await;
+                }
+                None => tokio::time::sleep(POLL).await,
+            }
+        };
+        tokio::select! {
+            _ = wake => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Runs every started job that no other process is running.
+pub async fn run_waiting(
+    db: &PgPool,
+    index: Option<&SearchIndex>,
+    data_dir: &Path,
+    stop: &watch::Receiver<bool>,
+) -> Result<()> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM import_jobs WHERE status = 'running' ORDER BY created_at",
+    )
+    .fetch_all(db)
+    .await?;
+    for id in ids {
+        if *stop.borrow() {
+            break;
+        }
+        // A connection of its own holds the lock for as long as the job runs; if this
+        // process dies, the lock goes with it.
+        let mut lock = db.acquire().await?.detach();
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
+            .bind(JOB_LOCK_CLASS)
+            .bind(id.to_string())
+            .fetch_one(&mut lock)
+            .await?;
+        if !locked {
+            continue;
+        }
+        let outcome = run_job(db, index, data_dir, id, stop).await;
+        if let Err(error) = &outcome {
+            tracing::error!(job = %id, error = ?error, "import failed");
+            let message = match error {
+                Error::App(error) => error.to_string(),
+                _ => "The import stopped because of an error on our side. The rows counted as done are saved; starting again resumes after them.".to_owned(),
+            };
+            sqlx::query(
+                "UPDATE import_jobs SET status = 'failed', error = $2, finished_at = now()
+                  WHERE id = $1 AND status = 'running'",
+            )
+            .bind(id)
+            .bind(message)
+            .execute(db)
+            .await?;
+        }
+        let _ = sqlx::Connection::close(lock).await;
+    }
+    Ok(())
+}
+
+/// Applies a running job from where it stands, batch by batch.
+async fn run_job(
+    db: &PgPool,
+    index: Option<&SearchIndex>,
+    data_dir: &Path,
+    id: Uuid,
+    stop: &watch::Receiver<bool>,
+) -> Result<()> {
+    let row = load(db, id).await?.ok_or(AppError::NotFound)?;
+    let actor = row.actor();
+    let job = row.into_job()?;
+    if job.status != ImportStatus::Running {
+        return Ok(());
+    }
+    let path = fetch_file(db, id, data_dir).await?;
+    let resume_after = job.done.rows;
+    let mut sorter = Sorter::new();
+    let mut done = job.done.clone();
+    let mut batches = read_batches(path.to_path_buf(), job.format, job.mapping.clone());
+    let mut position = 0i64;
+    while let Some(batch) = batches.recv().await {
+        let batch = batch.map_err(|e| anyhow::anyhow!("reading the import file: {e}"))?;
+        // Rows before the resume point were applied by an earlier run: they only
+        // refill the duplicate check.
+        let mut new_rows = Vec::with_capacity(batch.len());
+        for row in batch {
+            if sorter.counts.rows < resume_after {
+                sorter.sort(row);
+            } else {
+                new_rows.push(row);
+            }
+        }
+        if new_rows.is_empty() {
+            continue;
+        }
+        let before = sorter.counts.clone();
+        let drafts: Vec<(u64, ContactDraft)> = new_rows
+            .into_iter()
+            .filter_map(|row| sorter.sort(row))
+            .collect();
+        let skipped = ImportCounts {
+            rows: sorter.counts.rows - before.rows,
+            invalid: sorter.counts.invalid - before.invalid,
+            duplicate: sorter.counts.duplicate - before.duplicate,
+            ..ImportCounts::default()
+        };
+        let mut attempt = 0;
+        let applied = loop {
+            attempt += 1;
+            match apply_batch(db, id, &actor, &drafts, &skipped, &done).await {
+                Ok(applied) => break applied,
+                // A concurrent edit took an email this batch creates: plan again.
+                Err(Error::Database(sqlx::Error::Database(e)))
+                    if attempt < 3 && e.constraint() == Some("contacts_email_key") => {}
+                Err(error) => return Err(error),
+            }
+        };
+        done = applied.0;
+        position = position.max(applied.1);
+        if *stop.borrow() {
+            // The job stays running; the next process to look resumes it.
+            return Ok(());
+        }
+    }
+    // Done means searchable: wait (a little) for this process's index.
+    if let Some(index) = index
+        && position > 0
+        && index.current().is_some()
+    {
+        index.wait_for(position, Duration::from_secs(60)).await;
+    }
+    sqlx::query(
+        "UPDATE import_jobs SET status = 'done', finished_at = now(), done = $2
+          WHERE id = $1 AND status = 'running'",
+    )
+    .bind(id)
+    .bind(json(&done))
+    .execute(db)
+    .await?;
+    sqlx::query("DELETE FROM import_chunks WHERE job_id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// One transaction: the batch's creates and updates, their audit entries, and the job's
+/// progress. Returns the progress and the highest change stamp written.
+async fn apply_batch(
+    db: &PgPool,
+    id: Uuid,
+    actor: &Actor,
+    drafts: &[(u64, ContactDraft)],
+    skipped: &ImportCounts,
+    done_before: &ImportCounts,
+) -> Result<(ImportCounts, i64)> {
+    let mut tx = db.begin().await?;
+    let planned = plan(&mut tx, drafts).await?;
+    let mut creates: Vec<(u64, &ContactDraft)> = Vec::new();
+    let mut updates: Vec<(u64, Uuid, &ContactDraft, Vec<FieldChange>)> = Vec::new();
+    let mut done = ImportCounts {
+        rows: done_before.rows + skipped.rows,
+        invalid: done_before.invalid + skipped.invalid,
+        duplicate: done_before.duplicate + skipped.duplicate,
+        ..done_before.clone()
+    };
+    for ((line, _), plan) in drafts.iter().zip(planned) {
+        match plan {
+            Planned::Create(draft) => creates.push((*line, draft)),
+            Planned::Update { id, draft, changes } => updates.push((*line, id, draft, changes)),
+            Planned::Unchanged => done.unchanged += 1,
+            Planned::Duplicate => done.duplicate += 1,
+        }
+    }
+    let mut entries = Vec::with_capacity(creates.len() + updates.len());
+    if !creates.is_empty() {
+        let drafts: Vec<&ContactDraft> = creates.iter().map(|(_, d)| *d).collect();
+        let ids = contacts::insert_many(&mut tx, &drafts).await?;
+        for ((line, draft), contact) in creates.iter().zip(ids) {
+            entries.push((
+                contact,
+                1,
+                draft.as_created(),
+                json!({ "job": id, "line": line }),
+            ));
+        }
+        done.create += creates.len() as u64;
+    }
+    if !updates.is_empty() {
+        let pairs: Vec<(Uuid, &ContactDraft)> = updates.iter().map(|u| (u.1, u.2)).collect();
+        let versions: HashMap<Uuid, i32> = contacts::update_many(&mut tx, &pairs)
+            .await?
+            .into_iter()
+            .collect();
+        for (line, contact, _, changes) in updates.iter() {
+            let version = versions.get(contact).copied().unwrap_or_default();
+            entries.push((
+                *contact,
+                version,
+                changes.clone(),
+                json!({ "job": id, "line": line }),
+            ));
+        }
+        done.update += updates.len() as u64;
+    }
+    audit::record_many(&mut tx, actor, AuditAction::Import, &entries).await?;
+    let position: i64 = if entries.is_empty() {
+        0
+    } else {
+        sqlx::query_scalar("SELECT coalesce(max(change_seq), 0) FROM contacts WHERE id = ANY($1)")
+            .bind(entries.iter().map(|e| e.0).collect::<Vec<_>>())
+            .fetch_one(&mut *tx)
+            .await?
+    };
+    sqlx::query("UPDATE import_jobs SET done = $2 WHERE id = $1")
+        .bind(id)
+        .bind(json(&done))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok((done, position))
+}
+
+/// `roster import FILE`: the dry run's report, then (unless `dry_run`) the commit, run
+/// in this process with progress printed as it goes.
+pub async fn command_line(
+    db: &PgPool,
+    data_dir: &Path,
+    file: &Path,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use tokio::io::AsyncReadExt;
+    let started = std::time::Instant::now();
+    let mut upload = Upload::new(data_dir).await.map_err(describe)?;
+    let mut source = tokio::fs::File::open(file)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+    let mut buffer = vec![0u8; 256 * 1024];
+    loop {
+        let read = source.read(&mut buffer).await?;
+        if read == 0 {
+            break;
+        }
+        upload.write(&buffer[..read]).await.map_err(describe)?;
+    }
+    let name = file
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "import".to_owned());
+    let id = create_job(db, upload, &name, &Actor::command_line())
+        .await
+        .map_err(describe)?;
+    let planned = job(db, id).await.map_err(describe)?;
+    println!("{}", report("Dry run", &planned.planned));
+    for row in planned.invalid_rows.iter().take(20) {
+        println!("  line {}: {}", row.line, row.reason);
+    }
+    if planned.planned.invalid > 20 {
+        println!("  … and {} more invalid rows", planned.planned.invalid - 20);
+    }
+    if dry_run {
+        return Ok(());
+    }
+    start(db, id).await.map_err(describe)?;
+    let (_stop, stopped) = watch::channel(false);
+    let progress = tokio::spawn({
+        let db = db.clone();
+        async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if let Ok(job) = job(&db, id).await {
+                    eprintln!("  {} of {} rows", job.done.rows, job.planned.rows);
+                }
+            }
+        }
+    });
+    let outcome = run_waiting(db, None, data_dir, &stopped).await;
+    progress.abort();
+    outcome.map_err(describe)?;
+    let finished = job(db, id).await.map_err(describe)?;
+    if let Some(error) = &finished.error {
+        anyhow::bail!("the import failed: {error}");
+    }
+    println!(
+        "{} in {:.1} s",
+        report("Imported", &finished.done),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn describe(error: Error) -> anyhow::Error {
+    match error {
+        Error::App(error) => anyhow::anyhow!("{error}"),
+        Error::Database(error) => anyhow::anyhow!("database: {error}"),
+        Error::Other(error) => error,
+    }
+}
+
+fn report(what: &str, counts: &ImportCounts) -> String {
+    format!(
+        "{what}: {} rows — {} to create, {} to update, {} unchanged, {} duplicates, {} invalid",
+        counts.rows,
+        counts.create,
+        counts.update,
+        counts.unchanged,
+        counts.duplicate,
+        counts.invalid
+    )
+}

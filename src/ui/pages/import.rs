@@ -1,0 +1,292 @@
+//! `/import`: choose a file; `/import/{id}`: check what it will do (and change how its
+//! columns map), commit it, and watch it run.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::{
+    api::import::{RemapImport, StartImport, get_import_job},
+    domain::{
+        Field, format,
+        import::{ImportCounts, ImportJob, ImportStatus, SkippedRow},
+    },
+    error::AppError,
+    ui::components::ErrorNotice,
+};
+
+#[component]
+pub fn ImportPage() -> impl IntoView {
+    let query = use_query_map();
+    let error = move || {
+        query.with(|query| {
+            query.get("error").map(|code| match code.as_str() {
+                "too-large" => "The file is larger than 50 MB. Split it into smaller files and import each.",
+                "empty" => "The file is empty.",
+                "no-file" => "Choose a file to import.",
+                "unreadable" => "The file could not be read as CSV or vCard. Check that its first line names the columns.",
+                "interrupted" => "The upload was interrupted. Please try again.",
+                "unavailable" => "Roster is temporarily unavailable. Please try again in a moment.",
+                _ => "The import could not be prepared. Please try again.",
+            })
+        })
+    };
+    view! {
+        <Title text="Import contacts" />
+        <p class="back"><a href="/">"← Directory"</a></p>
+        <h1>"Import contacts"</h1>
+        <section class="import-intro">
+            <p>
+                "Upload a CSV file (up to 50 MB) whose first line names the columns — Name, Email, Phone, Company, Title, Location, Tier, Tags, Notes, or the names other apps use — or a vCard (.vcf) file."
+            </p>
+            <p class="muted">
+                "Nothing changes yet: you will see what the import would do, and can fix how columns are read, before committing. Rows with an email address you already have update that contact instead of adding a second one."
+            </p>
+            {move || error().map(|message| view! { <div class="notice notice-error" role="alert">{message}</div> })}
+            <form class="upload-form" method="post" action="/import/upload" enctype="multipart/form-data">
+                <label for="import-file">"File"</label>
+                <input id="import-file" type="file" name="file" accept=".csv,.tsv,.txt,.vcf,text/csv,text/vcard" required />
+                <button type="submit" class="primary">"Check file"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn ImportJobPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|params| params.get("id").unwrap_or_default()));
+    let remap = ServerAction::<RemapImport>::new();
+    let start = ServerAction::<StartImport>::new();
+    // Bumped to poll the job while it runs.
+    let tick = RwSignal::new(0u32);
+    let job = Resource::new(
+        move || {
+            (
+                id.get(),
+                remap.version().get(),
+                start.version().get(),
+                tick.get(),
+            )
+        },
+        |(id, ..)| get_import_job(id),
+    );
+    // Hydrated, poll twice a second while the job runs (without JavaScript the page
+    // refreshes itself, see `Progress`).
+    Effect::new(move |_| {
+        let running = job
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|job| job.status == ImportStatus::Running);
+        if running {
+            set_timeout(
+                move || tick.update(|n| *n += 1),
+                std::time::Duration::from_millis(500),
+            );
+        }
+    });
+    view! {
+        <Title text="Import" />
+        <p class="back"><a href="/import">"← Import another file"</a></p>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match job.await {
+                    Ok(job) => view! { <JobView job remap start /> }.into_any(),
+                    Err(AppError::NotFound) => view! {
+                        <section class="message-page">
+                            <h1>"Import not found"</h1>
+                            <p>"There is no import at this address."</p>
+                        </section>
+                    }
+                    .into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn JobView(
+    job: ImportJob,
+    remap: ServerAction<RemapImport>,
+    start: ServerAction<StartImport>,
+) -> impl IntoView {
+    let id = job.id.to_string();
+    let heading = format!("Import of {}", job.file_name);
+    let body = match job.status {
+        ImportStatus::Ready => view! {
+            <p class="lead">"Checked — nothing has changed yet. This is what the import will do:"</p>
+            <Counts counts=job.planned.clone() final_report=false />
+            <Mapping job=job.clone() remap />
+            <SkippedRows title="Invalid rows (skipped)" rows=job.invalid_rows.clone() total=job.planned.invalid />
+            <SkippedRows title="Repeated rows (skipped)" rows=job.duplicate_rows.clone() total=job.planned.duplicate />
+            <ActionForm action=start attr:class="start-form">
+                <input type="hidden" name="id" value=id.clone() />
+                <button type="submit" class="primary" disabled=move || start.pending().get()>
+                    {format!(
+                        "Import: create {}, update {}",
+                        format::count(job.planned.create),
+                        format::count(job.planned.update)
+                    )}
+                </button>
+            </ActionForm>
+        }
+        .into_any(),
+        ImportStatus::Running => view! { <Progress job=job.clone() /> }.into_any(),
+        ImportStatus::Done => view! {
+            <Progress job=job.clone() />
+            <p class="lead">"Done. The directory and search include every imported contact."</p>
+            <Counts counts=job.done.clone() final_report=true />
+            <SkippedRows title="Invalid rows (skipped)" rows=job.invalid_rows.clone() total=job.done.invalid />
+            <SkippedRows title="Repeated rows (skipped)" rows=job.duplicate_rows.clone() total=job.done.duplicate />
+            <p><a class="button primary" href="/">"Open the directory"</a></p>
+        }
+        .into_any(),
+        ImportStatus::Failed => view! {
+            <div class="notice notice-error" role="alert">
+                {job.error.clone().unwrap_or_else(|| "The import failed.".to_owned())}
+            </div>
+            <Counts counts=job.done.clone() final_report=true />
+        }
+        .into_any(),
+    };
+    view! {
+        <h1>{heading}</h1>
+        {move || remap.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
+        {move || start.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
+        {body}
+    }
+}
+
+/// The progress bar with rows, rate and time left.
+#[component]
+fn Progress(job: ImportJob) -> impl IntoView {
+    let now = job.observed_at_micros;
+    let percent = job.percent();
+    let rate = job.rows_per_second(now);
+    let left = job.seconds_left(now);
+    let running = job.status == ImportStatus::Running;
+    let detail = [
+        Some(format!(
+            "{} of {} rows",
+            format::count(job.done.rows),
+            format::count(job.planned.rows)
+        )),
+        rate.map(|rate| format!("{} rows/s", format::count(rate.round() as u64))),
+        left.map(|seconds| format!("about {seconds} s left")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    view! {
+        // Without JavaScript the page reloads itself while the job runs.
+        {running.then(|| view! { <noscript><meta http-equiv="refresh" content="2" /></noscript> })}
+        <div class="import-progress" role="status">
+            <label for="import-progress">{format!("{percent}%")}</label>
+            <progress id="import-progress" max="100" value=percent.to_string()>{format!("{percent}%")}</progress>
+            <p class="muted">{detail}</p>
+        </div>
+    }
+}
+
+#[component]
+fn Counts(counts: ImportCounts, final_report: bool) -> impl IntoView {
+    let (create, update) = if final_report {
+        ("Created", "Updated")
+    } else {
+        ("To create", "To update")
+    };
+    let rows = [
+        ("Rows", counts.rows),
+        (create, counts.create),
+        (update, counts.update),
+        ("Unchanged", counts.unchanged),
+        ("Repeated (skipped)", counts.duplicate),
+        ("Invalid (skipped)", counts.invalid),
+    ];
+    view! {
+        <dl class="import-counts">
+            {rows
+                .into_iter()
+                .map(|(label, n)| view! {
+                    <div><dt>{label}</dt><dd>{format::count(n)}</dd></div>
+                })
+                .collect_view()}
+        </dl>
+    }
+}
+
+/// Each column of the file and the field it fills, editable before commit.
+#[component]
+fn Mapping(job: ImportJob, remap: ServerAction<RemapImport>) -> impl IntoView {
+    let editable = job.format == crate::domain::import::ImportFormat::Csv;
+    let rows = job
+        .mapping
+        .headers
+        .iter()
+        .zip(job.mapping.fields.iter())
+        .enumerate()
+        .map(|(i, (header, field))| {
+            let select_id = format!("column-{i}");
+            let header = if header.is_empty() { format!("Column {}", i + 1) } else { header.clone() };
+            let field = *field;
+            view! {
+                <tr>
+                    <th scope="row"><label for=select_id.clone()>{header}</label></th>
+                    <td>
+                        <select id=select_id name=format!("fields[{i}]") disabled=!editable>
+                            <option value="" selected=field.is_none()>"— ignore —"</option>
+                            {Field::ALL
+                                .into_iter()
+                                .map(|f| view! {
+                                    <option value=f.as_str() selected=field == Some(f)>{f.label()}</option>
+                                })
+                                .collect_view()}
+                        </select>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="mapping">
+            <h2>"Columns"</h2>
+            <ActionForm action=remap>
+                <input type="hidden" name="id" value=job.id.to_string() />
+                <table class="mapping-table">
+                    <thead><tr><th scope="col">"Column in the file"</th><th scope="col">"Roster field"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+                {editable.then(|| view! {
+                    <button type="submit" class="secondary" disabled=move || remap.pending().get()>"Check again with these columns"</button>
+                })}
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn SkippedRows(title: &'static str, rows: Vec<SkippedRow>, total: u64) -> impl IntoView {
+    if rows.is_empty() {
+        return ().into_any();
+    }
+    let more = total.saturating_sub(rows.len() as u64);
+    view! {
+        <section class="skipped">
+            <h2>{format!("{title}: {}", format::count(total))}</h2>
+            <table class="changes">
+                <thead><tr><th scope="col">"Line"</th><th scope="col">"Reason"</th></tr></thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|row| view! { <tr><td>{row.line}</td><td>{row.reason}</td></tr> })
+                        .collect_view()}
+                </tbody>
+            </table>
+            {(more > 0).then(|| view! { <p class="muted">{format!("… and {} more.", format::count(more))}</p> })}
+        </section>
+    }
+    .into_any()
+}
