@@ -36,6 +36,12 @@ pub fn date(micros: i64) -> String {
     format!("{day} {} {year}", MONTHS[(month - 1) as usize])
 }
 
+/// The UTC calendar date of a timestamp in microseconds, as ISO 8601: "2026-11-21".
+pub fn iso_date(micros: i64) -> String {
+    let (year, month, day) = civil_from_days(micros.div_euclid(86_400_000_000));
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// Days since 1970-01-01 to (year, month 1–12, day 1–31), proleptic Gregorian
 /// (Howard Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -76,5 +82,6 @@ mod tests {
         assert_eq!(date(1_763_683_200_000_000), "21 Nov 2025");
         assert_eq!(date(951_782_400_000_000), "29 Feb 2000");
         assert_eq!(date(-86_400_000_000), "31 Dec 1969");
+        assert_eq!(iso_date(1_763_683_200_000_000), "2025-11-21");
     }
 }

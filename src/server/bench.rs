@@ -545,3 +545,110 @@ fn report(input: &ReportInput, engines: &[(&str, &Timings)]) -> String {
     }
     out
 }
+
+/// `roster bench import`: a generated CSV of `rows` contacts imported into a fresh
+/// database through the same path as an upload (stored file, dry run, background
+/// commit in batches), with a live search index following; the clock stops when the
+/// import is done *and* searchable. Then the same file again, which must change nothing.
+pub async fn import(config: &Config, rows: u64) -> anyhow::Result<String> {
+    use crate::server::{db::audit::Actor, import};
+
+    let database = "roster_bench_import";
+    let mut admin = PgConnection::connect(&bench_url(config, "postgres")?).await?;
+    admin
+        .execute(format!(r#"DROP DATABASE IF EXISTS "{database}" WITH (FORCE)"#).as_str())
+        .await?;
+    admin.close().await?;
+    let pool = bench_database(config, database).await?;
+    let work = tempfile::tempdir().context("creating a temporary folder")?;
+
+    eprintln!("writing {rows} generated contacts as CSV…");
+    let file = work.path().join("contacts.csv");
+    {
+        let mut writer = csv::Writer::from_path(&file)?;
+        writer.write_record([
+            "Name", "Email", "Phone", "Company", "Title", "Location", "Tier", "Tags", "Notes",
+        ])?;
+        let mut generator = seed::Generator::new(99, 0);
+        for _ in 0..rows {
+            let c = generator.next_contact();
+            writer.write_record([
+                c.name.as_str(),
+                c.email.as_deref().unwrap_or_default(),
+                c.phone.as_deref().unwrap_or_default(),
+                c.company.as_deref().unwrap_or_default(),
+                c.title.as_deref().unwrap_or_default(),
+                c.location.as_deref().unwrap_or_default(),
+                &c.tier.to_string(),
+                &c.tags.join(", "),
+                c.notes.as_deref().unwrap_or_default(),
+            ])?;
+        }
+        writer.flush()?;
+    }
+    let size = std::fs::metadata(&file)?.len();
+
+    let index = SearchIndex::new(work.path().join("index"));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let follower =
+        tokio::spawn(sync::Follower::new(pool.clone(), index.clone(), stopped.clone()).run());
+    while index.current().is_none() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let mut out = String::new();
+    writeln!(
+        out,
+        "import of {rows} rows ({:.1} MB CSV), index included",
+        size as f64 / 1e6
+    )?;
+    for pass in ["first import", "same file again"] {
+        let started = Instant::now();
+        let mut upload = import::Upload::new(work.path())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        upload
+            .write(&tokio::fs::read(&file).await?)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let id = import::create_job(&pool, upload, "contacts.csv", &Actor::command_line())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let checked = started.elapsed();
+        import::start(&pool, id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let committing = Instant::now();
+        import::run_waiting(&pool, Some(&index), work.path(), &stopped)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let committed = committing.elapsed();
+        let job = import::job(&pool, id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        anyhow::ensure!(job.error.is_none(), "the import failed: {:?}", job.error);
+        let total = started.elapsed();
+        writeln!(
+            out,
+            "  {pass}: stored + dry run {:.1} s, commit + index {:.1} s, total {:.1} s ({:.0} rows/s) — created {}, updated {}, unchanged {}, duplicates {}, invalid {}",
+            checked.as_secs_f64(),
+            committed.as_secs_f64(),
+            total.as_secs_f64(),
+            rows as f64 / total.as_secs_f64(),
+            job.done.create,
+            job.done.update,
+            job.done.unchanged,
+            job.done.duplicate,
+            job.done.invalid,
+        )?;
+    }
+    let searchable = index.status();
+    writeln!(
+        out,
+        "  index: {} documents, lag {}",
+        searchable.documents, searchable.lag
+    )?;
+    let _ = stop.send(true);
+    let _ = follower.await;
+    Ok(out)
+}

@@ -51,6 +51,12 @@ enum Command {
 
 #[derive(Subcommand)]
 enum Bench {
+    /// Importing a generated CSV into a fresh database, index included, then again.
+    Import {
+        /// Rows in the file.
+        #[arg(long, default_value_t = 100_000)]
+        rows: u64,
+    },
     /// The search index against Postgres ILIKE and full text, on one query set.
     Search {
         /// Contacts in the bench database (seeded on first use).
@@ -138,6 +144,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             )
             .await?;
             println!("{report}");
+            Ok(())
+        }
+        Command::Bench {
+            what: Bench::Import { rows },
+        } => {
+            println!("{}", super::bench::import(&config, rows).await?);
             Ok(())
         }
         Command::Bench {

@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod context;
 pub mod db;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod import;
 pub mod redis;

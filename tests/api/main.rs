@@ -7,6 +7,7 @@ mod helpers;
 mod config;
 mod contacts;
 mod directory;
+mod export;
 mod health;
 mod import;
 mod search;

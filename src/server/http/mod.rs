@@ -1,5 +1,6 @@
 //! The HTTP surface: routes, middleware and the handlers that are not Leptos pages.
 
+mod export;
 pub mod health;
 mod server_fn_errors;
 mod upload;
@@ -30,6 +31,9 @@ pub fn router(state: AppState) -> Router {
             "/import/upload",
             post(upload::upload).layer(upload::body_limit()),
         )
+        .route("/export.csv", get(export::csv))
+        .route("/export.vcf", get(export::vcard))
+        .route("/contacts/{id}/vcard", get(export::contact_vcard))
         .leptos_routes_with_context(&state, routes, || {}, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -126,7 +126,7 @@ fn input_from_record(record: &csv::ByteRecord, mapping: &ColumnMapping) -> Conta
             continue;
         };
         let value = decode(value);
-        let value = value.trim();
+        let value = crate::server::export::restore_cell(value.trim());
         if value.is_empty() {
             continue;
         }
@@ -317,6 +317,7 @@ fn vcard_input(properties: &[String]) -> ContactInput {
             }
             "CATEGORIES" => tags.extend(components(value, ',')),
             "NOTE" => set(&mut input.notes, unescape(value)),
+            "X-ROSTER-TIER" => set(&mut input.tier, unescape(value)),
             _ => {}
         }
     }

@@ -231,6 +231,58 @@ impl Replica {
         })
     }
 
+    /// Every contact the search matches, in its order (for exports). Blocking; reads
+    /// the stored contacts `chunk` at a time and hands each chunk to `emit`, stopping
+    /// early if it returns false.
+    pub fn each_match(
+        &self,
+        request: &SearchQuery,
+        parsed: &Parsed,
+        chunk: usize,
+        mut emit: impl FnMut(Vec<IndexedContact>) -> bool,
+    ) -> tantivy::Result<()> {
+        let searcher = self.searcher();
+        let query = query::full_query(&searcher, &self.fields, parsed, &request.filters);
+        let total = query.count(&searcher)?;
+        if total == 0 {
+            return Ok(());
+        }
+        let top = TopDocs::with_limit(total);
+        let addresses: Vec<DocAddress> = match request.sort {
+            SortOrder::Relevance => searcher
+                .search(query.as_ref(), &top.order_by_score())?
+                .into_iter()
+                .map(|(_, at)| at)
+                .collect(),
+            SortOrder::Newest => searcher
+                .search(
+                    query.as_ref(),
+                    &top.order_by_fast_field::<i64>("created_at", Order::Desc),
+                )?
+                .into_iter()
+                .map(|(_, at)| at)
+                .collect(),
+            SortOrder::Name => searcher
+                .search(
+                    query.as_ref(),
+                    &top.order_by_string_fast_field("sort_name", Order::Asc),
+                )?
+                .into_iter()
+                .map(|(_, at)| at)
+                .collect(),
+        };
+        for addresses in addresses.chunks(chunk.max(1)) {
+            let contacts = addresses
+                .iter()
+                .map(|address| self.stored_contact(&searcher, *address))
+                .collect::<tantivy::Result<Vec<_>>>()?;
+            if !emit(contacts) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// How many contacts a query matches.
     pub fn count(&self, query: &dyn Query) -> tantivy::Result<u64> {
         Ok(query.count(&self.searcher())? as u64)

@@ -88,6 +88,7 @@ fn ContactDetails(
         view! {
             <div class="contact-actions">
                 <a class="button" href=format!("{base}/edit")>"Edit"</a>
+                <a class="button" href=format!("{base}/vcard") download rel="external">"vCard"</a>
                 <a class="button danger" href=format!("{base}/delete")>"Delete"</a>
             </div>
         }

@@ -108,6 +108,7 @@ pub fn DirectoryPage() -> impl IntoView {
                         })}
                     </Transition>
                     <SortSelect query=requested />
+                    <ExportLinks query=requested />
                 </div>
                 <Transition fallback=|| view! { <p class="loading">"Loading contacts…"</p> }>
                     {move || Suspend::new(async move {
@@ -226,6 +227,25 @@ fn NoResults(page: SearchPage) -> impl IntoView {
             <p class="no-results-title">{what}</p>
             {suggestion}
             {widen}
+        </div>
+    }
+}
+
+/// Downloads of every contact the current search matches (not just this page).
+#[component]
+fn ExportLinks(query: Memo<SearchQuery>) -> impl IntoView {
+    let href = move |path: &str| {
+        let query = query.with(|query| query.with_page(1).to_query_string());
+        if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
+        }
+    };
+    view! {
+        <div class="export-links">
+            <a class="button" href=move || href("/export.csv") download rel="external">"Export CSV"</a>
+            <a class="button" href=move || href("/export.vcf") download rel="external">"vCard"</a>
         </div>
     }
 }

@@ -1,0 +1,236 @@
+//! Exports: the current search as CSV or vCard, and a CSV export that imports back to the
+//! same contacts (into another directory, and into the same one without a change).
+
+use std::time::Duration;
+
+use roster::domain::{
+    SaveOutcome,
+    import::{ImportJob, ImportStatus},
+};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, eventually, spawn_app};
+
+type Row = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i16,
+    Vec<String>,
+    Option<String>,
+);
+
+async fn rows(app: &TestApp) -> Vec<Row> {
+    sqlx::query_as(
+        "SELECT name, email, phone, company, title, location, tier, tags, notes
+           FROM contacts WHERE deleted_at IS NULL ORDER BY name, email",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
+}
+
+async fn save(app: &TestApp, fields: &[(&str, &str)]) {
+    let response = app
+        .client
+        .post(app.url("/api/save-contact"))
+        .header("accept", "application/json")
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let outcome: SaveOutcome = response.json().await.unwrap();
+    assert!(matches!(outcome, SaveOutcome::Saved { .. }), "{outcome:?}");
+}
+
+async fn import(app: &TestApp, name: &str, contents: Vec<u8>) -> ImportJob {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(contents).file_name(name.to_owned()),
+    );
+    let response = app
+        .client
+        .post(app.url("/import/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let id: Uuid = location.strip_prefix("/import/").unwrap().parse().unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/start-import"))
+        .header("accept", "application/json")
+        .form(&[("id", id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    eventually(Duration::from_secs(30), || async {
+        let job: ImportJob = app
+            .get(&format!("/api/import-job?id={id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        (job.status != ImportStatus::Running).then_some(job)
+    })
+    .await
+    .expect("the import finishes")
+}
+
+async fn tricky_contacts(app: &TestApp) {
+    let people: [&[(&str, &str)]; 5] = [
+        &[
+            ("name", "Zoë Lefèvre"),
+            ("email", "zoe@example.fr"),
+            ("phone", "+33 1 23 45 67 89"),
+            ("company", "Acme, \"The\" Company"),
+            ("tier", "1"),
+            ("tags", "founder, rust"),
+            (
+                "notes",
+                "Line one\nLine two, with \"quotes\"; and semicolons",
+            ),
+        ],
+        &[
+            ("name", "=SUM(A1:A9) Formula"),
+            ("email", "formula@example.com"),
+            ("company", "+Plus Corp"),
+            ("title", "-minus"),
+            ("tags", "@at"),
+        ],
+        &[("name", "Name Only"), ("tier", "3")],
+        &[
+            ("name", "Li Wei"),
+            ("company", "北京 Tech"),
+            ("location", "Beijing"),
+            ("notes", "Emoji 🎉 and tabs\there"),
+        ],
+        &[
+            ("name", "Ama Mensah"),
+            ("email", "ama@example.gh"),
+            ("phone", "+233 30 123 4567 ext. 12"),
+            ("title", "Director"),
+            ("location", "Accra"),
+            ("tier", "2"),
+        ],
+    ];
+    for person in people {
+        save(app, person).await;
+    }
+}
+
+#[tokio::test]
+async fn a_csv_export_imports_back_to_the_same_contacts() {
+    let app = spawn_app().await;
+    app.index_caught_up().await;
+    tricky_contacts(&app).await;
+
+    let response = app.get("/export.csv").await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = response.bytes().await.unwrap().to_vec();
+    let text = String::from_utf8(csv.clone()).unwrap();
+    assert!(
+        text.contains("'=SUM(A1:A9) Formula"),
+        "formulas are defused"
+    );
+
+    // Into another directory: the same contacts.
+    let other = spawn_app().await;
+    let job = import(&other, "export.csv", csv.clone()).await;
+    assert_eq!(job.status, ImportStatus::Done, "{:?}", job.error);
+    assert_eq!(job.done.create, 5, "{:?}", job.invalid_rows);
+    assert_eq!(rows(&other).await, rows(&app).await);
+
+    // Into the same one: nothing changes.
+    let job = import(&app, "export.csv", csv).await;
+    assert_eq!(
+        (job.done.create, job.done.update, job.done.unchanged),
+        (0, 0, 5)
+    );
+
+    // A vCard export also reads back to the same contacts.
+    let cards = app.get("/export.vcf").await.bytes().await.unwrap().to_vec();
+    let third = spawn_app().await;
+    let job = import(&third, "export.vcf", cards).await;
+    assert_eq!(job.done.create, 5, "{:?}", job.invalid_rows);
+    assert_eq!(rows(&third).await, rows(&app).await);
+}
+
+#[tokio::test]
+async fn an_export_holds_every_match_of_the_search_and_nothing_else() {
+    let app = spawn_app().await;
+    app.seed(300).await;
+    app.index_caught_up().await;
+    tricky_contacts(&app).await;
+
+    // More matches than a page: all of them, not just the first fifty.
+    let all = app.search_text("").await.total;
+    assert!(all > 50, "more than a page");
+    let body = app.get("/export.csv").await.bytes().await.unwrap().to_vec();
+    let other = spawn_app().await;
+    let job = import(&other, "all.csv", body).await;
+    assert_eq!(job.done.rows, all, "every match is exported");
+    let exported = app.get("/export.csv?tier=1").await.text().await.unwrap();
+    let tier_one = app
+        .search(&roster::domain::SearchQuery::from_query_string("tier=1"))
+        .await
+        .total;
+    assert!(tier_one < all);
+    assert!(exported.contains("Zoë Lefèvre"));
+    assert!(
+        !exported.contains("Name Only"),
+        "tier 3 is not in a tier 1 export"
+    );
+
+    // Read back, the filtered export is exactly the matches.
+    let job = import(&other, "tier1.csv", exported.into_bytes()).await;
+    assert_eq!(job.done.rows, tier_one);
+
+    let one = app
+        .get("/export.vcf?q=ama%20mensah")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(one.matches("BEGIN:VCARD").count(), 1);
+    assert!(one.contains("FN:Ama Mensah"));
+}
+
+#[tokio::test]
+async fn one_contact_downloads_as_a_vcard() {
+    let app = spawn_app().await;
+    tricky_contacts(&app).await;
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM contacts WHERE name = 'Zoë Lefèvre'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let response = app.get(&format!("/contacts/{id}/vcard")).await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(".vcf")
+    );
+    let card = response.text().await.unwrap();
+    assert!(card.starts_with("BEGIN:VCARD\r\nVERSION:4.0\r\n"));
+    assert!(card.contains("ORG:Acme\\, \"The\" Company"));
+    assert_eq!(app.get("/contacts/not-an-id/vcard").await.status(), 404);
+    assert_eq!(
+        app.get(&format!("/contacts/{}/vcard", Uuid::new_v4()))
+            .await
+            .status(),
+        404
+    );
+}
