@@ -10,7 +10,9 @@
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 
 use crate::{
-    domain::{Contact, ContactInput, HistoryEntry, SaveOutcome, edit::ContactForm},
+    domain::{
+        Contact, ContactInput, HistoryEntry, SaveOutcome, edit::ContactForm, merge::MergeChoices,
+    },
     error::AppError,
 };
 
@@ -169,6 +171,35 @@ pub async fn restore_contact(id: String) -> Result<(), AppError> {
         crate::server::contacts::restore(&cx.state.db, &cx.state.search.index, &cx.actor(), id)
             .await?;
         leptos_axum::redirect(&format!("/contacts/{id}"));
+        Ok(())
+    }
+    .await;
+    cx.finish(result)
+}
+
+/// Merges `other` into `keep` (see `server::contacts::merge`) and goes to the kept contact.
+#[server(prefix = "/api", endpoint = "merge-contacts")]
+pub async fn merge_contacts(
+    keep: String,
+    other: String,
+    keep_version: String,
+    other_version: String,
+    #[server(flatten)] choices: MergeChoices,
+) -> Result<(), AppError> {
+    let cx = crate::server::RequestContext::current()?;
+    let result = async {
+        let (keep, other) = (parse_id(&keep)?, parse_id(&other)?);
+        let version = |text: &str| text.trim().parse::<i32>().unwrap_or(0);
+        crate::server::contacts::merge(
+            &cx.state.db,
+            &cx.state.search.index,
+            &cx.actor(),
+            (keep, other),
+            (version(&keep_version), version(&other_version)),
+            &choices,
+        )
+        .await?;
+        leptos_axum::redirect(&format!("/contacts/{keep}"));
         Ok(())
     }
     .await;

@@ -5,6 +5,7 @@
 //! exist in the server build (the `#[server]` macro replaces them with an HTTP call in
 //! the browser build).
 
+pub mod bulk;
 pub mod contacts;
 pub mod directory;
 pub mod import;

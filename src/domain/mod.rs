@@ -2,11 +2,13 @@
 //! defined in this module means the same on both sides of the wire, and each type
 //! that comes from outside (a URL, a form, a file) has a `parse` that validates it.
 
+pub mod bulk;
 pub mod contact;
 pub mod draft;
 pub mod edit;
 pub mod format;
 pub mod import;
+pub mod merge;
 pub mod page;
 pub mod search;
 

@@ -19,7 +19,8 @@ use super::{
 };
 use crate::{
     domain::{
-        AuditAction, Contact, ContactDraft, ContactInput, ContactSummary, RESTORE_DAYS, SaveOutcome,
+        AuditAction, Contact, ContactDraft, ContactInput, ContactSummary, RESTORE_DAYS,
+        SaveOutcome, merge::MergeChoices,
     },
     error::AppError,
 };
@@ -287,6 +288,78 @@ pub async fn restore(db: &PgPool, index: &SearchIndex, actor: &Actor, id: Uuid) 
     .await?;
     commit_visible(tx, index, id).await?;
     Ok(restored)
+}
+
+/// Merges `other` into `keep`: each field as `choices` says, tags united. `other` is
+/// deleted (softly, so the merge can be looked into) and both histories record the merge.
+/// Refused if either contact changed since the page showed them (`versions`).
+pub async fn merge(
+    db: &PgPool,
+    index: &SearchIndex,
+    actor: &Actor,
+    (keep_id, other_id): (Uuid, Uuid),
+    versions: (i32, i32),
+    choices: &MergeChoices,
+) -> Result<()> {
+    if keep_id == other_id {
+        return Err(AppError::BadRequest("A contact cannot be merged with itself.".into()).into());
+    }
+    let mut tx = db.begin().await?;
+    // Lock in a fixed order, so two merges of the same pair cannot deadlock.
+    let (first, second) = if keep_id < other_id {
+        (keep_id, other_id)
+    } else {
+        (other_id, keep_id)
+    };
+    let first = contacts::find_for_update(&mut tx, first).await?;
+    let second = contacts::find_for_update(&mut tx, second).await?;
+    let (keep, other) = match (first, second) {
+        (Some(a), Some(b)) if a.id == keep_id => (a, b),
+        (Some(a), Some(b)) => (b, a),
+        _ => return Err(AppError::NotFound.into()),
+    };
+    if keep.deleted_at_micros.is_some() || other.deleted_at_micros.is_some() {
+        return Err(AppError::BadRequest(
+            "One of these contacts has been deleted, so they cannot be merged.".into(),
+        )
+        .into());
+    }
+    if (keep.version, other.version) != versions {
+        return Err(AppError::BadRequest(
+            "One of these contacts was changed after this page was opened. Review the merge again with their current values."
+                .into(),
+        )
+        .into());
+    }
+    let draft = ContactDraft::parse(&choices.merged(&keep, &other)).map_err(|errors| {
+        AppError::BadRequest(format!("The merged contact would not be valid: {errors}"))
+    })?;
+    // The merged-away contact goes first, freeing its email for the kept one.
+    let merged_away = contacts::set_deleted(&mut tx, other.id, true).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        AuditAction::Merge,
+        other.id,
+        Some(merged_away.version),
+        &[],
+        Some(serde_json::json!({ "into": keep.id, "name": keep.name })),
+    )
+    .await?;
+    let changes = draft.changes_from(&keep);
+    let kept = contacts::update(&mut tx, keep.id, &draft).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        AuditAction::Merge,
+        keep.id,
+        Some(kept.version),
+        &changes,
+        Some(serde_json::json!({ "merged": other.id, "name": other.name })),
+    )
+    .await?;
+    commit_visible(tx, index, keep.id).await?;
+    Ok(())
 }
 
 /// Commits, then waits (briefly) until this process's searches see the change.

@@ -2,6 +2,7 @@
 //! feature gates server code (see `lib.rs`).
 
 pub mod bench;
+pub mod bulk;
 pub mod cache;
 pub mod cli;
 pub mod config;

@@ -13,8 +13,8 @@ use leptos_router::{
 };
 
 use pages::{
-    ContactFormPage, ContactPage, DeleteContactPage, DirectoryPage, ImportJobPage, ImportPage,
-    NotFound,
+    BulkPage, ContactFormPage, ContactPage, DeleteContactPage, DirectoryPage, ImportJobPage,
+    ImportPage, MergePage, NotFound,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -100,12 +100,14 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=DirectoryPage ssr=SsrMode::Async />
+                    <Route path=path!("/bulk") view=BulkPage ssr=SsrMode::Async />
                     <Route path=path!("/import") view=ImportPage />
                     <Route path=path!("/import/:id") view=ImportJobPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/new") view=ContactFormPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:id") view=ContactPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:id/edit") view=ContactFormPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:id/delete") view=DeleteContactPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:id/merge") view=MergePage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

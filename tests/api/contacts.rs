@@ -502,3 +502,107 @@ async fn a_plain_form_post_redirects_back_with_the_input_and_the_reasons() {
     assert_eq!(page.status(), 200);
     assert!(!page.text().await.unwrap().contains("Marie Curie"));
 }
+
+async fn merge(app: &TestApp, fields: &[(&str, String)]) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/merge-contacts"))
+        .header("accept", "application/json")
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn merging_keeps_chosen_fields_unites_tags_and_records_both_sides() {
+    let app = spawn_app().await;
+    app.index_caught_up().await;
+    let keep = create(
+        &app,
+        &form(
+            "Ada Lovelace",
+            &[("company", "Analytical Engines"), ("tags", "maths, poetry")],
+        ),
+    )
+    .await;
+    let mut confirmed = form(
+        "Ada Lovelase",
+        &[
+            ("company", "Analytical Engines"),
+            ("email", "ada@example.com"),
+            ("title", "Analyst"),
+            ("tags", "Poetry, engines"),
+        ],
+    );
+    confirmed.push(("confirm", "1"));
+    let other = create(&app, &confirmed).await;
+
+    // A stale page is refused: the other contact changed since it was shown.
+    let stale = merge(
+        &app,
+        &[
+            ("keep", keep.to_string()),
+            ("other", other.to_string()),
+            ("keep_version", "1".into()),
+            ("other_version", "0".into()),
+        ],
+    )
+    .await;
+    assert_eq!(stale.status(), 400);
+
+    let response = merge(
+        &app,
+        &[
+            ("keep", keep.to_string()),
+            ("other", other.to_string()),
+            ("keep_version", "1".into()),
+            ("other_version", "1".into()),
+            ("email", "other".into()),
+            ("title", "other".into()),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+
+    let merged = contact(&app, keep).await;
+    assert_eq!(merged.name, "Ada Lovelace", "kept by default");
+    assert_eq!(
+        merged.email.as_deref(),
+        Some("ada@example.com"),
+        "taken from the other"
+    );
+    assert_eq!(merged.title.as_deref(), Some("Analyst"));
+    assert_eq!(merged.tags, ["maths", "poetry", "engines"]);
+    assert!(contact(&app, other).await.deleted_at_micros.is_some());
+    assert_eq!(
+        app.search_text("lovelase").await.hits.len(),
+        1,
+        "only the kept one is found"
+    );
+    assert_eq!(history(&app, keep).await[0].action, AuditAction::Merge);
+    assert_eq!(history(&app, other).await[0].action, AuditAction::Merge);
+
+    // Merging with a deleted contact, or with itself, is refused in words.
+    let again = merge(
+        &app,
+        &[
+            ("keep", keep.to_string()),
+            ("other", other.to_string()),
+            ("keep_version", "2".into()),
+            ("other_version", "2".into()),
+        ],
+    )
+    .await;
+    assert_eq!(again.status(), 400);
+    let itself = merge(
+        &app,
+        &[
+            ("keep", keep.to_string()),
+            ("other", keep.to_string()),
+            ("keep_version", "2".into()),
+            ("other_version", "2".into()),
+        ],
+    )
+    .await;
+    assert_eq!(itself.status(), 400);
+}

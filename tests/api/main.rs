@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod bulk;
 mod config;
 mod contacts;
 mod directory;

@@ -12,6 +12,9 @@ pub fn ContactTable(
     /// Owned by the page, so it outlives the rows that read it.
     #[prop(optional)]
     selected: Option<RwSignal<Option<usize>>>,
+    /// A checkbox per row (`name="id"`), for bulk actions.
+    #[prop(optional)]
+    selectable: bool,
 ) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="empty">"No contacts here yet."</p> }.into_any();
@@ -20,6 +23,7 @@ pub fn ContactTable(
         <table class="contacts" id="results">
             <thead>
                 <tr>
+                    {selectable.then(|| view! { <th scope="col" class="cell-select"><span class="visually-hidden">"Select"</span></th> })}
                     <th scope="col">"Name"</th>
                     <th scope="col">"Company"</th>
                     <th scope="col">"Title"</th>
@@ -32,7 +36,7 @@ pub fn ContactTable(
                 {rows
                     .into_iter()
                     .enumerate()
-                    .map(|(position, hit)| view! { <ContactRow hit position selected /> })
+                    .map(|(position, hit)| view! { <ContactRow hit position selected selectable /> })
                     .collect_view()}
             </tbody>
         </table>
@@ -45,6 +49,7 @@ fn ContactRow(
     hit: SearchHit,
     position: usize,
     selected: Option<RwSignal<Option<usize>>>,
+    selectable: bool,
 ) -> impl IntoView {
     let SearchHit {
         contact,
@@ -60,6 +65,14 @@ fn ContactRow(
             class:selected=is_selected
             aria-selected=move || is_selected().then_some("true")
         >
+            {selectable.then(|| {
+                let label = format!("Select {}", contact.name);
+                view! {
+                    <td class="cell-select">
+                        <input type="checkbox" name="id" value=contact.id.to_string() aria-label=label />
+                    </td>
+                }
+            })}
             <td class="cell-name">
                 <a class="contact-link" href=format!("/contacts/{}", contact.id)>
                     <Highlighted text=contact.name highlights=name_highlights />

@@ -89,6 +89,7 @@ fn ContactDetails(
             <div class="contact-actions">
                 <a class="button" href=format!("{base}/edit")>"Edit"</a>
                 <a class="button" href=format!("{base}/vcard") download rel="external">"vCard"</a>
+                <a class="button" href=format!("{base}/merge")>"Merge…"</a>
                 <a class="button danger" href=format!("{base}/delete")>"Delete"</a>
             </div>
         }

@@ -187,9 +187,15 @@ fn SearchResults(page: SearchPage, selected: RwSignal<Option<usize>>) -> impl In
     }
     let pages = page.page_count();
     let query = page.query.clone();
+    let search = query.to_query_string();
+    let total = page.total;
     view! {
         {degraded}
-        <ContactTable rows=page.hits selected=selected />
+        // A plain GET form: ticking rows and choosing an action leads to a confirmation.
+        <form class="bulk-form" method="get" action="/bulk">
+            <BulkBar total search />
+            <ContactTable rows=page.hits selected=selected selectable=true />
+        </form>
         <SearchPager query pages />
     }
     .into_any()
@@ -246,6 +252,31 @@ fn ExportLinks(query: Memo<SearchQuery>) -> impl IntoView {
         <div class="export-links">
             <a class="button" href=move || href("/export.csv") download rel="external">"Export CSV"</a>
             <a class="button" href=move || href("/export.vcf") download rel="external">"vCard"</a>
+        </div>
+    }
+}
+
+/// The bulk actions above the results: the selection (ticked rows, or every match) and
+/// what to do with it.
+#[component]
+fn BulkBar(total: u64, search: String) -> impl IntoView {
+    view! {
+        <div class="bulk-bar">
+            <label class="bulk-all">
+                <input type="checkbox" name="all" value="1" />
+                {format!(" All {} matching", format::count(total))}
+            </label>
+            <label for="bulk-action" class="visually-hidden">"Bulk action"</label>
+            <select id="bulk-action" name="action">
+                <option value="add-tag">"Add tag"</option>
+                <option value="remove-tag">"Remove tag"</option>
+                <option value="set-tier">"Set tier"</option>
+                <option value="delete">"Delete"</option>
+            </select>
+            <label for="bulk-value" class="visually-hidden">"Tag or tier"</label>
+            <input id="bulk-value" name="value" placeholder="Tag, or tier 1–4" />
+            <input type="hidden" name="search" value=search />
+            <button type="submit" class="secondary">"Review…"</button>
         </div>
     }
 }

@@ -1,0 +1,185 @@
+//! `/contacts/{id}/merge`: merge another contact into this one. First pick the other
+//! (a search), then choose, field by field, which value to keep; tags are united.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::{
+    api::{
+        contacts::{MergeContacts, get_contact},
+        search::search_contacts,
+    },
+    domain::{
+        Contact, SearchQuery,
+        merge::{CHOSEN_FIELDS, MergeChoices},
+    },
+    ui::components::ErrorNotice,
+};
+
+#[component]
+pub fn MergePage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let with = Memo::new(move |_| query.with(|q| q.get("with")));
+    let text = Memo::new(move |_| query.with(|q| q.get("q").unwrap_or_default()));
+    let pair = Resource::new(
+        move || (id.get(), with.get()),
+        |(id, with)| async move {
+            let keep = get_contact(id).await?;
+            let other = match with {
+                Some(with) => Some(get_contact(with).await?),
+                None => None,
+            };
+            Ok::<_, crate::error::AppError>((keep, other))
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match pair.await {
+                    Ok((keep, Some(other))) => view! { <SideBySide keep other /> }.into_any(),
+                    Ok((keep, None)) => view! { <PickOther keep text=text.get_untracked() /> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Find the contact to merge into this one.
+#[component]
+fn PickOther(keep: Contact, text: String) -> impl IntoView {
+    let heading = format!("Merge into {}", keep.name);
+    let searched = (!text.trim().is_empty()).then(|| text.clone());
+    let keep_id = keep.id;
+    let results = Resource::new(
+        move || searched.clone(),
+        |text| async move {
+            match text {
+                Some(text) => search_contacts(SearchQuery::default().with_text(&text))
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let initial = if text.is_empty() {
+        keep.name.clone()
+    } else {
+        text
+    };
+    view! {
+        <Title text=heading.clone() />
+        <p class="back"><a href=format!("/contacts/{}", keep.id)>"← Contact"</a></p>
+        <h1>{heading}</h1>
+        <p>"Find the contact to merge into this one. It will be deleted once merged (and can be restored for 30 days)."</p>
+        <form class="search-form" method="get" role="search">
+            <label for="merge-q" class="visually-hidden">"Find a contact"</label>
+            <input id="merge-q" type="search" name="q" value=initial />
+            <button type="submit">"Find"</button>
+        </form>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match results.await {
+                    Ok(Some(page)) => {
+                        let hits: Vec<_> = page.hits.into_iter().filter(|hit| hit.contact.id != keep_id).collect();
+                        if hits.is_empty() {
+                            view! { <p class="muted">"No other contact matches."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="merge-candidates">
+                                    {hits.into_iter().map(|hit| {
+                                        let href = format!("?with={}", hit.contact.id);
+                                        let context = [hit.contact.company.clone(), hit.contact.email.clone()]
+                                            .into_iter()
+                                            .flatten()
+                                            .collect::<Vec<_>>()
+                                            .join(" · ");
+                                        view! {
+                                            <li>
+                                                <a href=href>{hit.contact.name}</a>
+                                                {(!context.is_empty()).then(|| view! { <span class="muted">{format!(" — {context}")}</span> })}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }
+                            .into_any()
+                        }
+                    }
+                    Ok(None) => ().into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Both contacts, a choice per field.
+#[component]
+fn SideBySide(keep: Contact, other: Contact) -> impl IntoView {
+    let merge = ServerAction::<MergeContacts>::new();
+    let heading = format!("Merge {} into {}", other.name, keep.name);
+    let suggested = MergeChoices::suggested(&keep, &other);
+    let merged_tags = suggested.merged(&keep, &other).tags;
+    let shown = |value: Option<String>| value.unwrap_or_else(|| "—".to_owned());
+    let rows = CHOSEN_FIELDS
+        .into_iter()
+        .map(|field| {
+            let takes_other = suggested.takes_other(field);
+            let (ours, theirs) = (keep.field_text(field), other.field_text(field));
+            let name = field.as_str();
+            let keep_id = format!("merge-{name}-keep");
+            let other_id = format!("merge-{name}-other");
+            view! {
+                <tr>
+                    <th scope="row">{field.label()}</th>
+                    <td>
+                        <input type="radio" id=keep_id.clone() name=name value="keep" checked=!takes_other />
+                        <label for=keep_id>{shown(ours)}</label>
+                    </td>
+                    <td>
+                        <input type="radio" id=other_id.clone() name=name value="other" checked=takes_other />
+                        <label for=other_id>{shown(theirs)}</label>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let error = move || merge.value().get().and_then(Result::err);
+    view! {
+        <Title text=heading.clone() />
+        <p class="back"><a href=format!("/contacts/{}", keep.id)>"← Contact"</a></p>
+        <h1>{heading}</h1>
+        <p>{format!("Choose which value to keep for each field. Tags are combined. {} will be deleted (it can be restored for 30 days), and both histories record the merge.", other.name)}</p>
+        {move || error().map(|error| view! { <ErrorNotice error /> })}
+        <ActionForm action=merge attr:class="merge-form">
+            <input type="hidden" name="keep" value=keep.id.to_string() />
+            <input type="hidden" name="other" value=other.id.to_string() />
+            <input type="hidden" name="keep_version" value=keep.version.to_string() />
+            <input type="hidden" name="other_version" value=other.version.to_string() />
+            <table class="merge-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Field"</th>
+                        <th scope="col">{format!("{} (kept)", keep.name)}</th>
+                        <th scope="col">{format!("{} (merged away)", other.name)}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows}
+                    <tr>
+                        <th scope="row">"Tags"</th>
+                        <td colspan="2">{if merged_tags.is_empty() { "—".to_owned() } else { merged_tags }}</td>
+                    </tr>
+                </tbody>
+            </table>
+            <div class="form-actions">
+                <button type="submit" class="primary" disabled=move || merge.pending().get()>"Merge"</button>
+                <a class="button" href=format!("/contacts/{}", keep.id)>"Cancel"</a>
+            </div>
+        </ActionForm>
+    }
+}
