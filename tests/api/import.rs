@@ -305,3 +305,49 @@ async fn an_import_killed_mid_way_resumes_where_it_stopped() {
     .unwrap();
     assert_eq!((entries, contacts), (rows, rows), "each row applied once");
 }
+
+#[tokio::test]
+async fn blank_cells_and_missing_columns_leave_values_alone() {
+    let app = spawn_app().await;
+    sqlx::query(
+        "INSERT INTO contacts (name, email, phone, company, tags)
+         VALUES ('Hedy Lamarr', 'hedy@example.com', '+1 555 010 2000', 'MGM', '{inventor}'),
+                ('Nikola Tesla', 'tesla@example.com', NULL, NULL, '{}')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    // Only a title for Hedy; a Nikola Tesla without an email is someone else (a contact
+    // with an email is known by it, not by name).
+    let id = upload(
+        &app,
+        "titles.csv",
+        "Name,Email,Title\nHedy Lamarr,hedy@example.com,Inventor\nNikola Tesla,,\n",
+    )
+    .await;
+    let planned = job(&app, id).await.planned;
+    assert_eq!((planned.create, planned.update), (1, 1), "{planned:?}");
+    start(&app, id).await;
+    finished(&app, id, Duration::from_secs(30)).await;
+    let hedy: (Option<String>, Option<String>, Option<String>, Vec<String>) = sqlx::query_as(
+        "SELECT title, phone, company, tags FROM contacts WHERE email = 'hedy@example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        hedy,
+        (
+            Some("Inventor".to_owned()),
+            Some("+1 555 010 2000".to_owned()),
+            Some("MGM".to_owned()),
+            vec!["inventor".to_owned()]
+        )
+    );
+    let teslas: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT email FROM contacts WHERE name = 'Nikola Tesla' ORDER BY email")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(teslas, [Some("tesla@example.com".to_owned()), None]);
+}

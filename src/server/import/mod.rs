@@ -31,7 +31,7 @@ use super::{
 };
 use crate::{
     domain::{
-        AuditAction, Contact, ContactDraft, FieldChange,
+        AuditAction, Contact, ContactDraft, ContactInput, FieldChange,
         import::{
             ColumnMapping, ImportCounts, ImportFormat, ImportJob, ImportStatus, MAX_LISTED_ROWS,
             SkippedRow,
@@ -68,12 +68,19 @@ fn match_key(draft: &ContactDraft) -> MatchKey {
     }
 }
 
+/// A valid row, first of its match key in the file: what was typed, and its draft.
+struct ValidRow {
+    line: u64,
+    input: ContactInput,
+    draft: ContactDraft,
+}
+
 /// What one valid, first-seen row will do.
 enum Planned<'a> {
     Create(&'a ContactDraft),
     Update {
         id: Uuid,
-        draft: &'a ContactDraft,
+        draft: Box<ContactDraft>,
         changes: Vec<FieldChange>,
     },
     Unchanged,
@@ -81,19 +88,38 @@ enum Planned<'a> {
     Duplicate,
 }
 
-/// Matches a batch of drafts to the live directory (locking the matches).
-async fn plan<'a>(
-    conn: &mut PgConnection,
-    drafts: &'a [(u64, ContactDraft)],
-) -> Result<Vec<Planned<'a>>> {
-    let emails: Vec<String> = drafts
+/// An existing contact with the row's non-empty cells written over it: a blank cell (or
+/// a column the file does not have) leaves the contact's value as it is.
+fn overlay(contact: &Contact, row: &ContactInput) -> ContactInput {
+    let mut input = ContactInput::from(contact);
+    for (slot, value) in [
+        (&mut input.name, &row.name),
+        (&mut input.email, &row.email),
+        (&mut input.phone, &row.phone),
+        (&mut input.company, &row.company),
+        (&mut input.title, &row.title),
+        (&mut input.location, &row.location),
+        (&mut input.tier, &row.tier),
+        (&mut input.tags, &row.tags),
+        (&mut input.notes, &row.notes),
+    ] {
+        if !value.trim().is_empty() {
+            slot.clone_from(value);
+        }
+    }
+    input
+}
+
+/// Matches a batch of rows to the live directory (locking the matches).
+async fn plan<'a>(conn: &mut PgConnection, rows: &'a [ValidRow]) -> Result<Vec<Planned<'a>>> {
+    let emails: Vec<String> = rows
         .iter()
-        .filter_map(|(_, d)| d.email.as_ref().map(|e| e.normalized()))
+        .filter_map(|row| row.draft.email.as_ref().map(|e| e.normalized()))
         .collect();
-    let names: Vec<String> = drafts
+    let names: Vec<String> = rows
         .iter()
-        .filter(|(_, d)| d.email.is_none())
-        .map(|(_, d)| d.name.to_lowercase())
+        .filter(|row| row.draft.email.is_none())
+        .map(|row| row.draft.name.to_lowercase())
         .collect();
     let mut existing: HashMap<MatchKey, Contact> = HashMap::new();
     if !emails.is_empty() {
@@ -125,19 +151,23 @@ async fn plan<'a>(
         }
     }
     let mut touched: HashSet<Uuid> = HashSet::new();
-    Ok(drafts
+    Ok(rows
         .iter()
-        .map(|(_, draft)| match existing.get(&match_key(draft)) {
-            None => Planned::Create(draft),
+        .map(|row| match existing.get(&match_key(&row.draft)) {
+            None => Planned::Create(&row.draft),
             Some(contact) if !touched.insert(contact.id) => Planned::Duplicate,
             Some(contact) => {
+                // The overlay of two valid contacts is valid; should the stored one not
+                // be (data from before these rules), the row alone is.
+                let draft = ContactDraft::parse(&overlay(contact, &row.input))
+                    .unwrap_or_else(|_| row.draft.clone());
                 let changes = draft.changes_from(contact);
                 if changes.is_empty() {
                     Planned::Unchanged
                 } else {
                     Planned::Update {
                         id: contact.id,
-                        draft,
+                        draft: Box::new(draft),
                         changes,
                     }
                 }
@@ -165,15 +195,15 @@ impl Sorter {
         }
     }
 
-    /// Takes one row; returns its draft if it is valid and not a repeat.
-    fn sort(&mut self, row: SourceRow) -> Option<(u64, ContactDraft)> {
+    /// Takes one row; returns it with its draft if it is valid and not a repeat.
+    fn sort(&mut self, row: SourceRow) -> Option<ValidRow> {
         self.counts.rows += 1;
         let draft = match row.input {
             Err(reason) => Err(reason),
-            Ok(input) if input == crate::domain::ContactInput::default() => {
-                Err("The row is empty.".to_owned())
-            }
-            Ok(input) => ContactDraft::parse(&input).map_err(|errors| errors.to_string()),
+            Ok(input) if input == ContactInput::default() => Err("The row is empty.".to_owned()),
+            Ok(input) => ContactDraft::parse(&input)
+                .map(|draft| (input, draft))
+                .map_err(|errors| errors.to_string()),
         };
         match draft {
             Err(reason) => {
@@ -186,10 +216,14 @@ impl Sorter {
                 }
                 None
             }
-            Ok(draft) => {
+            Ok((input, draft)) => {
                 let key = match_key(&draft);
                 if self.seen.insert(key.clone()) {
-                    Some((row.line, draft))
+                    Some(ValidRow {
+                        line: row.line,
+                        input,
+                        draft,
+                    })
                 } else {
                     self.counts.duplicate += 1;
                     if self.duplicate_rows.len() < MAX_LISTED_ROWS {
@@ -281,7 +315,7 @@ async fn dry_run(
     let mut batches = read_batches(path.to_owned(), format, mapping.clone());
     while let Some(batch) = batches.recv().await {
         let batch = batch.map_err(|e| anyhow::anyhow!("reading the import file: {e}"))?;
-        let drafts: Vec<(u64, ContactDraft)> = batch
+        let drafts: Vec<ValidRow> = batch
             .into_iter()
             .filter_map(|row| sorter.sort(row))
             .collect();
@@ -711,7 +745,7 @@ async fn run_job(
             continue;
         }
         let before = sorter.counts.clone();
-        let drafts: Vec<(u64, ContactDraft)> = new_rows
+        let drafts: Vec<ValidRow> = new_rows
             .into_iter()
             .filter_map(|row| sorter.sort(row))
             .collect();
@@ -767,24 +801,24 @@ async fn apply_batch(
     db: &PgPool,
     id: Uuid,
     actor: &Actor,
-    drafts: &[(u64, ContactDraft)],
+    drafts: &[ValidRow],
     skipped: &ImportCounts,
     done_before: &ImportCounts,
 ) -> Result<(ImportCounts, i64)> {
     let mut tx = db.begin().await?;
     let planned = plan(&mut tx, drafts).await?;
     let mut creates: Vec<(u64, &ContactDraft)> = Vec::new();
-    let mut updates: Vec<(u64, Uuid, &ContactDraft, Vec<FieldChange>)> = Vec::new();
+    let mut updates: Vec<(u64, Uuid, Box<ContactDraft>, Vec<FieldChange>)> = Vec::new();
     let mut done = ImportCounts {
         rows: done_before.rows + skipped.rows,
         invalid: done_before.invalid + skipped.invalid,
         duplicate: done_before.duplicate + skipped.duplicate,
         ..done_before.clone()
     };
-    for ((line, _), plan) in drafts.iter().zip(planned) {
+    for (row, plan) in drafts.iter().zip(planned) {
         match plan {
-            Planned::Create(draft) => creates.push((*line, draft)),
-            Planned::Update { id, draft, changes } => updates.push((*line, id, draft, changes)),
+            Planned::Create(draft) => creates.push((row.line, draft)),
+            Planned::Update { id, draft, changes } => updates.push((row.line, id, draft, changes)),
             Planned::Unchanged => done.unchanged += 1,
             Planned::Duplicate => done.duplicate += 1,
         }
@@ -804,7 +838,7 @@ async fn apply_batch(
         done.create += creates.len() as u64;
     }
     if !updates.is_empty() {
-        let pairs: Vec<(Uuid, &ContactDraft)> = updates.iter().map(|u| (u.1, u.2)).collect();
+        let pairs: Vec<(Uuid, &ContactDraft)> = updates.iter().map(|u| (u.1, &*u.2)).collect();
         let versions: HashMap<Uuid, i32> = contacts::update_many(&mut tx, &pairs)
             .await?
             .into_iter()
