@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { test, expect } from './fixtures';
 
 // Importing a small CSV: the dry run, the commit with its progress bar, the contacts in
@@ -49,5 +50,21 @@ test('import a small CSV, check it, commit it and watch it finish', async ({ pag
   await expect(page.locator('.import-counts div', { hasText: 'Created' }).locator('dd')).toHaveText('3');
 
   await page.goto(`/?q=${word}`);
-  await expect(page.locator('tbody tr .contact-link')).toHaveCount(3);
+  await ready(page);
+  const links = page.locator('tbody tr .contact-link');
+  await expect(links).toHaveCount(3);
+
+  // Export the search and compare with what the page shows: the same three contacts,
+  // with the imported emails and tags.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Export CSV' }).click(),
+  ]);
+  const exported = readFileSync(await download.path(), 'utf8').replace(/^\uFEFF/, '');
+  const [header, ...records] = exported.trim().split(/\r?\n/);
+  expect(header).toBe('Name,Email,Phone,Company,Title,Location,Tier,Tags,Notes,Added');
+  const shown = (await links.allTextContents()).sort();
+  expect(records.map((line) => line.split(',')[0]).sort()).toEqual(shown);
+  expect(records.find((line) => line.startsWith(`Omar ${word},`))).toContain(`omar.${word}@example.com`);
+  expect(records.every((line) => line.includes('imported'))).toBe(true);
 });

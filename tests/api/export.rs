@@ -234,3 +234,36 @@ async fn one_contact_downloads_as_a_vcard() {
         404
     );
 }
+
+#[tokio::test]
+async fn the_ticked_rows_download_as_vcards() {
+    let app = spawn_app().await;
+    app.index_caught_up().await;
+    tricky_contacts(&app).await;
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM contacts WHERE name IN ('Li Wei', 'Ama Mensah') ORDER BY name",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    // As the results' form sends it: the search, the action fields, the ticked ids.
+    let cards = app
+        .get(&format!(
+            "/export.vcf?search=q%3Da&action=add-tag&value=&id={}&id={}",
+            ids[0], ids[1]
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(cards.matches("BEGIN:VCARD").count(), 2);
+    assert!(cards.contains("FN:Ama Mensah") && cards.contains("FN:Li Wei"));
+    // "All matching" exports the search instead.
+    let all = app
+        .get("/export.vcf?search=q%3Dama%2520mensah&all=1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(all.matches("BEGIN:VCARD").count(), 1);
+}

@@ -483,15 +483,13 @@ pub async fn search_fallback(
     rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
-/// Live contacts whose email, lower-cased, is one of `emails` (already lower-cased),
-/// locked until the transaction ends.
+/// Live contacts whose email is one of `emails` ignoring case, locked until the
+/// transaction ends.
 pub async fn live_by_emails(conn: &mut PgConnection, emails: &[String]) -> Result<Vec<Contact>> {
     let rows: Vec<ContactRow> = sqlx::query_as(&format!(
-        // A join rather than `= ANY($1)`: with no statistics on lower(email) yet (a
-        // table filling up during an import), the planner takes a long array for a
-        // match of every row and scans the table; a join probes the index per value.
+        // Both sides lowered by Postgres, so the comparison is the unique index's own.
         "SELECT {CONTACT_COLUMNS} FROM contacts
-           JOIN unnest($1::text[]) AS wanted(address) ON lower(email) = wanted.address
+           JOIN unnest($1::text[]) AS wanted(address) ON lower(email) = lower(wanted.address)
           WHERE email IS NOT NULL AND deleted_at IS NULL
           FOR UPDATE OF contacts"
     ))
@@ -501,13 +499,13 @@ pub async fn live_by_emails(conn: &mut PgConnection, emails: &[String]) -> Resul
     rows.into_iter().map(ContactRow::into_contact).collect()
 }
 
-/// Live contacts without an email whose name, lower-cased, is one of `names` (already
-/// lower-cased), locked until the transaction ends. (A contact with an email is known
+/// Live contacts without an email whose name is one of `names` ignoring case, locked
+/// until the transaction ends. (A contact with an email is known
 /// by it; an imported row without one must not take it over by name.)
 pub async fn live_by_names(conn: &mut PgConnection, names: &[String]) -> Result<Vec<Contact>> {
     let rows: Vec<ContactRow> = sqlx::query_as(&format!(
         "SELECT {CONTACT_COLUMNS} FROM contacts
-           JOIN unnest($1::text[]) AS wanted(name_lower) ON lower(name) = wanted.name_lower
+           JOIN unnest($1::text[]) AS wanted(typed) ON lower(name) = lower(wanted.typed)
           WHERE email IS NULL AND deleted_at IS NULL
           FOR UPDATE OF contacts"
     ))

@@ -112,14 +112,21 @@ fn overlay(contact: &Contact, row: &ContactInput) -> ContactInput {
 
 /// Matches a batch of rows to the live directory (locking the matches).
 async fn plan<'a>(conn: &mut PgConnection, rows: &'a [ValidRow]) -> Result<Vec<Planned<'a>>> {
+    // Lookups by key always want the indexes. Early in an import the planner has no
+    // statistics for a table that is filling up (and a cached generic plan outlives
+    // them), and would scan the whole table for every batch.
+    sqlx::query("SET LOCAL enable_seqscan = off")
+        .execute(&mut *conn)
+        .await?;
+    // Sent as typed: Postgres lowers both sides, exactly as its indexes do.
     let emails: Vec<String> = rows
         .iter()
-        .filter_map(|row| row.draft.email.as_ref().map(|e| e.normalized()))
+        .filter_map(|row| row.draft.email.as_ref().map(|e| e.as_str().to_owned()))
         .collect();
     let names: Vec<String> = rows
         .iter()
         .filter(|row| row.draft.email.is_none())
-        .map(|row| row.draft.name.to_lowercase())
+        .map(|row| row.draft.name.clone())
         .collect();
     let mut existing: HashMap<MatchKey, Contact> = HashMap::new();
     if !emails.is_empty() {
