@@ -26,6 +26,9 @@ CREATE TABLE import_jobs (
     -- The rows skipped, with line numbers and reasons (the first thousand of each kind).
     invalid_rows    jsonb       NOT NULL DEFAULT '[]',
     duplicate_rows  jsonb       NOT NULL DEFAULT '[]',
+    -- Rows to create that may be contacts already there (same phone, or same name at
+    -- the same company), with the contact each may be.
+    possible_duplicates jsonb   NOT NULL DEFAULT '[]',
     started_at      timestamptz,
     finished_at     timestamptz,
     error           text,

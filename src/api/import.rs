@@ -53,3 +53,12 @@ pub async fn start_import(id: String) -> Result<(), AppError> {
     .await;
     cx.finish(result)
 }
+
+/// The latest imports, newest first, to return to one (a running one keeps running
+/// whether or not its page is open).
+#[server(prefix = "/api", endpoint = "recent-imports", input = GetUrl)]
+pub async fn recent_imports() -> Result<Vec<ImportJob>, AppError> {
+    let cx = crate::server::RequestContext::current()?;
+    let result = crate::server::import::recent(&cx.state.db, 10).await;
+    cx.finish(result)
+}

@@ -111,6 +111,17 @@ pub struct SkippedRow {
     pub reason: String,
 }
 
+/// A row that will be created although it may be a contact already there (the same
+/// phone number, or the same name at the same company): listed so it can be checked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PossibleDuplicate {
+    pub line: u64,
+    pub name: String,
+    pub existing: Uuid,
+    pub existing_name: String,
+    pub reason: String,
+}
+
 /// What an import will do (after the dry run) or did (once committed).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportCounts {
@@ -121,6 +132,9 @@ pub struct ImportCounts {
     /// Rows repeating an email address (or name and company) seen earlier in the file.
     pub duplicate: u64,
     pub invalid: u64,
+    /// Rows to create that may be contacts already there (see [`PossibleDuplicate`]).
+    #[serde(default)]
+    pub possible_duplicate: u64,
 }
 
 /// An import job as its page shows it.
@@ -137,6 +151,7 @@ pub struct ImportJob {
     pub done: ImportCounts,
     pub invalid_rows: Vec<SkippedRow>,
     pub duplicate_rows: Vec<SkippedRow>,
+    pub possible_duplicates: Vec<PossibleDuplicate>,
     /// Microseconds since the epoch.
     pub created_at_micros: i64,
     pub started_at_micros: Option<i64>,
@@ -275,6 +290,7 @@ mod tests {
             },
             invalid_rows: vec![],
             duplicate_rows: vec![],
+            possible_duplicates: vec![],
             created_at_micros: 0,
             started_at_micros: Some(0),
             finished_at_micros: None,

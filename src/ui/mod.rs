@@ -101,7 +101,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=DirectoryPage ssr=SsrMode::Async />
                     <Route path=path!("/bulk") view=BulkPage ssr=SsrMode::Async />
-                    <Route path=path!("/import") view=ImportPage />
+                    <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async />
                     <Route path=path!("/import/:id") view=ImportJobPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/new") view=ContactFormPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:id") view=ContactPage ssr=SsrMode::Async />

@@ -351,3 +351,44 @@ async fn blank_cells_and_missing_columns_leave_values_alone() {
             .unwrap();
     assert_eq!(teslas, [Some("tesla@example.com".to_owned()), None]);
 }
+
+#[tokio::test]
+async fn possible_duplicates_are_listed_before_commit() {
+    let app = spawn_app().await;
+    let (existing,): (Uuid,) = sqlx::query_as(
+        "INSERT INTO contacts (name, phone, company) VALUES ('Grace Hopper', '+1 555 010 2000', 'US Navy')
+         RETURNING id",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let id = upload(
+        &app,
+        "maybe.csv",
+        "Name,Phone,Company,Email\n\
+         G. Hopper,(1) 555-010-2000,,g@example.com\n\
+         grace hopper,,US NAVY,grace@example.com\n\
+         Someone New,+44 20 7946 0000,Elsewhere,new@example.com\n",
+    )
+    .await;
+    let checked = job(&app, id).await;
+    assert_eq!(checked.planned.create, 3);
+    assert_eq!(checked.planned.possible_duplicate, 2);
+    let listed: Vec<(u64, Uuid)> = checked
+        .possible_duplicates
+        .iter()
+        .map(|row| (row.line, row.existing))
+        .collect();
+    assert_eq!(listed, [(2, existing), (3, existing)]);
+    assert!(checked.possible_duplicates[0].reason.contains("phone"));
+    let page = app
+        .get(&format!("/import/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("/contacts/{existing}")),
+        "linked from the report"
+    );
+}

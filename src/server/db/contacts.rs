@@ -483,15 +483,20 @@ pub async fn search_fallback(
     rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
-/// Live contacts whose email is one of `emails` ignoring case, locked until the
-/// transaction ends.
-pub async fn live_by_emails(conn: &mut PgConnection, emails: &[String]) -> Result<Vec<Contact>> {
+/// Live contacts whose email is one of `emails` ignoring case (with `lock`, locked until
+/// the transaction ends).
+pub async fn live_by_emails(
+    conn: &mut PgConnection,
+    emails: &[String],
+    lock: bool,
+) -> Result<Vec<Contact>> {
     let rows: Vec<ContactRow> = sqlx::query_as(&format!(
         // Both sides lowered by Postgres, so the comparison is the unique index's own.
         "SELECT {CONTACT_COLUMNS} FROM contacts
            JOIN unnest($1::text[]) AS wanted(address) ON lower(email) = lower(wanted.address)
           WHERE email IS NOT NULL AND deleted_at IS NULL
-          FOR UPDATE OF contacts"
+          {}",
+        if lock { "FOR UPDATE OF contacts" } else { "" }
     ))
     .bind(emails)
     .fetch_all(conn)
@@ -499,15 +504,20 @@ pub async fn live_by_emails(conn: &mut PgConnection, emails: &[String]) -> Resul
     rows.into_iter().map(ContactRow::into_contact).collect()
 }
 
-/// Live contacts without an email whose name is one of `names` ignoring case, locked
-/// until the transaction ends. (A contact with an email is known
+/// Live contacts without an email whose name is one of `names` ignoring case (with
+/// `lock`, locked until the transaction ends). (A contact with an email is known
 /// by it; an imported row without one must not take it over by name.)
-pub async fn live_by_names(conn: &mut PgConnection, names: &[String]) -> Result<Vec<Contact>> {
+pub async fn live_by_names(
+    conn: &mut PgConnection,
+    names: &[String],
+    lock: bool,
+) -> Result<Vec<Contact>> {
     let rows: Vec<ContactRow> = sqlx::query_as(&format!(
         "SELECT {CONTACT_COLUMNS} FROM contacts
            JOIN unnest($1::text[]) AS wanted(typed) ON lower(name) = lower(wanted.typed)
           WHERE email IS NULL AND deleted_at IS NULL
-          FOR UPDATE OF contacts"
+          {}",
+        if lock { "FOR UPDATE OF contacts" } else { "" }
     ))
     .bind(names)
     .fetch_all(conn)
@@ -621,4 +631,40 @@ pub async fn update_many(
     .fetch_all(conn)
     .await?;
     Ok(rows)
+}
+
+/// Live contacts whose phone has one of these digit strings: (id, name, digits).
+pub async fn with_any_phone_digits(
+    conn: &mut PgConnection,
+    digits: &[String],
+) -> Result<Vec<(Uuid, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, regexp_replace(phone, '\\D', '', 'g') FROM contacts
+           JOIN unnest($1::text[]) AS wanted(digits)
+             ON regexp_replace(phone, '\\D', '', 'g') = wanted.digits
+          WHERE phone IS NOT NULL AND deleted_at IS NULL",
+    )
+    .bind(digits)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Live contacts with one of these names at one of these companies (pairwise, ignoring
+/// case): (id, name, company).
+pub async fn with_name_at_company(
+    conn: &mut PgConnection,
+    names: &[String],
+    companies: &[String],
+) -> Result<Vec<(Uuid, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, company FROM contacts
+           JOIN unnest($1::text[], $2::text[]) AS wanted(typed_name, typed_company)
+             ON lower(name) = lower(wanted.typed_name)
+            AND lower(company) = lower(wanted.typed_company)
+          WHERE company IS NOT NULL AND deleted_at IS NULL",
+    )
+    .bind(names)
+    .bind(companies)
+    .fetch_all(conn)
+    .await?)
 }

@@ -34,7 +34,7 @@ use crate::{
         AuditAction, Contact, ContactDraft, ContactInput, FieldChange,
         import::{
             ColumnMapping, ImportCounts, ImportFormat, ImportJob, ImportStatus, MAX_LISTED_ROWS,
-            SkippedRow,
+            PossibleDuplicate, SkippedRow,
         },
     },
     error::AppError,
@@ -110,8 +110,12 @@ fn overlay(contact: &Contact, row: &ContactInput) -> ContactInput {
     input
 }
 
-/// Matches a batch of rows to the live directory (locking the matches).
-async fn plan<'a>(conn: &mut PgConnection, rows: &'a [ValidRow]) -> Result<Vec<Planned<'a>>> {
+/// Matches a batch of rows to the live directory (locking the matches if `lock`).
+async fn plan<'a>(
+    conn: &mut PgConnection,
+    rows: &'a [ValidRow],
+    lock: bool,
+) -> Result<Vec<Planned<'a>>> {
     // Lookups by key always want the indexes. Early in an import the planner has no
     // statistics for a table that is filling up (and a cached generic plan outlives
     // them), and would scan the whole table for every batch.
@@ -130,14 +134,14 @@ async fn plan<'a>(conn: &mut PgConnection, rows: &'a [ValidRow]) -> Result<Vec<P
         .collect();
     let mut existing: HashMap<MatchKey, Contact> = HashMap::new();
     if !emails.is_empty() {
-        for contact in contacts::live_by_emails(conn, &emails).await? {
+        for contact in contacts::live_by_emails(conn, &emails, lock).await? {
             if let Some(email) = &contact.email {
                 existing.insert(MatchKey::Email(email.to_lowercase()), contact);
             }
         }
     }
     if !names.is_empty() {
-        for contact in contacts::live_by_names(conn, &names).await? {
+        for contact in contacts::live_by_names(conn, &names, lock).await? {
             let key = MatchKey::NameCompany(
                 contact.name.to_lowercase(),
                 contact
@@ -310,6 +314,7 @@ struct DryRun {
     counts: ImportCounts,
     invalid_rows: Vec<SkippedRow>,
     duplicate_rows: Vec<SkippedRow>,
+    possible_duplicates: Vec<PossibleDuplicate>,
 }
 
 async fn dry_run(
@@ -319,6 +324,7 @@ async fn dry_run(
     mapping: &ColumnMapping,
 ) -> Result<DryRun> {
     let mut sorter = Sorter::new();
+    let mut possible: Vec<PossibleDuplicate> = Vec::new();
     let mut batches = read_batches(path.to_owned(), format, mapping.clone());
     while let Some(batch) = batches.recv().await {
         let batch = batch.map_err(|e| anyhow::anyhow!("reading the import file: {e}"))?;
@@ -326,10 +332,20 @@ async fn dry_run(
             .into_iter()
             .filter_map(|row| sorter.sort(row))
             .collect();
-        // A read-only transaction: the locks `plan` takes end with it at once.
+        // Only looking: no locks, and nothing to keep.
         let mut tx = db.begin().await?;
-        let planned = plan(&mut tx, &drafts).await?;
+        let planned = plan(&mut tx, &drafts, false).await?;
         sorter.count(&planned);
+        let creating: Vec<&ValidRow> = drafts
+            .iter()
+            .zip(&planned)
+            .filter(|(_, plan)| matches!(plan, Planned::Create(_)))
+            .map(|(row, _)| row)
+            .collect();
+        let found = possible_duplicates(&mut tx, &creating).await?;
+        sorter.counts.possible_duplicate += found.len() as u64;
+        let room = MAX_LISTED_ROWS.saturating_sub(possible.len());
+        possible.extend(found.into_iter().take(room));
         drop(planned);
         tx.rollback().await?;
     }
@@ -337,7 +353,69 @@ async fn dry_run(
         counts: sorter.counts,
         invalid_rows: sorter.invalid_rows,
         duplicate_rows: sorter.duplicate_rows,
+        possible_duplicates: possible,
     })
+}
+
+/// Rows about to be created that may be contacts already there: the same phone digits,
+/// or the same name at the same company. One per row, the first found.
+async fn possible_duplicates(
+    conn: &mut PgConnection,
+    rows: &[&ValidRow],
+) -> Result<Vec<PossibleDuplicate>> {
+    let digits: Vec<String> = rows
+        .iter()
+        .filter_map(|row| row.draft.phone.as_ref().map(|phone| phone.digits()))
+        .collect();
+    let by_phone: HashMap<String, (Uuid, String)> = if digits.is_empty() {
+        HashMap::new()
+    } else {
+        contacts::with_any_phone_digits(conn, &digits)
+            .await?
+            .into_iter()
+            .map(|(id, name, digits)| (digits, (id, name)))
+            .collect()
+    };
+    let (names, companies): (Vec<String>, Vec<String>) = rows
+        .iter()
+        .filter_map(|row| {
+            let company = row.draft.company.clone()?;
+            Some((row.draft.name.clone(), company))
+        })
+        .unzip();
+    let by_name: HashMap<(String, String), (Uuid, String)> = if names.is_empty() {
+        HashMap::new()
+    } else {
+        contacts::with_name_at_company(conn, &names, &companies)
+            .await?
+            .into_iter()
+            .map(|(id, name, company)| ((name.to_lowercase(), company.to_lowercase()), (id, name)))
+            .collect()
+    };
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            let phone = row
+                .draft
+                .phone
+                .as_ref()
+                .and_then(|phone| by_phone.get(&phone.digits()))
+                .map(|found| (found, "the same phone number"));
+            let name = row.draft.company.as_ref().and_then(|company| {
+                by_name
+                    .get(&(row.draft.name.to_lowercase(), company.to_lowercase()))
+                    .map(|found| (found, "the same name at the same company"))
+            });
+            let ((id, existing_name), why) = phone.or(name)?;
+            Some(PossibleDuplicate {
+                line: row.line,
+                name: row.draft.name.clone(),
+                existing: *id,
+                existing_name: existing_name.clone(),
+                reason: format!("{why} as {existing_name}"),
+            })
+        })
+        .collect())
 }
 
 /// Where uploaded and fetched import files are kept while in use.
@@ -422,8 +500,9 @@ pub async fn create_job(
     let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO import_jobs (id, file_name, format, size_bytes, status, mapping, planned,
-                                  invalid_rows, duplicate_rows, actor, ip, request_id)
-         VALUES ($1, $2, $3, $4, 'ready', $5, $6, $7, $8, $9, $10::inet, $11)",
+                                  invalid_rows, duplicate_rows, possible_duplicates, actor, ip,
+                                  request_id)
+         VALUES ($1, $2, $3, $4, 'ready', $5, $6, $7, $8, $12, $9, $10::inet, $11)",
     )
     .bind(id)
     .bind(&file_name)
@@ -436,6 +515,7 @@ pub async fn create_job(
     .bind(&actor.name)
     .bind(actor.ip.map(|ip| ip.to_string()))
     .bind(&actor.request_id)
+    .bind(json(&report.possible_duplicates))
     .execute(&mut *tx)
     .await?;
     store_file(&mut tx, id, &path).await?;
@@ -508,6 +588,7 @@ struct JobRow {
     done: serde_json::Value,
     invalid_rows: serde_json::Value,
     duplicate_rows: serde_json::Value,
+    possible_duplicates: serde_json::Value,
     created_at: time::OffsetDateTime,
     started_at: Option<time::OffsetDateTime>,
     finished_at: Option<time::OffsetDateTime>,
@@ -540,6 +621,7 @@ impl JobRow {
             done: parse(self.done),
             invalid_rows: parse(self.invalid_rows),
             duplicate_rows: parse(self.duplicate_rows),
+            possible_duplicates: parse(self.possible_duplicates),
             created_at_micros: micros(self.created_at),
             started_at_micros: self.started_at.map(micros),
             finished_at_micros: self.finished_at.map(micros),
@@ -560,7 +642,7 @@ impl JobRow {
 async fn load(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> Result<Option<JobRow>> {
     Ok(sqlx::query_as(
         "SELECT id, file_name, format, status, mapping, planned, done, invalid_rows,
-                duplicate_rows, created_at, started_at, finished_at, error, actor,
+                duplicate_rows, possible_duplicates, created_at, started_at, finished_at, error, actor,
                 host(ip) AS ip, request_id
            FROM import_jobs WHERE id = $1",
     )
@@ -572,6 +654,20 @@ async fn load(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> Result<Option<JobRow>>
 /// A job as its page shows it.
 pub async fn job(db: &PgPool, id: Uuid) -> Result<ImportJob> {
     load(db, id).await?.ok_or(AppError::NotFound)?.into_job()
+}
+
+/// The latest `limit` jobs, newest first.
+pub async fn recent(db: &PgPool, limit: i64) -> Result<Vec<ImportJob>> {
+    let rows: Vec<JobRow> = sqlx::query_as(
+        "SELECT id, file_name, format, status, mapping, planned, done, '[]'::jsonb AS invalid_rows,
+                '[]'::jsonb AS duplicate_rows, '[]'::jsonb AS possible_duplicates, created_at, started_at, finished_at, error, actor,
+                host(ip) AS ip, request_id
+           FROM import_jobs ORDER BY created_at DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(JobRow::into_job).collect()
 }
 
 /// Changes a ready job's mapping and runs the dry run again with it.
@@ -596,7 +692,8 @@ pub async fn remap(db: &PgPool, data_dir: &Path, id: Uuid, mapping: ColumnMappin
     let path = fetch_file(db, id, data_dir).await?;
     let report = dry_run(db, &path, job.format, &mapping).await?;
     sqlx::query(
-        "UPDATE import_jobs SET mapping = $2, planned = $3, invalid_rows = $4, duplicate_rows = $5
+        "UPDATE import_jobs SET mapping = $2, planned = $3, invalid_rows = $4, duplicate_rows = $5,
+                possible_duplicates = $6
           WHERE id = $1 AND status = 'ready'",
     )
     .bind(id)
@@ -604,6 +701,7 @@ pub async fn remap(db: &PgPool, data_dir: &Path, id: Uuid, mapping: ColumnMappin
     .bind(json(&report.counts))
     .bind(json(&report.invalid_rows))
     .bind(json(&report.duplicate_rows))
+    .bind(json(&report.possible_duplicates))
     .execute(db)
     .await?;
     Ok(())
@@ -813,7 +911,7 @@ async fn apply_batch(
     done_before: &ImportCounts,
 ) -> Result<(ImportCounts, i64)> {
     let mut tx = db.begin().await?;
-    let planned = plan(&mut tx, drafts).await?;
+    let planned = plan(&mut tx, drafts, true).await?;
     let mut creates: Vec<(u64, &ContactDraft)> = Vec::new();
     let mut updates: Vec<(u64, Uuid, Box<ContactDraft>, Vec<FieldChange>)> = Vec::new();
     let mut done = ImportCounts {

@@ -6,10 +6,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    api::import::{RemapImport, StartImport, get_import_job},
+    api::import::{RemapImport, StartImport, get_import_job, recent_imports},
     domain::{
         Field, format,
-        import::{ImportCounts, ImportJob, ImportStatus, SkippedRow},
+        import::{ImportCounts, ImportJob, ImportStatus, PossibleDuplicate, SkippedRow},
     },
     error::AppError,
     ui::components::ErrorNotice,
@@ -49,6 +49,55 @@ pub fn ImportPage() -> impl IntoView {
                 <button type="submit" class="primary">"Check file"</button>
             </form>
         </section>
+        <RecentImports />
+    }
+}
+
+/// The latest imports, to go back to one.
+#[component]
+fn RecentImports() -> impl IntoView {
+    let jobs = Resource::new(|| (), |_| recent_imports());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match jobs.await {
+                    Ok(jobs) if !jobs.is_empty() => view! {
+                        <section class="recent-imports">
+                            <h2>"Recent imports"</h2>
+                            <table class="changes">
+                                <thead><tr>
+                                    <th scope="col">"File"</th>
+                                    <th scope="col">"Started"</th>
+                                    <th scope="col">"Status"</th>
+                                    <th scope="col">"Rows"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {jobs.into_iter().map(|job| {
+                                        let status = match job.status {
+                                            ImportStatus::Ready => "Checked, not committed".to_owned(),
+                                            ImportStatus::Running => format!("Running · {}%", job.percent()),
+                                            ImportStatus::Done => "Done".to_owned(),
+                                            ImportStatus::Failed => "Failed".to_owned(),
+                                        };
+                                        view! {
+                                            <tr>
+                                                <td><a href=format!("/import/{}", job.id)>{job.file_name}</a></td>
+                                                <td>{format::date(job.created_at_micros)}</td>
+                                                <td>{status}</td>
+                                                <td>{format::count(job.planned.rows)}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }
+                    .into_any(),
+                    Ok(_) => ().into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
@@ -121,6 +170,7 @@ fn JobView(
             <Mapping job=job.clone() remap />
             <SkippedRows title="Invalid rows (skipped)" rows=job.invalid_rows.clone() total=job.planned.invalid />
             <SkippedRows title="Repeated rows (skipped)" rows=job.duplicate_rows.clone() total=job.planned.duplicate />
+            <PossibleDuplicates rows=job.possible_duplicates.clone() total=job.planned.possible_duplicate />
             <ActionForm action=start attr:class="start-form">
                 <input type="hidden" name="id" value=id.clone() />
                 <button type="submit" class="primary" disabled=move || start.pending().get()>
@@ -282,6 +332,41 @@ fn SkippedRows(title: &'static str, rows: Vec<SkippedRow>, total: u64) -> impl I
                     {rows
                         .into_iter()
                         .map(|row| view! { <tr><td>{row.line}</td><td>{row.reason}</td></tr> })
+                        .collect_view()}
+                </tbody>
+            </table>
+            {(more > 0).then(|| view! { <p class="muted">{format!("… and {} more.", format::count(more))}</p> })}
+        </section>
+    }
+    .into_any()
+}
+
+/// Rows that will be created although they may be contacts already there.
+#[component]
+fn PossibleDuplicates(rows: Vec<PossibleDuplicate>, total: u64) -> impl IntoView {
+    if rows.is_empty() {
+        return ().into_any();
+    }
+    let more = total.saturating_sub(rows.len() as u64);
+    view! {
+        <section class="skipped possible-duplicates">
+            <h2>{format!("Possible duplicates (will be created): {}", format::count(total))}</h2>
+            <p class="muted">"Check these before importing: each has the same phone number, or the same name at the same company, as a contact you have. Remove the rows from the file if they are the same person."</p>
+            <table class="changes">
+                <thead><tr><th scope="col">"Line"</th><th scope="col">"Row"</th><th scope="col">"May be"</th></tr></thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|row| view! {
+                            <tr>
+                                <td>{row.line}</td>
+                                <td>{row.name}</td>
+                                <td>
+                                    <a href=format!("/contacts/{}", row.existing)>{row.existing_name}</a>
+                                    <span class="muted">{format!(" ({})", row.reason)}</span>
+                                </td>
+                            </tr>
+                        })
                         .collect_view()}
                 </tbody>
             </table>
