@@ -43,5 +43,5 @@ pub async fn apply_bulk(
         Ok(changed)
     }
     .await;
-    cx.finish(result)
+    cx.finish_action(result).await
 }

@@ -159,7 +159,7 @@ pub async fn delete_contact(id: String) -> Result<(), AppError> {
         Ok(())
     }
     .await;
-    cx.finish(result)
+    cx.finish_action(result).await
 }
 
 /// Restores a deleted contact and goes to its page.
@@ -174,7 +174,7 @@ pub async fn restore_contact(id: String) -> Result<(), AppError> {
         Ok(())
     }
     .await;
-    cx.finish(result)
+    cx.finish_action(result).await
 }
 
 /// Merges `other` into `keep` (see `server::contacts::merge`) and goes to the kept contact.
@@ -203,7 +203,7 @@ pub async fn merge_contacts(
         Ok(())
     }
     .await;
-    cx.finish(result)
+    cx.finish_action(result).await
 }
 
 /// A contact's history, newest first.
@@ -222,4 +222,22 @@ pub async fn get_contact_history(id: String) -> Result<Vec<HistoryEntry>, AppErr
 #[cfg(feature = "ssr")]
 fn parse_id(id: &str) -> Result<uuid::Uuid, crate::server::error::Error> {
     uuid::Uuid::try_parse(id.trim()).map_err(|_| AppError::NotFound.into())
+}
+
+/// The message a plain form post left for its page (`?notice=`), if it is still kept.
+#[server(prefix = "/api", endpoint = "notice", input = GetUrl)]
+pub async fn get_notice(key: String) -> Result<Option<String>, AppError> {
+    let cx = crate::server::RequestContext::current()?;
+    let result = async {
+        Ok(match uuid::Uuid::try_parse(key.trim()) {
+            Ok(key) => {
+                crate::server::db::drafts::fetch::<crate::domain::edit::Notice>(&cx.state.db, key)
+                    .await?
+                    .map(|notice| notice.message)
+            }
+            Err(_) => None,
+        })
+    }
+    .await;
+    cx.finish(result)
 }

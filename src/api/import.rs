@@ -37,7 +37,7 @@ pub async fn remap_import(
         Ok(())
     }
     .await;
-    cx.finish(result)
+    cx.finish_action(result).await
 }
 
 /// Commits a checked job in the background.
@@ -51,7 +51,7 @@ pub async fn start_import(id: String) -> Result<(), AppError> {
         Ok(())
     }
     .await;
-    cx.finish(result)
+    cx.finish_action(result).await
 }
 
 /// The latest imports, newest first, to return to one (a running one keeps running

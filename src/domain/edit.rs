@@ -102,6 +102,12 @@ pub struct ContactForm {
     pub outcome: Option<SaveOutcome>,
 }
 
+/// A message kept for the page a plain form post returns to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub message: String,
+}
+
 /// The kinds of change the audit log records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

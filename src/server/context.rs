@@ -74,6 +74,36 @@ impl RequestContext {
         })
     }
 
+    /// Ends a server function that a plain form may have posted. Without JavaScript a
+    /// refusal would otherwise be lost (the browser is sent back to the form's page):
+    /// its message is kept as a short-lived notice and the page is asked to show it
+    /// (`?notice=`). Hydrated callers get the error itself, as from [`Self::finish`].
+    pub async fn finish_action<T: Default>(&self, result: Result<T, Error>) -> Result<T, AppError> {
+        let error = match result {
+            Err(error) if Self::is_plain_form_post() => error.into_app_error(&self.request_id),
+            other => return self.finish(other),
+        };
+        let back = use_context::<axum::http::request::Parts>()
+            .and_then(|parts| {
+                parts
+                    .headers
+                    .get(axum::http::header::REFERER)
+                    .and_then(|value| value.to_str().ok())
+                    .map(same_origin_path)
+            })
+            .unwrap_or_else(|| "/".to_owned());
+        let notice = crate::domain::edit::Notice {
+            message: error.to_string(),
+        };
+        match super::db::drafts::stash(&self.state.db, &notice).await {
+            Ok(key) => {
+                leptos_axum::redirect(&with_notice(&back, &key.to_string()));
+                Ok(T::default())
+            }
+            Err(_) => self.finish(Err(Error::App(error))),
+        }
+    }
+
     /// Ends a server function: passes its value through, or logs and maps its error.
     /// The error's status becomes the response's, whether the function was called over
     /// HTTP or while rendering a page (so a missing contact's page answers 404).
@@ -87,5 +117,47 @@ impl RequestContext {
             }
             error
         })
+    }
+}
+
+/// The path and query of a Referer, never another site's address.
+fn same_origin_path(referer: &str) -> String {
+    let path = match referer.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |at| &rest[at..]),
+        None if referer.starts_with('/') && !referer.starts_with("//") => referer,
+        None => "/",
+    };
+    path.to_owned()
+}
+
+/// `path` with `notice=key` as its only notice.
+fn with_notice(path: &str, key: &str) -> String {
+    let (base, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut pairs: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("notice="))
+        .collect();
+    let notice = format!("notice={key}");
+    pairs.push(&notice);
+    format!("{base}?{}", pairs.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notices_go_back_to_the_same_site_only() {
+        assert_eq!(
+            same_origin_path("http://127.0.0.1:3000/bulk?a=1"),
+            "/bulk?a=1"
+        );
+        assert_eq!(same_origin_path("https://evil.example"), "/");
+        assert_eq!(same_origin_path("//evil.example/x"), "/");
+        assert_eq!(
+            with_notice("/bulk?a=1&notice=old", "k"),
+            "/bulk?a=1&notice=k"
+        );
+        assert_eq!(with_notice("/contacts/x", "k"), "/contacts/x?notice=k");
     }
 }

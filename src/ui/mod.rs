@@ -12,6 +12,7 @@ use leptos_router::{
     path,
 };
 
+use components::FlashNotice;
 use pages::{
     BulkPage, ContactFormPage, ContactPage, DeleteContactPage, DirectoryPage, ImportJobPage,
     ImportPage, MergePage, NotFound,
@@ -98,6 +99,7 @@ pub fn App() -> impl IntoView {
                 </a>
             </header>
             <main id="main">
+                <FlashNotice />
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=DirectoryPage ssr=SsrMode::Async />
                     <Route path=path!("/bulk") view=BulkPage ssr=SsrMode::Async />

@@ -430,6 +430,29 @@ async fn delete_is_soft_immediate_and_restorable() {
     let body = response.text().await.unwrap();
     assert!(body.contains("Hedy Kiesler"), "{body}");
     assert!(contact(&app, id).await.deleted_at_micros.is_some());
+
+    // Without JavaScript the refusal comes back to the page the form was on.
+    let page = format!("/contacts/{id}");
+    let response = app
+        .client
+        .post(app.url("/api/restore-contact"))
+        .header("accept", "text/html")
+        .header("referer", app.url(&page))
+        .form(&[("id", id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("{page}?notice=")),
+        "{location}"
+    );
+    let html = app.get(&location).await.text().await.unwrap();
+    assert!(
+        html.contains("Hedy Kiesler now has this contact"),
+        "the reason is shown"
+    );
 }
 
 #[tokio::test]

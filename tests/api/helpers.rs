@@ -106,8 +106,9 @@ impl TestApp {
             let _ = stop.send(());
         }
         if let Some(serving) = self.serving.take() {
-            serving
+            tokio::time::timeout(Duration::from_secs(30), serving)
                 .await
+                .expect("the app stops within 30 s")
                 .expect("the app task ends")
                 .expect("the app stops cleanly");
         }
@@ -300,6 +301,8 @@ async fn start(
         state,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A request that hangs fails its test instead of stalling the suite.
+            .timeout(Duration::from_secs(60))
             .build()
             .expect("client builds"),
         database,

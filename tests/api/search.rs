@@ -135,7 +135,10 @@ async fn a_second_server_process_sees_the_same_writes() {
         .spawn()
         .expect("the server binary starts");
     let other = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
     let count_on_other = |text: &'static str| {
         let client = client.clone();
         let url = format!("{other}/api/search");

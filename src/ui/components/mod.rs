@@ -3,6 +3,7 @@
 mod contact_table;
 mod error_notice;
 mod filters;
+mod flash_notice;
 mod highlighted;
 mod pager;
 mod search_box;
@@ -11,6 +12,7 @@ mod search_pager;
 pub use contact_table::ContactTable;
 pub use error_notice::ErrorNotice;
 pub use filters::{FilterSidebar, SortSelect};
+pub use flash_notice::FlashNotice;
 pub use highlighted::Highlighted;
 pub use pager::Pager;
 pub use search_box::SearchBox;
