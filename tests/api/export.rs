@@ -9,7 +9,7 @@ use roster::domain::{
 };
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, eventually, spawn_app};
+use crate::helpers::{TestApp, finished, spawn_app, start_import, upload};
 
 type Row = (
     String,
@@ -47,39 +47,9 @@ async fn save(app: &TestApp, fields: &[(&str, &str)]) {
 }
 
 async fn import(app: &TestApp, name: &str, contents: Vec<u8>) -> ImportJob {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(contents).file_name(name.to_owned()),
-    );
-    let response = app
-        .client
-        .post(app.url("/import/upload"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let id: Uuid = location.strip_prefix("/import/").unwrap().parse().unwrap();
-    let response = app
-        .client
-        .post(app.url("/api/start-import"))
-        .header("accept", "application/json")
-        .form(&[("id", id.to_string())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    eventually(Duration::from_secs(30), || async {
-        let job: ImportJob = app
-            .get(&format!("/api/import-job?id={id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        (job.status != ImportStatus::Running).then_some(job)
-    })
-    .await
-    .expect("the import finishes")
+    let id = upload(app, name, contents).await;
+    start_import(app, id).await;
+    finished(app, id, Duration::from_secs(30)).await
 }
 
 async fn tricky_contacts(app: &TestApp) {

@@ -4,6 +4,7 @@
 //! whose user may create databases. `REDIS_URL` is used when set. `make test` sets
 //! both to the embedded servers.
 
+use roster::domain::import::{ImportJob, ImportStatus};
 use std::{
     future::Future,
     hash::{DefaultHasher, Hash, Hasher},
@@ -11,6 +12,7 @@ use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
+use uuid::Uuid;
 
 use roster::{
     domain::{SearchPage, SearchQuery},
@@ -310,4 +312,54 @@ async fn start(
         stop: Some(stop),
         serving: Some(serving),
     }
+}
+
+// Imports, as the upload form and the job page drive them.
+
+/// Uploads `contents` as the form does; returns the job's id.
+pub async fn upload(app: &TestApp, name: &str, contents: impl Into<Vec<u8>>) -> Uuid {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(contents.into()).file_name(name.to_owned()),
+    );
+    let response = app
+        .client
+        .post(app.url("/import/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let location = response.headers()["location"].to_str().unwrap();
+    location
+        .strip_prefix("/import/")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("to the job's page, not {location}"))
+}
+
+pub async fn job(app: &TestApp, id: Uuid) -> ImportJob {
+    let response = app.get(&format!("/api/import-job?id={id}")).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+pub async fn start_import(app: &TestApp, id: Uuid) {
+    let response = app
+        .client
+        .post(app.url("/api/start-import"))
+        .header("accept", "application/json")
+        .form(&[("id", id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+pub async fn finished(app: &TestApp, id: Uuid, limit: Duration) -> ImportJob {
+    eventually(limit, || async {
+        let job = job(app, id).await;
+        (job.status != ImportStatus::Running).then_some(job)
+    })
+    .await
+    .expect("the import finishes")
 }

@@ -3,58 +3,12 @@
 
 use std::{fmt::Write as _, process::Stdio, time::Duration};
 
-use roster::domain::import::{ImportJob, ImportStatus};
+use roster::domain::import::ImportStatus;
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, eventually, restart, spawn_app, url_for};
-
-/// Uploads `contents` as the form does; returns the job's id.
-async fn upload(app: &TestApp, name: &str, contents: &str) -> Uuid {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(contents.as_bytes().to_vec()).file_name(name.to_owned()),
-    );
-    let response = app
-        .client
-        .post(app.url("/import/upload"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_redirection(), "{}", response.status());
-    let location = response.headers()["location"].to_str().unwrap();
-    location
-        .strip_prefix("/import/")
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("to the job's page, not {location}"))
-}
-
-async fn job(app: &TestApp, id: Uuid) -> ImportJob {
-    let response = app.get(&format!("/api/import-job?id={id}")).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
-async fn start(app: &TestApp, id: Uuid) {
-    let response = app
-        .client
-        .post(app.url("/api/start-import"))
-        .header("accept", "application/json")
-        .form(&[("id", id.to_string())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-}
-
-async fn finished(app: &TestApp, id: Uuid, limit: Duration) -> ImportJob {
-    eventually(limit, || async {
-        let job = job(app, id).await;
-        (job.status != ImportStatus::Running).then_some(job)
-    })
-    .await
-    .expect("the import finishes")
-}
+use crate::helpers::{
+    TestApp, eventually, finished, job, restart, spawn_app, start_import, upload, url_for,
+};
 
 async fn count(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM contacts WHERE deleted_at IS NULL")
@@ -108,7 +62,7 @@ async fn dry_run_commit_and_a_reimport_that_changes_nothing() {
     assert_eq!(checked.duplicate_rows[0].line, 6);
     assert_eq!(count(&app).await, before, "a dry run changes nothing");
 
-    start(&app, id).await;
+    start_import(&app, id).await;
     let done = finished(&app, id, Duration::from_secs(30)).await;
     assert_eq!(done.status, ImportStatus::Done, "{:?}", done.error);
     assert_eq!((done.done.create, done.done.update), (3, 1));
@@ -152,7 +106,7 @@ async fn dry_run_commit_and_a_reimport_that_changes_nothing() {
         (planned.create, planned.update, planned.unchanged),
         (0, 0, 4)
     );
-    start(&app, again).await;
+    start_import(&app, again).await;
     let done = finished(&app, again, Duration::from_secs(30)).await;
     assert_eq!(
         (done.done.create, done.done.update, done.done.unchanged),
@@ -327,7 +281,7 @@ async fn blank_cells_and_missing_columns_leave_values_alone() {
     .await;
     let planned = job(&app, id).await.planned;
     assert_eq!((planned.create, planned.update), (1, 1), "{planned:?}");
-    start(&app, id).await;
+    start_import(&app, id).await;
     finished(&app, id, Duration::from_secs(30)).await;
     let hedy: (Option<String>, Option<String>, Option<String>, Vec<String>) = sqlx::query_as(
         "SELECT title, phone, company, tags FROM contacts WHERE email = 'hedy@example.com'",

@@ -571,30 +571,46 @@ impl DraftColumns {
     }
 }
 
+/// Many drafts as rows: `$1` the ids, `$2`… `$10` [`DraftColumns`] in order.
+const DRAFT_ROWS: &str = "UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+        $6::text[], $7::text[], $8::int2[], $9::text[], $10::text[])
+     AS u(id, name, email, phone, company, title, location, tier, tags, notes)";
+
+/// Runs `sql` (over [`DRAFT_ROWS`]) with `ids` and the drafts' columns; returns each
+/// row's id and version.
+async fn write_many<'a>(
+    conn: &mut PgConnection,
+    sql: &str,
+    ids: &[Uuid],
+    drafts: impl Iterator<Item = &'a ContactDraft>,
+) -> Result<Vec<(Uuid, i32)>> {
+    let c = DraftColumns::new(drafts);
+    Ok(sqlx::query_as(sql)
+        .bind(ids)
+        .bind(&c.name)
+        .bind(&c.email)
+        .bind(&c.phone)
+        .bind(&c.company)
+        .bind(&c.title)
+        .bind(&c.location)
+        .bind(&c.tier)
+        .bind(&c.tags)
+        .bind(&c.notes)
+        .fetch_all(conn)
+        .await?)
+}
+
 /// Adds many contacts in one statement; returns their ids, in order.
 pub async fn insert_many(conn: &mut PgConnection, drafts: &[&ContactDraft]) -> Result<Vec<Uuid>> {
     let ids: Vec<Uuid> = drafts.iter().map(|_| Uuid::new_v4()).collect();
-    let c = DraftColumns::new(drafts.iter().copied());
-    sqlx::query(
+    let sql = format!(
         "INSERT INTO contacts (id, name, email, phone, company, title, location, tier, tags, notes)
          SELECT id, name, email, phone, company, title, location, tier,
                 string_to_array(tags, ','), notes
-           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                       $7::text[], $8::int2[], $9::text[], $10::text[])
-             AS u(id, name, email, phone, company, title, location, tier, tags, notes)",
-    )
-    .bind(&ids)
-    .bind(&c.name)
-    .bind(&c.email)
-    .bind(&c.phone)
-    .bind(&c.company)
-    .bind(&c.title)
-    .bind(&c.location)
-    .bind(&c.tier)
-    .bind(&c.tags)
-    .bind(&c.notes)
-    .execute(conn)
-    .await?;
+           FROM {DRAFT_ROWS}
+         RETURNING id, version"
+    );
+    write_many(conn, &sql, &ids, drafts.iter().copied()).await?;
     Ok(ids)
 }
 
@@ -605,32 +621,17 @@ pub async fn update_many(
     updates: &[(Uuid, &ContactDraft)],
 ) -> Result<Vec<(Uuid, i32)>> {
     let ids: Vec<Uuid> = updates.iter().map(|(id, _)| *id).collect();
-    let c = DraftColumns::new(updates.iter().map(|(_, draft)| *draft));
-    let rows: Vec<(Uuid, i32)> = sqlx::query_as(
+    let sql = format!(
         "UPDATE contacts AS c
             SET name = u.name, email = u.email, phone = u.phone, company = u.company,
                 title = u.title, location = u.location, tier = u.tier,
                 tags = string_to_array(u.tags, ','), notes = u.notes,
                 version = c.version + 1, updated_at = now()
-           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                       $7::text[], $8::int2[], $9::text[], $10::text[])
-             AS u(id, name, email, phone, company, title, location, tier, tags, notes)
+           FROM {DRAFT_ROWS}
           WHERE c.id = u.id
-         RETURNING c.id, c.version",
-    )
-    .bind(&ids)
-    .bind(&c.name)
-    .bind(&c.email)
-    .bind(&c.phone)
-    .bind(&c.company)
-    .bind(&c.title)
-    .bind(&c.location)
-    .bind(&c.tier)
-    .bind(&c.tags)
-    .bind(&c.notes)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows)
+         RETURNING c.id, c.version"
+    );
+    write_many(conn, &sql, &ids, updates.iter().map(|(_, draft)| *draft)).await
 }
 
 /// Live contacts whose phone has one of these digit strings: (id, name, digits).
