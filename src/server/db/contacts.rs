@@ -254,49 +254,46 @@ pub async fn find_for_update(conn: &mut PgConnection, id: Uuid) -> Result<Option
     row.map(ContactRow::into_contact).transpose()
 }
 
+type RowQuery<'q> =
+    sqlx::query::QueryAs<'q, sqlx::Postgres, ContactRow, sqlx::postgres::PgArguments>;
+
+/// Binds a draft's fields as `$2`…`$10`, in the order of the table's columns.
+fn bind_draft<'q>(query: RowQuery<'q>, draft: &'q ContactDraft) -> RowQuery<'q> {
+    query
+        .bind(&draft.name)
+        .bind(draft.email.as_ref().map(Email::as_str))
+        .bind(draft.phone.as_ref().map(Phone::as_str))
+        .bind(&draft.company)
+        .bind(&draft.title)
+        .bind(&draft.location)
+        .bind(i16::from(draft.tier))
+        .bind(&draft.tags)
+        .bind(&draft.notes)
+}
+
 /// Adds a contact.
 pub async fn insert(conn: &mut PgConnection, draft: &ContactDraft) -> Result<Contact> {
-    let row: ContactRow = sqlx::query_as(&format!(
+    let sql = format!(
         "INSERT INTO contacts (id, name, email, phone, company, title, location, tier, tags, notes)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          RETURNING {CONTACT_COLUMNS}"
-    ))
-    .bind(Uuid::new_v4())
-    .bind(&draft.name)
-    .bind(draft.email.as_ref().map(Email::as_str))
-    .bind(draft.phone.as_ref().map(Phone::as_str))
-    .bind(&draft.company)
-    .bind(&draft.title)
-    .bind(&draft.location)
-    .bind(i16::from(draft.tier))
-    .bind(&draft.tags)
-    .bind(&draft.notes)
-    .fetch_one(conn)
-    .await?;
+    );
+    let row = sqlx::query_as(&sql).bind(Uuid::new_v4());
+    let row: ContactRow = bind_draft(row, draft).fetch_one(conn).await?;
     row.into_contact()
 }
 
 /// Replaces every field of a live contact, taking the next version.
 pub async fn update(conn: &mut PgConnection, id: Uuid, draft: &ContactDraft) -> Result<Contact> {
-    let row: ContactRow = sqlx::query_as(&format!(
+    let sql = format!(
         "UPDATE contacts SET name = $2, email = $3, phone = $4, company = $5, title = $6,
                 location = $7, tier = $8, tags = $9, notes = $10,
                 version = version + 1, updated_at = now()
           WHERE id = $1
          RETURNING {CONTACT_COLUMNS}"
-    ))
-    .bind(id)
-    .bind(&draft.name)
-    .bind(draft.email.as_ref().map(Email::as_str))
-    .bind(draft.phone.as_ref().map(Phone::as_str))
-    .bind(&draft.company)
-    .bind(&draft.title)
-    .bind(&draft.location)
-    .bind(i16::from(draft.tier))
-    .bind(&draft.tags)
-    .bind(&draft.notes)
-    .fetch_one(conn)
-    .await?;
+    );
+    let row = sqlx::query_as(&sql).bind(id);
+    let row: ContactRow = bind_draft(row, draft).fetch_one(conn).await?;
     row.into_contact()
 }
 
