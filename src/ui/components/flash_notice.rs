@@ -7,18 +7,19 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::contacts::get_notice;
 
+/// Renders nothing at all (no resource, no suspense) unless the URL names a notice.
 #[component]
 pub fn FlashNotice() -> impl IntoView {
     let query = use_query_map();
     let key = Memo::new(move |_| query.with(|query| query.get("notice")));
+    move || key.get().map(|key| view! { <StoredNotice key /> })
+}
+
+#[component]
+fn StoredNotice(key: String) -> impl IntoView {
     let notice = Resource::new(
-        move || key.get(),
-        |key| async move {
-            match key {
-                Some(key) => get_notice(key).await.ok().flatten(),
-                None => None,
-            }
-        },
+        move || key.clone(),
+        |key| async move { get_notice(key).await.ok().flatten() },
     );
     view! {
         <Suspense fallback=|| ()>
