@@ -9,7 +9,9 @@ use axum::{
     Router, middleware,
     routing::{get, post},
 };
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::OnceLock;
+
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -19,9 +21,18 @@ use tower_http::{
 use super::{context::REQUEST_ID_HEADER, startup::AppState};
 use crate::ui::{App, shell};
 
+/// The app's routes, generated once per process. Generating them sets a process-wide
+/// flag in leptos_server under which any resource first polled meanwhile never
+/// completes (leptos-rs/leptos#4773): generated again while another app in the same
+/// process serves (as the integration tests run many), a page could hang.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole router, layers included.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let request_id = axum::http::HeaderName::from_static(REQUEST_ID_HEADER);
 
     Router::new()
