@@ -29,7 +29,13 @@ DATABASE_URL="$e2e_url" ROSTER_LISTEN="127.0.0.1:$e2e_port" ROSTER_SITE_ROOT="$R
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 
-ready() { curl -sf "http://127.0.0.1:$e2e_port/health/deep" | grep -q '"status":"pass"'; }
+# Plain bash (no curl on a fresh machine): one HTTP/1.0 request to the local server.
+ready() {
+    timeout 5 bash -c '
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf "GET /health/deep HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3
+        grep -q "\"status\":\"pass\"" <&3' _ "$e2e_port" 2>/dev/null
+}
 if ! wait_for ready 60; then
     tail -n 30 "$log" >&2
     die "the e2e server did not become ready"

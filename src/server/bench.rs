@@ -604,28 +604,15 @@ pub async fn import(config: &Config, rows: u64) -> anyhow::Result<String> {
     )?;
     for pass in ["first import", "same file again"] {
         let started = Instant::now();
-        let mut upload = import::Upload::new(work.path())
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        upload
-            .write(&tokio::fs::read(&file).await?)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let id = import::create_job(&pool, upload, "contacts.csv", &Actor::command_line())
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut upload = import::Upload::new(work.path()).await?;
+        upload.write(&tokio::fs::read(&file).await?).await?;
+        let id = import::create_job(&pool, upload, "contacts.csv", &Actor::command_line()).await?;
         let checked = started.elapsed();
-        import::start(&pool, id)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        import::start(&pool, id).await?;
         let committing = Instant::now();
-        import::run_waiting(&pool, Some(&index), work.path(), &stopped)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        import::run_waiting(&pool, Some(&index), work.path(), &stopped).await?;
         let committed = committing.elapsed();
-        let job = import::job(&pool, id)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let job = import::job(&pool, id).await?;
         anyhow::ensure!(job.error.is_none(), "the import failed: {:?}", job.error);
         let total = started.elapsed();
         writeln!(

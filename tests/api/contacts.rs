@@ -5,7 +5,7 @@
 use roster::domain::{AuditAction, Contact, Field, HistoryEntry, SaveOutcome};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, save, spawn_app};
 
 /// The form as the browser sends it: every field (empty when blank), plus `extra`.
 fn form<'a>(name: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
@@ -27,20 +27,6 @@ fn form<'a>(name: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a st
         }
     }
     fields
-}
-
-/// A save as the hydrated page makes it (JSON back).
-async fn save(app: &TestApp, fields: &[(&str, &str)]) -> SaveOutcome {
-    let response = app
-        .client
-        .post(app.url("/api/save-contact"))
-        .header("accept", "application/json")
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "save answers 200");
-    response.json().await.unwrap()
 }
 
 async fn create(app: &TestApp, fields: &[(&str, &str)]) -> Uuid {

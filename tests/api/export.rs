@@ -9,7 +9,7 @@ use roster::domain::{
 };
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, finished, spawn_app, start_import, upload};
+use crate::helpers::{TestApp, finished, save, spawn_app, start_import, upload};
 
 type Row = (
     String,
@@ -33,16 +33,8 @@ async fn rows(app: &TestApp) -> Vec<Row> {
     .unwrap()
 }
 
-async fn save(app: &TestApp, fields: &[(&str, &str)]) {
-    let response = app
-        .client
-        .post(app.url("/api/save-contact"))
-        .header("accept", "application/json")
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
-    let outcome: SaveOutcome = response.json().await.unwrap();
+async fn create(app: &TestApp, fields: &[(&str, &str)]) {
+    let outcome = save(app, fields).await;
     assert!(matches!(outcome, SaveOutcome::Saved { .. }), "{outcome:?}");
 }
 
@@ -90,7 +82,7 @@ async fn tricky_contacts(app: &TestApp) {
         ],
     ];
     for person in people {
-        save(app, person).await;
+        create(app, person).await;
     }
 }
 

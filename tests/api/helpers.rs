@@ -363,3 +363,17 @@ pub async fn finished(app: &TestApp, id: Uuid, limit: Duration) -> ImportJob {
     .await
     .expect("the import finishes")
 }
+
+/// A save of the contact form, as the hydrated page makes it (JSON back).
+pub async fn save(app: &TestApp, fields: &[(&str, &str)]) -> roster::domain::SaveOutcome {
+    let response = app
+        .client
+        .post(app.url("/api/save-contact"))
+        .header("accept", "application/json")
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "save answers 200");
+    response.json().await.unwrap()
+}

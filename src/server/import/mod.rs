@@ -987,7 +987,7 @@ pub async fn command_line(
 ) -> anyhow::Result<()> {
     use tokio::io::AsyncReadExt;
     let started = std::time::Instant::now();
-    let mut upload = Upload::new(data_dir).await.map_err(describe)?;
+    let mut upload = Upload::new(data_dir).await?;
     let mut source = tokio::fs::File::open(file)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
@@ -997,16 +997,14 @@ pub async fn command_line(
         if read == 0 {
             break;
         }
-        upload.write(&buffer[..read]).await.map_err(describe)?;
+        upload.write(&buffer[..read]).await?;
     }
     let name = file
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_else(|| "import".to_owned());
-    let id = create_job(db, upload, &name, &Actor::command_line())
-        .await
-        .map_err(describe)?;
-    let planned = job(db, id).await.map_err(describe)?;
+    let id = create_job(db, upload, &name, &Actor::command_line()).await?;
+    let planned = job(db, id).await?;
     println!("{}", report("Dry run", &planned.planned));
     for row in planned.invalid_rows.iter().take(20) {
         println!("  line {}: {}", row.line, row.reason);
@@ -1017,7 +1015,7 @@ pub async fn command_line(
     if dry_run {
         return Ok(());
     }
-    start(db, id).await.map_err(describe)?;
+    start(db, id).await?;
     let (_stop, stopped) = watch::channel(false);
     let progress = tokio::spawn({
         let db = db.clone();
@@ -1032,8 +1030,8 @@ pub async fn command_line(
     });
     let outcome = run_waiting(db, None, data_dir, &stopped).await;
     progress.abort();
-    outcome.map_err(describe)?;
-    let finished = job(db, id).await.map_err(describe)?;
+    outcome?;
+    let finished = job(db, id).await?;
     if let Some(error) = &finished.error {
         anyhow::bail!("the import failed: {error}");
     }
@@ -1043,14 +1041,6 @@ pub async fn command_line(
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-fn describe(error: Error) -> anyhow::Error {
-    match error {
-        Error::App(error) => anyhow::anyhow!("{error}"),
-        Error::Database(error) => anyhow::anyhow!("database: {error}"),
-        Error::Other(error) => error,
-    }
 }
 
 fn report(what: &str, counts: &ImportCounts) -> String {
