@@ -38,23 +38,33 @@ export default defineConfig({
   // Specs that only read run first; the ones that change the directory (contacts,
   // import) run after them, so a page of "newest contacts" cannot change under a
   // reading test. Writers make contacts with names of their own and look only at those.
+  //
+  // Every spec runs signed in as the admin (`auth.setup.ts` signs in first) unless it
+  // says otherwise.
   projects: [
+    { name: 'setup', testMatch: /auth\.setup\.ts$/ },
     // Specs about hydrated behaviour (`*-as-you-type`, keyboard) only make sense with it.
     {
       name: 'no-javascript',
-      use: { javaScriptEnabled: false },
+      use: { javaScriptEnabled: false, storageState: '.auth/admin.json' },
       testIgnore: [/as-you-type/, writers],
+      dependencies: ['setup'],
     },
-    { name: 'javascript', use: { javaScriptEnabled: true }, testIgnore: writers },
+    {
+      name: 'javascript',
+      use: { javaScriptEnabled: true, storageState: '.auth/admin.json' },
+      testIgnore: writers,
+      dependencies: ['setup'],
+    },
     {
       name: 'no-javascript writes',
-      use: { javaScriptEnabled: false },
+      use: { javaScriptEnabled: false, storageState: '.auth/admin.json' },
       testMatch: writers,
       dependencies: ['no-javascript', 'javascript'],
     },
     {
       name: 'javascript writes',
-      use: { javaScriptEnabled: true },
+      use: { javaScriptEnabled: true, storageState: '.auth/admin.json' },
       testMatch: writers,
       dependencies: ['no-javascript', 'javascript'],
     },

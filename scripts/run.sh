@@ -22,4 +22,7 @@ export ROSTER_LISTEN="127.0.0.1:$PORT"
 "$bin" seed --count "${ROSTER_DEMO_CONTACTS:-25000}" --if-empty
 
 say "Roster is running at http://127.0.0.1:$PORT (Ctrl-C stops it; \`make stop\` stops Postgres and Redis)"
+if [ -f "$DATA/admin-password" ]; then
+    say "sign in with the admin account in $DATA/admin-password (\`roster user add\` makes more)"
+fi
 exec "$bin" serve

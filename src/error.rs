@@ -16,6 +16,15 @@ pub enum AppError {
     BadRequest(String),
     #[error("We could not find that.")]
     NotFound,
+    /// No one is signed in (or the session ended).
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    /// Signed in, but the role does not allow it.
+    #[error("Your role does not allow this. Ask an administrator if you need it.")]
+    Forbidden,
+    /// Too many requests of this kind; the client may try again after the delay.
+    #[error("Too many requests. Please wait {retry_after_secs} s and try again.")]
+    TooManyRequests { retry_after_secs: u64 },
     /// A dependency (the database, Redis) is down or overloaded; retrying later may work.
     #[error("Roster is temporarily unavailable. Please try again in a moment.")]
     Unavailable,
@@ -35,6 +44,9 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => 400,
             AppError::NotFound => 404,
+            AppError::Unauthorized => 401,
+            AppError::Forbidden => 403,
+            AppError::TooManyRequests { .. } => 429,
             AppError::Unavailable => 503,
             AppError::Internal { .. } => 500,
             AppError::Network => 502,

@@ -15,7 +15,7 @@ pub async fn preview_bulk(
     selection: BulkSelection,
 ) -> Result<BulkPreview, AppError> {
     use crate::{domain::bulk::BulkAction, server::bulk};
-    let cx = crate::server::RequestContext::current()?;
+    let cx = crate::server::RequestContext::with_role(crate::domain::Role::Editor)?;
     let result = async {
         let action = BulkAction::parse(&action, &value).map_err(AppError::BadRequest)?;
         let ids = bulk::resolve(&cx.state.search, &selection).await?;
@@ -33,7 +33,7 @@ pub async fn apply_bulk(
     selection: BulkSelection,
 ) -> Result<u64, AppError> {
     use crate::{domain::bulk::BulkAction, server::bulk};
-    let cx = crate::server::RequestContext::current()?;
+    let cx = crate::server::RequestContext::with_role(crate::domain::Role::Editor)?;
     let result = async {
         let action = BulkAction::parse(&action, &value).map_err(AppError::BadRequest)?;
         let ids = bulk::resolve(&cx.state.search, &selection).await?;

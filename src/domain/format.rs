@@ -42,6 +42,17 @@ pub fn iso_date(micros: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
+/// A UTC date and minute: "21 Nov 2026, 14:05 UTC".
+pub fn date_time(micros: i64) -> String {
+    let minutes = micros.div_euclid(60_000_000).rem_euclid(24 * 60);
+    format!(
+        "{}, {:02}:{:02} UTC",
+        date(micros),
+        minutes / 60,
+        minutes % 60
+    )
+}
+
 /// Days since 1970-01-01 to (year, month 1–12, day 1–31), proleptic Gregorian
 /// (Howard Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -74,6 +85,12 @@ mod tests {
         assert_eq!(duration_micros(420), "0.4 ms");
         assert_eq!(duration_micros(12_345), "12 ms");
         assert_eq!(duration_micros(1_250_000), "1.2 s");
+    }
+
+    #[test]
+    fn date_times_show_the_minute() {
+        // 2026-11-21 14:05:59 UTC
+        assert_eq!(date_time(1_795_269_959_000_000), "21 Nov 2026, 14:05 UTC");
     }
 
     #[test]

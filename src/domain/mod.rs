@@ -2,6 +2,7 @@
 //! defined in this module means the same on both sides of the wire, and each type
 //! that comes from outside (a URL, a form, a file) has a `parse` that validates it.
 
+pub mod account;
 pub mod bulk;
 pub mod contact;
 pub mod draft;
@@ -12,6 +13,7 @@ pub mod merge;
 pub mod page;
 pub mod search;
 
+pub use account::{CurrentUser, Role};
 pub use contact::{Contact, ContactSummary, RESTORE_DAYS, Tier, TierError};
 pub use draft::{ContactDraft, ContactInput, Email, Field, FieldErrors, Phone};
 pub use edit::{AuditAction, FieldChange, HistoryEntry, SaveOutcome};

@@ -42,10 +42,49 @@ enum Command {
     },
     /// Rebuild the search index from Postgres (or ask the running servers to).
     Reindex,
+    /// Manage accounts (a new password is read from standard input).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Measure performance (see docs/PERFORMANCE.md).
     Bench {
         #[command(subcommand)]
         what: Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create an account; its password is read from standard input (one line).
+    Add {
+        #[arg(long)]
+        email: String,
+        /// viewer, editor or admin.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+    },
+    /// Change an account's role (its sessions end).
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Disable an account (its sessions end).
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Set an account's password, read from standard input (one line).
+    SetPassword {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -182,6 +221,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             db::migrate(&pool).await?;
             super::import::command_line(&pool, &config.data_dir, &file, dry_run).await
         }
+        Command::User { action } => user(action, &config).await,
         Command::Reindex => {
             let pool = db::connect(&config).await?;
             db::migrate(&pool).await?;
@@ -199,4 +239,97 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Reads a password: one line of standard input (prompted for when it is a terminal).
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead as _, IsTerminal as _, Write as _};
+    if std::io::stdin().is_terminal() {
+        print!(
+            "Password (at least {} characters): ",
+            crate::domain::account::MIN_PASSWORD_CHARS
+        );
+        std::io::stdout().flush()?;
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn user(action: UserAction, config: &Config) -> anyhow::Result<()> {
+    use super::auth::{Sessions, password, users};
+    use crate::domain::{Role, account::password_problem};
+
+    let pool = db::connect(config).await?;
+    db::migrate(&pool).await?;
+    let role_of = |text: &str| {
+        Role::parse(text)
+            .ok_or_else(|| anyhow::anyhow!("{text:?} is not a role: viewer, editor or admin"))
+    };
+    let account = |email: String| {
+        let pool = pool.clone();
+        async move {
+            db::users::by_email(&pool, &email)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("there is no account with the email {email}"))
+        }
+    };
+    // Ending sessions needs the store the servers use.
+    let sessions = || -> anyhow::Result<Sessions> {
+        match &config.redis_url {
+            Some(url) => Ok(Sessions::redis(
+                super::redis::connect(url)?,
+                &config.redis_prefix,
+            )),
+            None => {
+                println!(
+                    "note: REDIS_URL is not set, so this command cannot end sessions kept in a server's memory; restart the server to end them"
+                );
+                Ok(Sessions::memory())
+            }
+        }
+    };
+    match action {
+        UserAction::Add { email, role } => {
+            let role = role_of(&role)?;
+            let id = users::create(&pool, &email, &read_password()?, role).await?;
+            println!("created {email} ({role}), id {id}");
+        }
+        UserAction::SetRole { email, role } => {
+            let role = role_of(&role)?;
+            let user = account(email).await?;
+            let sessions = sessions()?;
+            wait_for_redis(&sessions).await;
+            users::change_role(&pool, &sessions, user.id, role).await?;
+            println!("{} is now {role}; their sessions have ended", user.email);
+        }
+        UserAction::Disable { email } => {
+            let user = account(email).await?;
+            let sessions = sessions()?;
+            wait_for_redis(&sessions).await;
+            users::change_disabled(&pool, &sessions, user.id, true).await?;
+            println!("{} is disabled; their sessions have ended", user.email);
+        }
+        UserAction::Enable { email } => {
+            let user = account(email).await?;
+            users::change_disabled(&pool, &Sessions::memory(), user.id, false).await?;
+            println!("{} is enabled", user.email);
+        }
+        UserAction::SetPassword { email } => {
+            let user = account(email).await?;
+            let new = read_password()?;
+            if let Some(problem) = password_problem(&new) {
+                anyhow::bail!("{problem}");
+            }
+            let hash = password::hash(new).await?;
+            db::users::set_password(&pool, user.id, &hash).await?;
+            println!("the password of {} is changed", user.email);
+        }
+    }
+    Ok(())
+}
+
+/// Gives a fresh Redis connection a moment to come up before it is needed.
+async fn wait_for_redis(sessions: &super::auth::Sessions) {
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(3), sessions.ready()).await;
 }

@@ -39,6 +39,39 @@ pub struct Config {
     pub migrate_on_start: bool,
     /// Log as JSON lines (`json`) or for people reading a terminal (`pretty`).
     pub log_format: LogFormat,
+    /// Prefix of every key Roster writes in Redis (instances of one deployment share it).
+    pub redis_prefix: String,
+    /// Roster is reached over HTTPS (directly or through a proxy): cookies are `Secure`
+    /// and named `__Host-…`, and responses carry HSTS. Off for plain-HTTP localhost.
+    pub https: bool,
+    /// A session ends after this many seconds without a request (30 minutes).
+    pub session_idle_secs: u64,
+    /// A session ends this many seconds after sign-in, however active (12 hours).
+    pub session_lifetime_secs: u64,
+    /// The first admin account, created when there is no account at all.
+    pub admin_email: String,
+    /// Its password; when unset, a random one is generated, printed once and written
+    /// to `admin-password` in the data folder.
+    pub admin_password: Option<SecretString>,
+    /// Proxies (addresses or networks) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Other origins allowed to call Roster from a browser (CORS); none by default.
+    pub cors_allowed_origins: Vec<String>,
+    /// Largest request body in bytes, the import upload excepted.
+    pub body_limit_bytes: usize,
+    /// How long a request may take to be answered (uploads and streamed bodies excepted).
+    pub request_timeout_secs: u64,
+    /// Rate limits (see README): sign-in attempts per client address per minute.
+    pub limit_sign_in_per_minute: u32,
+    /// Failed sign-ins per account per 15 minutes.
+    pub limit_sign_in_failures_per_15_minutes: u32,
+    /// Server-function and API requests per client address per 15 minutes, signed out.
+    pub limit_anonymous_per_15_minutes: u32,
+    /// Per signed-in user, per minute: searches, other reads, changes and uploads.
+    pub limit_searches_per_minute: u32,
+    pub limit_reads_per_minute: u32,
+    pub limit_writes_per_minute: u32,
+    pub limit_uploads_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +93,22 @@ struct Defaults {
     db_statement_timeout_ms: u64,
     migrate_on_start: bool,
     log_format: LogFormat,
+    redis_prefix: String,
+    https: bool,
+    session_idle_secs: u64,
+    session_lifetime_secs: u64,
+    admin_email: String,
+    trusted_proxies: Vec<ipnet::IpNet>,
+    cors_allowed_origins: Vec<String>,
+    body_limit_bytes: usize,
+    request_timeout_secs: u64,
+    limit_sign_in_per_minute: u32,
+    limit_sign_in_failures_per_15_minutes: u32,
+    limit_anonymous_per_15_minutes: u32,
+    limit_searches_per_minute: u32,
+    limit_reads_per_minute: u32,
+    limit_writes_per_minute: u32,
+    limit_uploads_per_minute: u32,
 }
 
 impl Default for Defaults {
@@ -74,6 +123,23 @@ impl Default for Defaults {
             db_statement_timeout_ms: 5_000,
             migrate_on_start: true,
             log_format: LogFormat::Pretty,
+            redis_prefix: "roster".to_owned(),
+            https: false,
+            session_idle_secs: 30 * 60,
+            session_lifetime_secs: 12 * 3600,
+            admin_email: "admin@roster.local".to_owned(),
+            trusted_proxies: Vec::new(),
+            cors_allowed_origins: Vec::new(),
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            // The design docs' figures where they give one; see README for the others.
+            limit_sign_in_per_minute: 10,
+            limit_sign_in_failures_per_15_minutes: 5,
+            limit_anonymous_per_15_minutes: 100,
+            limit_searches_per_minute: 300,
+            limit_reads_per_minute: 120,
+            limit_writes_per_minute: 60,
+            limit_uploads_per_minute: 5,
         }
     }
 }
@@ -130,6 +196,17 @@ impl Config {
                 self.db_min_connections, self.db_max_connections
             )));
         }
+        if self.session_idle_secs == 0 || self.session_lifetime_secs == 0 {
+            return Err(ConfigError(
+                "ROSTER_SESSION_IDLE_SECS and ROSTER_SESSION_LIFETIME_SECS must be above 0"
+                    .to_owned(),
+            ));
+        }
+        if self.redis_prefix.is_empty() || self.redis_prefix.contains(char::is_whitespace) {
+            return Err(ConfigError(
+                "ROSTER_REDIS_PREFIX must be a non-empty word".to_owned(),
+            ));
+        }
         if self.db_acquire_timeout_ms == 0 || self.db_statement_timeout_ms == 0 {
             return Err(ConfigError(
                 "ROSTER_DB_ACQUIRE_TIMEOUT_MS and ROSTER_DB_STATEMENT_TIMEOUT_MS must be above 0"
@@ -137,6 +214,27 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    pub fn session_idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.session_idle_secs)
+    }
+
+    pub fn session_lifetime(&self) -> Duration {
+        Duration::from_secs(self.session_lifetime_secs)
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// The session cookie's name: with the `__Host-` prefix when it is `Secure`.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.https {
+            "__Host-roster"
+        } else {
+            "roster"
+        }
     }
 
     pub fn db_acquire_timeout(&self) -> Duration {

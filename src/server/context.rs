@@ -4,7 +4,10 @@
 use leptos::prelude::use_context;
 
 use super::{error::Error, startup::AppState};
-use crate::error::AppError;
+use crate::{
+    domain::{CurrentUser, Role},
+    error::AppError,
+};
 
 /// The header carrying the request id (set by the request-id layer if the client sent none).
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -12,8 +15,10 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 pub struct RequestContext {
     pub state: AppState,
     pub request_id: String,
-    /// The client's address as this server saw the connection.
+    /// The client's address (see [`client_ip`]).
     pub client_ip: Option<std::net::IpAddr>,
+    /// Who is signed in, if anyone.
+    pub user: Option<CurrentUser>,
 }
 
 impl RequestContext {
@@ -31,17 +36,21 @@ impl RequestContext {
                     .map(str::to_owned)
             })
             .unwrap_or_else(|| "-".to_owned());
-        let client_ip = parts.as_ref().and_then(|parts| {
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip())
-        });
+        let user = parts
+            .as_ref()
+            .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned());
         match use_context::<AppState>() {
             Some(state) => Ok(RequestContext {
+                client_ip: parts.as_ref().and_then(|parts| {
+                    let peer = parts
+                        .extensions
+                        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                        .map(|info| info.0.ip());
+                    client_ip(peer, &parts.headers, &state.config.trusted_proxies)
+                }),
                 state,
                 request_id,
-                client_ip,
+                user,
             }),
             None => {
                 tracing::error!(
@@ -53,10 +62,37 @@ impl RequestContext {
         }
     }
 
+    /// The context of a request whose user must have `role` (or a higher one): the
+    /// check every server function starts with. A stranger gets 401, a user whose
+    /// role falls short 403, whatever the page they came from showed them.
+    pub fn with_role(role: Role) -> Result<Self, AppError> {
+        let cx = Self::current()?;
+        let refusal = match &cx.user {
+            None => AppError::Unauthorized,
+            Some(user) if user.role.allows(role) => return Ok(cx),
+            Some(user) => {
+                tracing::info!(
+                    request_id = cx.request_id,
+                    user = %user.id,
+                    role = %user.role,
+                    needed = %role,
+                    "refused: role too low"
+                );
+                AppError::Forbidden
+            }
+        };
+        Err(cx.finish::<()>(Err(refusal.into())).unwrap_err())
+    }
+
+    /// The signed-in user (present whenever [`Self::with_role`] succeeded).
+    pub fn signed_in(&self) -> Result<&CurrentUser, AppError> {
+        self.user.as_ref().ok_or(AppError::Unauthorized)
+    }
+
     /// Who is making a change, for the audit log.
     pub fn actor(&self) -> super::db::audit::Actor {
         super::db::audit::Actor {
-            name: None,
+            name: self.user.as_ref().map(|user| user.email.clone()),
             ip: self.client_ip,
             request_id: Some(self.request_id.clone()),
         }
@@ -120,6 +156,37 @@ impl RequestContext {
     }
 }
 
+/// The client's address: the connection's peer, or, when the peer is a trusted proxy,
+/// the last address in `X-Forwarded-For` that is not one (a client can put anything
+/// at the start of that header, so it is read from the right).
+pub fn client_ip(
+    peer: Option<std::net::IpAddr>,
+    headers: &axum::http::HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> Option<std::net::IpAddr> {
+    let peer = peer?;
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    let mut nearest = peer;
+    for entry in forwarded.iter().rev() {
+        match entry.parse::<std::net::IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => nearest = ip,
+            Ok(ip) => return Some(ip),
+            Err(_) => break,
+        }
+    }
+    Some(nearest)
+}
+
 /// The path and query of a Referer, never another site's address.
 fn same_origin_path(referer: &str) -> String {
     let path = match referer.split_once("://") {
@@ -145,6 +212,43 @@ fn with_notice(path: &str, key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_addresses_count_only_through_trusted_proxies() {
+        let headers = |value: &'static str| {
+            let mut map = axum::http::HeaderMap::new();
+            map.insert(
+                "x-forwarded-for",
+                axum::http::HeaderValue::from_static(value),
+            );
+            map
+        };
+        let ip = |text: &str| text.parse::<std::net::IpAddr>().unwrap();
+        let proxy: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        // Not from a trusted proxy: the header is ignored.
+        assert_eq!(
+            client_ip(Some(ip("203.0.113.9")), &headers("198.51.100.1"), &proxy),
+            Some(ip("203.0.113.9"))
+        );
+        // Through the proxy: the nearest address that is not a proxy, read from the
+        // right (a client may have put anything at the start).
+        assert_eq!(
+            client_ip(
+                Some(ip("10.0.0.2")),
+                &headers("6.6.6.6, 198.51.100.1, 10.0.0.7"),
+                &proxy
+            ),
+            Some(ip("198.51.100.1"))
+        );
+        assert_eq!(
+            client_ip(Some(ip("10.0.0.2")), &axum::http::HeaderMap::new(), &proxy),
+            Some(ip("10.0.0.2"))
+        );
+        assert_eq!(
+            client_ip(Some(ip("10.0.0.2")), &headers("1.2.3.4"), &[]),
+            Some(ip("10.0.0.2"))
+        );
+    }
 
     #[test]
     fn notices_go_back_to_the_same_site_only() {

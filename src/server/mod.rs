@@ -1,6 +1,7 @@
 //! Everything that runs only on the server. This module is the one place the `ssr`
 //! feature gates server code (see `lib.rs`).
 
+pub mod auth;
 pub mod bench;
 pub mod bulk;
 pub mod cache;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod http;
 pub mod import;
+pub mod limits;
 pub mod redis;
 pub mod search;
 pub mod seed;

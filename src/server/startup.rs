@@ -10,10 +10,14 @@ use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
+use secrecy::ExposeSecret as _;
+
 use super::{
+    auth::{self, Sessions},
     cache::CacheNamespace,
     config::Config,
     db, http,
+    limits::Limiter,
     redis::{self, Redis},
     search::{SearchIndex, SearchService, sync::Follower},
 };
@@ -36,6 +40,9 @@ pub struct AppState {
     pub search: Arc<SearchService>,
     pub config: Arc<Config>,
     pub health: Arc<http::health::HealthCache>,
+    /// Where sessions live (Redis, or this process without it), with each user's index.
+    pub sessions: Sessions,
+    pub limiter: Arc<Limiter>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -64,10 +71,31 @@ impl Application {
         let redis = match &config.redis_url {
             Some(url) => Some(redis::connect(url)?),
             None => {
-                tracing::warn!("REDIS_URL is not set: caching is in this process only");
+                tracing::warn!(
+                    "REDIS_URL is not set: sessions, rate limits and caches are kept in this \
+                     process only, which is right for a single instance and wrong for several"
+                );
                 None
             }
         };
+        let sessions = match &redis {
+            Some(redis) => Sessions::redis(redis.clone(), &config.redis_prefix),
+            None => Sessions::memory(),
+        };
+        let limiter = Limiter::new(&config, redis.clone());
+        auth::users::ensure_admin(
+            &db,
+            &config.admin_email,
+            config
+                .admin_password
+                .as_ref()
+                .map(|secret| secret.expose_secret()),
+            &config.data_dir,
+        )
+        .await
+        .context("creating the first admin account")?;
+        // The first sign-in should not pay for building the dummy hash.
+        tokio::task::spawn_blocking(auth::password::warm_up);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("could not listen on {} (ROSTER_LISTEN)", config.listen))?;
@@ -108,6 +136,8 @@ impl Application {
             search,
             config: Arc::new(config),
             health: Arc::default(),
+            sessions,
+            limiter,
         };
         let router = http::router(state.clone());
         Ok(Application {

@@ -3,6 +3,7 @@
 
 pub mod components;
 pub mod pages;
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -14,12 +15,23 @@ use leptos_router::{
 
 use components::FlashNotice;
 use pages::{
-    BulkPage, ContactFormPage, ContactPage, DeleteContactPage, DirectoryPage, ImportJobPage,
-    ImportPage, MergePage, NotFound,
+    AdminUsersPage, BulkPage, ContactFormPage, ContactPage, DeleteContactPage, DirectoryPage,
+    ImportJobPage, ImportPage, LoginPage, MergePage, NotFound,
 };
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The page's scripts (the hydration loader, the data handed to the browser) carry
+    // this response's nonce; the policy allows those and nothing else inline.
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) && let Ok(policy) = axum::http::HeaderValue::from_str(
+        &crate::server::http::security::page_csp(&nonce.to_string()),
+    ) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -78,6 +90,8 @@ pub fn textarea_text(text: &str) -> String {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    session::provide_me();
+    components::provide_retry_clock();
     // Effects run only in the browser, once the page is hydrated: tell tests and styles.
     Effect::new(move |_| {
         if let Some(body) = document().body() {
@@ -97,6 +111,7 @@ pub fn App() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"R"</span>
                     "Roster"
                 </a>
+                <UserMenu />
             </header>
             <main id="main">
                 <FlashNotice />
@@ -110,10 +125,30 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/contacts/:id/edit") view=ContactFormPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:id/delete") view=DeleteContactPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:id/merge") view=MergePage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// The signed-in user's name and role, the admin pages for admins, and signing out
+/// (a plain form post: it works the same with or without JavaScript).
+#[component]
+fn UserMenu() -> impl IntoView {
+    session::me().map(|user| {
+        view! {
+            <nav class="user-menu" aria-label="Account">
+                {user.role.is_admin().then(|| view! { <a href="/admin/users">"Users"</a> })}
+                <span class="user-name">{user.email.clone()}</span>
+                <span class="role-badge">{user.role.label()}</span>
+                <form method="post" action="/api/sign-out" class="inline-form">
+                    <button type="submit">"Sign out"</button>
+                </form>
+            </nav>
+        }
+    })
 }
 
 #[cfg(test)]

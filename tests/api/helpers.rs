@@ -248,11 +248,48 @@ pub fn test_config(database: &str, data_dir: &Path) -> Config {
         .merge(("listen", "127.0.0.1:0"))
         .merge(("db_min_connections", 0))
         .merge(("db_max_connections", 5))
-        .merge(("data_dir", data_dir));
+        .merge(("data_dir", data_dir))
+        // Keys in the shared Redis are the app's own (instances on one database share them).
+        .merge(("redis_prefix", format!("test-{database}")))
+        .merge(("admin_email", ADMIN_EMAIL))
+        .merge(("admin_password", ADMIN_PASSWORD))
+        // Tests poll and repeat far faster than a person: the per-user limits are out of
+        // the way unless a test sets them (the rate-limit tests do).
+        .merge(("limit_searches_per_minute", 1_000_000))
+        .merge(("limit_reads_per_minute", 1_000_000))
+        .merge(("limit_writes_per_minute", 1_000_000))
+        .merge(("limit_uploads_per_minute", 1_000_000));
     if let Ok(redis) = std::env::var("REDIS_URL") {
         figment = figment.merge(("redis_url", redis));
     }
     Config::from_figment(figment).expect("test configuration is valid")
+}
+
+/// The first admin every test app creates, and its password.
+pub const ADMIN_EMAIL: &str = "admin@test.example";
+pub const ADMIN_PASSWORD: &str = "admin password for tests";
+
+/// A client that keeps cookies, does not follow redirects, and fails a request that
+/// hangs instead of stalling the suite.
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client builds")
+}
+
+/// Signs `client` in at `address`; panics if that fails.
+pub async fn sign_in(client: &reqwest::Client, address: &str, email: &str, password: &str) {
+    let response = client
+        .post(format!("{address}/api/sign-in"))
+        .header("accept", "application/json")
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .expect("the app answers");
+    assert_eq!(response.status(), 200, "{email} signs in");
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -264,6 +301,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(Config) -> Config) -> TestApp {
     let database = fresh_database().await;
     let data = Arc::new(tempfile::tempdir().expect("a temporary folder"));
     start(database, data, adjust).await
+}
+
+/// Like [`spawn_app_with`], with a client that is not signed in (for apps whose
+/// session store is unreachable).
+pub async fn spawn_app_signed_out(adjust: impl FnOnce(Config) -> Config) -> TestApp {
+    let database = fresh_database().await;
+    let data = Arc::new(tempfile::tempdir().expect("a temporary folder"));
+    start_as(database, data, adjust, false).await
 }
 
 /// Another app on the database of `app`, with a data folder of its own.
@@ -278,6 +323,22 @@ pub async fn restart(database: String, data: Arc<tempfile::TempDir>) -> TestApp 
 }
 
 impl TestApp {
+    /// A new account with `role`, and a client signed in as it.
+    pub async fn user(&self, email: &str, role: roster::domain::Role) -> (Uuid, reqwest::Client) {
+        let password = "a long enough password";
+        let id = roster::server::auth::users::create(&self.db, email, password, role)
+            .await
+            .expect("the account is created");
+        let client = new_client();
+        sign_in(&client, &self.address, email, password).await;
+        (id, client)
+    }
+
+    /// A client that is not signed in.
+    pub fn stranger(&self) -> reqwest::Client {
+        new_client()
+    }
+
     /// What `restart` needs to bring this app back after `stop`.
     pub fn identity(&self) -> (String, Arc<tempfile::TempDir>) {
         (self.database.clone(), self._data.clone())
@@ -289,6 +350,15 @@ async fn start(
     data: Arc<tempfile::TempDir>,
     adjust: impl FnOnce(Config) -> Config,
 ) -> TestApp {
+    start_as(database, data, adjust, true).await
+}
+
+async fn start_as(
+    database: String,
+    data: Arc<tempfile::TempDir>,
+    adjust: impl FnOnce(Config) -> Config,
+    signed_in: bool,
+) -> TestApp {
     let config = adjust(test_config(&database, data.path()));
     let app = Application::build(config).await.expect("the app builds");
     let port = app.port();
@@ -297,16 +367,16 @@ async fn start(
     let serving = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
+    let address = format!("http://127.0.0.1:{port}");
+    let client = new_client();
+    if signed_in {
+        sign_in(&client, &address, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    }
     TestApp {
-        address: format!("http://127.0.0.1:{port}"),
+        address,
         db: state.db.clone(),
         state,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            // A request that hangs fails its test instead of stalling the suite.
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("client builds"),
+        client,
         database,
         _data: data,
         stop: Some(stop),
@@ -376,4 +446,48 @@ pub async fn save(app: &TestApp, fields: &[(&str, &str)]) -> roster::domain::Sav
         .unwrap();
     assert_eq!(response.status(), 200, "save answers 200");
     response.json().await.unwrap()
+}
+
+/// A `roster serve` process of its own on the database of `app`, with extra settings.
+pub struct ServerProcess {
+    pub address: String,
+    _child: tokio::process::Child,
+    _data: tempfile::TempDir,
+}
+
+pub async fn spawn_process(app: &TestApp, settings: &[(&str, String)]) -> ServerProcess {
+    let data = tempfile::tempdir().unwrap();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_roster"));
+    command
+        .arg("serve")
+        .env_remove("ROSTER_CONFIG")
+        .env("DATABASE_URL", url_for(&app.database))
+        .env("ROSTER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ROSTER_DATA_DIR", data.path())
+        .env("ROSTER_DB_MIN_CONNECTIONS", "0")
+        .env("ROSTER_REDIS_PREFIX", app.state.config.redis_prefix.clone())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    for (name, value) in settings {
+        command.env(name, value);
+    }
+    let child = command.spawn().expect("the server binary starts");
+    let address = format!("http://127.0.0.1:{port}");
+    let probe = new_client();
+    eventually(Duration::from_secs(60), || async {
+        let response = probe.get(format!("{address}/health")).send().await.ok()?;
+        response.status().is_success().then_some(())
+    })
+    .await
+    .expect("the server process starts");
+    ServerProcess {
+        address,
+        _child: child,
+        _data: data,
+    }
 }

@@ -7,7 +7,8 @@ use roster::domain::{
 use uuid::Uuid;
 
 use crate::helpers::{
-    TestApp, eventually, fresh_database, restart, spawn_app, spawn_app_with, spawn_second, url_for,
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, eventually, fresh_database, new_client, restart, sign_in,
+    spawn_app, spawn_app_signed_out, spawn_second, url_for,
 };
 
 /// The promise: a write is searchable on every instance within a second.
@@ -135,10 +136,21 @@ async fn a_second_server_process_sees_the_same_writes() {
         .spawn()
         .expect("the server binary starts");
     let other = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
+    let client = new_client();
+    // The other server answers once it is up; then it signs the client in.
+    eventually(Duration::from_secs(60), || async {
+        client
+            .get(format!("{other}/health"))
+            .send()
+            .await
+            .ok()?
+            .status()
+            .is_success()
+            .then_some(())
+    })
+    .await
+    .expect("the other server starts");
+    sign_in(&client, &other, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let count_on_other = |text: &'static str| {
         let client = client.clone();
         let url = format!("{other}/api/search");
@@ -275,7 +287,7 @@ async fn answers_are_cached_until_the_next_write() {
 
 #[tokio::test]
 async fn search_answers_without_redis() {
-    let app = spawn_app_with(|mut config| {
+    let app = spawn_app_signed_out(|mut config| {
         config.redis_url = Some("redis://127.0.0.1:9/".to_owned().into());
         config
     })
@@ -283,8 +295,24 @@ async fn search_answers_without_redis() {
     app.seed(60).await;
     app.index_caught_up().await;
 
-    let page = app.search_text("").await;
+    // The search service does not need its Redis cache…
+    let page = app
+        .state
+        .search
+        .search(SearchQuery::default())
+        .await
+        .expect("search answers without its cache");
     assert_eq!(page.total, 60);
+    // …but without the session store nobody can sign in: a clear 503.
+    let refused = app
+        .client
+        .post(app.url("/api/sign-in"))
+        .header("accept", "application/json")
+        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 503);
     let response = app.get("/health/deep").await;
     assert_eq!(response.status(), 503, "Redis is a dependency that is down");
     let health: serde_json::Value = response.json().await.unwrap();

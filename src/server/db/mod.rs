@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod contacts;
 pub mod drafts;
+pub mod users;
 
 use std::str::FromStr;
 

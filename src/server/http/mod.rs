@@ -2,6 +2,9 @@
 
 mod export;
 pub mod health;
+pub mod pages;
+pub mod rate_limit;
+pub mod security;
 mod server_fn_errors;
 mod upload;
 
@@ -14,11 +17,15 @@ use std::sync::OnceLock;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
 use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
     trace::TraceLayer,
 };
+use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
-use super::{context::REQUEST_ID_HEADER, startup::AppState};
+use super::{auth, context::REQUEST_ID_HEADER, startup::AppState};
 use crate::ui::{App, shell};
 
 /// The app's routes, generated once per process. Generating them sets a process-wide
@@ -30,27 +37,85 @@ fn routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-/// The whole router, layers included.
+/// The whole router, layers included. Outermost first: request id, trace, security
+/// headers, the cross-site check, the session (Redis) and who it belongs to, rate
+/// limits, the sign-in requirement; then the routes, all but the import upload with a
+/// body limit and a time limit.
 pub fn router(state: AppState) -> Router {
     let routes = routes();
     let request_id = axum::http::HeaderName::from_static(REQUEST_ID_HEADER);
+    let config = state.config.clone();
 
-    Router::new()
-        .route("/health", get(health::live))
-        .route("/health/deep", get(health::deep))
-        .route(
-            "/import/upload",
-            post(upload::upload).layer(upload::body_limit()),
-        )
+    // Exporting is for editors (and admins), as is importing.
+    let exports = Router::new()
         .route("/export.csv", get(export::csv))
         .route("/export.vcf", get(export::vcard))
         .route("/contacts/{id}/vcard", get(export::contact_vcard))
+        .route_layer(middleware::from_fn(auth::editors_only));
+    let bounded = Router::new()
+        .route("/health", get(health::live))
+        .route("/health/deep", get(health::deep))
+        .merge(exports)
         .leptos_routes_with_context(&state, routes, || {}, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(server_fn_errors::set_status))
+        .layer(
+            ServiceBuilder::new()
+                .map_response(|response: axum::http::Response<_>| {
+                    response.map(axum::body::Body::new)
+                })
+                .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+                .layer(TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    config.request_timeout(),
+                )),
+        );
+    // The upload streams its file to disk for as long as it takes, under its own cap.
+    let uploads = Router::new()
+        .route(
+            "/import/upload",
+            post(upload::upload).layer(upload::body_limit()),
+        )
+        .route_layer(middleware::from_fn(auth::editors_only));
+
+    let sessions = SessionManagerLayer::new(state.sessions.clone())
+        .with_name(config.session_cookie_name())
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.https)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            config.session_idle_timeout().as_secs() as i64,
+        )));
+
+    let mut router = bounded
+        .merge(uploads)
+        .layer(middleware::from_fn(auth::authorize))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::enforce,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(sessions)
+        .layer(middleware::from_fn(security::explain_session_failures))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::same_origin_writes,
+        ));
+    if !config.cors_allowed_origins.is_empty() {
+        router = router.layer(cors(&config.cors_allowed_origins));
+    }
+    router
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .layer(
             // Outermost first: the id exists before anything logs, and is echoed back.
             ServiceBuilder::new()
@@ -73,4 +138,17 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(request_id)),
         )
         .with_state(state)
+}
+
+/// Cross-origin calls from the configured origins only, with their cookies.
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<axum::http::HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| origin.trim_end_matches('/').parse().ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::ACCEPT])
 }

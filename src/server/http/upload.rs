@@ -6,16 +6,16 @@
 use std::net::SocketAddr;
 
 use axum::{
-    extract::{ConnectInfo, DefaultBodyLimit, Multipart, State},
+    extract::{ConnectInfo, DefaultBodyLimit, Extension, Multipart, State},
     http::HeaderMap,
     response::{IntoResponse, Redirect, Response},
 };
 
 use crate::{
-    domain::import::MAX_IMPORT_BYTES,
+    domain::{CurrentUser, import::MAX_IMPORT_BYTES},
     error::AppError,
     server::{
-        context::REQUEST_ID_HEADER,
+        context::{REQUEST_ID_HEADER, client_ip},
         db::audit::Actor,
         error::Error,
         import::{self, Upload},
@@ -31,6 +31,7 @@ pub fn body_limit() -> DefaultBodyLimit {
 pub async fn upload(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    user: Option<Extension<CurrentUser>>,
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Response {
@@ -40,8 +41,8 @@ pub async fn upload(
         .unwrap_or("-")
         .to_owned();
     let actor = Actor {
-        name: None,
-        ip: Some(client.ip()),
+        name: user.map(|Extension(user)| user.email),
+        ip: client_ip(Some(client.ip()), &headers, &state.config.trusted_proxies),
         request_id: Some(request_id.clone()),
     };
     match receive(&state, multipart, &actor).await {

@@ -753,8 +753,14 @@ pub async fn run_jobs(
         }
         let wake = async {
             match listener.as_mut() {
-                Some(listener) => {
-                    let _ = tokio::time::timeout(POLL, listener.recv()).await;
+                Some(active) => {
+                    // A listener that fails at once (its pool closed) would make this
+                    // loop spin: it is dropped, and the runner polls from then on.
+                    if let Ok(Err(error)) = tokio::time::timeout(POLL, active.recv()).await {
+                        tracing::warn!(%error, "lost the import notification connection");
+                        listener = None;
+                        tokio::time::sleep(POLL).await;
+                    }
                 }
                 None => tokio::time::sleep(POLL).await,
             }

@@ -10,7 +10,7 @@ mod search_box;
 mod search_pager;
 
 pub use contact_table::ContactTable;
-pub use error_notice::ErrorNotice;
+pub use error_notice::{ErrorNotice, provide_retry_clock, retry_tick};
 pub use filters::{FilterSidebar, SortSelect};
 pub use flash_notice::FlashNotice;
 pub use highlighted::Highlighted;

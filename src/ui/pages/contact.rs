@@ -8,7 +8,10 @@ use crate::{
     api::contacts::{RestoreContact, get_contact, get_contact_history},
     domain::{Contact, HistoryEntry, RESTORE_DAYS, format},
     error::AppError,
-    ui::{components::ErrorNotice, pages::contact_form::ChangeTable},
+    ui::{
+        components::{ErrorNotice, retry_tick},
+        pages::contact_form::ChangeTable,
+    },
 };
 
 #[component]
@@ -21,8 +24,8 @@ pub fn ContactPage() -> impl IntoView {
     // Refetched after a restore (the action changes the contact).
     let restore = ServerAction::<RestoreContact>::new();
     let contact = Resource::new(
-        move || (id.get(), restore.version().get()),
-        |(id, _)| get_contact(id),
+        move || (id.get(), restore.version().get(), retry_tick()),
+        |(id, _, _)| get_contact(id),
     );
     view! {
         <p class="back">
@@ -84,7 +87,8 @@ fn ContactDetails(
             </nav>
         }
     };
-    let actions = deleted_at_micros.is_none().then(|| {
+    let editor = crate::ui::session::can_edit();
+    let actions = (deleted_at_micros.is_none() && editor).then(|| {
         view! {
             <div class="contact-actions">
                 <a class="button" href=format!("{base}/edit")>"Edit"</a>
@@ -163,10 +167,12 @@ fn DeletedBanner(
                     format::date(until),
                 )}
             </p>
-            <ActionForm action=restore>
-                <input type="hidden" name="id" value=id />
-                <button type="submit" class="primary" disabled=move || restore.pending().get()>"Restore"</button>
-            </ActionForm>
+            {crate::ui::session::can_edit().then(|| view! {
+                <ActionForm action=restore>
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit" class="primary" disabled=move || restore.pending().get()>"Restore"</button>
+                </ActionForm>
+            })}
             {move || error().map(|error| view! { <ErrorNotice error /> })}
         </div>
     }

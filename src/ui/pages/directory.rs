@@ -18,7 +18,9 @@ use crate::{
     error::AppError,
     ui::components::{
         ContactTable, ErrorNotice, FilterSidebar, Pager, SearchBox, SearchPager, SortSelect,
+        retry_tick,
     },
+    ui::session::can_edit,
 };
 
 #[component]
@@ -47,16 +49,16 @@ pub fn DirectoryPage() -> impl IntoView {
         }
     });
     let results = Resource::new(
-        move || committed.get(),
-        move |query| async move {
+        move || (committed.get(), retry_tick()),
+        move |(query, _)| async move {
             let page = search_contacts(query).await;
             in_flight.set(false);
             page
         },
     );
     let listing = Resource::new(
-        move || (browsing.get(), paging.get()),
-        |(browsing, page)| async move {
+        move || (browsing.get(), paging.get(), retry_tick()),
+        |(browsing, page, _)| async move {
             if browsing {
                 Some(get_directory(page).await)
             } else {
@@ -94,10 +96,12 @@ pub fn DirectoryPage() -> impl IntoView {
             <section class="main-column" aria-busy=move || in_flight.get().then_some("true")>
                 <div class="page-head">
                     <h1>"Directory"</h1>
-                    <div class="page-actions">
-                        <a class="button" href="/import">"Import"</a>
-                        <a class="button primary" href="/contacts/new">"New contact"</a>
-                    </div>
+                    {can_edit().then(|| view! {
+                        <div class="page-actions">
+                            <a class="button" href="/import">"Import"</a>
+                            <a class="button primary" href="/contacts/new">"New contact"</a>
+                        </div>
+                    })}
                 </div>
                 <SearchBox query=requested selected />
                 <div class="toolbar">
@@ -108,7 +112,7 @@ pub fn DirectoryPage() -> impl IntoView {
                         })}
                     </Transition>
                     <SortSelect query=requested />
-                    <ExportLinks query=requested />
+                    {can_edit().then(|| view! { <ExportLinks query=requested /> })}
                 </div>
                 <Transition fallback=|| view! { <p class="loading">"Loading contacts…"</p> }>
                     {move || Suspend::new(async move {
@@ -191,11 +195,18 @@ fn SearchResults(page: SearchPage, selected: RwSignal<Option<usize>>) -> impl In
     let total = page.total;
     view! {
         {degraded}
-        // A plain GET form: ticking rows and choosing an action leads to a confirmation.
-        <form class="bulk-form" method="get" action="/bulk">
-            <BulkBar total search />
-            <ContactTable rows=page.hits selected=selected selectable=true />
-        </form>
+        {if can_edit() {
+            // A plain GET form: ticking rows and choosing an action leads to a confirmation.
+            view! {
+                <form class="bulk-form" method="get" action="/bulk">
+                    <BulkBar total search />
+                    <ContactTable rows=page.hits selected=selected selectable=true />
+                </form>
+            }
+            .into_any()
+        } else {
+            view! { <ContactTable rows=page.hits selected=selected selectable=false /> }.into_any()
+        }}
         <SearchPager query pages />
     }
     .into_any()

@@ -1,19 +1,23 @@
 //! One file per page.
 
+mod admin_users;
 mod bulk;
 mod contact;
 mod contact_form;
 mod delete_contact;
 mod directory;
 mod import;
+mod login;
 mod merge;
 mod not_found;
 
+pub use admin_users::AdminUsersPage;
 pub use bulk::BulkPage;
 pub use contact::ContactPage;
 pub use contact_form::ContactFormPage;
 pub use delete_contact::DeleteContactPage;
 pub use directory::DirectoryPage;
 pub use import::{ImportJobPage, ImportPage};
+pub use login::LoginPage;
 pub use merge::MergePage;
 pub use not_found::NotFound;

@@ -1,0 +1,91 @@
+//! Managing accounts and sessions (admins only).
+
+use leptos::{prelude::*, server_fn::codec::GetUrl};
+
+use crate::{domain::account::UsersPage, error::AppError};
+
+#[cfg(feature = "ssr")]
+fn parse_user(id: &str) -> Result<uuid::Uuid, AppError> {
+    id.trim()
+        .parse()
+        .map_err(|_| AppError::BadRequest("That is not a user id.".to_owned()))
+}
+
+/// Every account (up to 500) with its open sessions.
+#[server(prefix = "/api", endpoint = "admin/users", input = GetUrl)]
+pub async fn list_users() -> Result<UsersPage, AppError> {
+    use crate::{
+        domain::Role,
+        server::{RequestContext, auth::users},
+    };
+    let cx = RequestContext::with_role(Role::Admin)?;
+    let me = cx.signed_in()?.clone();
+    let result = users::list(&cx.state, &me).await;
+    cx.finish(result)
+}
+
+/// Gives a user another role; their sessions end (they sign in again with it).
+#[server(prefix = "/api", endpoint = "admin/set-role")]
+pub async fn set_user_role(user: String, role: String) -> Result<(), AppError> {
+    use crate::{
+        domain::Role,
+        server::{RequestContext, auth::users},
+    };
+    let cx = RequestContext::with_role(Role::Admin)?;
+    let me = cx.signed_in()?.clone();
+    let result = async {
+        let id = parse_user(&user)?;
+        let role = Role::parse(&role)
+            .ok_or_else(|| AppError::BadRequest(format!("{role:?} is not a role.")))?;
+        users::set_role(&cx.state, &me, id, role).await?;
+        leptos_axum::redirect("/admin/users");
+        Ok(())
+    }
+    .await;
+    cx.finish_action(result).await
+}
+
+/// Disables (`disabled` = "true", ending every session) or enables an account.
+#[server(prefix = "/api", endpoint = "admin/set-disabled")]
+pub async fn set_user_disabled(user: String, disabled: String) -> Result<(), AppError> {
+    use crate::{
+        domain::Role,
+        server::{RequestContext, auth::users},
+    };
+    let cx = RequestContext::with_role(Role::Admin)?;
+    let me = cx.signed_in()?.clone();
+    let result = async {
+        let id = parse_user(&user)?;
+        users::set_disabled(&cx.state, &me, id, disabled == "true").await?;
+        leptos_axum::redirect("/admin/users");
+        Ok(())
+    }
+    .await;
+    cx.finish_action(result).await
+}
+
+/// Ends one session of a user (by its handle), or all of them (no handle).
+#[server(prefix = "/api", endpoint = "admin/revoke")]
+pub async fn revoke_sessions(
+    user: String,
+    #[server(default)] session: Option<String>,
+) -> Result<(), AppError> {
+    use crate::{
+        domain::Role,
+        server::{RequestContext, auth::users},
+    };
+    let cx = RequestContext::with_role(Role::Admin)?;
+    let result = async {
+        let id = parse_user(&user)?;
+        match session.as_deref().filter(|handle| !handle.is_empty()) {
+            Some(handle) => users::revoke(&cx.state, id, handle).await?,
+            None => {
+                users::revoke_all(&cx.state, id).await?;
+            }
+        }
+        leptos_axum::redirect("/admin/users");
+        Ok(())
+    }
+    .await;
+    cx.finish_action(result).await
+}

@@ -1,0 +1,193 @@
+//! Protections every response and every change goes through: security headers
+//! (pages add a Content-Security-Policy with their own nonce, see `ui::shell`), the
+//! cross-site request check, and the empty 500 that the session layer gives when it
+//! cannot save, turned into a page that says what happened.
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::Response,
+};
+
+use super::pages;
+use crate::server::startup::AppState;
+
+/// The policy of everything that is not a page: no scripts at all.
+const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+     frame-ancestors 'none'; form-action 'self'";
+
+/// The policy of a page whose inline scripts carry `nonce` (the hydration loader and
+/// the serialized resources); the wasm module needs `'wasm-unsafe-eval'`.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+}
+
+const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), \
+     geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), \
+     usb=(), xr-spatial-tracking=()";
+
+/// Adds the security headers to every response (keeping a page's own CSP).
+pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    };
+    set(headers, "content-security-policy", DEFAULT_CSP);
+    set(headers, "x-content-type-options", "nosniff");
+    set(
+        headers,
+        "referrer-policy",
+        "strict-origin-when-cross-origin",
+    );
+    set(headers, "permissions-policy", PERMISSIONS_POLICY);
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "cross-origin-opener-policy", "same-origin");
+    if state.config.https {
+        set(
+            headers,
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    response
+}
+
+/// Refuses state-changing requests that a browser sent from another site: any method
+/// but GET, HEAD and OPTIONS must come from this origin (or one the CORS allow-list
+/// names). Browsers say where a request comes from (`Sec-Fetch-Site`, `Origin`);
+/// clients that say neither are not browsers, and carry no one's cookies by accident.
+pub async fn same_origin_writes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) || is_same_origin(request.headers(), &state.config.cors_allowed_origins)
+    {
+        return next.run(request).await;
+    }
+    tracing::warn!(
+        path = request.uri().path(),
+        origin = ?request.headers().get(header::ORIGIN),
+        "refused a cross-site request"
+    );
+    metrics::counter!("csrf_refused_total").increment(1);
+    pages::error_page(
+        StatusCode::FORBIDDEN,
+        "Request refused",
+        "This request came from another site, so Roster refused it. \
+         If you meant to make this change, make it from Roster's own page.",
+        &[],
+    )
+}
+
+fn is_same_origin(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|value| value.to_str().ok());
+    let origin = text(header::ORIGIN);
+    let allowed_origin = origin.is_some_and(|origin| {
+        allowed
+            .iter()
+            .any(|allowed| allowed.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    });
+    if allowed_origin {
+        return true;
+    }
+    if let Some(site) = headers
+        .get("sec-fetch-site")
+        .and_then(|value| value.to_str().ok())
+    {
+        return matches!(site, "same-origin" | "none");
+    }
+    match origin {
+        None => true,
+        Some(origin) => {
+            let host = text(header::HOST);
+            let origin_host = origin
+                .split_once("://")
+                .map(|(_, rest)| rest)
+                .filter(|rest| !rest.contains('/'));
+            matches!((origin_host, host), (Some(origin), Some(host)) if origin.eq_ignore_ascii_case(host))
+        }
+    }
+}
+
+/// The session layer answers an empty 500 when it cannot save a session (the store is
+/// down): the person gets the page explaining it instead.
+pub async fn explain_session_failures(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && !response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return crate::server::auth::unavailable(&path);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn same_origin_is_told_from_the_headers() {
+        let none: [String; 0] = [];
+        assert!(is_same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            &none
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            &none
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            &none
+        ));
+        assert!(is_same_origin(
+            &headers(&[
+                ("origin", "http://127.0.0.1:3000"),
+                ("host", "127.0.0.1:3000")
+            ]),
+            &none
+        ));
+        assert!(!is_same_origin(
+            &headers(&[
+                ("origin", "https://evil.example"),
+                ("host", "127.0.0.1:3000")
+            ]),
+            &none
+        ));
+        assert!(!is_same_origin(
+            &headers(&[("origin", "null"), ("host", "x")]),
+            &none
+        ));
+        assert!(is_same_origin(&headers(&[]), &none), "not a browser");
+        let allowed = ["https://intranet.example".to_owned()];
+        assert!(is_same_origin(
+            &headers(&[
+                ("origin", "https://intranet.example"),
+                ("sec-fetch-site", "cross-site")
+            ]),
+            &allowed
+        ));
+    }
+}

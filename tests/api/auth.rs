@@ -1,0 +1,831 @@
+//! Accounts and protection: sign-in, roles on every server function, sessions and their
+//! timeouts, revocation, cross-site refusal, rate limits, headers and body limits.
+
+use std::{
+    collections::BTreeSet,
+    time::{Duration, Instant},
+};
+
+use reqwest::{Method, StatusCode};
+use roster::domain::Role;
+
+use crate::helpers::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, eventually, new_client, save, sign_in, spawn_app,
+    spawn_app_with, spawn_process,
+};
+
+/// Every server function with the least role that may call it. A server function that
+/// is not listed here fails `every_server_function_checks_the_role`, so a new one
+/// cannot ship without a decision.
+const SERVER_FUNCTIONS: &[(&str, Option<Role>)] = &[
+    ("/api/sign-in", None),
+    ("/api/notice", None),
+    ("/api/me", Some(Role::Viewer)),
+    ("/api/search", Some(Role::Viewer)),
+    ("/api/directory", Some(Role::Viewer)),
+    ("/api/contact", Some(Role::Viewer)),
+    ("/api/contact-history", Some(Role::Viewer)),
+    ("/api/contact-form", Some(Role::Editor)),
+    ("/api/save-contact", Some(Role::Editor)),
+    ("/api/delete-contact", Some(Role::Editor)),
+    ("/api/restore-contact", Some(Role::Editor)),
+    ("/api/merge-contacts", Some(Role::Editor)),
+    ("/api/bulk-preview", Some(Role::Editor)),
+    ("/api/bulk-apply", Some(Role::Editor)),
+    ("/api/import-job", Some(Role::Editor)),
+    ("/api/remap-import", Some(Role::Editor)),
+    ("/api/start-import", Some(Role::Editor)),
+    ("/api/recent-imports", Some(Role::Editor)),
+    ("/api/admin/users", Some(Role::Admin)),
+    ("/api/admin/set-role", Some(Role::Admin)),
+    ("/api/admin/set-disabled", Some(Role::Admin)),
+    ("/api/admin/revoke", Some(Role::Admin)),
+    // Last: it ends the caller's session.
+    ("/api/sign-out", Some(Role::Viewer)),
+];
+
+async fn call(client: &reqwest::Client, app: &TestApp, path: &str, method: &Method) -> StatusCode {
+    let request = if *method == Method::GET {
+        client.get(app.url(path))
+    } else {
+        client.post(app.url(path)).form(&[("unused", "")])
+    };
+    request
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("the app answers")
+        .status()
+}
+
+#[tokio::test]
+async fn every_server_function_checks_the_role() {
+    let app = spawn_app().await;
+    let registered: BTreeSet<(String, Method)> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, method)| (path.to_owned(), method))
+        .collect();
+    let listed: BTreeSet<String> = SERVER_FUNCTIONS
+        .iter()
+        .map(|(path, _)| (*path).to_owned())
+        .collect();
+    let registered_paths: BTreeSet<String> =
+        registered.iter().map(|(path, _)| path.clone()).collect();
+    assert_eq!(
+        registered_paths, listed,
+        "every server function has a role decision"
+    );
+    // Changes go by POST only.
+    for (path, method) in &registered {
+        let is_read = matches!(
+            path.as_str(),
+            "/api/notice"
+                | "/api/me"
+                | "/api/search"
+                | "/api/directory"
+                | "/api/contact"
+                | "/api/contact-history"
+                | "/api/contact-form"
+                | "/api/bulk-preview"
+                | "/api/import-job"
+                | "/api/recent-imports"
+                | "/api/admin/users"
+        );
+        assert_eq!(*method == Method::GET, is_read, "{path} is {method}");
+    }
+
+    let mut callers = vec![(None, app.stranger())];
+    for role in Role::ALL {
+        let (_, client) = app.user(&format!("{role}@matrix.example"), role).await;
+        callers.push((Some(role), client));
+    }
+    for (path, needed) in SERVER_FUNCTIONS {
+        let method = &registered.iter().find(|(each, _)| each == path).unwrap().1;
+        for (role, client) in &callers {
+            let status = call(client, &app, path, method).await;
+            let allowed = match (needed, role) {
+                (None, _) => true,
+                (Some(needed), Some(role)) => role.allows(*needed),
+                (Some(_), None) => false,
+            };
+            match (allowed, role) {
+                (true, _) => assert!(
+                    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                    "{path} as {role:?}: {status}"
+                ),
+                (false, None) => {
+                    assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} as a stranger")
+                }
+                (false, Some(_)) => assert_eq!(status, StatusCode::FORBIDDEN, "{path} as {role:?}"),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_viewer_changes_nothing_whatever_it_calls() {
+    let app = spawn_app().await;
+    let saved = save(&app, &[("name", "Ada Viewer-Proof")]).await;
+    let roster::domain::SaveOutcome::Saved { id } = saved else {
+        panic!("saved: {saved:?}")
+    };
+    let (_, viewer) = app.user("viewer@example.com", Role::Viewer).await;
+    let post = |path: &str, form: Vec<(&'static str, String)>| {
+        viewer
+            .post(app.url(path))
+            .header("accept", "application/json")
+            .form(&form)
+            .send()
+    };
+    let created = post("/api/save-contact", vec![("name", "Mallory".to_owned())])
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 403);
+    let deleted = post("/api/delete-contact", vec![("id", id.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 403);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts WHERE deleted_at IS NULL")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(count, 1, "nothing created, nothing deleted");
+    // Exports and uploads are for editors too; reading is not.
+    let export = viewer.get(app.url("/export.csv")).send().await.unwrap();
+    assert_eq!(export.status(), 403);
+    let page = viewer
+        .get(app.url(&format!("/contacts/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Ada Viewer-Proof"));
+    assert!(
+        !html.contains(&format!("/contacts/{id}/edit")),
+        "no edit control for a viewer"
+    );
+}
+
+#[tokio::test]
+async fn strangers_are_sent_to_sign_in() {
+    let app = spawn_app().await;
+    let stranger = app.stranger();
+    let page = stranger
+        .get(app.url("/contacts/new?x=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(
+        page.headers()["location"],
+        "/login?next=/contacts/new%3Fx%3D1"
+    );
+    let api = stranger.get(app.url("/api/search")).send().await.unwrap();
+    assert_eq!(api.status(), 401);
+    let login = stranger.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    assert!(
+        login.headers().get("set-cookie").is_none(),
+        "no session for a stranger"
+    );
+    let html = login.text().await.unwrap();
+    for needle in [
+        r#"for="login-email""#,
+        r#"for="login-password""#,
+        "Sign in</button>",
+    ] {
+        assert!(html.contains(needle), "the sign-in form has {needle}");
+    }
+    assert_eq!(
+        stranger
+            .get(app.url("/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+/// The session cookie a response sets, as `name=value`.
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|cookie| cookie.starts_with("roster="))
+        .map(|cookie| cookie.split(';').next().unwrap().to_owned())
+}
+
+async fn sign_in_with_cookie(
+    app: &TestApp,
+    cookie: Option<&str>,
+    password: &str,
+) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut request = client
+        .post(app.url("/api/sign-in"))
+        .header("accept", "application/json")
+        .form(&[("email", ADMIN_EMAIL), ("password", password)]);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap()
+}
+
+async fn status_with_cookie(app: &TestApp, cookie: &str, path: &str) -> StatusCode {
+    reqwest::Client::new()
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn signing_in_renews_the_session_and_signing_out_ends_it() {
+    let app = spawn_app().await;
+    let first = sign_in_with_cookie(&app, None, ADMIN_PASSWORD).await;
+    assert_eq!(first.status(), 200);
+    let cookie = session_cookie(&first).expect("a session cookie");
+    let attributes = first.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        attributes.contains("httponly") && attributes.contains("samesite=lax"),
+        "{attributes}"
+    );
+    assert!(
+        !attributes.contains("secure"),
+        "plain HTTP in tests: {attributes}"
+    );
+    assert_eq!(status_with_cookie(&app, &cookie, "/api/me").await, 200);
+
+    // Signing in again from that session gives it a new id; the old one is worthless.
+    let second = sign_in_with_cookie(&app, Some(&cookie), ADMIN_PASSWORD).await;
+    let renewed = session_cookie(&second).expect("a new session cookie");
+    assert_ne!(renewed, cookie);
+    assert_eq!(status_with_cookie(&app, &cookie, "/api/me").await, 401);
+    assert_eq!(status_with_cookie(&app, &renewed, "/api/me").await, 200);
+
+    // Signing out deletes the session from the store.
+    let out = reqwest::Client::new()
+        .post(app.url("/api/sign-out"))
+        .header("cookie", &renewed)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    assert_eq!(status_with_cookie(&app, &renewed, "/api/me").await, 401);
+}
+
+#[tokio::test]
+async fn a_wrong_email_or_password_gets_one_message() {
+    let app = spawn_app().await;
+    let client = new_client();
+    let attempt = |email: &'static str, password: &'static str| {
+        client
+            .post(app.url("/api/sign-in"))
+            .header("accept", "application/json")
+            .form(&[("email", email), ("password", password)])
+            .send()
+    };
+    let wrong_password = attempt(ADMIN_EMAIL, "not the password").await.unwrap();
+    assert_eq!(wrong_password.status(), 400);
+    let wrong_password = wrong_password.text().await.unwrap();
+    let wrong_email = attempt("nobody@example.com", "not the password")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(wrong_password, wrong_email);
+    assert!(
+        wrong_password.contains("email or password"),
+        "{wrong_password}"
+    );
+}
+
+#[tokio::test]
+async fn sessions_end_when_idle_and_at_their_lifetime() {
+    let app = spawn_app_with(|mut config| {
+        config.session_idle_secs = 3;
+        config
+    })
+    .await;
+    let (_, client) = app.user("idle@example.com", Role::Viewer).await;
+    let me = || async {
+        client
+            .get(app.url("/api/me"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    // Activity keeps it alive past the idle timeout…
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        assert_eq!(me().await, 200);
+    }
+    // …and idleness ends it.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(me().await, 401);
+
+    let app = spawn_app_with(|mut config| {
+        config.session_lifetime_secs = 3;
+        config
+    })
+    .await;
+    let (_, client) = app.user("busy@example.com", Role::Viewer).await;
+    let signed_in = Instant::now();
+    let ended = eventually(Duration::from_secs(10), || async {
+        (client
+            .get(app.url("/api/me"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 401)
+            .then(|| signed_in.elapsed())
+    })
+    .await
+    .expect("the session ends at its lifetime, however active");
+    assert!(ended >= Duration::from_secs(2), "ended after {ended:?}");
+}
+
+#[tokio::test]
+async fn disabling_or_demoting_a_user_ends_their_sessions() {
+    let app = spawn_app().await;
+    let (id, first) = app.user("editor@example.com", Role::Editor).await;
+    let second = new_client();
+    sign_in(
+        &second,
+        &app.address,
+        "editor@example.com",
+        "a long enough password",
+    )
+    .await;
+    let status = |client: &reqwest::Client| {
+        let request = client.get(app.url("/api/me"));
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(status(&first).await, 200);
+
+    // The admin sees both sessions.
+    let users: roster::domain::account::UsersPage =
+        app.get("/api/admin/users").await.json().await.unwrap();
+    let listed = users.users.iter().find(|user| user.id == id).unwrap();
+    assert_eq!(listed.sessions.len(), 2);
+
+    // Revoking one ends that one only.
+    let handle = listed.sessions[0].handle.clone();
+    let revoke = app
+        .client
+        .post(app.url("/api/admin/revoke"))
+        .header("accept", "application/json")
+        .form(&[("user", id.to_string()), ("session", handle)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 200);
+    let alive = [status(&first).await, status(&second).await];
+    assert_eq!(
+        alive.iter().filter(|status| **status == 200).count(),
+        1,
+        "{alive:?}"
+    );
+
+    // A role change ends the rest.
+    let demote = app
+        .client
+        .post(app.url("/api/admin/set-role"))
+        .header("accept", "application/json")
+        .form(&[("user", id.to_string()), ("role", "viewer".to_owned())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(demote.status(), 200);
+    assert_eq!(status(&first).await, 401);
+    assert_eq!(status(&second).await, 401);
+
+    // Disabled: a new sign-in ends at once, and no new one is possible.
+    let third = new_client();
+    sign_in(
+        &third,
+        &app.address,
+        "editor@example.com",
+        "a long enough password",
+    )
+    .await;
+    let disable = app
+        .client
+        .post(app.url("/api/admin/set-disabled"))
+        .header("accept", "application/json")
+        .form(&[("user", id.to_string()), ("disabled", "true".to_owned())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disable.status(), 200);
+    assert_eq!(status(&third).await, 401);
+    let again = third
+        .post(app.url("/api/sign-in"))
+        .header("accept", "application/json")
+        .form(&[
+            ("email", "editor@example.com"),
+            ("password", "a long enough password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 400);
+    assert!(again.text().await.unwrap().contains("disabled"));
+}
+
+#[tokio::test]
+async fn a_change_posted_from_another_site_is_refused() {
+    let app = spawn_app().await;
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/save-contact"))
+            .header(name, value)
+            .header("accept", "application/json")
+            .form(&[("name", "Forged Contact")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{name}: {value}");
+    }
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "nothing was saved");
+    // The same post from the site itself goes through.
+    let response = app
+        .client
+        .post(app.url("/api/save-contact"))
+        .header("origin", app.address.clone())
+        .header("sec-fetch-site", "same-origin")
+        .header("accept", "application/json")
+        .form(&[("name", "Real Contact")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn over_the_limit_answers_429_with_the_headers() {
+    let app = spawn_app_with(|mut config| {
+        config.limit_reads_per_minute = 5;
+        config
+    })
+    .await;
+    let (_, client) = app.user("reader@example.com", Role::Viewer).await;
+    for n in 0..5 {
+        let response = client.get(app.url("/api/me")).send().await.unwrap();
+        assert_eq!(response.status(), 200, "request {n}");
+        assert_eq!(response.headers()["ratelimit-policy"], "\"read\";q=5;w=60");
+        assert_eq!(
+            response.headers()["ratelimit"].to_str().unwrap(),
+            format!("\"read\";r={};t={}", 4 - n, 12 * (n + 1))
+        );
+    }
+    let refused = client.get(app.url("/api/me")).send().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let retry: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=12).contains(&retry), "retry after {retry}");
+    assert!(refused.headers().contains_key("ratelimit"));
+    let error: roster::error::AppError = refused.json().await.unwrap();
+    assert!(
+        matches!(error, roster::error::AppError::TooManyRequests { .. }),
+        "{error:?}"
+    );
+    // A person gets a page that says so and tries again by itself.
+    let page = client
+        .get(app.url("/"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 429);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Too many requests") && html.contains("http-equiv=\"refresh\""));
+    // Other users and static files are not affected.
+    assert_eq!(app.get("/api/me").await.status(), 200);
+    assert_eq!(
+        client
+            .get(app.url("/favicon.svg"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn sign_in_is_limited_per_address_and_per_account() {
+    let app = spawn_app_with(|mut config| {
+        config.limit_sign_in_per_minute = 1_000;
+        config
+    })
+    .await;
+    let client = new_client();
+    let attempt = |email: &'static str, password: &'static str| {
+        client
+            .post(app.url("/api/sign-in"))
+            .header("accept", "application/json")
+            .form(&[("email", email), ("password", password)])
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt(ADMIN_EMAIL, "wrong").await.unwrap().status(), 400);
+    }
+    // Five failures: the account is closed for a while, even to the right password…
+    let locked = attempt(ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    assert_eq!(locked.status(), 429);
+    assert!(locked.headers().contains_key("retry-after"));
+    // …but only that account.
+    app.user("other@example.com", Role::Viewer).await;
+
+    let app = spawn_app().await;
+    let client = new_client();
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        let response = client
+            .post(app.url("/api/sign-in"))
+            .header("accept", "application/json")
+            .form(&[
+                ("email", format!("someone{}@example.com", statuses.len())),
+                ("password", "x".to_owned()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    // The test client's own sign-in was the first of ten this minute.
+    assert_eq!(statuses[..9], [400; 9], "ten attempts a minute per address");
+    assert_eq!(statuses[9..], [429, 429]);
+}
+
+#[tokio::test]
+async fn two_server_processes_share_the_limits() {
+    if std::env::var("REDIS_URL").is_err() {
+        panic!("this test needs REDIS_URL (make test sets it)");
+    }
+    let app = spawn_app_with(|mut config| {
+        config.limit_sign_in_per_minute = 5;
+        config
+    })
+    .await;
+    let other = spawn_process(
+        &app,
+        &[
+            ("REDIS_URL", std::env::var("REDIS_URL").unwrap()),
+            ("ROSTER_LIMIT_SIGN_IN_PER_MINUTE", "5".to_owned()),
+        ],
+    )
+    .await;
+    let client = new_client();
+    let mut statuses = Vec::new();
+    // The test client's own sign-in was the first of five.
+    for address in [
+        &app.address,
+        &other.address,
+        &app.address,
+        &other.address,
+        &other.address,
+    ] {
+        let response = client
+            .post(format!("{address}/api/sign-in"))
+            .header("accept", "application/json")
+            .form(&[("email", "nobody@example.com"), ("password", "wrong")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [400, 400, 400, 400, 429],
+        "five a minute across both"
+    );
+}
+
+#[tokio::test]
+async fn responses_carry_the_security_headers() {
+    let app = spawn_app().await;
+    let page = app.get("/").await;
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for part in [
+        "default-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(part), "{csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("the page's policy names a nonce")
+        .to_owned();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "strict-origin-when-cross-origin"),
+    ] {
+        assert_eq!(page.headers()[name], value);
+    }
+    assert!(page.headers().contains_key("permissions-policy"));
+    assert!(
+        !page.headers().contains_key("strict-transport-security"),
+        "plain HTTP"
+    );
+    assert!(!page.headers().contains_key("access-control-allow-origin"));
+    let html = page.text().await.unwrap();
+    let scripts = html.matches("<script").count();
+    let with_nonce = html.matches(&format!("nonce=\"{nonce}\"")).count();
+    assert!(
+        scripts > 0 && with_nonce >= scripts,
+        "{with_nonce} of {scripts} scripts carry the nonce"
+    );
+
+    let asset = app.get("/favicon.svg").await;
+    assert_eq!(asset.headers()["x-content-type-options"], "nosniff");
+    assert!(asset.headers().contains_key("content-security-policy"));
+
+    // Bodies over 1 MB are refused before they are read.
+    let big = app
+        .client
+        .post(app.url("/api/save-contact"))
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("name={}", "x".repeat(2 * 1024 * 1024)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), 413);
+}
+
+#[tokio::test]
+async fn over_https_the_cookie_is_secure_and_hsts_is_sent() {
+    let app = spawn_app_with(|mut config| {
+        config.https = true;
+        config
+    })
+    .await;
+    let response = reqwest::Client::new()
+        .post(app.url("/api/sign-in"))
+        .header("accept", "application/json")
+        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(cookie.starts_with("__host-roster="), "{cookie}");
+    assert!(
+        cookie.contains("secure") && cookie.contains("path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("domain="), "{cookie}");
+    assert!(response.headers().contains_key("strict-transport-security"));
+}
+
+/// A Redis server of this test's own, to stop and start (the shared one serves the
+/// other tests).
+struct PrivateRedis {
+    child: Option<std::process::Child>,
+}
+
+impl PrivateRedis {
+    fn start(port: u16) -> PrivateRedis {
+        let child = std::process::Command::new(
+            std::env::var("ROSTER_REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_owned()),
+        )
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server runs (scripts/bootstrap.sh installs it)");
+        PrivateRedis { child: Some(child) }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+async fn with_redis_down_pages_say_so_and_recover_when_it_returns() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let mut redis = PrivateRedis::start(port);
+    let url = format!("redis://127.0.0.1:{port}");
+    let app = spawn_app_with(|mut config| {
+        config.redis_url = Some(secrecy::SecretString::from(url.clone()));
+        config
+    })
+    .await;
+    assert_eq!(
+        app.get("/api/me").await.status(),
+        200,
+        "signed in through Redis"
+    );
+
+    redis.stop();
+    let page = eventually(Duration::from_secs(10), || async {
+        let response = app
+            .client
+            .get(app.url("/"))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .ok()?;
+        (response.status() == 503).then_some(response)
+    })
+    .await
+    .expect("pages answer 503 while Redis is down");
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("temporarily unavailable")
+    );
+    let api = app.get("/api/search").await;
+    assert_eq!(api.status(), 503);
+    // What needs no session still works.
+    assert_eq!(app.get("/health").await.status(), 200);
+    assert_eq!(
+        app.stranger()
+            .get(app.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let _redis = PrivateRedis::start(port);
+    let recovered = eventually(Duration::from_secs(15), || async {
+        let client = new_client();
+        let response = client
+            .post(app.url("/api/sign-in"))
+            .header("accept", "application/json")
+            .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+            .send()
+            .await
+            .ok()?;
+        (response.status() == 200).then_some(client)
+    })
+    .await
+    .expect("signing in works again once Redis is back, with no restart");
+    let page = recovered.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+}
