@@ -22,9 +22,9 @@ e2e_url=$(url_with_database "$admin_url" "$database")
 DATABASE_URL="$e2e_url" "$bin" seed --count 230 --seed 2024 >/dev/null
 psql "$e2e_url" -q -v ON_ERROR_STOP=1 -f end2end/fixtures.sql
 
-# The accounts the specs sign in as (the admin is created by the server's first start).
+# The accounts the specs sign in as, one per role.
 export ROSTER_E2E_ADMIN_EMAIL=admin@e2e.example ROSTER_E2E_PASSWORD="e2e password for every account"
-for role in editor viewer; do
+for role in admin editor viewer; do
     echo "$ROSTER_E2E_PASSWORD" | DATABASE_URL="$e2e_url" "$bin" user add --email "$role@e2e.example" --role "$role" >/dev/null
 done
 
@@ -34,7 +34,6 @@ log="$DATA/e2e/server.log"
 # sign-in limits are raised for the run (the integration tests check the limits).
 DATABASE_URL="$e2e_url" ROSTER_LISTEN="127.0.0.1:$e2e_port" ROSTER_SITE_ROOT="$ROOT/target/site" \
     ROSTER_DATA_DIR="$DATA/e2e" ROSTER_DB_MIN_CONNECTIONS=1 \
-    ROSTER_ADMIN_EMAIL="$ROSTER_E2E_ADMIN_EMAIL" ROSTER_ADMIN_PASSWORD="$ROSTER_E2E_PASSWORD" \
     ROSTER_REDIS_PREFIX="roster-e2e-$$" \
     ROSTER_LIMIT_SIGN_IN_PER_MINUTE=1000 ROSTER_LIMIT_ANONYMOUS_PER_15_MINUTES=10000 \
     ROSTER_LIMIT_SEARCHES_PER_MINUTE=100000 ROSTER_LIMIT_READS_PER_MINUTE=100000 \

@@ -1,5 +1,5 @@
 // Accounts: signing in and out, a wrong password, and what a viewer may not do.
-import { test, expect } from './fixtures';
+import { test, expect, expectRefusal } from './fixtures';
 
 const password = process.env.ROSTER_E2E_PASSWORD ?? '';
 
@@ -24,6 +24,7 @@ test.describe('signing in', () => {
   });
 
   test('a wrong password gets a message and no session', async ({ page, ready }) => {
+    expectRefusal(page, '/api/sign-in');
     await page.goto('/login');
     await ready(page);
     await page.getByLabel('Email').fill('nobody@e2e.example');
@@ -45,7 +46,8 @@ test.describe('a viewer', () => {
     await expect(page.getByRole('navigation', { name: 'Account' })).toContainText('Viewer');
     await expect(page.getByRole('link', { name: 'New contact' })).toHaveCount(0);
     await expect(page.getByRole('link', { name: 'Import' })).toHaveCount(0);
-    await expect(page.getByRole('checkbox')).toHaveCount(0);
+    await expect(page.locator('table')).toBeVisible();
+    await expect(page.locator('table').getByRole('checkbox')).toHaveCount(0);
 
     await page.locator('table a').first().click();
     await expect(page).toHaveURL(/\/contacts\/[0-9a-f-]+$/);

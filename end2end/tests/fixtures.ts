@@ -4,8 +4,16 @@
 //
 // One console error is expected and not counted: Chromium reports a document that
 // answers with an error status (a 404 page), which the test checks itself. A failed
-// script, stylesheet or API call still fails the test.
+// script, stylesheet or API call still fails the test, unless the test says it
+// expects that call to be refused (`expectRefusal`), as a wrong password is.
 import { test as base, expect, type Page } from '@playwright/test';
+
+const refusals = new WeakMap<Page, string[]>();
+
+/** The test expects calls to `path` to be refused (and checks what the page shows). */
+export function expectRefusal(page: Page, path: string) {
+  refusals.set(page, [...(refusals.get(page) ?? []), path]);
+}
 
 export const test = base.extend<{ ready: (page: Page) => Promise<void> }>({
   page: async ({ page }, use) => {
@@ -17,9 +25,12 @@ export const test = base.extend<{ ready: (page: Page) => Promise<void> }>({
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
       if (message.type() !== 'error') return;
-      const failedDocument =
-        message.text().startsWith('Failed to load resource') && documents.has(message.location().url);
-      if (!failedDocument) problems.push(`console error: ${message.text()} (${message.location().url})`);
+      const failedLoad = message.text().startsWith('Failed to load resource');
+      const url = message.location().url;
+      const failedDocument = failedLoad && documents.has(url);
+      const expected =
+        failedLoad && (refusals.get(page) ?? []).some((path) => new URL(url).pathname === path);
+      if (!failedDocument && !expected) problems.push(`console error: ${message.text()} (${message.location().url})`);
     });
     await use(page);
     expect(problems, 'the page logged no errors').toEqual([]);

@@ -22,7 +22,8 @@ use pages::{
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The page's scripts (the hydration loader, the data handed to the browser) carry
-    // this response's nonce; the policy allows those and nothing else inline.
+    // this response's nonce; the policy allows those and nothing else inline. (The
+    // security headers also name it, for a page whose options lost this header.)
     #[cfg(feature = "ssr")]
     if let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),

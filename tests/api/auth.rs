@@ -128,6 +128,14 @@ async fn a_viewer_changes_nothing_whatever_it_calls() {
     let roster::domain::SaveOutcome::Saved { id } = saved else {
         panic!("saved: {saved:?}")
     };
+    // The history names who made the change.
+    let history: Vec<roster::domain::HistoryEntry> = app
+        .get(&format!("/api/contact-history?id={id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history[0].actor.as_deref(), Some(ADMIN_EMAIL));
     let (_, viewer) = app.user("viewer@example.com", Role::Viewer).await;
     let post = |path: &str, form: Vec<(&'static str, String)>| {
         viewer
@@ -779,6 +787,24 @@ async fn with_redis_down_pages_say_so_and_recover_when_it_returns() {
     );
 
     redis.stop();
+    // Sign-in attempts are still limited, in process: ten a minute per address.
+    let stranger = new_client();
+    let mut statuses = Vec::new();
+    for n in 0..11 {
+        let response = stranger
+            .post(app.url("/api/sign-in"))
+            .header("accept", "application/json")
+            .form(&[
+                ("email", format!("nobody{n}@example.com")),
+                ("password", "wrong".to_owned()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses[..10], [400; 10], "{statuses:?}");
+    assert_eq!(statuses[10], 429, "{statuses:?}");
     let page = eventually(Duration::from_secs(10), || async {
         let response = app
             .client
@@ -828,4 +854,52 @@ async fn with_redis_down_pages_say_so_and_recover_when_it_returns() {
     .expect("signing in works again once Redis is back, with no restart");
     let page = recovered.get(app.url("/")).send().await.unwrap();
     assert_eq!(page.status(), 200);
+}
+
+#[tokio::test]
+async fn origins_on_the_allow_list_may_call_across_sites() {
+    let app = spawn_app_with(|mut config| {
+        config.cors_allowed_origins = vec!["https://intranet.example".to_owned()];
+        config
+    })
+    .await;
+    let preflight = app
+        .client
+        .request(Method::OPTIONS, app.url("/api/save-contact"))
+        .header("origin", "https://intranet.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://intranet.example"
+    );
+    assert_eq!(
+        preflight.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    let allowed = app
+        .client
+        .post(app.url("/api/save-contact"))
+        .header("origin", "https://intranet.example")
+        .header("sec-fetch-site", "cross-site")
+        .header("accept", "application/json")
+        .form(&[("name", "From The Intranet")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), 200);
+    let other = app
+        .client
+        .post(app.url("/api/save-contact"))
+        .header("origin", "https://elsewhere.example")
+        .header("sec-fetch-site", "cross-site")
+        .header("accept", "application/json")
+        .form(&[("name", "From Elsewhere")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 403);
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
 }

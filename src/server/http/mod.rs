@@ -56,7 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::live))
         .route("/health/deep", get(health::deep))
         .merge(exports)
-        .leptos_routes_with_context(&state, routes, || {}, {
+        .leptos_routes_with_context(&state, routes, page_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
@@ -138,6 +138,15 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(request_id)),
         )
         .with_state(state)
+}
+
+/// Gives the page the nonce that the security headers name in its policy.
+fn page_nonce() {
+    if let Some(nonce) = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<security::PageNonce>().cloned())
+    {
+        leptos::prelude::provide_context(nonce.0);
+    }
 }
 
 /// Cross-origin calls from the configured origins only, with their cookies.

@@ -32,16 +32,38 @@ const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), disp
      geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), \
      usb=(), xr-spatial-tracking=()";
 
-/// Adds the security headers to every response (keeping a page's own CSP).
-pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// The nonce of the page this request renders: made here, handed to the page's render
+/// (see `http::router`), and named in the response's policy.
+#[derive(Clone)]
+pub struct PageNonce(pub leptos::nonce::Nonce);
+
+/// Adds the security headers to every response. A page (HTML) may run its own inline
+/// scripts, those that carry its nonce; anything else runs no script.
+pub async fn headers(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let nonce = leptos::nonce::Nonce::new();
+    request.extensions_mut().insert(PageNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    let is_page = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|kind| kind.starts_with("text/html"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let policy = if is_page {
+            HeaderValue::from_str(&page_csp(&nonce)).ok()
+        } else {
+            None
+        };
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            policy.unwrap_or(HeaderValue::from_static(DEFAULT_CSP)),
+        );
+    }
     let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
         headers
             .entry(name)
             .or_insert(HeaderValue::from_static(value));
     };
-    set(headers, "content-security-policy", DEFAULT_CSP);
     set(headers, "x-content-type-options", "nosniff");
     set(
         headers,
