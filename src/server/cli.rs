@@ -278,7 +278,7 @@ async fn user(action: UserAction, config: &Config) -> anyhow::Result<()> {
     let sessions = || -> anyhow::Result<Sessions> {
         match &config.redis_url {
             Some(url) => Ok(Sessions::redis(
-                super::redis::connect(url)?,
+                super::redis::connect_with_timeout(url, super::redis::SESSION_COMMAND_TIMEOUT)?,
                 &config.redis_prefix,
             )),
             None => {

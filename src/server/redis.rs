@@ -1,6 +1,6 @@
-//! The Redis connection pool shared by the caches (and, later, sessions and rate
-//! limits). Redis is optional for everything that uses it here: while it is down,
-//! callers skip it and carry on, and the pool reconnects by itself.
+//! Redis connection pools: one for the caches and rate limits, whose callers skip
+//! Redis and carry on while it is down, and one for sessions, with a longer command
+//! timeout. Both reconnect by themselves.
 
 use std::time::Duration;
 
@@ -13,12 +13,22 @@ use secrecy::{ExposeSecret, SecretString};
 
 pub type Redis = Pool;
 
-/// How long a cache command may take before it is abandoned.
+/// How long a cache or rate-limit command may take before it is abandoned (the caller
+/// then carries on without Redis).
 pub const COMMAND_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// How long a session command may take: a request cannot go on without its session,
+/// so a busy moment must not turn into a 503.
+pub const SESSION_COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Builds the pool and starts connecting in the background: startup does not wait
 /// for (or fail on) Redis.
 pub fn connect(url: &SecretString) -> anyhow::Result<Redis> {
+    connect_with_timeout(url, COMMAND_TIMEOUT)
+}
+
+/// [`connect`], with another command timeout.
+pub fn connect_with_timeout(url: &SecretString, timeout: Duration) -> anyhow::Result<Redis> {
     let config =
         Config::from_url(url.expose_secret()).context("REDIS_URL is not a valid Redis URL")?;
     let pool = Builder::from_config(config)
@@ -28,7 +38,7 @@ pub fn connect(url: &SecretString) -> anyhow::Result<Redis> {
             connection.max_command_attempts = 1;
         })
         .with_performance_config(|performance| {
-            performance.default_command_timeout = COMMAND_TIMEOUT;
+            performance.default_command_timeout = timeout;
         })
         // Retry forever: 100 ms, doubling, at most 2 s apart.
         .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))

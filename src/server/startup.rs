@@ -78,8 +78,11 @@ impl Application {
                 None
             }
         };
-        let sessions = match &redis {
-            Some(redis) => Sessions::redis(redis.clone(), &config.redis_prefix),
+        let sessions = match &config.redis_url {
+            Some(url) => Sessions::redis(
+                redis::connect_with_timeout(url, redis::SESSION_COMMAND_TIMEOUT)?,
+                &config.redis_prefix,
+            ),
             None => Sessions::memory(),
         };
         let limiter = Limiter::new(&config, redis.clone());
