@@ -28,32 +28,40 @@ for role in admin editor viewer; do
     echo "$ROSTER_E2E_PASSWORD" | DATABASE_URL="$e2e_url" "$bin" user add --email "$role@e2e.example" --role "$role" >/dev/null
 done
 
-mkdir -p "$DATA/e2e"
-log="$DATA/e2e/server.log"
-# Every spec is one person at machine speed, all from 127.0.0.1: the per-user and
-# sign-in limits are raised for the run (the integration tests check the limits).
-DATABASE_URL="$e2e_url" ROSTER_LISTEN="127.0.0.1:$e2e_port" ROSTER_SITE_ROOT="$ROOT/target/site" \
-    ROSTER_DATA_DIR="$DATA/e2e" ROSTER_DB_MIN_CONNECTIONS=1 \
-    ROSTER_REDIS_PREFIX="roster-e2e-$$" \
-    ROSTER_LIMIT_SIGN_IN_PER_MINUTE=1000 ROSTER_LIMIT_ANONYMOUS_PER_15_MINUTES=10000 \
-    ROSTER_LIMIT_SEARCHES_PER_MINUTE=100000 ROSTER_LIMIT_READS_PER_MINUTE=100000 \
-    ROSTER_LIMIT_WRITES_PER_MINUTE=100000 ROSTER_LIMIT_UPLOADS_PER_MINUTE=1000 \
-    "$bin" serve >"$log" 2>&1 &
+mkdir -p "$DATA/e2e" "$DATA/e2e-limited"
+# Two servers on the one database. The main one is used by every spec: each spec is
+# one person at machine speed, all from 127.0.0.1, so the per-user and sign-in limits
+# are raised for it (the integration tests check the limits). The second keeps a low
+# search limit, for the spec that sees a search refused and tried again.
+limited_port=$((e2e_port + 1))
+port_busy "$limited_port" && die "port $limited_port is taken; set ROSTER_E2E_PORT to a free pair"
+serve() { # port, data folder, redis prefix, searches per minute
+    DATABASE_URL="$e2e_url" ROSTER_LISTEN="127.0.0.1:$1" ROSTER_SITE_ROOT="$ROOT/target/site" \
+        ROSTER_DATA_DIR="$2" ROSTER_DB_MIN_CONNECTIONS=1 ROSTER_REDIS_PREFIX="$3" \
+        ROSTER_LIMIT_SIGN_IN_PER_MINUTE=1000 ROSTER_LIMIT_ANONYMOUS_PER_15_MINUTES=10000 \
+        ROSTER_LIMIT_SEARCHES_PER_MINUTE="$4" ROSTER_LIMIT_READS_PER_MINUTE=100000 \
+        ROSTER_LIMIT_WRITES_PER_MINUTE=100000 ROSTER_LIMIT_UPLOADS_PER_MINUTE=1000 \
+        exec "$bin" serve >"$2/server.log" 2>&1
+}
+serve "$e2e_port" "$DATA/e2e" "roster-e2e-$$" 100000 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+serve "$limited_port" "$DATA/e2e-limited" "roster-e2e-limited-$$" 60 &
+limited=$!
+trap 'kill $server $limited 2>/dev/null; wait $server $limited 2>/dev/null' EXIT
 
-# Plain bash (no curl on a fresh machine): one HTTP/1.0 request to the local server.
-ready() {
+# Plain bash (no curl on a fresh machine): one HTTP/1.0 request to a local server.
+ready_on() {
     timeout 5 bash -c '
         exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
         printf "GET /health/deep HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3
-        grep -q "\"status\":\"pass\"" <&3' _ "$e2e_port" 2>/dev/null
+        grep -q "\"status\":\"pass\"" <&3' _ "$1" 2>/dev/null
 }
+ready() { ready_on "$e2e_port" && ready_on "$limited_port"; }
 if ! wait_for ready 60; then
-    tail -n 30 "$log" >&2
-    die "the e2e server did not become ready"
+    tail -n 30 "$DATA/e2e/server.log" "$DATA/e2e-limited/server.log" >&2
+    die "the e2e servers did not become ready"
 fi
 
 say "running the Playwright suite (JavaScript off and on)"
-export ROSTER_E2E_PORT=$e2e_port
+export ROSTER_E2E_PORT=$e2e_port ROSTER_E2E_LIMITED_PORT=$limited_port
 (cd end2end && npx playwright test "$@")

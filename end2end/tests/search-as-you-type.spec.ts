@@ -1,4 +1,4 @@
-import { test, expect } from './fixtures';
+import { test, expect, expectRefusal } from './fixtures';
 
 // Hydrated behaviour only: this file runs in the "javascript" project.
 
@@ -56,4 +56,31 @@ test('the keyboard finds and opens a contact', async ({ page, ready }) => {
 
   await page.goBack();
   await expect(page.getByRole('searchbox', { name: 'Search contacts' })).toHaveValue('anthony may');
+});
+
+test.describe('over the search limit', () => {
+  // A second server keeps a limit of 60 searches a minute (see scripts/e2e.sh).
+  const limited = `http://127.0.0.1:${process.env.ROSTER_E2E_LIMITED_PORT ?? 3101}`;
+  test.use({ storageState: { cookies: [], origins: [] } });
+
+  test('a refused search says so and is tried again after the delay', async ({ page, ready }) => {
+    expectRefusal(page, '/api/search');
+    await page.goto(`${limited}/login`);
+    await page.getByLabel('Email').fill('viewer@e2e.example');
+    await page.getByLabel('Password').fill(process.env.ROSTER_E2E_PASSWORD ?? '');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('heading', { name: 'Directory' })).toBeVisible();
+    await ready(page);
+
+    // Spend the minute's searches (the page's own session), then search by typing.
+    let status = 200;
+    while (status !== 429) {
+      status = (await page.request.get(`${limited}/api/search?query=q%3Dann`)).status();
+    }
+    await page.getByRole('searchbox', { name: 'Search contacts' }).fill('Bartholomew');
+    await expect(page.getByRole('status').filter({ hasText: 'Trying again in' })).toBeVisible();
+    await expect(page.locator('tbody tr .contact-link').first()).toHaveText('Bartholomew Quigley', {
+      timeout: 15_000,
+    });
+  });
 });

@@ -903,3 +903,27 @@ async fn origins_on_the_allow_list_may_call_across_sites() {
     assert_eq!(other.status(), 403);
     assert!(!other.headers().contains_key("access-control-allow-origin"));
 }
+
+#[tokio::test]
+async fn strangers_calling_the_api_are_limited_per_address() {
+    let app = spawn_app_with(|mut config| {
+        config.limit_anonymous_per_15_minutes = 4;
+        config
+    })
+    .await;
+    // The test client's sign-in was the first of the four.
+    let stranger = app.stranger();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let response = stranger.get(app.url("/api/search")).send().await.unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429]);
+    // Pages are not counted (they send strangers to sign in), nor are static files.
+    let page = stranger.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 303);
+    let asset = stranger.get(app.url("/favicon.svg")).send().await.unwrap();
+    assert_eq!(asset.status(), 200);
+    // Signed-in users are counted per user, not per address.
+    assert_eq!(app.get("/api/me").await.status(), 200);
+}
