@@ -81,7 +81,7 @@ enum UserAction {
         #[arg(long)]
         email: String,
     },
-    /// Set an account's password, read from standard input (one line).
+    /// Set an account's password, read from standard input (one line); its sessions end.
     SetPassword {
         #[arg(long)]
         email: String,
@@ -323,7 +323,14 @@ async fn user(action: UserAction, config: &Config) -> anyhow::Result<()> {
             }
             let hash = password::hash(new).await?;
             db::users::set_password(&pool, user.id, &hash).await?;
-            println!("the password of {} is changed", user.email);
+            // Whoever knew the old password is signed out with it.
+            let sessions = sessions()?;
+            wait_for_redis(&sessions).await;
+            sessions.revoke_all(user.id).await?;
+            println!(
+                "the password of {} is changed; their sessions have ended",
+                user.email
+            );
         }
     }
     Ok(())

@@ -927,3 +927,78 @@ async fn strangers_calling_the_api_are_limited_per_address() {
     // Signed-in users are counted per user, not per address.
     assert_eq!(app.get("/api/me").await.status(), 200);
 }
+
+/// Runs `roster user …` on the database of `app`, with `input` on standard input.
+async fn user_command(app: &TestApp, args: &[&str], input: &str) -> std::process::Output {
+    use tokio::io::AsyncWriteExt as _;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("user")
+        .args(args)
+        .env_remove("ROSTER_CONFIG")
+        .env("DATABASE_URL", crate::helpers::url_for(&app.database))
+        .env("ROSTER_REDIS_PREFIX", app.state.config.redis_prefix.clone())
+        .env("ROSTER_DB_MIN_CONNECTIONS", "0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the roster binary runs");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    drop(stdin);
+    child.wait_with_output().await.unwrap()
+}
+
+#[tokio::test]
+async fn accounts_are_managed_from_the_command_line() {
+    let app = spawn_app().await;
+    let added = user_command(
+        &app,
+        &["add", "--email", "cli@example.com", "--role", "editor"],
+        "a password typed in\n",
+    )
+    .await;
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let client = new_client();
+    sign_in(
+        &client,
+        &app.address,
+        "cli@example.com",
+        "a password typed in",
+    )
+    .await;
+    let me: Option<roster::domain::CurrentUser> = client
+        .get(app.url("/api/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me.map(|me| me.role), Some(Role::Editor));
+
+    let short = user_command(&app, &["add", "--email", "b@example.com"], "short\n").await;
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+
+    // Disabling from the command line ends the session in Redis too.
+    let disabled = user_command(&app, &["disable", "--email", "cli@example.com"], "").await;
+    assert!(
+        disabled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&disabled.stderr)
+    );
+    assert_eq!(
+        client
+            .get(app.url("/api/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
