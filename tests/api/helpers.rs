@@ -249,6 +249,9 @@ pub fn test_config(database: &str, data_dir: &Path) -> Config {
         .merge(("db_min_connections", 0))
         .merge(("db_max_connections", 5))
         .merge(("data_dir", data_dir))
+        // Static files as the built site serves them (the release site is built after
+        // the tests; `public/` is what it copies).
+        .merge(("site_root", concat!(env!("CARGO_MANIFEST_DIR"), "/public")))
         // Keys in the shared Redis are the app's own (instances on one database share them).
         .merge(("redis_prefix", format!("test-{database}")))
         .merge(("admin_email", ADMIN_EMAIL))
