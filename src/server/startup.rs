@@ -58,12 +58,14 @@ pub struct Application {
     state: AppState,
     stop_follower: watch::Sender<bool>,
     follower: JoinHandle<()>,
-    /// Import jobs and the purge of contacts deleted long ago.
+    /// Import jobs, the purge of contacts deleted long ago, metrics upkeep.
     background: JoinHandle<()>,
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // Installed before anything records a metric (earlier records would be lost).
+        http::metrics::handle();
         let db = db::connect(&config).await?;
         if config.migrate_on_start {
             db::migrate(&db).await?;
@@ -117,10 +119,17 @@ impl Application {
             tokio::spawn(Follower::new(db.clone(), index.clone(), stopped.clone()).run());
         let background = tokio::spawn({
             let (db, data_dir) = (db.clone(), config.data_dir.clone());
+            let max_connections = config.db_max_connections;
             async move {
                 tokio::join!(
-                    crate::server::import::run_jobs(db.clone(), index, data_dir, stopped.clone()),
-                    purge_deleted(db, stopped),
+                    crate::server::import::run_jobs(
+                        db.clone(),
+                        index.clone(),
+                        data_dir,
+                        stopped.clone()
+                    ),
+                    purge_deleted(db.clone(), stopped.clone()),
+                    http::metrics::upkeep(db, index, max_connections, stopped),
                 );
             }
         });

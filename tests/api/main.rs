@@ -12,4 +12,5 @@ mod directory;
 mod export;
 mod health;
 mod import;
+mod metrics;
 mod search;

@@ -103,7 +103,11 @@ pub async fn authenticate(
 pub fn needed_role(method: &Method, path: &str) -> Option<Role> {
     if is_public(path) {
         None
-    } else if path.starts_with("/api/admin/") || path == "/admin" || path.starts_with("/admin/") {
+    } else if path.starts_with("/api/admin/")
+        || path == "/admin"
+        || path.starts_with("/admin/")
+        || path == "/metrics"
+    {
         Some(Role::Admin)
     } else if (is_api(path) && *method != Method::GET && path != "/api/sign-out")
         || is_for_editors(path)
@@ -307,6 +311,7 @@ mod tests {
             Some(Role::Admin)
         );
         assert_eq!(needed_role(&Method::GET, "/admin/users"), Some(Role::Admin));
+        assert_eq!(needed_role(&Method::GET, "/metrics"), Some(Role::Admin));
         assert_eq!(
             needed_role(&Method::GET, "/contacts/new"),
             Some(Role::Editor)

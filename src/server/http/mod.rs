@@ -2,6 +2,7 @@
 
 mod export;
 pub mod health;
+pub mod metrics;
 pub mod pages;
 pub mod rate_limit;
 pub mod security;
@@ -37,8 +38,8 @@ fn routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-/// The whole router, layers included. Outermost first: request id, trace, security
-/// headers, the cross-site check, the session (Redis) and who it belongs to, rate
+/// The whole router, layers included. Outermost first: request id, trace, request
+/// metrics, security headers, the cross-site check, the session (Redis) and who it belongs to, rate
 /// limits, the sign-in requirement; then the routes, all but the import upload with a
 /// body limit and a time limit.
 pub fn router(state: AppState) -> Router {
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
     let bounded = Router::new()
         .route("/health", get(health::live))
         .route("/health/deep", get(health::deep))
+        .route("/metrics", get(metrics::scrape))
         .merge(exports)
         .leptos_routes_with_context(&state, routes, page_nonce, {
             let options = state.leptos_options.clone();
@@ -116,6 +118,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::headers,
         ))
+        .layer(middleware::from_fn(metrics::track))
         .layer(
             // Outermost first: the id exists before anything logs, and is echoed back.
             ServiceBuilder::new()

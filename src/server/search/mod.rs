@@ -214,7 +214,9 @@ impl SearchService {
     pub async fn search(&self, query: SearchQuery) -> Result<SearchPage> {
         let started = Instant::now();
         let Some(published) = self.index.current() else {
-            return self.fallback(query, started).await;
+            let page = self.fallback(query, started).await;
+            record_duration("fallback", started);
+            return page;
         };
         let generation = published.position.load(Ordering::Acquire);
         // The position is in the key: once a change is applied, no earlier answer is used.
@@ -228,6 +230,7 @@ impl SearchService {
             let mut page = (*page).clone();
             page.cached = true;
             page.took_micros = started.elapsed().as_micros() as u64;
+            record_duration("cached", started);
             return Ok(page);
         }
 
@@ -238,6 +241,7 @@ impl SearchService {
             .map_err(anyhow::Error::from)??;
         self.cache.put(key, Arc::new(page.clone()));
         page.took_micros = started.elapsed().as_micros() as u64;
+        record_duration("uncached", started);
         Ok(page)
     }
 
@@ -380,6 +384,13 @@ fn facet_values(counts: HashMap<String, u64>, selected: &[String]) -> Vec<FacetV
         }
     }
     shown
+}
+
+/// `search_duration_seconds` by kind: `cached`, `uncached` (the index), `fallback`
+/// (Postgres, before the first index is built).
+fn record_duration(kind: &'static str, started: Instant) {
+    metrics::histogram!("search_duration_seconds", "kind" => kind)
+        .record(started.elapsed().as_secs_f64());
 }
 
 #[cfg(test)]
