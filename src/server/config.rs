@@ -61,6 +61,8 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// How long a request may take to be answered (uploads and streamed bodies excepted).
     pub request_timeout_secs: u64,
+    /// Requests slower than this (milliseconds) are logged at WARN and counted.
+    pub slow_request_ms: u64,
     /// Rate limits (see README): sign-in attempts per client address per minute.
     pub limit_sign_in_per_minute: u32,
     /// Failed sign-ins per account per 15 minutes.
@@ -102,6 +104,7 @@ struct Defaults {
     cors_allowed_origins: Vec<String>,
     body_limit_bytes: usize,
     request_timeout_secs: u64,
+    slow_request_ms: u64,
     limit_sign_in_per_minute: u32,
     limit_sign_in_failures_per_15_minutes: u32,
     limit_anonymous_per_15_minutes: u32,
@@ -132,6 +135,7 @@ impl Default for Defaults {
             cors_allowed_origins: Vec::new(),
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            slow_request_ms: 1_000,
             // The design docs' figures where they give one; see README for the others.
             limit_sign_in_per_minute: 10,
             limit_sign_in_failures_per_15_minutes: 5,

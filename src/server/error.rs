@@ -24,9 +24,15 @@ impl Error {
             Error::App(error) => error,
             Error::Database(error) if is_unavailable(&error) => {
                 tracing::warn!(request_id, error = %error, "database unavailable");
+                metrics::counter!("errors_total", "kind" => "database_unavailable").increment(1);
                 AppError::Unavailable
             }
             other => {
+                let kind = match &other {
+                    Error::Database(_) => "database",
+                    _ => "internal",
+                };
+                metrics::counter!("errors_total", "kind" => kind).increment(1);
                 tracing::error!(request_id, error = ?other, "request failed");
                 AppError::Internal {
                     request_id: request_id.to_owned(),

@@ -14,6 +14,8 @@ fn sample(text: &str, series: &str) -> f64 {
 #[tokio::test]
 async fn request_durations_are_counted_by_route_template() {
     let app = spawn_app().await;
+    // Searches answered from the index (before it is built they fall back to Postgres).
+    app.index_caught_up().await;
     let scrape = || async {
         let response = app.get("/metrics").await;
         assert_eq!(response.status(), 200);
@@ -91,4 +93,20 @@ async fn request_durations_are_counted_by_route_template() {
         .await
         .unwrap();
     assert_eq!(stranger.status(), 303, "to sign in");
+}
+
+#[tokio::test]
+async fn slow_requests_are_counted_by_route() {
+    let app = crate::helpers::spawn_app_with(|mut config| {
+        config.slow_request_ms = 0;
+        config
+    })
+    .await;
+    let series = r#"http_server_slow_requests_total{route="/api/me"}"#;
+    let before = sample(&app.get("/metrics").await.text().await.unwrap(), series);
+    for _ in 0..2 {
+        assert_eq!(app.get("/api/me").await.status(), 200);
+    }
+    let after = sample(&app.get("/metrics").await.text().await.unwrap(), series);
+    assert!(after - before >= 2.0, "{before} → {after}");
 }

@@ -25,7 +25,10 @@ use uuid::Uuid;
 use crate::{
     domain::{CurrentUser, Role},
     error::AppError,
-    server::{http::pages, startup::AppState},
+    server::{
+        http::{metrics::ServedUser, pages},
+        startup::AppState,
+    },
 };
 pub use sessions::{SIGNED_IN_KEY, Sessions};
 
@@ -91,10 +94,15 @@ pub async fn authenticate(
         },
         None => None,
     };
+    let served = user.as_ref().map(|user| ServedUser(user.id));
     if let Some(user) = user {
         request.extensions_mut().insert(user);
     }
-    next.run(request).await
+    let mut response = next.run(request).await;
+    if let Some(served) = served {
+        response.extensions_mut().insert(served);
+    }
+    response
 }
 
 /// The least role a request needs, by its method and path: `None` for public paths.

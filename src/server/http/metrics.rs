@@ -105,9 +105,19 @@ fn status_class(status: u16) -> &'static str {
     }
 }
 
+/// Who a response was for, left by `auth::authenticate` for the request log.
+#[derive(Clone, Copy)]
+pub struct ServedUser(pub uuid::Uuid);
+
 /// Times every request: `http_server_request_duration_seconds` by method, route
-/// template and status class (the time to the response head).
-pub async fn track(request: Request, next: Next) -> Response {
+/// template and status class (the time to the response head), and logs it: one line
+/// per request (in the request's span, so with its id) with route, status, latency
+/// and user; at WARN when slower than `ROSTER_SLOW_REQUEST_MS`.
+pub async fn track(
+    axum::extract::State(state): axum::extract::State<crate::server::startup::AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
     let route = route_label(
@@ -118,13 +128,26 @@ pub async fn track(request: Request, next: Next) -> Response {
             .map(MatchedPath::as_str),
     );
     let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let user = response
+        .extensions()
+        .get::<ServedUser>()
+        .map(|user| user.0.to_string());
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    if elapsed >= Duration::from_millis(state.config.slow_request_ms) {
+        tracing::warn!(route, status, latency_ms, user, "slow request");
+        metrics::counter!("http_server_slow_requests_total", "route" => route.clone()).increment(1);
+    } else {
+        tracing::info!(route, status, latency_ms, user, "request");
+    }
     metrics::histogram!(
         "http_server_request_duration_seconds",
         "method" => method,
         "route" => route,
-        "status" => status_class(response.status().as_u16()),
+        "status" => status_class(status),
     )
-    .record(started.elapsed().as_secs_f64());
+    .record(elapsed.as_secs_f64());
     response
 }
 

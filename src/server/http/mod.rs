@@ -118,7 +118,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::headers,
         ))
-        .layer(middleware::from_fn(metrics::track))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(
             // Outermost first: the id exists before anything logs, and is echoed back.
             ServiceBuilder::new()
