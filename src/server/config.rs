@@ -19,6 +19,9 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Address the web server listens on (`ROSTER_LISTEN`).
     pub listen: SocketAddr,
+    /// A second address serving only `/metrics`, without sign-in, for a Prometheus
+    /// scraper on a private network (`ROSTER_METRICS_LISTEN`); none by default.
+    pub metrics_listen: Option<SocketAddr>,
     /// Postgres connection URL (`DATABASE_URL`). Required.
     pub database_url: SecretString,
     /// Redis connection URL (`REDIS_URL`). Optional until sessions and caches arrive.

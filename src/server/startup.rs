@@ -54,6 +54,8 @@ impl FromRef<AppState> for LeptosOptions {
 /// A built application whose socket is bound but which does not serve yet.
 pub struct Application {
     listener: TcpListener,
+    /// The `/metrics`-only listener, when one is configured.
+    metrics_listener: Option<TcpListener>,
     router: axum::Router,
     state: AppState,
     stop_follower: watch::Sender<bool>,
@@ -101,6 +103,12 @@ impl Application {
         .context("creating the first admin account")?;
         // The first sign-in should not pay for building the dummy hash.
         tokio::task::spawn_blocking(auth::password::warm_up);
+        let metrics_listener = match config.metrics_listen {
+            Some(address) => Some(TcpListener::bind(address).await.with_context(|| {
+                format!("could not listen on {address} (ROSTER_METRICS_LISTEN)")
+            })?),
+            None => None,
+        };
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("could not listen on {} (ROSTER_LISTEN)", config.listen))?;
@@ -154,6 +162,7 @@ impl Application {
         let router = http::router(state.clone());
         Ok(Application {
             listener,
+            metrics_listener,
             router,
             state,
             stop_follower,
@@ -170,6 +179,14 @@ impl Application {
             .unwrap_or_default()
     }
 
+    /// The port of the `/metrics`-only listener, if one is configured.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
+            .map(|addr| addr.port())
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -182,6 +199,23 @@ impl Application {
     ) -> anyhow::Result<()> {
         let address = self.listener.local_addr()?;
         tracing::info!(%address, "serving Roster at http://{address}");
+        let (stopping, stopped) = watch::channel(false);
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stopping.send(true);
+        };
+        let metrics = self.metrics_listener.map(|listener| {
+            let mut stopped = stopped.clone();
+            tokio::spawn(async move {
+                let router = axum::Router::new()
+                    .route("/metrics", axum::routing::get(http::metrics::scrape));
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.changed().await;
+                    })
+                    .await;
+            })
+        });
         let served = axum::serve(
             self.listener,
             self.router
@@ -190,6 +224,9 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
 
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         let _ = self.stop_follower.send(true);
         if tokio::time::timeout(FOLLOWER_STOP_TIMEOUT, self.follower)
             .await

@@ -33,6 +33,8 @@ pub struct TestApp {
     pub state: AppState,
     pub client: reqwest::Client,
     pub database: String,
+    /// The `/metrics`-only listener's port, when the test configured one.
+    pub metrics_port: Option<u16>,
     /// Keeps the data folder alive as long as any app uses it.
     _data: Arc<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
@@ -365,6 +367,7 @@ async fn start_as(
     let config = adjust(test_config(&database, data.path()));
     let app = Application::build(config).await.expect("the app builds");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     let state = app.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let serving = tokio::spawn(app.run_until(async move {
@@ -381,6 +384,7 @@ async fn start_as(
         state,
         client,
         database,
+        metrics_port,
         _data: data,
         stop: Some(stop),
         serving: Some(serving),

@@ -110,3 +110,40 @@ async fn slow_requests_are_counted_by_route() {
     let after = sample(&app.get("/metrics").await.text().await.unwrap(), series);
     assert!(after - before >= 2.0, "{before} → {after}");
 }
+
+#[tokio::test]
+async fn a_private_address_serves_the_metrics_alone() {
+    let app = crate::helpers::spawn_app_with(|mut config| {
+        config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+        config
+    })
+    .await;
+    let address = format!(
+        "http://127.0.0.1:{}",
+        app.metrics_port.expect("a metrics port")
+    );
+    // No sign-in on that address (it is meant for a scraper on a private network)…
+    let metrics = app
+        .stranger()
+        .get(format!("{address}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        metrics
+            .text()
+            .await
+            .unwrap()
+            .contains("http_server_request_duration_seconds")
+    );
+    // …and nothing else.
+    let other = app
+        .stranger()
+        .get(format!("{address}/api/search"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+    app.stop().await;
+}
