@@ -45,7 +45,7 @@ serve() { # port, data folder, redis prefix, searches per minute
 }
 serve "$e2e_port" "$DATA/e2e" "roster-e2e-$$" 100000 &
 server=$!
-serve "$limited_port" "$DATA/e2e-limited" "roster-e2e-limited-$$" 60 &
+serve "$limited_port" "$DATA/e2e-limited" "roster-e2e-limited-$$" 6 &
 limited=$!
 trap 'kill $server $limited 2>/dev/null; wait $server $limited 2>/dev/null' EXIT
 
