@@ -81,7 +81,7 @@ impl RequestContext {
                 AppError::Forbidden
             }
         };
-        Err(cx.finish::<()>(Err(refusal.into())).unwrap_err())
+        cx.finish(Err(refusal.into()))
     }
 
     /// The signed-in user (present whenever [`Self::with_role`] succeeded).

@@ -186,7 +186,8 @@ return {1, math.floor((window - (new_tat - now)) / interval), 0, stored - now}
 pub struct Limiter {
     redis: Option<Redis>,
     prefix: String,
-    quotas: Vec<(Kind, Quota)>,
+    /// By kind, in the order of [`Kind::ALL`] (the kinds' declaration order).
+    quotas: [Quota; Kind::ALL.len()],
     script: Script,
     /// The in-process fallback: arrival times by key.
     memory: moka::sync::Cache<String, u64>,
@@ -199,10 +200,7 @@ impl Limiter {
         Arc::new(Limiter {
             redis,
             prefix: config.redis_prefix.clone(),
-            quotas: Kind::ALL
-                .into_iter()
-                .map(|kind| (kind, Quota::for_kind(config, kind)))
-                .collect(),
+            quotas: Kind::ALL.map(|kind| Quota::for_kind(config, kind)),
             script: Script::from_lua(SCRIPT),
             memory: moka::sync::Cache::builder()
                 .max_capacity(200_000)
@@ -213,14 +211,7 @@ impl Limiter {
     }
 
     pub fn quota(&self, kind: Kind) -> Quota {
-        self.quotas
-            .iter()
-            .find(|(each, _)| *each == kind)
-            .map(|(_, quota)| *quota)
-            .unwrap_or(Quota {
-                limit: 1,
-                window: Duration::from_secs(60),
-            })
+        self.quotas[kind as usize]
     }
 
     /// Counts one request of `kind` by `subject` and says whether it may go ahead.
@@ -370,6 +361,13 @@ mod tests {
         assert!(allowed);
         assert_eq!(remaining, 3, "a peek reports what one more would leave");
         assert_eq!(peeked, stored, "a peek stores nothing new");
+    }
+
+    #[test]
+    fn quotas_are_found_by_kind() {
+        for (position, kind) in Kind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, position, "{kind:?}");
+        }
     }
 
     #[test]

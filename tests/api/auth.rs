@@ -10,8 +10,8 @@ use reqwest::{Method, StatusCode};
 use roster::domain::Role;
 
 use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, eventually, new_client, save, sign_in, spawn_app,
-    spawn_app_with, spawn_process,
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, attempt_sign_in, eventually, new_client, save, sign_in,
+    spawn_app, spawn_app_with, spawn_process,
 };
 
 /// Every server function with the least role that may call it. A server function that
@@ -299,19 +299,12 @@ async fn signing_in_renews_the_session_and_signing_out_ends_it() {
 async fn a_wrong_email_or_password_gets_one_message() {
     let app = spawn_app().await;
     let client = new_client();
-    let attempt = |email: &'static str, password: &'static str| {
-        client
-            .post(app.url("/api/sign-in"))
-            .header("accept", "application/json")
-            .form(&[("email", email), ("password", password)])
-            .send()
-    };
-    let wrong_password = attempt(ADMIN_EMAIL, "not the password").await.unwrap();
+    let attempt = |email, password| attempt_sign_in(&client, &app.address, email, password);
+    let wrong_password = attempt(ADMIN_EMAIL, "not the password").await;
     assert_eq!(wrong_password.status(), 400);
     let wrong_password = wrong_password.text().await.unwrap();
     let wrong_email = attempt("nobody@example.com", "not the password")
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -443,16 +436,13 @@ async fn disabling_or_demoting_a_user_ends_their_sessions() {
         .unwrap();
     assert_eq!(disable.status(), 200);
     assert_eq!(status(&third).await, 401);
-    let again = third
-        .post(app.url("/api/sign-in"))
-        .header("accept", "application/json")
-        .form(&[
-            ("email", "editor@example.com"),
-            ("password", "a long enough password"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let again = attempt_sign_in(
+        &third,
+        &app.address,
+        "editor@example.com",
+        "a long enough password",
+    )
+    .await;
     assert_eq!(again.status(), 400);
     assert!(again.text().await.unwrap().contains("disabled"));
 }
@@ -556,18 +546,12 @@ async fn sign_in_is_limited_per_address_and_per_account() {
     })
     .await;
     let client = new_client();
-    let attempt = |email: &'static str, password: &'static str| {
-        client
-            .post(app.url("/api/sign-in"))
-            .header("accept", "application/json")
-            .form(&[("email", email), ("password", password)])
-            .send()
-    };
+    let attempt = |email, password| attempt_sign_in(&client, &app.address, email, password);
     for _ in 0..5 {
-        assert_eq!(attempt(ADMIN_EMAIL, "wrong").await.unwrap().status(), 400);
+        assert_eq!(attempt(ADMIN_EMAIL, "wrong").await.status(), 400);
     }
     // Five failures: the account is closed for a while, even to the right password…
-    let locked = attempt(ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    let locked = attempt(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(locked.status(), 429);
     assert!(locked.headers().contains_key("retry-after"));
     // …but only that account.
@@ -577,16 +561,8 @@ async fn sign_in_is_limited_per_address_and_per_account() {
     let client = new_client();
     let mut statuses = Vec::new();
     for _ in 0..11 {
-        let response = client
-            .post(app.url("/api/sign-in"))
-            .header("accept", "application/json")
-            .form(&[
-                ("email", format!("someone{}@example.com", statuses.len())),
-                ("password", "x".to_owned()),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let email = format!("someone{}@example.com", statuses.len());
+        let response = attempt_sign_in(&client, &app.address, &email, "x").await;
         statuses.push(response.status().as_u16());
     }
     // The test client's own sign-in was the first of ten this minute.
@@ -622,13 +598,7 @@ async fn two_server_processes_share_the_limits() {
         &other.address,
         &other.address,
     ] {
-        let response = client
-            .post(format!("{address}/api/sign-in"))
-            .header("accept", "application/json")
-            .form(&[("email", "nobody@example.com"), ("password", "wrong")])
-            .send()
-            .await
-            .unwrap();
+        let response = attempt_sign_in(&client, address, "nobody@example.com", "wrong").await;
         statuses.push(response.status().as_u16());
     }
     assert_eq!(
@@ -706,13 +676,13 @@ async fn over_https_the_cookie_is_secure_and_hsts_is_sent() {
         config
     })
     .await;
-    let response = reqwest::Client::new()
-        .post(app.url("/api/sign-in"))
-        .header("accept", "application/json")
-        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let response = attempt_sign_in(
+        &reqwest::Client::new(),
+        &app.address,
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+    )
+    .await;
     let cookie = response.headers()["set-cookie"]
         .to_str()
         .unwrap()
@@ -791,16 +761,8 @@ async fn with_redis_down_pages_say_so_and_recover_when_it_returns() {
     let stranger = new_client();
     let mut statuses = Vec::new();
     for n in 0..11 {
-        let response = stranger
-            .post(app.url("/api/sign-in"))
-            .header("accept", "application/json")
-            .form(&[
-                ("email", format!("nobody{n}@example.com")),
-                ("password", "wrong".to_owned()),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let email = format!("nobody{n}@example.com");
+        let response = attempt_sign_in(&stranger, &app.address, &email, "wrong").await;
         statuses.push(response.status().as_u16());
     }
     assert_eq!(statuses[..10], [400; 10], "{statuses:?}");
@@ -841,13 +803,7 @@ async fn with_redis_down_pages_say_so_and_recover_when_it_returns() {
     let _redis = PrivateRedis::start(port);
     let recovered = eventually(Duration::from_secs(15), || async {
         let client = new_client();
-        let response = client
-            .post(app.url("/api/sign-in"))
-            .header("accept", "application/json")
-            .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
-            .send()
-            .await
-            .ok()?;
+        let response = attempt_sign_in(&client, &app.address, ADMIN_EMAIL, ADMIN_PASSWORD).await;
         (response.status() == 200).then_some(client)
     })
     .await
@@ -879,25 +835,20 @@ async fn origins_on_the_allow_list_may_call_across_sites() {
         preflight.headers()["access-control-allow-credentials"],
         "true"
     );
-    let allowed = app
-        .client
-        .post(app.url("/api/save-contact"))
-        .header("origin", "https://intranet.example")
-        .header("sec-fetch-site", "cross-site")
-        .header("accept", "application/json")
-        .form(&[("name", "From The Intranet")])
-        .send()
+    let save_from = |origin: &'static str, name: &'static str| {
+        app.client
+            .post(app.url("/api/save-contact"))
+            .header("origin", origin)
+            .header("sec-fetch-site", "cross-site")
+            .header("accept", "application/json")
+            .form(&[("name", name)])
+            .send()
+    };
+    let allowed = save_from("https://intranet.example", "From The Intranet")
         .await
         .unwrap();
     assert_eq!(allowed.status(), 200);
-    let other = app
-        .client
-        .post(app.url("/api/save-contact"))
-        .header("origin", "https://elsewhere.example")
-        .header("sec-fetch-site", "cross-site")
-        .header("accept", "application/json")
-        .form(&[("name", "From Elsewhere")])
-        .send()
+    let other = save_from("https://elsewhere.example", "From Elsewhere")
         .await
         .unwrap();
     assert_eq!(other.status(), 403);

@@ -7,8 +7,8 @@ use roster::domain::{
 use uuid::Uuid;
 
 use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, eventually, fresh_database, new_client, restart, sign_in,
-    spawn_app, spawn_app_signed_out, spawn_second, url_for,
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, attempt_sign_in, eventually, fresh_database, new_client,
+    restart, sign_in, spawn_app, spawn_app_signed_out, spawn_second, url_for,
 };
 
 /// The promise: a write is searchable on every instance within a second.
@@ -304,14 +304,7 @@ async fn search_answers_without_redis() {
         .expect("search answers without its cache");
     assert_eq!(page.total, 60);
     // …but without the session store nobody can sign in: a clear 503.
-    let refused = app
-        .client
-        .post(app.url("/api/sign-in"))
-        .header("accept", "application/json")
-        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let refused = attempt_sign_in(&app.client, &app.address, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(refused.status(), 503);
     let response = app.get("/health/deep").await;
     assert_eq!(response.status(), 503, "Redis is a dependency that is down");

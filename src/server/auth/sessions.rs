@@ -51,6 +51,27 @@ fn backend_error(error: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(error.to_string())
 }
 
+/// The members of a sorted set scored by expiry that expire after `now` (the others
+/// are removed on the way).
+async fn live_members<T: std::str::FromStr>(
+    redis: &Redis,
+    key: &str,
+    now: i64,
+) -> session_store::Result<Vec<T>> {
+    let _: () = redis
+        .zremrangebyscore(key, f64::NEG_INFINITY, now as f64)
+        .await
+        .map_err(backend_error)?;
+    let members: Vec<String> = redis
+        .zrange(key, 0, -1, None, false, None, false)
+        .await
+        .map_err(backend_error)?;
+    Ok(members
+        .iter()
+        .filter_map(|member| member.parse().ok())
+        .collect())
+}
+
 /// The signed-in user a record belongs to, if any.
 fn signed_in(record: &Record) -> Option<SignedIn> {
     record
@@ -183,16 +204,7 @@ impl Sessions {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         match &self.backend {
             Backend::Redis { redis, prefix, .. } => {
-                let key = Self::user_key(prefix, user);
-                let _: () = redis
-                    .zremrangebyscore(&key, f64::NEG_INFINITY, now as f64)
-                    .await
-                    .map_err(backend_error)?;
-                let members: Vec<String> = redis
-                    .zrange(&key, 0, -1, None, false, None, false)
-                    .await
-                    .map_err(backend_error)?;
-                Ok(members.iter().filter_map(|id| id.parse().ok()).collect())
+                live_members(redis, &Self::user_key(prefix, user), now).await
             }
             Backend::Memory { index, .. } => {
                 let mut index = index
@@ -212,16 +224,7 @@ impl Sessions {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         match &self.backend {
             Backend::Redis { redis, prefix, .. } => {
-                let key = Self::users_key(prefix);
-                let _: () = redis
-                    .zremrangebyscore(&key, f64::NEG_INFINITY, now as f64)
-                    .await
-                    .map_err(backend_error)?;
-                let members: Vec<String> = redis
-                    .zrange(&key, 0, -1, None, false, None, false)
-                    .await
-                    .map_err(backend_error)?;
-                Ok(members.iter().filter_map(|id| id.parse().ok()).collect())
+                live_members(redis, &Self::users_key(prefix), now).await
             }
             Backend::Memory { index, .. } => Ok(index
                 .lock()

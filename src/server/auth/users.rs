@@ -118,6 +118,11 @@ pub fn session_error(error: tower_sessions::session::Error) -> Error {
     Error::App(AppError::Unavailable)
 }
 
+/// A failure of the session store itself (the per-user index, revocation).
+fn store_error(error: tower_sessions::session_store::Error) -> Error {
+    session_error(tower_sessions::session::Error::Store(error))
+}
+
 /// Ends the session (removed from the store; the cookie is cleared).
 pub async fn sign_out(session: &Session) -> Result<()> {
     session.flush().await.map_err(session_error)
@@ -209,10 +214,7 @@ pub async fn change_disabled(
 }
 
 async fn end_sessions(sessions: &Sessions, id: Uuid) -> Result<usize> {
-    sessions
-        .revoke_all(id)
-        .await
-        .map_err(|error| session_error(tower_sessions::session::Error::Store(error)))
+    sessions.revoke_all(id).await.map_err(store_error)
 }
 
 /// Ends every session of the user.
@@ -226,7 +228,7 @@ pub async fn revoke(state: &AppState, id: Uuid, handle: &str) -> Result<()> {
         .sessions
         .revoke(id, handle)
         .await
-        .map_err(|error| session_error(tower_sessions::session::Error::Store(error)))?;
+        .map_err(store_error)?;
     if found {
         Ok(())
     } else {
@@ -241,7 +243,7 @@ pub async fn list(state: &AppState, me: &CurrentUser) -> Result<UsersPage> {
         .sessions
         .users_with_sessions()
         .await
-        .map_err(|error| session_error(tower_sessions::session::Error::Store(error)))?;
+        .map_err(store_error)?;
     let mut summaries = Vec::with_capacity(records.len());
     for user in records {
         let sessions = if with_sessions.contains(&user.id) {
@@ -249,7 +251,7 @@ pub async fn list(state: &AppState, me: &CurrentUser) -> Result<UsersPage> {
                 .sessions
                 .summaries(user.id)
                 .await
-                .map_err(|error| session_error(tower_sessions::session::Error::Store(error)))?
+                .map_err(store_error)?
         } else {
             Vec::new()
         };

@@ -11,7 +11,7 @@ use axum::{
 };
 
 use super::pages;
-use crate::server::startup::AppState;
+use crate::server::{auth::is_api, startup::AppState};
 
 /// The policy of everything that is not a page: no scripts at all.
 const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -40,8 +40,13 @@ pub struct PageNonce(pub leptos::nonce::Nonce);
 /// Adds the security headers to every response. A page (HTML) may run its own inline
 /// scripts, those that carry its nonce; anything else runs no script.
 pub async fn headers(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let nonce = leptos::nonce::Nonce::new();
-    request.extensions_mut().insert(PageNonce(nonce.clone()));
+    // Only what may render a page gets a nonce (not the API nor static files, the
+    // bulk of requests).
+    let path = request.uri().path();
+    let nonce = (!is_api(path) && !path.starts_with("/pkg/")).then(leptos::nonce::Nonce::new);
+    if let Some(nonce) = &nonce {
+        request.extensions_mut().insert(PageNonce(nonce.clone()));
+    }
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let is_page = headers
@@ -49,11 +54,9 @@ pub async fn headers(State(state): State<AppState>, mut request: Request, next: 
         .and_then(|value| value.to_str().ok())
         .is_some_and(|kind| kind.starts_with("text/html"));
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        let policy = if is_page {
-            HeaderValue::from_str(&page_csp(&nonce)).ok()
-        } else {
-            None
-        };
+        let policy = nonce
+            .filter(|_| is_page)
+            .and_then(|nonce| HeaderValue::from_str(&page_csp(&nonce)).ok());
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             policy.unwrap_or(HeaderValue::from_static(DEFAULT_CSP)),
