@@ -17,6 +17,8 @@ bin="$CARGO_TARGET_DIR/release/roster"
 export ROSTER_SITE_ROOT="$ROOT/target/site"
 export ROSTER_DATA_DIR="$DATA"
 export ROSTER_LISTEN="127.0.0.1:$PORT"
+# Readable log lines in the terminal (a production start gets JSON lines by default).
+export ROSTER_LOG_FORMAT="${ROSTER_LOG_FORMAT:-pretty}"
 
 "$bin" migrate >/dev/null
 "$bin" seed --count "${ROSTER_DEMO_CONTACTS:-25000}" --if-empty

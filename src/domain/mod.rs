@@ -5,6 +5,7 @@
 pub mod account;
 pub mod bulk;
 pub mod contact;
+pub mod dashboard;
 pub mod draft;
 pub mod edit;
 pub mod format;

@@ -83,7 +83,10 @@ where
             return Some(value);
         }
         if let Some(redis) = self.redis.as_ref().filter(|redis| redis::is_up(redis)) {
-            let lookup = redis.get::<Option<Vec<u8>>, _>(self.redis_key(key));
+            let lookup = redis::timed(
+                "cache_get",
+                redis.get::<Option<Vec<u8>>, _>(self.redis_key(key)),
+            );
             match tokio::time::timeout(READ_TIMEOUT, lookup).await {
                 Ok(Ok(Some(bytes))) => match serde_json::from_slice::<V>(&bytes) {
                     Ok(value) => {
@@ -99,8 +102,6 @@ where
                 Ok(Ok(None)) => {}
                 Ok(Err(error)) => {
                     tracing::debug!(namespace = self.name, %error, "cache read failed");
-                    metrics::counter!("redis_errors_total", "operation" => "cache_get")
-                        .increment(1);
                 }
                 Err(_) => {
                     metrics::counter!("redis_errors_total", "operation" => "cache_get_timeout")
@@ -122,19 +123,19 @@ where
                     let redis_key = self.redis_key(&key);
                     let ttl = self.redis_ttl.as_secs().max(1) as i64;
                     tokio::spawn(async move {
-                        let stored = redis
-                            .set::<(), _, _>(
+                        let stored = redis::timed(
+                            "cache_set",
+                            redis.set::<(), _, _>(
                                 redis_key,
                                 bytes,
                                 Some(Expiration::EX(ttl)),
                                 None,
                                 false,
-                            )
-                            .await;
+                            ),
+                        )
+                        .await;
                         if let Err(error) = stored {
                             tracing::debug!(%error, "cache write failed");
-                            metrics::counter!("redis_errors_total", "operation" => "cache_set")
-                                .increment(1);
                         }
                     });
                 }

@@ -128,7 +128,13 @@ impl Default for Defaults {
             db_acquire_timeout_ms: 3_000,
             db_statement_timeout_ms: 5_000,
             migrate_on_start: true,
-            log_format: LogFormat::Pretty,
+            // JSON lines from release builds (production), readable text from debug
+            // builds (development); `ROSTER_LOG_FORMAT` decides otherwise.
+            log_format: if cfg!(debug_assertions) {
+                LogFormat::Pretty
+            } else {
+                LogFormat::Json
+            },
             redis_prefix: "roster".to_owned(),
             https: false,
             session_idle_secs: 30 * 60,

@@ -23,7 +23,12 @@ impl Error {
         match self {
             Error::App(error) => error,
             Error::Database(error) if is_unavailable(&error) => {
-                tracing::warn!(request_id, error = %error, "database unavailable");
+                tracing::warn!(
+                    request_id,
+                    error = %error,
+                    error_kind = "database_unavailable",
+                    "database unavailable"
+                );
                 metrics::counter!("errors_total", "kind" => "database_unavailable").increment(1);
                 AppError::Unavailable
             }
@@ -33,7 +38,7 @@ impl Error {
                     _ => "internal",
                 };
                 metrics::counter!("errors_total", "kind" => kind).increment(1);
-                tracing::error!(request_id, error = ?other, "request failed");
+                tracing::error!(request_id, error = ?other, error_kind = kind, "request failed");
                 AppError::Internal {
                     request_id: request_id.to_owned(),
                 }

@@ -249,6 +249,7 @@ impl Limiter {
         let (allowed, remaining, retry_after_ms, reset_after_ms) = numbers;
         if !allowed && cost > 0 {
             metrics::counter!("rate_limited_requests_total", "policy" => kind.name()).increment(1);
+            crate::server::monitor::window().record_limited(kind.name(), subject);
         }
         Decision {
             kind,
@@ -267,10 +268,12 @@ impl Limiter {
             quota.window_ms().to_string(),
             cost.to_string(),
         ];
-        let answer: Result<Vec<i64>, _> = self
-            .script
-            .evalsha_with_reload(redis.next(), vec![key.to_owned()], args)
-            .await;
+        let answer: Result<Vec<i64>, _> = crate::server::redis::timed(
+            "rate_limit",
+            self.script
+                .evalsha_with_reload(redis.next(), vec![key.to_owned()], args),
+        )
+        .await;
         match answer {
             Ok(values) if values.len() == 4 => Some((
                 values[0] == 1,

@@ -52,3 +52,20 @@ pub fn connect_with_timeout(url: &SecretString, timeout: Duration) -> anyhow::Re
 pub fn is_up(redis: &Redis) -> bool {
     redis.is_connected()
 }
+
+/// Runs one Redis command (or pipeline), recording its latency in
+/// `redis_command_duration_seconds` and a failure in `redis_errors_total`, by
+/// operation (a fixed name, never a key).
+pub async fn timed<T, E>(
+    operation: &'static str,
+    command: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let started = std::time::Instant::now();
+    let result = command.await;
+    metrics::histogram!("redis_command_duration_seconds", "operation" => operation)
+        .record(started.elapsed().as_secs_f64());
+    if result.is_err() {
+        metrics::counter!("redis_errors_total", "operation" => operation).increment(1);
+    }
+    result
+}

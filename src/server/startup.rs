@@ -18,6 +18,7 @@ use super::{
     config::Config,
     db, http,
     limits::Limiter,
+    monitor::{self, Monitor},
     redis::{self, Redis},
     search::{SearchIndex, SearchService, sync::Follower},
 };
@@ -43,6 +44,8 @@ pub struct AppState {
     /// Where sessions live (Redis, or this process without it), with each user's index.
     pub sessions: Sessions,
     pub limiter: Arc<Limiter>,
+    /// This instance's rollups, and the fleet's through Redis.
+    pub monitor: Arc<Monitor>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -125,9 +128,15 @@ impl Application {
         let (stop_follower, stopped) = watch::channel(false);
         let follower =
             tokio::spawn(Follower::new(db.clone(), index.clone(), stopped.clone()).run());
+        let monitor = Monitor::new(
+            monitor::instance_name(listener.local_addr()?.port()),
+            redis.clone(),
+            &config.redis_prefix,
+        );
         let background = tokio::spawn({
             let (db, data_dir) = (db.clone(), config.data_dir.clone());
             let max_connections = config.db_max_connections;
+            let (sessions, monitor) = (sessions.clone(), monitor.clone());
             async move {
                 tokio::join!(
                     crate::server::import::run_jobs(
@@ -137,7 +146,8 @@ impl Application {
                         stopped.clone()
                     ),
                     purge_deleted(db.clone(), stopped.clone()),
-                    http::metrics::upkeep(db, index, max_connections, stopped),
+                    http::metrics::upkeep(db, index, sessions, max_connections, stopped.clone()),
+                    monitor.run(stopped),
                 );
             }
         });
@@ -158,6 +168,7 @@ impl Application {
             health: Arc::default(),
             sessions,
             limiter,
+            monitor,
         };
         let router = http::router(state.clone());
         Ok(Application {

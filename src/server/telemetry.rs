@@ -1,8 +1,9 @@
-//! Logging setup: one subscriber for the process, JSON lines or readable text.
+//! Logging setup: one subscriber for the process, JSON lines or readable text, and
+//! beside the log the monitoring layer (`monitor::log`), which has its own filter.
 
-use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+use tracing_subscriber::{EnvFilter, Layer as _, fmt, prelude::*};
 
-use super::config::LogFormat;
+use super::{config::LogFormat, monitor};
 
 /// The filter when `RUST_LOG` is not set: our own messages and request summaries at
 /// info, libraries only when they warn.
@@ -13,17 +14,28 @@ const DEFAULT_FILTER: &str = "info,sqlx=warn,tower_http=info,tantivy=warn";
 pub fn init(format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let registry = tracing_subscriber::registry().with(filter);
-    let _ = match format {
-        LogFormat::Json => registry
-            .with(
-                fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true)
-                    .with_span_list(false),
-            )
-            .try_init(),
-        LogFormat::Pretty => registry.with(fmt::layer().with_target(false)).try_init(),
+    let output = match format {
+        LogFormat::Json => fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Pretty => fmt::layer().with_target(false).with_filter(filter).boxed(),
     };
+    let _ = tracing_subscriber::registry()
+        .with(output)
+        .with(monitor::log::layer())
+        .try_init();
+}
+
+/// For tests: the monitoring layer, and the log only as far as `RUST_LOG` asks
+/// (nothing by default), through the test harness's capture.
+pub fn init_for_tests() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("off"));
+    let _ = tracing_subscriber::registry()
+        .with(fmt::layer().with_test_writer().with_filter(filter))
+        .with(monitor::log::layer())
+        .try_init();
 }

@@ -374,6 +374,7 @@ async fn start_as(
     adjust: impl FnOnce(Config) -> Config,
     signed_in: bool,
 ) -> TestApp {
+    roster::server::telemetry::init_for_tests();
     let config = adjust(test_config(&database, data.path()));
     let app = Application::build(config).await.expect("the app builds");
     let port = app.port();

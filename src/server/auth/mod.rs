@@ -60,6 +60,7 @@ pub fn is_public(path: &str) -> bool {
         "/login"
             | "/api/sign-in"
             | "/api/notice"
+            | "/api/vitals"
             | "/health"
             | "/health/deep"
             | "/favicon.svg"
@@ -86,7 +87,7 @@ pub async fn authenticate(
         Some(session) => match current_user(&session, &state).await {
             Ok(user) => user,
             Err(error) if !public => {
-                tracing::warn!(%error, "the session store is unreachable");
+                tracing::warn!(%error, error_kind = "session_store", "the session store is unreachable");
                 metrics::counter!("session_store_errors_total").increment(1);
                 return unavailable(&path);
             }

@@ -124,6 +124,38 @@ impl Sessions {
         format!("{prefix}:sessions:users")
     }
 
+    /// Every signed-in session (id → expiry), for counting them.
+    fn all_key(prefix: &str) -> String {
+        format!("{prefix}:sessions:all")
+    }
+
+    /// How many signed-in sessions are open now, across every instance.
+    pub async fn count_active(&self) -> session_store::Result<u64> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        match &self.backend {
+            Backend::Redis { redis, prefix, .. } => {
+                let key = Self::all_key(prefix);
+                let pipeline = redis.next().pipeline();
+                let _: () = pipeline
+                    .zremrangebyscore(&key, f64::NEG_INFINITY, now as f64)
+                    .await
+                    .map_err(backend_error)?;
+                let _: () = pipeline.zcard(&key).await.map_err(backend_error)?;
+                let (_, count): (i64, u64) =
+                    crate::server::redis::timed("session_count", pipeline.all())
+                        .await
+                        .map_err(backend_error)?;
+                Ok(count)
+            }
+            Backend::Memory { index, .. } => Ok(index
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .values()
+                .map(|sessions| sessions.values().filter(|expiry| **expiry > now).count() as u64)
+                .sum()),
+        }
+    }
+
     async fn index(&self, user: Uuid, id: Id, expiry: i64) -> session_store::Result<()> {
         match &self.backend {
             Backend::Redis { redis, prefix, .. } => {
@@ -156,7 +188,21 @@ impl Sessions {
                     )
                     .await
                     .map_err(backend_error)?;
-                let _: Vec<fred::types::Value> = pipeline.all().await.map_err(backend_error)?;
+                let _: () = pipeline
+                    .zadd(
+                        Self::all_key(prefix),
+                        None,
+                        None,
+                        false,
+                        false,
+                        (expiry as f64, id.to_string()),
+                    )
+                    .await
+                    .map_err(backend_error)?;
+                let _: Vec<fred::types::Value> =
+                    crate::server::redis::timed("session_index", pipeline.all())
+                        .await
+                        .map_err(backend_error)?;
             }
             Backend::Memory { index, .. } => {
                 index
@@ -178,7 +224,11 @@ impl Sessions {
             Backend::Redis { redis, prefix, .. } => {
                 let members: Vec<String> = ids.iter().map(Id::to_string).collect();
                 let _: () = redis
-                    .zrem(Self::user_key(prefix, user), members)
+                    .zrem(Self::user_key(prefix, user), members.clone())
+                    .await
+                    .map_err(backend_error)?;
+                let _: () = redis
+                    .zrem(Self::all_key(prefix), members)
                     .await
                     .map_err(backend_error)?;
             }
@@ -305,7 +355,9 @@ impl Sessions {
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match &self.backend {
-            Backend::Redis { store, .. } => store.create(record).await?,
+            Backend::Redis { store, .. } => {
+                crate::server::redis::timed("session_create", store.create(record)).await?
+            }
             Backend::Memory { store, .. } => store.create(record).await?,
         }
         self.index_record(record).await
@@ -313,7 +365,9 @@ impl SessionStore for Sessions {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         match &self.backend {
-            Backend::Redis { store, .. } => store.save(record).await?,
+            Backend::Redis { store, .. } => {
+                crate::server::redis::timed("session_save", store.save(record)).await?
+            }
             Backend::Memory { store, .. } => store.save(record).await?,
         }
         self.index_record(record).await
@@ -321,14 +375,28 @@ impl SessionStore for Sessions {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match &self.backend {
-            Backend::Redis { store, .. } => store.load(id).await,
+            Backend::Redis { store, .. } => {
+                crate::server::redis::timed("session_load", store.load(id)).await
+            }
             Backend::Memory { store, .. } => store.load(id).await,
         }
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match &self.backend {
-            Backend::Redis { store, .. } => store.delete(id).await,
+            Backend::Redis {
+                store,
+                redis,
+                prefix,
+            } => {
+                crate::server::redis::timed("session_delete", store.delete(id)).await?;
+                // Signed out: no longer counted among the open sessions.
+                let _: () = redis
+                    .zrem(Self::all_key(prefix), id.to_string())
+                    .await
+                    .map_err(backend_error)?;
+                Ok(())
+            }
             Backend::Memory { store, .. } => store.delete(id).await,
         }
     }

@@ -31,6 +31,9 @@ pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
         .max_connections(config.db_max_connections)
         .acquire_timeout(config.db_acquire_timeout())
         .idle_timeout(std::time::Duration::from_secs(600))
+        // Every acquisition's wait, for `db_client_connection_wait_time_seconds`
+        // (`monitor::log` reads these events; the log's own filter hides them).
+        .acquire_time_level(log::LevelFilter::Trace)
         .connect_with(options)
         .await
         .context("could not connect to Postgres (DATABASE_URL)")

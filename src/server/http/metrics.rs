@@ -18,45 +18,81 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_util::layers::FanoutBuilder;
 
-/// Request durations, seconds: from a cached search (well under a millisecond) to
-/// the request timeout.
-const REQUEST_BUCKETS: &[f64] = &[
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-];
+use crate::server::monitor::{
+    self,
+    rollup::{DURATION_BUCKETS, LAYOUT_SHIFT, SHIFT_BUCKETS, VITAL_BUCKETS, VITAL_SECONDS},
+    window::WindowRecorder,
+};
 
 /// The process's recorder, installed on first use (once per process: the tests run
-/// many apps in one).
+/// many apps in one): Prometheus's, for `/metrics`, and the dashboard's window
+/// (`monitor::window`), with the same buckets.
 pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        let builder = PrometheusBuilder::new()
+        let prometheus = PrometheusBuilder::new()
             .set_buckets_for_metric(
                 Matcher::Suffix("_duration_seconds".to_owned()),
-                REQUEST_BUCKETS,
+                DURATION_BUCKETS,
             )
-            .expect("the buckets are not empty");
-        match builder.install_recorder() {
-            Ok(handle) => handle,
-            Err(error) => {
-                // Another recorder is installed already (an embedding program's):
-                // keep a private one so `/metrics` still answers.
-                tracing::warn!(%error, "a metrics recorder was installed already");
-                PrometheusBuilder::new().build_recorder().handle()
-            }
+            .and_then(|builder| {
+                builder.set_buckets_for_metric(
+                    Matcher::Suffix("_wait_time_seconds".to_owned()),
+                    DURATION_BUCKETS,
+                )
+            })
+            .and_then(|builder| {
+                builder
+                    .set_buckets_for_metric(Matcher::Full(VITAL_SECONDS.to_owned()), VITAL_BUCKETS)
+            })
+            .and_then(|builder| {
+                builder
+                    .set_buckets_for_metric(Matcher::Full(LAYOUT_SHIFT.to_owned()), SHIFT_BUCKETS)
+            })
+            .expect("the buckets are not empty")
+            .build_recorder();
+        let handle = prometheus.handle();
+        let both = FanoutBuilder::default()
+            .add_recorder(prometheus)
+            .add_recorder(WindowRecorder(monitor::window().clone()))
+            .build();
+        if let Err(error) = metrics::set_global_recorder(both) {
+            // Another recorder is installed already (an embedding program's): this
+            // one's `/metrics` and dashboard then stay empty.
+            tracing::warn!(%error, "a metrics recorder was installed already");
         }
+        handle
     })
 }
 
-/// Every few seconds: samples the gauges (database pool, search index) and keeps the
-/// recorder's histograms bounded.
+/// Every few seconds: samples the gauges (database pool, search index, open sessions,
+/// import jobs) and keeps the recorder's histograms bounded.
 pub async fn upkeep(
     db: sqlx::PgPool,
     index: std::sync::Arc<crate::server::search::SearchIndex>,
+    sessions: crate::server::auth::Sessions,
     max_connections: u32,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
+        let (open_sessions, imports) = tokio::join!(
+            tokio::time::timeout(Duration::from_secs(2), sessions.count_active()),
+            sqlx::query_as::<_, (i64, i64)>(
+                "SELECT count(*) FILTER (WHERE status = 'running'), \
+                        count(*) FILTER (WHERE status = 'ready') \
+                 FROM import_jobs WHERE status IN ('running', 'ready')",
+            )
+            .fetch_one(&db),
+        );
+        if let Ok(Ok(count)) = open_sessions {
+            metrics::gauge!("sessions_active").set(count as f64);
+        }
+        if let Ok((running, ready)) = imports {
+            metrics::gauge!("import_jobs", "state" => "running").set(running as f64);
+            metrics::gauge!("import_jobs", "state" => "ready").set(ready as f64);
+        }
         let (size, idle) = (db.size(), db.num_idle() as u32);
         metrics::gauge!("db_pool_connections", "state" => "in_use")
             .set(f64::from(size.saturating_sub(idle)));
@@ -120,6 +156,12 @@ pub async fn track(
 ) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
+    let request_id = request
+        .headers()
+        .get(crate::server::context::REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
     let route = route_label(
         request.uri().path(),
         request
@@ -138,6 +180,7 @@ pub async fn track(
     if elapsed >= Duration::from_millis(state.config.slow_request_ms) {
         tracing::warn!(route, status, latency_ms, user, "slow request");
         metrics::counter!("http_server_slow_requests_total", "route" => route.clone()).increment(1);
+        monitor::window().record_slow(&route, status, latency_ms, &request_id);
     } else {
         tracing::info!(route, status, latency_ms, user, "request");
     }

@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health::live))
         .route("/health/deep", get(health::deep))
         .route("/metrics", get(metrics::scrape))
+        .route("/api/vitals", post(crate::server::monitor::vitals::receive))
         .merge(exports)
         .leptos_routes_with_context(&state, routes, page_nonce, {
             let options = state.leptos_options.clone();

@@ -28,6 +28,9 @@ use crate::{
 fn kind_of(method: &Method, path: &str, query: Option<&str>) -> Kind {
     if path == "/import/upload" {
         Kind::Upload
+    } else if path == "/api/vitals" {
+        // A browser's report on the page it just showed: part of reading.
+        Kind::Read
     } else if !matches!(*method, Method::GET | Method::HEAD) {
         Kind::Write
     } else if path == "/api/search" || (path == "/" && query.is_some_and(|query| !query.is_empty()))
