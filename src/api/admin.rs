@@ -89,3 +89,37 @@ pub async fn revoke_sessions(
     .await;
     cx.finish_action(result).await
 }
+
+/// The monitoring dashboard's snapshot for a period (`15m`, `1h`, `6h`, `24h`).
+#[server(prefix = "/api", endpoint = "admin/dashboard", input = GetUrl)]
+pub async fn dashboard(period: String) -> Result<crate::domain::dashboard::Dashboard, AppError> {
+    use crate::{
+        domain::{Role, dashboard::Period},
+        server::{RequestContext, monitor},
+    };
+    let cx = RequestContext::with_role(Role::Admin)?;
+    let result = monitor::dashboard::build(&cx.state, Period::parse(&period)).await;
+    cx.finish(result)
+}
+
+/// The audit log, newest first, 50 entries a page, filtered by who, action and day.
+#[server(prefix = "/api", endpoint = "admin/audit", input = GetUrl)]
+pub async fn audit_log(
+    who: String,
+    action: String,
+    date: String,
+    before: String,
+) -> Result<crate::domain::dashboard::AuditPage, AppError> {
+    use crate::{
+        domain::{Role, dashboard::AuditFilter},
+        server::{RequestContext, db},
+    };
+    let cx = RequestContext::with_role(Role::Admin)?;
+    let result = async {
+        let filter =
+            AuditFilter::parse(&who, &action, &date, &before).map_err(AppError::BadRequest)?;
+        db::audit::browse(&cx.state.db, &filter, 50).await
+    }
+    .await;
+    cx.finish(result)
+}

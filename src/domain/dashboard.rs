@@ -330,18 +330,30 @@ impl AuditFilter {
     }
 }
 
-/// `YYYY-MM-DD` with a month 1–12 and a day 1–31 (the database checks the rest).
+/// A real day written `YYYY-MM-DD` (between 1970 and 9999).
 fn is_date(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
-    let number = |part: &str, len: usize, range: std::ops::RangeInclusive<u32>| {
-        part.len() == len
-            && part.bytes().all(|b| b.is_ascii_digit())
-            && part.parse::<u32>().is_ok_and(|n| range.contains(&n))
+    let number = |part: &str, len: usize| {
+        (part.len() == len && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse::<u32>().ok())
+            .flatten()
     };
-    parts.len() == 3
-        && number(parts[0], 4, 1970..=9999)
-        && number(parts[1], 2, 1..=12)
-        && number(parts[2], 2, 1..=31)
+    let [year, month, day] = parts[..] else {
+        return false;
+    };
+    let (Some(year), Some(month), Some(day)) = (number(year, 4), number(month, 2), number(day, 2))
+    else {
+        return false;
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    };
+    (1970..=9999).contains(&year) && (1..=days).contains(&day)
 }
 
 /// One entry of the audit log, as the dashboard lists it.
@@ -388,6 +400,9 @@ mod tests {
         assert!(AuditFilter::parse("", "drop", "", "").is_err());
         assert!(AuditFilter::parse("", "", "22/11/2026", "").is_err());
         assert!(AuditFilter::parse("", "", "2026-13-01", "").is_err());
+        assert!(AuditFilter::parse("", "", "2026-02-29", "").is_err());
+        assert!(AuditFilter::parse("", "", "2028-02-29", "").is_ok());
+        assert!(AuditFilter::parse("", "", "2026-04-31", "").is_err());
         assert!(AuditFilter::parse("", "", "", "-4").is_err());
         assert_eq!(
             AuditFilter::parse("", "", "", "").unwrap(),

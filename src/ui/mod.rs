@@ -15,8 +15,8 @@ use leptos_router::{
 
 use components::FlashNotice;
 use pages::{
-    AdminUsersPage, BulkPage, ContactFormPage, ContactPage, DeleteContactPage, DirectoryPage,
-    ImportJobPage, ImportPage, LoginPage, MergePage, NotFound,
+    AdminDashboardPage, AdminUsersPage, BulkPage, ContactFormPage, ContactPage, DeleteContactPage,
+    DirectoryPage, ImportJobPage, ImportPage, LoginPage, MergePage, NotFound,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -42,6 +42,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HydrationScripts options />
+                // Web vitals for the dashboard (a same-origin script; the nonce only
+                // keeps every script tag alike).
+                <script src="/vitals.js" defer nonce=leptos::nonce::use_nonce().map(|nonce| nonce.to_string())></script>
                 <MetaTags />
             </head>
             <body>
@@ -127,6 +130,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/contacts/:id/delete") view=DeleteContactPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:id/merge") view=MergePage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=AdminDashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
                 </Routes>
             </main>
@@ -141,7 +145,10 @@ fn UserMenu() -> impl IntoView {
     session::me().map(|user| {
         view! {
             <nav class="user-menu" aria-label="Account">
-                {user.role.is_admin().then(|| view! { <a href="/admin/users">"Users"</a> })}
+                {user.role.is_admin().then(|| view! {
+                    <a href="/admin">"Dashboard"</a>
+                    <a href="/admin/users">"Users"</a>
+                })}
                 <span class="user-name">{user.email.clone()}</span>
                 <span class="role-badge">{user.role.label()}</span>
                 <form method="post" action="/api/sign-out" class="inline-form">

@@ -10,8 +10,8 @@ use reqwest::{Method, StatusCode};
 use roster::domain::Role;
 
 use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, attempt_sign_in, eventually, new_client, save, sign_in,
-    spawn_app, spawn_app_with, spawn_process,
+    ADMIN_EMAIL, ADMIN_PASSWORD, PrivateRedis, TestApp, attempt_sign_in, eventually, new_client,
+    save, sign_in, spawn_app, spawn_app_with, spawn_process,
 };
 
 /// Every server function with the least role that may call it. A server function that
@@ -40,6 +40,8 @@ const SERVER_FUNCTIONS: &[(&str, Option<Role>)] = &[
     ("/api/admin/set-role", Some(Role::Admin)),
     ("/api/admin/set-disabled", Some(Role::Admin)),
     ("/api/admin/revoke", Some(Role::Admin)),
+    ("/api/admin/dashboard", Some(Role::Admin)),
+    ("/api/admin/audit", Some(Role::Admin)),
     // Last: it ends the caller's session.
     ("/api/sign-out", Some(Role::Viewer)),
 ];
@@ -89,6 +91,8 @@ async fn every_server_function_checks_the_role() {
                 | "/api/import-job"
                 | "/api/recent-imports"
                 | "/api/admin/users"
+                | "/api/admin/dashboard"
+                | "/api/admin/audit"
         );
         assert_eq!(*method == Method::GET, is_read, "{path} is {method}");
     }
@@ -694,47 +698,6 @@ async fn over_https_the_cookie_is_secure_and_hsts_is_sent() {
     );
     assert!(!cookie.contains("domain="), "{cookie}");
     assert!(response.headers().contains_key("strict-transport-security"));
-}
-
-/// A Redis server of this test's own, to stop and start (the shared one serves the
-/// other tests).
-struct PrivateRedis {
-    child: Option<std::process::Child>,
-}
-
-impl PrivateRedis {
-    fn start(port: u16) -> PrivateRedis {
-        let child = std::process::Command::new(
-            std::env::var("ROSTER_REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_owned()),
-        )
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("redis-server runs (scripts/bootstrap.sh installs it)");
-        PrivateRedis { child: Some(child) }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 #[tokio::test]

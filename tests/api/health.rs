@@ -41,3 +41,60 @@ async fn every_response_carries_a_request_id_and_echoes_the_callers() {
         .unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "trace-me-123");
 }
+
+#[tokio::test]
+async fn the_deep_check_fails_on_redis_alone_when_redis_stops() {
+    let (mut redis, url) = crate::helpers::PrivateRedis::start_anywhere();
+    let app = crate::helpers::spawn_app_with(|mut config| {
+        config.redis_url = Some(secrecy::SecretString::from(url.clone()));
+        config
+    })
+    .await;
+    let deep = || async {
+        let response = app
+            .stranger()
+            .get(app.url("/health/deep"))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap();
+        (status, body)
+    };
+    let passing = eventually(std::time::Duration::from_secs(10), || async {
+        let (status, body) = deep().await;
+        (status == 200 && body["checks"]["redis:responseTime"][0]["status"] == "pass")
+            .then_some(body)
+    })
+    .await
+    .expect("Redis passes while it runs");
+    assert_eq!(
+        passing["checks"]["postgres:responseTime"][0]["status"],
+        "pass"
+    );
+
+    redis.stop();
+    // The answer is reused for two seconds: the next fresh one sees Redis gone.
+    let (status, body) = eventually(std::time::Duration::from_secs(10), || async {
+        let (status, body) = deep().await;
+        (status == 503).then_some((status, body))
+    })
+    .await
+    .expect("503 once Redis is gone");
+    assert_eq!(status, 503);
+    assert_eq!(body["status"], "fail");
+    let check = |name: &str| body["checks"][name][0].clone();
+    assert_eq!(check("redis:responseTime")["status"], "fail");
+    assert_eq!(check("postgres:responseTime")["status"], "pass");
+    assert_ne!(check("search-index:lag")["status"], "fail");
+    for name in [
+        "redis:responseTime",
+        "postgres:responseTime",
+        "search-index:lag",
+    ] {
+        assert!(
+            check(name)["time"].is_string(),
+            "{name} has its observed time"
+        );
+    }
+}

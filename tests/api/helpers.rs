@@ -509,3 +509,56 @@ pub async fn spawn_process(app: &TestApp, settings: &[(&str, String)]) -> Server
         _data: data,
     }
 }
+
+/// A Redis server of this test's own, to stop and start (the shared one serves the
+/// other tests).
+pub struct PrivateRedis {
+    child: Option<std::process::Child>,
+}
+
+impl PrivateRedis {
+    /// On a free port, with its URL.
+    pub fn start_anywhere() -> (PrivateRedis, String) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        (
+            PrivateRedis::start(port),
+            format!("redis://127.0.0.1:{port}"),
+        )
+    }
+
+    pub fn start(port: u16) -> PrivateRedis {
+        let child = std::process::Command::new(
+            std::env::var("ROSTER_REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_owned()),
+        )
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server runs (scripts/bootstrap.sh installs it)");
+        PrivateRedis { child: Some(child) }
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

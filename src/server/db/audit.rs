@@ -9,7 +9,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    domain::{AuditAction, Field, FieldChange, HistoryEntry},
+    domain::{
+        AuditAction, Field, FieldChange, HistoryEntry,
+        dashboard::{AuditFilter, AuditPage, AuditRow},
+    },
     server::error::Result,
 };
 
@@ -243,5 +246,124 @@ mod tests {
             ]),
         ]);
         assert_eq!(combined, vec![change(Field::Name, Some("A"), Some("C"))]);
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct LogRow {
+    id: i64,
+    at: OffsetDateTime,
+    actor: Option<String>,
+    action: String,
+    contact_id: Uuid,
+    contact_name: Option<String>,
+    ip: Option<String>,
+    request_id: Option<String>,
+    changes: Value,
+    details: Option<Value>,
+}
+
+/// `text` for a LIKE pattern that matches it anywhere, wildcards taken literally.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// What an entry did, in a few words: the fields it changed, or its details.
+fn summary(changes: &Value, details: Option<&Value>) -> String {
+    let fields: Vec<&str> = changes
+        .as_object()
+        .map(|map| map.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    if !fields.is_empty() {
+        return fields.join(", ");
+    }
+    let mut text = details.map(Value::to_string).unwrap_or_default();
+    if text.chars().count() > 120 {
+        text = text.chars().take(119).collect::<String>() + "…";
+    }
+    text
+}
+
+/// The whole audit log, newest first, filtered (who: part of the actor, any case;
+/// action; a UTC day), `limit` entries from `filter.before` on, and whether there are
+/// more.
+pub async fn browse(
+    db: impl PgExecutor<'_>,
+    filter: &AuditFilter,
+    limit: i64,
+) -> Result<AuditPage> {
+    let rows: Vec<LogRow> = sqlx::query_as(
+        "SELECT a.id, a.at, a.actor, a.action, a.contact_id, c.name AS contact_name,
+                host(a.ip) AS ip, a.request_id, a.changes, a.details
+           FROM audit_log a LEFT JOIN contacts c ON c.id = a.contact_id
+          WHERE ($1 = '' OR a.actor ILIKE $2)
+            AND ($3::text IS NULL OR a.action = $3)
+            AND ($4::date IS NULL OR (a.at >= $4::date::timestamp AT TIME ZONE 'UTC'
+                                      AND a.at < ($4::date + 1)::timestamp AT TIME ZONE 'UTC'))
+            AND ($5::bigint IS NULL OR a.id < $5)
+          ORDER BY a.id DESC
+          LIMIT $6",
+    )
+    .bind(&filter.who)
+    .bind(contains_pattern(&filter.who))
+    .bind(filter.action.map(AuditAction::as_str))
+    .bind(filter.date.as_deref())
+    .bind(filter.before)
+    .bind(limit + 1)
+    .fetch_all(db)
+    .await?;
+    let more = rows.len() as i64 > limit;
+    let entries: Vec<AuditRow> = rows
+        .into_iter()
+        .take(limit as usize)
+        .filter_map(|row| {
+            Some(AuditRow {
+                id: row.id,
+                at_micros: (row.at.unix_timestamp_nanos() / 1_000) as i64,
+                actor: row.actor,
+                action: AuditAction::parse(&row.action)?,
+                contact_id: row.contact_id,
+                contact_name: row.contact_name,
+                ip: row.ip,
+                request_id: row.request_id,
+                summary: summary(&row.changes, row.details.as_ref()),
+            })
+        })
+        .collect();
+    Ok(AuditPage {
+        next_before: if more {
+            entries.last().map(|entry| entry.id)
+        } else {
+            None
+        },
+        entries,
+    })
+}
+
+#[cfg(test)]
+mod browse_tests {
+    use super::*;
+
+    #[test]
+    fn who_is_matched_literally_anywhere() {
+        assert_eq!(contains_pattern("ann"), "%ann%");
+        assert_eq!(contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+
+    #[test]
+    fn summaries_name_the_changed_fields_or_the_details() {
+        let changes = json!({"name": {"old": "A", "new": "B"}, "tier": {"old": "1", "new": "2"}});
+        assert_eq!(summary(&changes, None), "name, tier");
+        let details = json!({"action": "add_tag", "count": 3});
+        assert_eq!(summary(&json!({}), Some(&details)), details.to_string());
+        assert_eq!(summary(&json!({}), None), "");
     }
 }

@@ -1,5 +1,6 @@
 //! One file per page.
 
+mod admin_dashboard;
 mod admin_users;
 mod bulk;
 mod contact;
@@ -11,6 +12,7 @@ mod login;
 mod merge;
 mod not_found;
 
+pub use admin_dashboard::AdminDashboardPage;
 pub use admin_users::AdminUsersPage;
 pub use bulk::BulkPage;
 pub use contact::ContactPage;
