@@ -134,18 +134,20 @@ impl AuditAction {
         }
     }
 
+    pub const ALL: [AuditAction; 7] = [
+        AuditAction::Create,
+        AuditAction::Update,
+        AuditAction::Delete,
+        AuditAction::Restore,
+        AuditAction::Merge,
+        AuditAction::Bulk,
+        AuditAction::Import,
+    ];
+
     pub fn parse(text: &str) -> Option<AuditAction> {
-        [
-            AuditAction::Create,
-            AuditAction::Update,
-            AuditAction::Delete,
-            AuditAction::Restore,
-            AuditAction::Merge,
-            AuditAction::Bulk,
-            AuditAction::Import,
-        ]
-        .into_iter()
-        .find(|action| action.as_str() == text)
+        AuditAction::ALL
+            .into_iter()
+            .find(|action| action.as_str() == text)
     }
 
     /// "Created", "Edited", …: how the History tab names it.

@@ -877,6 +877,7 @@ async fn run_job(
                 Err(error) => return Err(error),
             }
         };
+        metrics::counter!("import_rows_total").increment(applied.0.rows.saturating_sub(done.rows));
         done = applied.0;
         position = position.max(applied.1);
         if *stop.borrow() {

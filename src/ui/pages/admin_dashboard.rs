@@ -14,6 +14,7 @@ use crate::{
         AuditAction,
         dashboard::{AuditPage, Dashboard, LatencyRow, Period},
         format,
+        search::encode_component,
     },
     error::AppError,
     ui::components::{BarChart, ErrorNotice, LineChart, amount},
@@ -38,23 +39,10 @@ fn link_with(query: &[(String, String)], key: &str, value: &str) -> String {
     let mut parts: Vec<String> = query
         .iter()
         .filter(|(name, _)| name != key && name != "before")
-        .map(|(name, value)| format!("{name}={}", encode(value)))
+        .map(|(name, value)| format!("{name}={}", encode_component(value)))
         .collect();
-    parts.push(format!("{key}={}", encode(value)));
+    parts.push(format!("{key}={}", encode_component(value)));
     format!("/admin?{}", parts.join("&"))
-}
-
-fn encode(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 #[component]
@@ -429,15 +417,7 @@ fn AuditLog() -> impl IntoView {
                     "Action "
                     <select name="action">
                         <option value="" selected=move || field("action").is_empty()>"any"</option>
-                        {[
-                            AuditAction::Create,
-                            AuditAction::Update,
-                            AuditAction::Delete,
-                            AuditAction::Restore,
-                            AuditAction::Merge,
-                            AuditAction::Bulk,
-                            AuditAction::Import,
-                        ]
+                        {AuditAction::ALL
                         .into_iter()
                         .map(|action| view! {
                             <option value=action.as_str() selected=move || field("action") == action.as_str()>{action.as_str()}</option>
