@@ -65,6 +65,7 @@ pub fn is_public(path: &str) -> bool {
             | "/health/deep"
             | "/favicon.svg"
             | "/robots.txt"
+            | "/vitals.js"
     ) || path.starts_with("/pkg/")
 }
 
