@@ -18,8 +18,10 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => fmt::layer()
             .json()
             .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
+            // Every enclosing span, so a line logged deep inside a request still
+            // carries the request's id.
+            .with_current_span(false)
+            .with_span_list(true)
             .with_filter(filter)
             .boxed(),
         LogFormat::Pretty => fmt::layer().with_target(false).with_filter(filter).boxed(),
