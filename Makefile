@@ -15,7 +15,7 @@ test:
 stop:
 	@scripts/services.sh stop
 
-## Only the Playwright suite (needs a release build: `cargo leptos build --release`).
+## Only the Playwright suite (needs a release build: `cargo leptos build --release --precompress`).
 e2e:
 	@scripts/services.sh start && scripts/e2e.sh
 

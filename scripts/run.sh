@@ -10,8 +10,8 @@ scripts/bootstrap.sh
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
 
-say "building the release site (cargo leptos build --release)"
-cargo leptos build --release
+say "building the release site (cargo leptos build --release --precompress)"
+cargo leptos build --release --precompress
 
 bin="$CARGO_TARGET_DIR/release/roster"
 export ROSTER_SITE_ROOT="$ROOT/target/site"

@@ -28,8 +28,8 @@ psql "$ROSTER_TEST_DATABASE_URL" -tAc \
 say "unit and integration tests (real Postgres and Redis)"
 cargo test --features ssr
 
-say "building the release site (cargo leptos build --release)"
-cargo leptos build --release
+say "building the release site (cargo leptos build --release --precompress)"
+cargo leptos build --release --precompress
 
 scripts/e2e.sh
 

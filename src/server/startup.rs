@@ -156,6 +156,7 @@ impl Application {
             .output_name("roster")
             .site_root(config.site_root.as_str())
             .site_pkg_dir("pkg")
+            .hash_files(http::assets::hashed())
             .site_addr(listener.local_addr()?)
             .env(leptos::config::Env::PROD)
             .build();

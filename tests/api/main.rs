@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod assets;
 mod auth;
 mod bulk;
 mod config;

@@ -163,7 +163,9 @@ fn download(
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
         Format::Vcard => ("text/vcard; charset=utf-8", "vcf"),
     };
-    let mut response = Body::from_stream(stream).into_response();
+    // Fused: a body may be polled again after its end (the compression layer does),
+    // which a plain stream need not allow (`unfold` panics).
+    let mut response = Body::from_stream(futures_util::StreamExt::fuse(stream)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
     if let Ok(value) = HeaderValue::from_str(&format!(

@@ -1,5 +1,6 @@
 //! The HTTP surface: routes, middleware and the handlers that are not Leptos pages.
 
+pub mod assets;
 mod export;
 pub mod health;
 pub mod metrics;
@@ -53,7 +54,13 @@ pub fn router(state: AppState) -> Router {
         .route("/export.vcf", get(export::vcard))
         .route("/contacts/{id}/vcard", get(export::contact_vcard))
         .route_layer(middleware::from_fn(auth::editors_only));
+    let static_files = assets::pkg(
+        std::path::Path::new(&*state.leptos_options.site_root),
+        &state.leptos_options.site_pkg_dir,
+        state.leptos_options.hash_files,
+    );
     let bounded = Router::new()
+        .merge(static_files)
         .route("/health", get(health::live))
         .route("/health/deep", get(health::deep))
         .route("/metrics", get(metrics::scrape))
@@ -115,6 +122,9 @@ pub fn router(state: AppState) -> Router {
         router = router.layer(cors(&config.cors_allowed_origins));
     }
     router
+        .layer(middleware::from_fn(assets::default_policy))
+        // Compressed as it is sent, unless it already is (the precompressed assets).
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security::headers,

@@ -43,12 +43,13 @@ pub fn error_page_with_refresh(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">{refresh}<title>{title} · Roster</title>
-<link rel="stylesheet" href="/pkg/roster.css"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head>
+<link rel="stylesheet" href="{stylesheet}"><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head>
 <body><header class="topbar"><a class="brand" href="/"><span class="brand-mark" aria-hidden="true">R</span>Roster</a></header>
 <main id="main" class="status-page"><h1>{title}</h1><p>{message}</p><p><a href="">Try again</a> · <a href="/">Go to the directory</a></p></main>
 </body></html>"#,
         title = escape(title),
         message = escape(message),
+        stylesheet = super::assets::stylesheet(),
     );
     let response = Response::builder()
         .status(status)
