@@ -14,6 +14,23 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// A measured value with three significant-ish digits and its unit: "1234 ms",
+/// "12.3 ms", "0.42 per second", "0.12" (no unit).
+pub fn amount(value: f64, unit: &str) -> String {
+    let number = if value >= 100.0 {
+        format!("{value:.0}")
+    } else if value >= 1.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    };
+    if unit.is_empty() {
+        number
+    } else {
+        format!("{number} {unit}")
+    }
+}
+
 /// A duration in microseconds as "0.4 ms", "12 ms" or "1.2 s".
 pub fn duration_micros(micros: u64) -> String {
     if micros < 10_000 {
@@ -71,6 +88,13 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_keep_about_three_digits() {
+        assert_eq!(amount(1234.4, "ms"), "1234 ms");
+        assert_eq!(amount(12.34, "ms"), "12.3 ms");
+        assert_eq!(amount(0.123, ""), "0.12");
+    }
 
     #[test]
     fn counts_group_thousands() {

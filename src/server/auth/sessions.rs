@@ -161,17 +161,20 @@ impl Sessions {
             Backend::Redis { redis, prefix, .. } => {
                 let user_key = Self::user_key(prefix, user);
                 let pipeline = redis.next().pipeline();
-                let _: () = pipeline
-                    .zadd(
-                        &user_key,
-                        None,
-                        None,
-                        false,
-                        false,
-                        (expiry as f64, id.to_string()),
-                    )
-                    .await
-                    .map_err(backend_error)?;
+                // The session in its user's index and among all open sessions.
+                for key in [user_key.clone(), Self::all_key(prefix)] {
+                    let _: () = pipeline
+                        .zadd(
+                            key,
+                            None,
+                            None,
+                            false,
+                            false,
+                            (expiry as f64, id.to_string()),
+                        )
+                        .await
+                        .map_err(backend_error)?;
+                }
                 // The index lasts as long as the longest session in it.
                 let _: () = pipeline
                     .expire_at(&user_key, expiry, Some(fred::types::ExpireOptions::GT))
@@ -185,17 +188,6 @@ impl Sessions {
                         false,
                         false,
                         (expiry as f64, user.to_string()),
-                    )
-                    .await
-                    .map_err(backend_error)?;
-                let _: () = pipeline
-                    .zadd(
-                        Self::all_key(prefix),
-                        None,
-                        None,
-                        false,
-                        false,
-                        (expiry as f64, id.to_string()),
                     )
                     .await
                     .map_err(backend_error)?;

@@ -31,9 +31,13 @@ where
     MonitorLayer.with_filter(FilterFn::new(wanted as fn(&Metadata<'_>) -> bool))
 }
 
+/// Spans that carry a request id (the request's own), sqlx's timings, warnings and
+/// errors: nothing else reaches the layer.
 fn wanted(metadata: &Metadata<'_>) -> bool {
-    metadata.is_span()
-        || metadata.target() == "sqlx::query"
+    if metadata.is_span() {
+        return metadata.fields().field("request_id").is_some();
+    }
+    metadata.target() == "sqlx::query"
         || metadata.target() == "sqlx::pool::acquire"
         || *metadata.level() <= Level::WARN
 }
@@ -42,6 +46,23 @@ pub struct MonitorLayer;
 
 /// The request id of a span that has one.
 struct SpanRequestId(String);
+
+/// Reads a span's `request_id` and nothing else.
+#[derive(Default)]
+struct RequestIdField(Option<String>);
+
+impl Visit for RequestIdField {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "request_id" {
+            self.0 = Some(value.to_owned());
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "request_id" {
+            self.0 = Some(format!("{value:?}"));
+        }
+    }
+}
 
 /// Collects an event's fields as JSON values.
 #[derive(Default)]
@@ -107,11 +128,9 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attributes: &Attributes<'_>, id: &Id, context: Context<'_, S>) {
-        let mut fields = Fields::default();
-        attributes.record(&mut fields);
-        if let (Some(Value::String(request_id)), Some(span)) =
-            (fields.0.remove("request_id"), context.span(id))
-        {
+        let mut field = RequestIdField::default();
+        attributes.record(&mut field);
+        if let (Some(request_id), Some(span)) = (field.0, context.span(id)) {
             span.extensions_mut().insert(SpanRequestId(request_id));
         }
     }
@@ -137,7 +156,8 @@ where
                     metrics::histogram!("db_client_connection_wait_time_seconds").record(seconds);
                 }
             }
-            _ => {
+            // Only errors logged with a kind, and only those are read in full.
+            _ if metadata.fields().field("error_kind").is_some() => {
                 let mut fields = Fields::default();
                 event.record(&mut fields);
                 let Some(Value::String(kind)) = fields.0.get("error_kind").cloned() else {
@@ -172,6 +192,7 @@ where
                 let line = Value::Object(fields.0).to_string();
                 window::window().record_error(&kind, &request_id, line);
             }
+            _ => {}
         }
     }
 }

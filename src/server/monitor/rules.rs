@@ -2,7 +2,10 @@
 //! raises, and the samples it needs before it may raise anything, so that a handful of
 //! requests cannot sound an alarm.
 
-use crate::domain::dashboard::{Level, Tile};
+use crate::domain::{
+    dashboard::{Level, Tile},
+    format::amount,
+};
 
 use super::rollup::{DURATION_BUCKETS, Rollup, series_label};
 
@@ -78,19 +81,9 @@ pub const POOL_IN_USE: Rule = Rule {
 impl Unit {
     pub fn format(self, value: f64) -> String {
         match self {
-            Unit::Millis => format_millis(value * 1_000.0),
+            Unit::Millis => amount(value * 1_000.0, "ms"),
             Unit::Percent => format!("{:.1}%", value * 100.0),
         }
-    }
-}
-
-pub fn format_millis(millis: f64) -> String {
-    if millis >= 100.0 {
-        format!("{millis:.0} ms")
-    } else if millis >= 1.0 {
-        format!("{millis:.1} ms")
-    } else {
-        format!("{millis:.2} ms")
     }
 }
 

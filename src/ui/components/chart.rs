@@ -3,7 +3,10 @@
 
 use leptos::prelude::*;
 
-use crate::domain::dashboard::{Bar, Chart};
+use crate::domain::{
+    dashboard::{Bar, Chart},
+    format::amount,
+};
 
 const WIDTH: f64 = 600.0;
 const HEIGHT: f64 = 160.0;
@@ -11,22 +14,6 @@ const LEFT: f64 = 8.0;
 const TOP: f64 = 8.0;
 const PLOT_WIDTH: f64 = WIDTH - 2.0 * LEFT;
 const PLOT_HEIGHT: f64 = HEIGHT - 2.0 * TOP;
-
-/// A value for a legend or an axis: "12.3 ms", "0.42 per second".
-pub fn amount(value: f64, unit: &str) -> String {
-    let number = if value >= 100.0 {
-        format!("{value:.0}")
-    } else if value >= 1.0 {
-        format!("{value:.1}")
-    } else {
-        format!("{value:.2}")
-    };
-    if unit.is_empty() {
-        number
-    } else {
-        format!("{number} {unit}")
-    }
-}
 
 /// "HH:MM" (UTC) of Unix seconds.
 pub fn clock(seconds: i64) -> String {
@@ -177,10 +164,7 @@ mod tests {
     }
 
     #[test]
-    fn amounts_and_clock() {
-        assert_eq!(amount(1234.4, "ms"), "1234 ms");
-        assert_eq!(amount(12.34, "ms"), "12.3 ms");
-        assert_eq!(amount(0.123, ""), "0.12");
+    fn clock_is_hours_and_minutes() {
         assert_eq!(clock(3_600 * 25 + 5 * 60), "01:05");
     }
 }

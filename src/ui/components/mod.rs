@@ -10,7 +10,7 @@ mod pager;
 mod search_box;
 mod search_pager;
 
-pub use chart::{BarChart, LineChart, amount};
+pub use chart::{BarChart, LineChart};
 pub use contact_table::ContactTable;
 pub use error_notice::{ErrorNotice, provide_retry_clock, retry_tick};
 pub use filters::{FilterSidebar, SortSelect};

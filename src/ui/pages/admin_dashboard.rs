@@ -13,11 +13,11 @@ use crate::{
     domain::{
         AuditAction,
         dashboard::{AuditPage, Dashboard, LatencyRow, Period},
-        format,
+        format::{self, amount},
         search::encode_component,
     },
     error::AppError,
-    ui::components::{BarChart, ErrorNotice, LineChart, amount},
+    ui::components::{BarChart, ErrorNotice, LineChart},
 };
 
 /// Refresh choices, in seconds (0: off).
@@ -32,6 +32,14 @@ fn number(value: Option<f64>) -> String {
         || "—".to_owned(),
         |value| format::count(value.round() as u64),
     )
+}
+
+/// The query string's pairs, in order.
+fn pairs(query: leptos_router::params::ParamsMap) -> Vec<(String, String)> {
+    query
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect()
 }
 
 /// A link to the page with one query value changed (the others kept).
@@ -95,13 +103,7 @@ pub fn AdminDashboardPage() -> impl IntoView {
         }
     });
 
-    let query_pairs = move || {
-        query
-            .get()
-            .into_iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect::<Vec<_>>()
-    };
+    let query_pairs = move || pairs(query.get());
 
     view! {
         <Title text="Dashboard" />
@@ -452,11 +454,7 @@ fn AuditTable(page: AuditPage) -> impl IntoView {
         return view! { <p>"No entries match."</p> }.into_any();
     }
     let older = page.next_before.map(|before| {
-        let pairs: Vec<(String, String)> = query
-            .get_untracked()
-            .into_iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect();
+        let pairs = pairs(query.get_untracked());
         view! { <a class="button" href=link_with(&pairs, "before", &before.to_string())>"Older entries"</a> }
     });
     view! {
