@@ -49,14 +49,7 @@ serve "$limited_port" "$DATA/e2e-limited" "roster-e2e-limited-$$" 6 &
 limited=$!
 trap 'kill $server $limited 2>/dev/null; wait $server $limited 2>/dev/null' EXIT
 
-# Plain bash (no curl on a fresh machine): one HTTP/1.0 request to a local server.
-ready_on() {
-    timeout 5 bash -c '
-        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-        printf "GET /health/deep HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3
-        grep -q "\"status\":\"pass\"" <&3' _ "$1" 2>/dev/null
-}
-ready() { ready_on "$e2e_port" && ready_on "$limited_port"; }
+ready() { healthy_on "$e2e_port" && healthy_on "$limited_port"; }
 if ! wait_for ready 60; then
     tail -n 30 "$DATA/e2e/server.log" "$DATA/e2e-limited/server.log" >&2
     die "the e2e servers did not become ready"

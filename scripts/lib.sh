@@ -61,3 +61,13 @@ random_secret() { head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -
 
 # The Postgres URL $1 with its database replaced by $2.
 url_with_database() { printf '%s' "${1%/*}/$2"; }
+
+# True if the Roster on 127.0.0.1:$1 reports itself fully ready (`/health/deep` passes
+# as a whole, the search index built: its overall status closes the JSON). Plain bash
+# (no curl on a fresh machine): one HTTP/1.0 request.
+healthy_on() {
+    timeout 5 bash -c '
+        exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+        printf "GET /health/deep HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3
+        grep -q "\"status\":\"pass\"}\$" <&3' _ "$1" 2>/dev/null
+}
