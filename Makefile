@@ -1,7 +1,7 @@
 # Roster's two commands, and a few around them. See the README.
 SHELL := /bin/bash
 
-.PHONY: run test stop e2e services
+.PHONY: run test stop e2e services loadtest loadtest-short cluster cluster-stop
 
 ## Run Roster on its embedded Postgres and Redis at http://127.0.0.1:3000.
 run:
@@ -22,3 +22,19 @@ e2e:
 ## Start the embedded Postgres and Redis and print their settings.
 services:
 	@scripts/services.sh start && scripts/services.sh env
+
+## The load test against the release build on 1,000,000 contacts (docs/PERFORMANCE.md).
+loadtest:
+	@scripts/loadtest.sh
+
+## The same, short: 100,000 contacts and phases of seconds.
+loadtest-short:
+	@scripts/loadtest.sh --short
+
+## Two Roster instances behind nginx (deploy/nginx.conf) at http://127.0.0.1:3500.
+cluster:
+	@scripts/cluster.sh start
+
+## Stop the cluster that `make cluster` started.
+cluster-stop:
+	@scripts/cluster.sh stop

@@ -49,7 +49,7 @@ pub struct BenchOptions {
 
 /// What a query exercises, for the per-kind figures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Exact,
     Prefix,
     Typo,
@@ -57,7 +57,7 @@ enum Kind {
 }
 
 impl Kind {
-    fn label(self) -> &'static str {
+    pub(super) fn label(self) -> &'static str {
         match self {
             Kind::Exact => "exact",
             Kind::Prefix => "prefix",
@@ -72,9 +72,9 @@ impl Kind {
     }
 }
 
-struct BenchQuery {
-    kind: Kind,
-    query: SearchQuery,
+pub(super) struct BenchQuery {
+    pub(super) kind: Kind,
+    pub(super) query: SearchQuery,
 }
 
 /// Latencies of one engine, in microseconds.
@@ -287,7 +287,7 @@ async fn bench_database(config: &Config, database: &str) -> anyhow::Result<PgPoo
 }
 
 /// What peers do: a tsvector over the searchable fields and a GIN index on it.
-async fn prepare_full_text(db: &PgPool) -> anyhow::Result<()> {
+pub(super) async fn prepare_full_text(db: &PgPool) -> anyhow::Result<()> {
     // Array output is only STABLE in Postgres; text[] of plain words is safe to call
     // immutable, as full-text setups commonly do.
     db.execute(
@@ -313,7 +313,11 @@ async fn prepare_full_text(db: &PgPool) -> anyhow::Result<()> {
 /// A mixed query set drawn from the data: full names and family names; prefixes of
 /// one to four letters, alone and after a whole word; typos (a swap, a dropped or a
 /// changed letter) in words of five letters or more; and prefixes under filters.
-async fn query_set(db: &PgPool, count: usize, seed: u64) -> anyhow::Result<Vec<BenchQuery>> {
+pub(super) async fn query_set(
+    db: &PgPool,
+    count: usize,
+    seed: u64,
+) -> anyhow::Result<Vec<BenchQuery>> {
     let rows: Vec<(String, Option<String>, Option<String>, i16)> = sqlx::query_as(
         "SELECT name, company, location, tier FROM contacts TABLESAMPLE SYSTEM (5) LIMIT 5000",
     )
@@ -426,7 +430,10 @@ async fn postgres_ilike(conn: &mut PgConnection, query: &SearchQuery) -> anyhow:
 }
 
 /// `to_tsquery` with every word required and the last as a prefix (`word:*`).
-async fn postgres_full_text(conn: &mut PgConnection, query: &SearchQuery) -> anyhow::Result<()> {
+pub(super) async fn postgres_full_text(
+    conn: &mut PgConnection,
+    query: &SearchQuery,
+) -> anyhow::Result<()> {
     let words: Vec<String> = search::text::folded_words(&query.text);
     let mut condition = String::from("true");
     let mut binds: Vec<String> = Vec::new();

@@ -52,6 +52,77 @@ enum Command {
         #[command(subcommand)]
         what: Bench,
     },
+    /// Drive a running Roster as many people would, and report (`make loadtest`).
+    /// Works only in a database whose name starts with `roster_load`.
+    Loadtest {
+        #[command(subcommand)]
+        what: Loadtest,
+    },
+}
+
+#[derive(Subcommand)]
+enum Loadtest {
+    /// Ready the load-test database: contacts, the full-text baseline, accounts.
+    Prepare {
+        #[arg(long, default_value_t = 1_000_000)]
+        contacts: u64,
+        #[arg(long, default_value_t = 500)]
+        accounts: usize,
+    },
+    /// The open model: visits arriving at a set rate, in three phases.
+    Visits {
+        /// The running Roster.
+        #[arg(long, default_value = "http://127.0.0.1:3400")]
+        url: String,
+        /// Its `/metrics` on the metrics address, for the server's own figures.
+        #[arg(long)]
+        metrics_url: Option<String>,
+        #[arg(long, default_value_t = 500)]
+        accounts: usize,
+        /// Seconds of the warm-up, sustained and peak phases (0 skips one).
+        #[arg(long, default_value_t = 60)]
+        warm_up_secs: u64,
+        #[arg(long, default_value_t = 120)]
+        sustained_secs: u64,
+        #[arg(long, default_value_t = 60)]
+        peak_secs: u64,
+        /// New visits per second in each phase.
+        #[arg(long, default_value_t = 10.0)]
+        warm_up_rate: f64,
+        #[arg(long, default_value_t = 50.0)]
+        sustained_rate: f64,
+        #[arg(long, default_value_t = 100.0)]
+        peak_rate: f64,
+        /// Share of visits that sign in anew (every account's first visit does).
+        #[arg(long, default_value_t = 0.2)]
+        sign_in_share: f64,
+        /// Share of visits that edit the contact they open.
+        #[arg(long, default_value_t = 0.1)]
+        edit_share: f64,
+        /// Pauses between steps, as a multiple of a person's pace.
+        #[arg(long, default_value_t = 1.0)]
+        pace: f64,
+    },
+    /// Throughput: server-rendered search pages on N connections, then beside many
+    /// idle keep-alive connections, then the same queries on Postgres full text.
+    Pages {
+        #[arg(long, default_value = "http://127.0.0.1:3400")]
+        url: String,
+        #[arg(long)]
+        metrics_url: Option<String>,
+        #[arg(long, default_value_t = 500)]
+        accounts: usize,
+        #[arg(long, default_value_t = 200)]
+        connections: usize,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Idle keep-alive connections for the second run (0 skips it).
+        #[arg(long, default_value_t = 10_000)]
+        idle_connections: usize,
+        /// The Postgres baseline's pool (the server's default pool is 20).
+        #[arg(long, default_value_t = 20)]
+        postgres_connections: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -216,6 +287,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        Command::Loadtest { what } => {
+            println!("{}", loadtest(&config, what).await?);
+            Ok(())
+        }
         Command::Import { file, dry_run } => {
             let pool = db::connect(&config).await?;
             db::migrate(&pool).await?;
@@ -339,4 +414,69 @@ async fn user(action: UserAction, config: &Config) -> anyhow::Result<()> {
 /// Gives a fresh Redis connection a moment to come up before it is needed.
 async fn wait_for_redis(sessions: &super::auth::Sessions) {
     let _ = tokio::time::timeout(std::time::Duration::from_secs(3), sessions.ready()).await;
+}
+
+async fn loadtest(config: &Config, what: Loadtest) -> anyhow::Result<String> {
+    use super::loadtest;
+    match what {
+        Loadtest::Prepare { contacts, accounts } => {
+            loadtest::prepare(config, contacts, accounts).await
+        }
+        Loadtest::Visits {
+            url,
+            metrics_url,
+            accounts,
+            warm_up_secs,
+            sustained_secs,
+            peak_secs,
+            warm_up_rate,
+            sustained_rate,
+            peak_rate,
+            sign_in_share,
+            edit_share,
+            pace,
+        } => {
+            anyhow::ensure!(
+                [warm_up_rate, sustained_rate, peak_rate]
+                    .iter()
+                    .all(|rate| *rate > 0.0 && rate.is_finite()),
+                "rates must be above 0"
+            );
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&sign_in_share) && (0.0..=1.0).contains(&edit_share),
+                "shares are between 0 and 1"
+            );
+            let command = loadtest::VisitsCommand {
+                url,
+                accounts,
+                durations: [warm_up_secs, sustained_secs, peak_secs],
+                rates: [warm_up_rate, sustained_rate, peak_rate],
+                sign_in_share,
+                edit_share,
+                pace,
+                metrics_url,
+            };
+            loadtest::visits(config, command).await
+        }
+        Loadtest::Pages {
+            url,
+            metrics_url,
+            accounts,
+            connections,
+            seconds,
+            idle_connections,
+            postgres_connections,
+        } => {
+            let command = loadtest::PagesCommand {
+                url,
+                accounts,
+                connections: connections.max(1),
+                seconds: seconds.max(1),
+                idle_connections,
+                postgres_connections: postgres_connections.max(1),
+                metrics_url,
+            };
+            loadtest::pages(config, command).await
+        }
+    }
 }

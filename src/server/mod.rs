@@ -15,6 +15,7 @@ pub mod export;
 pub mod http;
 pub mod import;
 pub mod limits;
+pub mod loadtest;
 pub mod monitor;
 pub mod redis;
 pub mod search;

@@ -1,0 +1,523 @@
+//! `roster loadtest`: drives a running Roster as many people would, and reports.
+//!
+//! - `prepare` readies a database for it (the one `DATABASE_URL` names, which must be
+//!   a load-test database: its name starts with `roster_load`): contacts up to a count,
+//!   the Postgres full-text baseline's column and index, and the accounts the simulated
+//!   people sign in as.
+//! - `visits` is the open model, in the design documents' phases (warm-up, sustained,
+//!   peak), with per-user limits as in real use.
+//! - `pages` is the throughput run: server-rendered search pages on N connections,
+//!   again with thousands of idle keep-alive connections open, and the same queries on
+//!   Postgres full text.
+//!
+//! Every HTTP request goes through reqwest; nothing here speaks HTTP by hand.
+//! `scripts/loadtest.sh` (`make loadtest`) runs the whole thing against a server it
+//! starts, and docs/PERFORMANCE.md has the figures.
+
+pub mod pages;
+pub mod stats;
+pub mod visits;
+
+use std::{fmt::Write as _, sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use secrecy::ExposeSecret as _;
+use sqlx::{PgPool, postgres::PgPoolOptions};
+
+use super::{auth::password, bench, config::Config, db, seed};
+use crate::domain::Role;
+
+/// The accounts a run signs in as: `load-00000@loadtest.invalid` and on, editors, all
+/// with one password. They exist only in a load-test database.
+pub struct Accounts {
+    count: usize,
+}
+
+const PASSWORD: &str = "load test password, not a secret";
+
+impl Accounts {
+    pub fn new(count: usize) -> Self {
+        Accounts {
+            count: count.max(1),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    pub fn email(&self, n: usize) -> String {
+        format!("load-{n:05}@loadtest.invalid")
+    }
+
+    pub fn password(&self) -> &'static str {
+        PASSWORD
+    }
+}
+
+/// A client as a browser tab is: its own cookie jar (when `cookies`), its own
+/// connections, no redirects followed (the answers are read as they come).
+pub(crate) fn client(cookies: bool) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(cookies)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(1)
+        .pool_idle_timeout(None)
+        .build()
+        .expect("a plain HTTP client builds")
+}
+
+/// The load-test database, refusing any other: `prepare` adds a column, an index and
+/// accounts, and runs edit real rows.
+async fn load_database(config: &Config) -> anyhow::Result<PgPool> {
+    let url = config.database_url.expose_secret();
+    let name = url
+        .rsplit_once('/')
+        .map(|(_, rest)| rest.split('?').next().unwrap_or(rest))
+        .unwrap_or_default();
+    anyhow::ensure!(
+        name.starts_with("roster_load"),
+        "DATABASE_URL names the database `{name}`; the load test only works in a database \
+         whose name starts with `roster_load`, so that it never touches real contacts"
+    );
+    PgPoolOptions::new()
+        .max_connections(20)
+        .connect(url)
+        .await
+        .context("connecting to the load-test database")
+}
+
+pub async fn prepare(config: &Config, contacts: u64, accounts: usize) -> anyhow::Result<String> {
+    let pool = load_database(config).await?;
+    db::migrate(&pool).await?;
+    let present: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
+        .fetch_one(&pool)
+        .await?;
+    let mut out = String::new();
+    if (present as u64) < contacts {
+        let missing = contacts - present as u64;
+        eprintln!("seeding {missing} contacts…");
+        let report = seed::seed(
+            &pool,
+            seed::SeedOptions {
+                count: missing,
+                seed: 42,
+                if_empty: false,
+            },
+        )
+        .await?;
+        let _ = writeln!(out, "{report}");
+    }
+    eprintln!("preparing the Postgres full-text baseline (tsvector + GIN)…");
+    bench::prepare_full_text(&pool).await?;
+    sqlx::query("ANALYZE contacts").execute(&pool).await?;
+
+    let accounts = Accounts::new(accounts);
+    let added = add_accounts(&pool, &accounts).await?;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts WHERE deleted_at IS NULL")
+        .fetch_one(&pool)
+        .await?;
+    let _ = writeln!(
+        out,
+        "load-test database ready: {total} contacts, {} accounts ({added} new)",
+        accounts.len()
+    );
+    Ok(out)
+}
+
+/// Creates the run's accounts that do not exist yet; how many were new.
+pub async fn add_accounts(pool: &PgPool, accounts: &Accounts) -> anyhow::Result<u64> {
+    // One hash for every account (they share the password): hashing thousands would
+    // take minutes and measure nothing.
+    let hash = password::hash(PASSWORD.to_owned()).await?;
+    let emails: Vec<String> = (0..accounts.len()).map(|n| accounts.email(n)).collect();
+    let added = sqlx::query(
+        "INSERT INTO users (email, password_hash, role)
+         SELECT email, $2, $3 FROM UNNEST($1::text[]) AS email
+         ON CONFLICT ((lower(email))) DO NOTHING",
+    )
+    .bind(&emails)
+    .bind(&hash)
+    .bind(Role::Editor.as_str())
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(added)
+}
+
+pub struct VisitsCommand {
+    pub url: String,
+    pub accounts: usize,
+    /// Seconds of each phase: warm-up, sustained, peak.
+    pub durations: [u64; 3],
+    /// Visits per second of each phase.
+    pub rates: [f64; 3],
+    pub sign_in_share: f64,
+    pub edit_share: f64,
+    pub pace: f64,
+    pub metrics_url: Option<String>,
+}
+
+pub async fn visits(config: &Config, command: VisitsCommand) -> anyhow::Result<String> {
+    let pool = load_database(config).await?;
+    let words = words(&pool).await?;
+    let before = scrape(command.metrics_url.as_deref()).await;
+    let names = ["warm-up", "sustained", "peak"];
+    let phases = (0..3)
+        .filter(|&i| command.durations[i] > 0)
+        .map(|i| visits::Phase {
+            name: names[i],
+            rate: command.rates[i],
+            duration: Duration::from_secs(command.durations[i]),
+        })
+        .collect();
+    let options = visits::VisitOptions {
+        phases,
+        sign_in_share: command.sign_in_share,
+        edit_share: command.edit_share,
+        pace: command.pace,
+        seed: 7,
+    };
+    let results = visits::run(
+        &command.url,
+        Accounts::new(command.accounts),
+        words,
+        options,
+    )
+    .await?;
+    let after = scrape(command.metrics_url.as_deref()).await;
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## Visits (open model)\n\n{} accounts (editors); a visit signs in anew with probability {} \
+         (else it continues its account's session), opens the directory, types a search letter \
+         by letter, opens a result, and edits it with probability {}; pauses at a person's pace \
+         × {}.\n",
+        command.accounts, command.sign_in_share, command.edit_share, command.pace
+    );
+    for phase in &results {
+        let seconds = phase.elapsed.as_secs_f64();
+        let _ = writeln!(
+            out,
+            "### {}: {} visits/s for {} s\n\n{} visits, {} requests in {:.1} s ({:.0} requests/s); \
+             arrivals at most {} ms behind plan.\n",
+            phase.name,
+            phase.rate,
+            phase.duration.as_secs(),
+            phase.visits,
+            phase.recorder.requests(),
+            seconds,
+            phase.recorder.requests() as f64 / seconds,
+            phase.worst_start_lag.as_millis(),
+        );
+        out.push_str(&phase.recorder.table(phase.elapsed));
+        out.push('\n');
+        out.push_str(&phase.recorder.failures());
+        out.push('\n');
+    }
+    out.push_str(&server_figures(&before, &after));
+    let errors: u64 = results
+        .iter()
+        .map(|phase| phase.recorder.error_count())
+        .sum();
+    let _ = writeln!(out, "\nTotal errors: {errors}");
+    Ok(out)
+}
+
+pub struct PagesCommand {
+    pub url: String,
+    pub accounts: usize,
+    pub connections: usize,
+    pub seconds: u64,
+    pub idle_connections: usize,
+    pub postgres_connections: u32,
+    pub metrics_url: Option<String>,
+}
+
+pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<String> {
+    let pool = load_database(config).await?;
+    let queries: Vec<_> = bench::query_set(&pool, 2_000, 11)
+        .await?
+        .into_iter()
+        .map(|q| q.query)
+        .collect();
+    let queries = Arc::new(queries);
+    let base = command.url.trim_end_matches('/').to_owned();
+    let accounts = Accounts::new(command.accounts);
+    let duration = Duration::from_secs(command.seconds);
+    let warm_up = Duration::from_secs(3);
+    let port = reqwest::Url::parse(&base)?
+        .port_or_known_default()
+        .context("the URL has no port")?;
+
+    eprintln!("signing in {} connections…", command.connections);
+    let clients = pages::signed_in_clients(&base, &accounts, command.connections).await?;
+    let before = scrape(command.metrics_url.as_deref()).await;
+    eprintln!(
+        "search pages on {} connections for {} s…",
+        clients.len(),
+        command.seconds
+    );
+    let plain = pages::search_pages(&base, &clients, queries.clone(), warm_up, duration).await;
+    let after = scrape(command.metrics_url.as_deref()).await;
+
+    let mut idle_run = None;
+    if command.idle_connections > 0 {
+        eprintln!(
+            "opening {} idle keep-alive connections…",
+            command.idle_connections
+        );
+        let idle = pages::idle_connections(&base, command.idle_connections).await?;
+        eprintln!("search pages again beside them…");
+        let loaded = pages::search_pages(&base, &clients, queries.clone(), warm_up, duration).await;
+        let held = pages::established_to(port);
+        idle_run = Some((idle.len(), loaded, held));
+        drop(idle);
+    }
+
+    eprintln!("the same queries on Postgres full text…");
+    let postgres_pool = PgPoolOptions::new()
+        .max_connections(command.postgres_connections)
+        .connect(config.database_url.expose_secret())
+        .await?;
+    let postgres = pages::postgres_full_text(
+        &postgres_pool,
+        queries.clone(),
+        command.connections,
+        duration,
+    )
+    .await;
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## Search pages (closed loop)\n\n{} connections, each signed in and asking for the next \
+         server-rendered search page (`GET /?q=…`, `Accept-Encoding: br, gzip`) as soon as the \
+         last arrived, for {} s after {} s unmeasured; {} distinct searches (names, surnames, \
+         prefixes of 1–4 letters, typos, filters) from the directory.\n",
+        command.connections,
+        command.seconds,
+        warm_up.as_secs(),
+        queries.len(),
+    );
+    let _ = writeln!(
+        out,
+        "| run | pages | per s | p50 ms | p95 ms | p99 ms | max ms | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let row = |out: &mut String, name: &str, run: &pages::Throughput| {
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {:.0} | {} | {} |",
+            run.requests,
+            run.per_second(),
+            run.latency.cells(),
+            run.errors
+        );
+    };
+    row(
+        &mut out,
+        &format!("Roster, {} connections", command.connections),
+        &plain,
+    );
+    if let Some((idle, loaded, _)) = &idle_run {
+        row(
+            &mut out,
+            &format!("Roster, the same beside {idle} idle keep-alive connections"),
+            loaded,
+        );
+    }
+    row(
+        &mut out,
+        &format!(
+            "Postgres full text, {} clients on {} connections (queries only)",
+            command.connections, command.postgres_connections
+        ),
+        &postgres,
+    );
+    out.push('\n');
+    if let Some((idle, loaded, held)) = &idle_run {
+        let ratio = f64::from(loaded.latency.p99) / f64::from(plain.latency.p99.max(1));
+        let _ = writeln!(
+            out,
+            "With {idle} idle connections open, p99 is {ratio:.2}× the p99 without them; \
+             connections established to the server at the end: {}.",
+            held.map_or("unknown".to_owned(), |held| held.to_string())
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Roster served {:.1}× the pages per second of the Postgres full-text queries alone, \
+         at {:.2}× their p99.\n",
+        plain.per_second() / postgres.per_second().max(f64::EPSILON),
+        f64::from(plain.latency.p99) / f64::from(postgres.latency.p99.max(1)),
+    );
+    for run in [
+        Some(&plain),
+        idle_run.as_ref().map(|(_, run, _)| run),
+        Some(&postgres),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if run.errors > 0 {
+            out.push_str(&run.recorder.failures());
+        }
+    }
+    out.push_str(&server_figures(&before, &after));
+    Ok(out)
+}
+
+/// Names and companies to type, from a sample of the directory.
+async fn words(pool: &PgPool) -> anyhow::Result<visits::Words> {
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT name, company FROM contacts TABLESAMPLE SYSTEM (2) WHERE deleted_at IS NULL LIMIT 4000",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut words = Vec::new();
+    for (name, company) in rows {
+        words.extend(name.split_whitespace().map(str::to_owned));
+        words.extend(company);
+    }
+    anyhow::ensure!(!words.is_empty(), "the load-test database has no contacts");
+    Ok(visits::Words(words))
+}
+
+/// The server's `/metrics` text, if a metrics address was given.
+async fn scrape(url: Option<&str>) -> Option<String> {
+    let response = client(false).get(url?).send().await.ok()?;
+    response.text().await.ok()
+}
+
+/// The server's own counts over the run: the differences of its counters.
+fn server_figures(before: &Option<String>, after: &Option<String>) -> String {
+    let (Some(before), Some(after)) = (before, after) else {
+        return "The server's figures: no metrics address given.\n".to_owned();
+    };
+    let totals = |text: &str, name: &str, label: Option<&str>| -> f64 {
+        text.lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter(|line| {
+                line.split(['{', ' '])
+                    .next()
+                    .is_some_and(|metric| metric == name)
+            })
+            .filter(|line| label.is_none_or(|label| line.contains(label)))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let delta =
+        |name: &str, label: Option<&str>| totals(after, name, label) - totals(before, name, label);
+    let mut out = String::from("The server's own figures over the run (from its `/metrics`):\n\n");
+    let requests = delta("http_server_request_duration_seconds_count", None);
+    let seconds = delta("http_server_request_duration_seconds_sum", None);
+    let _ = writeln!(
+        out,
+        "- requests handled: {requests:.0}, mean {:.2} ms in the server",
+        1000.0 * seconds / requests.max(1.0)
+    );
+    for kind in ["cached", "uncached", "fallback"] {
+        let count = delta(
+            "search_duration_seconds_count",
+            Some(&format!("kind=\"{kind}\"")),
+        );
+        let sum = delta(
+            "search_duration_seconds_sum",
+            Some(&format!("kind=\"{kind}\"")),
+        );
+        if count > 0.0 {
+            let _ = writeln!(
+                out,
+                "- searches {kind}: {count:.0}, mean {:.2} ms",
+                1000.0 * sum / count
+            );
+        }
+    }
+    let hits = delta("cache_hits_total", None);
+    let misses = delta("cache_misses_total", None);
+    if hits + misses > 0.0 {
+        let _ = writeln!(
+            out,
+            "- cache hit ratio: {:.1}% ({hits:.0} hits, {misses:.0} misses)",
+            100.0 * hits / (hits + misses)
+        );
+    }
+    let waits = delta("db_client_connection_wait_time_seconds_count", None);
+    let waited = delta("db_client_connection_wait_time_seconds_sum", None);
+    let _ = writeln!(
+        out,
+        "- database connections acquired: {waits:.0}, mean wait {:.3} ms",
+        1000.0 * waited / waits.max(1.0)
+    );
+    let statements = delta("db_client_operation_duration_seconds_count", None);
+    let statement_time = delta("db_client_operation_duration_seconds_sum", None);
+    let _ = writeln!(
+        out,
+        "- statements: {statements:.0}, mean {:.2} ms",
+        1000.0 * statement_time / statements.max(1.0)
+    );
+    let _ = writeln!(
+        out,
+        "- errors counted by the server: {:.0}; requests refused by rate limits: {:.0}",
+        delta("errors_total", None),
+        delta("rate_limited_requests_total", None)
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_figures_are_differences_of_counters() {
+        let before = "# TYPE x counter\nhttp_server_request_duration_seconds_count{route=\"/\"} 10\n\
+                      http_server_request_duration_seconds_sum{route=\"/\"} 0.5\n\
+                      search_duration_seconds_count{kind=\"cached\"} 4\n\
+                      search_duration_seconds_sum{kind=\"cached\"} 0.004\n\
+                      cache_hits_total{namespace=\"search\"} 4\ncache_misses_total{namespace=\"search\"} 1\n";
+        let after = "http_server_request_duration_seconds_count{route=\"/\"} 30\n\
+                     http_server_request_duration_seconds_count{route=\"/api/search\"} 10\n\
+                     http_server_request_duration_seconds_sum{route=\"/\"} 0.7\n\
+                     http_server_request_duration_seconds_sum{route=\"/api/search\"} 0.1\n\
+                     search_duration_seconds_count{kind=\"cached\"} 14\n\
+                     search_duration_seconds_sum{kind=\"cached\"} 0.014\n\
+                     cache_hits_total{namespace=\"search\"} 13\ncache_misses_total{namespace=\"search\"} 2\n\
+                     errors_total{kind=\"db\"} 2\n";
+        let figures = server_figures(&Some(before.to_owned()), &Some(after.to_owned()));
+        assert!(
+            figures.contains("requests handled: 30, mean 10.00 ms"),
+            "{figures}"
+        );
+        assert!(
+            figures.contains("searches cached: 10, mean 1.00 ms"),
+            "{figures}"
+        );
+        assert!(
+            figures.contains("cache hit ratio: 90.0% (9 hits, 1 misses)"),
+            "{figures}"
+        );
+        assert!(
+            figures.contains("errors counted by the server: 2;"),
+            "{figures}"
+        );
+        assert!(!figures.contains("uncached"), "{figures}");
+        assert_eq!(
+            server_figures(&None, &Some(after.to_owned())),
+            "The server's figures: no metrics address given.\n"
+        );
+    }
+
+    #[test]
+    fn accounts_are_numbered_and_never_empty() {
+        let accounts = Accounts::new(0);
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(Accounts::new(3).email(2), "load-00002@loadtest.invalid");
+    }
+}

@@ -1,0 +1,218 @@
+//! The throughput part of the load test: a fixed number of connections, each asking
+//! for the next server-rendered search page as soon as the last one arrived (a closed
+//! loop, which is what "pages per second at N connections" means); the same with
+//! thousands of idle keep-alive connections held open beside them; and the same
+//! queries on the plain Postgres full-text path, for the ratio.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use sqlx::PgPool;
+use tokio::task::JoinSet;
+
+use super::{
+    Accounts,
+    stats::{Recorder, Summary, timed},
+};
+use crate::domain::SearchQuery;
+
+pub struct Throughput {
+    pub requests: usize,
+    pub errors: u64,
+    pub elapsed: Duration,
+    pub latency: Summary,
+    pub recorder: Recorder,
+}
+
+impl Throughput {
+    pub fn per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
+    }
+}
+
+/// Signs in one client per connection (round the accounts), each with a pool of one
+/// connection, so `connections` is the number of TCP connections at work.
+pub async fn signed_in_clients(
+    base: &str,
+    accounts: &Accounts,
+    connections: usize,
+) -> anyhow::Result<Vec<reqwest::Client>> {
+    let mut clients = Vec::with_capacity(connections);
+    for n in 0..connections {
+        let client = super::client(true);
+        let email = accounts.email(n % accounts.len());
+        let response = client
+            .post(format!("{base}/api/sign-in"))
+            .header("accept", "application/json")
+            .form(&[("email", email.as_str()), ("password", accounts.password())])
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "{email} could not sign in: HTTP {}",
+            response.status()
+        );
+        clients.push(client);
+    }
+    Ok(clients)
+}
+
+/// Every client asks for search pages in turn (each starting at its own place in the
+/// query list) until `duration` is up. The first `warm_up` is not counted.
+pub async fn search_pages(
+    base: &str,
+    clients: &[reqwest::Client],
+    queries: Arc<Vec<SearchQuery>>,
+    warm_up: Duration,
+    duration: Duration,
+) -> Throughput {
+    let recorder = Arc::new(Recorder::default());
+    let warm_until = Instant::now() + warm_up;
+    let stop_at = warm_until + duration;
+    let mut workers = JoinSet::new();
+    for (n, client) in clients.iter().enumerate() {
+        let client = client.clone();
+        let queries = queries.clone();
+        let recorder = recorder.clone();
+        let base = base.to_owned();
+        workers.spawn(async move {
+            let throwaway = Recorder::default();
+            let mut next = n * 7919;
+            while Instant::now() < stop_at {
+                let query = &queries[next % queries.len()];
+                next += 1;
+                let request = client
+                    .get(format!("{base}/?{}", query.to_query_string()))
+                    // What browsers send; the page is compressed as they would get it
+                    // (the client counts the bytes, it does not unpack them).
+                    .header("accept-encoding", "br, gzip");
+                let counted = if Instant::now() < warm_until {
+                    &throwaway
+                } else {
+                    &recorder
+                };
+                timed(counted, "search page", request).await;
+            }
+        });
+    }
+    while workers.join_next().await.is_some() {}
+    let recorder = Arc::try_unwrap(recorder).unwrap_or_else(|_| unreachable!());
+    Throughput {
+        requests: recorder.requests(),
+        errors: recorder.error_count(),
+        elapsed: duration,
+        latency: recorder.all(),
+        recorder,
+    }
+}
+
+/// Opens `count` keep-alive connections, each with one request answered, and keeps
+/// them idle (one client each, holding its connection in its pool). Connects in
+/// batches so the listen backlog is not flooded.
+pub async fn idle_connections(base: &str, count: usize) -> anyhow::Result<Vec<reqwest::Client>> {
+    let mut clients = Vec::with_capacity(count);
+    let mut failed = 0usize;
+    for batch in (0..count).collect::<Vec<_>>().chunks(250) {
+        let mut opening = JoinSet::new();
+        for _ in batch {
+            let client = super::client(false);
+            let url = format!("{base}/health");
+            opening.spawn(async move {
+                let answered = client
+                    .get(url)
+                    .send()
+                    .await
+                    .and_then(reqwest::Response::error_for_status);
+                match answered {
+                    // Read to the end, so the connection goes back to the pool, open.
+                    Ok(response) => response.bytes().await.ok().map(|_| client),
+                    Err(_) => None,
+                }
+            });
+        }
+        while let Some(opened) = opening.join_next().await {
+            match opened.ok().flatten() {
+                Some(client) => clients.push(client),
+                None => failed += 1,
+            }
+        }
+    }
+    anyhow::ensure!(
+        failed == 0,
+        "{failed} of {count} idle connections could not be opened (is the open-file limit high enough? `ulimit -n`)"
+    );
+    Ok(clients)
+}
+
+/// TCP connections on this machine to `port` that are established right now (read
+/// from /proc/net/tcp), to show the idle ones were still held at the end.
+pub fn established_to(port: u16) -> Option<usize> {
+    let mut total = 0;
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        total += text
+            .lines()
+            .skip(1)
+            .filter(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                fields.len() > 3
+                    && fields[3] == "01"
+                    && fields[2]
+                        .rsplit_once(':')
+                        .and_then(|(_, hex)| u16::from_str_radix(hex, 16).ok())
+                        == Some(port)
+            })
+            .count();
+    }
+    Some(total)
+}
+
+/// The same searches on Postgres full text (a tsvector column with a GIN index, every
+/// word required and the last as a prefix; a page of 25 newest first and the count),
+/// `concurrency` clients sharing `db`'s pool, for `duration`. Only the queries: no
+/// HTTP, no page, so the ratio flatters Postgres if anything.
+pub async fn postgres_full_text(
+    db: &PgPool,
+    queries: Arc<Vec<SearchQuery>>,
+    concurrency: usize,
+    duration: Duration,
+) -> Throughput {
+    let recorder = Arc::new(Recorder::default());
+    let stop_at = Instant::now() + duration;
+    let mut workers = JoinSet::new();
+    for n in 0..concurrency {
+        let db = db.clone();
+        let queries = queries.clone();
+        let recorder = recorder.clone();
+        workers.spawn(async move {
+            let mut next = n * 7919;
+            while Instant::now() < stop_at {
+                let query = &queries[next % queries.len()];
+                next += 1;
+                let started = Instant::now();
+                let outcome = async {
+                    let mut conn = db.acquire().await?;
+                    crate::server::bench::postgres_full_text(&mut conn, query).await
+                }
+                .await;
+                recorder.latency("postgres full text", started.elapsed());
+                if let Err(error) = outcome {
+                    recorder.error("postgres full text", error.to_string());
+                }
+            }
+        });
+    }
+    while workers.join_next().await.is_some() {}
+    let recorder = Arc::try_unwrap(recorder).unwrap_or_else(|_| unreachable!());
+    Throughput {
+        requests: recorder.requests(),
+        errors: recorder.error_count(),
+        elapsed: duration,
+        latency: recorder.all(),
+        recorder,
+    }
+}

@@ -1,0 +1,318 @@
+//! The open-model part of the load test: visits arrive at a set rate, whatever the
+//! response times (a slow server cannot slow the arrivals down and hide its slowness),
+//! and each visit does what a person at the hydrated page does.
+//!
+//! A visit: sign in (a new session) or come back with the account's session, open the
+//! directory (a server-rendered page), type a search letter by letter (one call of the
+//! search server function per letter, as the page makes after its 150 ms debounce),
+//! open one of the results, and sometimes edit it (the form's data, then the save at
+//! the version read).
+
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use rand::{Rng, SeedableRng, seq::IndexedRandom};
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+use tokio::task::JoinSet;
+
+use super::{
+    Accounts,
+    stats::{Recorder, timed},
+};
+use crate::domain::{SaveOutcome, SearchQuery, edit::ContactForm};
+
+pub struct Phase {
+    pub name: &'static str,
+    /// New visits per second.
+    pub rate: f64,
+    pub duration: Duration,
+}
+
+pub struct VisitOptions {
+    pub phases: Vec<Phase>,
+    /// Share of visits that sign in anew; the others continue the account's session
+    /// (every account's first visit signs in).
+    pub sign_in_share: f64,
+    /// Share of visits that edit the contact they open.
+    pub edit_share: f64,
+    /// Pauses between steps are multiplied by this (1 = a person's pace).
+    pub pace: f64,
+    pub seed: u64,
+}
+
+/// What one phase measured.
+pub struct PhaseResult {
+    pub name: &'static str,
+    pub rate: f64,
+    pub duration: Duration,
+    pub visits: u64,
+    /// From the first arrival to the last visit's end.
+    pub elapsed: Duration,
+    /// The longest an arrival started after its planned time (the generator's own lag).
+    pub worst_start_lag: Duration,
+    pub recorder: Recorder,
+}
+
+/// The words people type: names and companies from the directory.
+pub struct Words(pub Vec<String>);
+
+struct Shared {
+    base: String,
+    accounts: Accounts,
+    /// Each account's client (its cookie jar holds the session), once signed in.
+    clients: Vec<Mutex<Option<reqwest::Client>>>,
+    words: Words,
+    options_sign_in_share: f64,
+    options_edit_share: f64,
+    pace: f64,
+    visit_counter: AtomicU64,
+    seed: u64,
+}
+
+pub async fn run(
+    base: &str,
+    accounts: Accounts,
+    words: Words,
+    options: VisitOptions,
+) -> anyhow::Result<Vec<PhaseResult>> {
+    anyhow::ensure!(!words.0.is_empty(), "no words to search for");
+    let clients = (0..accounts.len()).map(|_| Mutex::new(None)).collect();
+    let shared = Arc::new(Shared {
+        base: base.trim_end_matches('/').to_owned(),
+        accounts,
+        clients,
+        words,
+        options_sign_in_share: options.sign_in_share,
+        options_edit_share: options.edit_share,
+        pace: options.pace,
+        visit_counter: AtomicU64::new(0),
+        seed: options.seed,
+    });
+    let mut results = Vec::new();
+    for phase in options.phases {
+        eprintln!(
+            "phase {}: {} visits/s for {} s…",
+            phase.name,
+            phase.rate,
+            phase.duration.as_secs()
+        );
+        let recorder = Arc::new(Recorder::default());
+        let planned = (phase.rate * phase.duration.as_secs_f64()).round() as u64;
+        let started = tokio::time::Instant::now();
+        let mut worst_start_lag = Duration::ZERO;
+        let mut visits = JoinSet::new();
+        for n in 0..planned {
+            let at = started + Duration::from_secs_f64(n as f64 / phase.rate);
+            tokio::time::sleep_until(at).await;
+            worst_start_lag = worst_start_lag.max(at.elapsed());
+            let shared = shared.clone();
+            let recorder = recorder.clone();
+            visits.spawn(async move { visit(&shared, &recorder).await });
+            // Reap finished visits as we go, so the set stays small.
+            while visits.try_join_next().is_some() {}
+        }
+        while visits.join_next().await.is_some() {}
+        let elapsed = started.elapsed();
+        let recorder = Arc::try_unwrap(recorder).unwrap_or_else(|_| unreachable!());
+        eprintln!(
+            "  {} requests, {} errors",
+            recorder.requests(),
+            recorder.error_count()
+        );
+        results.push(PhaseResult {
+            name: phase.name,
+            rate: phase.rate,
+            duration: phase.duration,
+            visits: planned,
+            elapsed,
+            worst_start_lag,
+            recorder,
+        });
+    }
+    Ok(results)
+}
+
+#[derive(Deserialize)]
+struct Hits {
+    hits: Vec<Hit>,
+}
+
+#[derive(Deserialize)]
+struct Hit {
+    contact: HitContact,
+}
+
+#[derive(Deserialize)]
+struct HitContact {
+    id: String,
+}
+
+async fn pause(shared: &Shared, rng: &mut ChaCha8Rng, millis: std::ops::Range<u64>) {
+    let wait = rng.random_range(millis) as f64 * shared.pace;
+    tokio::time::sleep(Duration::from_secs_f64(wait / 1000.0)).await;
+}
+
+async fn visit(shared: &Shared, recorder: &Recorder) {
+    let n = shared.visit_counter.fetch_add(1, Ordering::Relaxed);
+    let mut rng = ChaCha8Rng::seed_from_u64(shared.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let account = (n % shared.accounts.len() as u64) as usize;
+    let base = &shared.base;
+
+    let existing = shared.clients[account]
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone();
+    let client = match existing {
+        Some(client) if !rng.random_bool(shared.options_sign_in_share) => client,
+        _ => {
+            let Some(client) = sign_in(shared, recorder, account).await else {
+                return;
+            };
+            *shared.clients[account]
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(client.clone());
+            client
+        }
+    };
+
+    // The directory, server-rendered as a first load is.
+    if timed(recorder, "directory page", client.get(format!("{base}/")))
+        .await
+        .is_none()
+    {
+        return;
+    }
+    pause(shared, &mut rng, 500..1500).await;
+
+    // A search typed letter by letter: one call per letter, as the debounced box makes
+    // for someone typing at about five letters a second.
+    let word = shared.words.0.choose(&mut rng).expect("words").clone();
+    let letters: Vec<char> = word.chars().collect();
+    let typed = rng.random_range(2..=letters.len().clamp(2, 7));
+    let mut last_hits = Vec::new();
+    for length in 1..=typed.min(letters.len()) {
+        pause(shared, &mut rng, 160..320).await;
+        let text: String = letters[..length].iter().collect();
+        let query = SearchQuery::default().with_text(&text).to_query_string();
+        let request = client
+            .get(format!("{base}/api/search"))
+            .query(&[("query", query)]);
+        let Some((_, body)) = timed(recorder, "search (server fn)", request).await else {
+            return;
+        };
+        if length == typed.min(letters.len()) {
+            last_hits = serde_json::from_slice::<Hits>(&body)
+                .map(|hits| hits.hits)
+                .unwrap_or_default();
+        }
+    }
+    let Some(hit) = last_hits
+        .iter()
+        .take(5)
+        .collect::<Vec<_>>()
+        .choose(&mut rng)
+        .copied()
+    else {
+        recorder.note("searches with no result to open");
+        return;
+    };
+    let id = hit.contact.id.clone();
+    pause(shared, &mut rng, 500..1500).await;
+
+    // The contact, as the client-side navigation loads it.
+    let request = client
+        .get(format!("{base}/api/contact"))
+        .query(&[("id", &id)]);
+    if timed(recorder, "contact (server fn)", request)
+        .await
+        .is_none()
+    {
+        return;
+    }
+    if !rng.random_bool(shared.options_edit_share) {
+        return;
+    }
+
+    // An edit: the form at the version read, a changed note, the save.
+    pause(shared, &mut rng, 500..1500).await;
+    let request = client
+        .get(format!("{base}/api/contact-form"))
+        .query(&[("id", &id)]);
+    let Some((_, body)) = timed(recorder, "contact form (server fn)", request).await else {
+        return;
+    };
+    let Ok(form) = serde_json::from_slice::<ContactForm>(&body) else {
+        recorder.error("contact form (server fn)", "unreadable answer");
+        return;
+    };
+    pause(shared, &mut rng, 1000..3000).await;
+    let input = form.input;
+    let notes = format!("Load test visit {n}: called about the spring meeting.");
+    let version = form.version.map(|v| v.to_string()).unwrap_or_default();
+    let fields = [
+        ("name", input.name.as_str()),
+        ("email", input.email.as_str()),
+        ("phone", input.phone.as_str()),
+        ("company", input.company.as_str()),
+        ("title", input.title.as_str()),
+        ("location", input.location.as_str()),
+        ("tier", input.tier.as_str()),
+        ("tags", input.tags.as_str()),
+        ("notes", notes.as_str()),
+        ("id", id.as_str()),
+        ("version", version.as_str()),
+    ];
+    let request = client
+        .post(format!("{base}/api/save-contact"))
+        .header("accept", "application/json")
+        .form(&fields);
+    let Some((_, body)) = timed(recorder, "save contact (server fn)", request).await else {
+        return;
+    };
+    match serde_json::from_slice::<SaveOutcome>(&body) {
+        Ok(SaveOutcome::Saved { .. }) => {}
+        Ok(SaveOutcome::Conflict { .. }) => recorder.note("edits refused as conflicts"),
+        Ok(other) => recorder.error(
+            "save contact (server fn)",
+            format!("refused: {}", outcome_name(&other)),
+        ),
+        Err(_) => recorder.error("save contact (server fn)", "unreadable answer"),
+    }
+}
+
+fn outcome_name(outcome: &SaveOutcome) -> &'static str {
+    match outcome {
+        SaveOutcome::Saved { .. } => "saved",
+        SaveOutcome::Invalid { .. } => "invalid",
+        SaveOutcome::Conflict { .. } => "conflict",
+        _ => "other",
+    }
+}
+
+/// A new session: the sign-in page, then the sign-in as the hydrated page posts it.
+async fn sign_in(shared: &Shared, recorder: &Recorder, account: usize) -> Option<reqwest::Client> {
+    let client = super::client(true);
+    let base = &shared.base;
+    timed(
+        recorder,
+        "sign-in page",
+        client.get(format!("{base}/login")),
+    )
+    .await?;
+    let email = shared.accounts.email(account);
+    let request = client
+        .post(format!("{base}/api/sign-in"))
+        .header("accept", "application/json")
+        .form(&[
+            ("email", email.as_str()),
+            ("password", shared.accounts.password()),
+        ]);
+    timed(recorder, "sign in (server fn)", request).await?;
+    Some(client)
+}

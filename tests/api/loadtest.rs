@@ -1,0 +1,118 @@
+//! `roster loadtest`'s machinery against a real server: visits arrive at their rate and
+//! do every step without an error (edits included, saved in Postgres), the page run
+//! counts pages, and idle keep-alive connections stay open.
+
+use std::{sync::Arc, time::Duration};
+
+use roster::{
+    domain::SearchQuery,
+    server::loadtest::{
+        Accounts, add_accounts,
+        pages::{self, established_to},
+        visits::{self, Phase, VisitOptions, Words},
+    },
+};
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+async fn app() -> TestApp {
+    let app = spawn_app_with(|mut config| {
+        // Every simulated person comes from 127.0.0.1, as in the real run.
+        config.limit_sign_in_per_minute = 100_000;
+        config.limit_anonymous_per_15_minutes = 100_000;
+        config
+    })
+    .await;
+    app.seed(300).await;
+    app.index_caught_up().await;
+    app
+}
+
+#[tokio::test]
+async fn visits_arrive_at_their_rate_and_every_step_succeeds() {
+    let app = app().await;
+    let accounts = Accounts::new(4);
+    assert_eq!(add_accounts(&app.db, &accounts).await.unwrap(), 4);
+    // Created once: a second run adds none.
+    assert_eq!(add_accounts(&app.db, &accounts).await.unwrap(), 0);
+    let words: Vec<String> =
+        sqlx::query_scalar("SELECT split_part(name, ' ', 1) FROM contacts LIMIT 50")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let options = VisitOptions {
+        phases: vec![Phase {
+            name: "short",
+            rate: 6.0,
+            duration: Duration::from_secs(2),
+        }],
+        sign_in_share: 0.5,
+        edit_share: 1.0,
+        pace: 0.02,
+        seed: 3,
+    };
+    let results = visits::run(&app.address, accounts, Words(words), options)
+        .await
+        .unwrap();
+    let phase = &results[0];
+    assert_eq!(phase.visits, 12);
+    assert_eq!(
+        phase.recorder.error_count(),
+        0,
+        "{}",
+        phase.recorder.failures()
+    );
+    let table = phase.recorder.table(phase.elapsed);
+    for kind in [
+        "sign-in page",
+        "sign in (server fn)",
+        "directory page",
+        "search (server fn)",
+        "contact (server fn)",
+        "contact form (server fn)",
+        "save contact (server fn)",
+    ] {
+        assert!(
+            table.contains(&format!("| {kind} |")),
+            "{kind} missing from\n{table}"
+        );
+    }
+    let edited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM contacts WHERE notes LIKE 'Load test visit %'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(edited > 0, "the edits were saved");
+}
+
+#[tokio::test]
+async fn the_page_run_counts_pages_and_idle_connections_stay_open() {
+    let app = app().await;
+    let accounts = Accounts::new(2);
+    add_accounts(&app.db, &accounts).await.unwrap();
+    let clients = pages::signed_in_clients(&app.address, &accounts, 3)
+        .await
+        .unwrap();
+    let queries = Arc::new(vec![
+        SearchQuery::default().with_text("a"),
+        SearchQuery::default().with_text("ma"),
+    ]);
+    let run = pages::search_pages(
+        &app.address,
+        &clients,
+        queries,
+        Duration::from_millis(100),
+        Duration::from_millis(700),
+    )
+    .await;
+    assert!(run.requests > 3, "{} pages", run.requests);
+    assert_eq!(run.errors, 0, "{}", run.recorder.failures());
+    assert!(run.latency.p50 > 0 && run.latency.p99 >= run.latency.p50);
+
+    let port: u16 = app.address.rsplit(':').next().unwrap().parse().unwrap();
+    let before = established_to(port).unwrap();
+    let idle = pages::idle_connections(&app.address, 40).await.unwrap();
+    assert_eq!(idle.len(), 40);
+    let held = established_to(port).unwrap();
+    assert!(held >= before + 40, "{held} established, {before} before");
+}
