@@ -3,7 +3,8 @@
 # each step checks first, so a second run takes a second.
 #
 #   scripts/bootstrap.sh          what `make run` needs
-#   scripts/bootstrap.sh --test   plus what `make test` needs (Chromium, Playwright)
+#   scripts/bootstrap.sh --cluster  plus nginx (`make cluster`)
+#   scripts/bootstrap.sh --test   plus what `make test` needs (nginx, Chromium, Playwright)
 #
 # Nothing here downloads a prebuilt binary: Rust tools build from crates.io sources,
 # system packages come from Debian, Playwright drives Debian's Chromium.
@@ -11,7 +12,9 @@
 source "$(dirname "$0")/lib.sh"
 
 with_test=false
-[ "${1:-}" = "--test" ] && with_test=true
+with_cluster=false
+[ "${1:-}" = "--test" ] && with_test=true && with_cluster=true
+[ "${1:-}" = "--cluster" ] && with_cluster=true
 
 apt_packages=()
 need_apt() { command -v "$1" >/dev/null 2>&1 || apt_packages+=("$2"); }
@@ -19,6 +22,10 @@ need_apt() { command -v "$1" >/dev/null 2>&1 || apt_packages+=("$2"); }
 need_apt redis-server redis-server
 need_apt redis-cli redis-tools
 pg_bin >/dev/null || apt_packages+=(postgresql)
+if $with_cluster; then
+    # nginx is in /usr/sbin, which a non-root PATH may lack.
+    PATH="$PATH:/usr/sbin" need_apt nginx nginx
+fi
 if $with_test; then
     need_apt chromium chromium
     need_apt node nodejs
@@ -30,7 +37,8 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null
     apt-get install -y -q --no-install-recommends "${apt_packages[@]}" >/dev/null
-    # Debian starts the packaged Redis on 6379; Roster runs its own, so leave that alone.
+    # Debian starts the packaged Redis on 6379 (and nginx on 80); Roster runs its own,
+    # so leave those alone.
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
