@@ -34,7 +34,7 @@ alive() { local pid; pid=$(pid_of "$1") && [ -n "$pid" ] && kill -0 "$pid" 2>/de
 write_nginx_config() {
     local upstreams="" i
     for i in $(seq 1 "$instances"); do
-        upstreams+="    server 127.0.0.1:$(instance_port "$i") max_fails=1 fail_timeout=2s;\n"
+        upstreams+="    server 127.0.0.1:$(instance_port "$i") max_fails=2 fail_timeout=2s;\n"
     done
     awk -v servers="$upstreams" -v listen="$port" '
         /# instances:begin/ { print; printf "%s", servers; skipping = 1; next }

@@ -153,3 +153,119 @@ where
             .increment(1);
     }
 }
+
+/// Computations running now, by key, so that requests asking the same thing at the same
+/// moment share one computation instead of each doing it (a stampede when a popular
+/// answer has just gone stale and the machine is busy). The first caller computes;
+/// the others wait for its answer. If the one computing gives up (its request was
+/// cancelled) or fails, the next waiting caller computes in its place.
+pub struct Flights<V> {
+    running:
+        std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::OnceCell<Arc<V>>>>>,
+}
+
+impl<V> Default for Flights<V> {
+    fn default() -> Self {
+        Flights {
+            running: std::sync::Mutex::default(),
+        }
+    }
+}
+
+impl<V> Flights<V> {
+    pub async fn run<E, F, Fut>(&self, key: &str, compute: F) -> Result<Arc<V>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Arc<V>, E>>,
+    {
+        let cell = self
+            .lock()
+            .entry(key.to_owned())
+            .or_insert_with(|| Arc::new(tokio::sync::OnceCell::new()))
+            .clone();
+        let result = cell.get_or_try_init(compute).await.cloned();
+        // Done: later callers find the answer in the cache, not here.
+        let mut running = self.lock();
+        if running
+            .get(key)
+            .is_some_and(|current| Arc::ptr_eq(current, &cell))
+        {
+            running.remove(key);
+        }
+        result
+    }
+
+    /// How many computations are running (for tests).
+    pub fn running(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<String, Arc<tokio::sync::OnceCell<Arc<V>>>>,
+    > {
+        self.running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn concurrent_callers_share_one_computation() {
+        let flights = Arc::new(Flights::<u32>::default());
+        let computed = Arc::new(AtomicUsize::new(0));
+        let (release, released) = tokio::sync::watch::channel(false);
+        let mut callers = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let flights = flights.clone();
+            let computed = computed.clone();
+            let mut released = released.clone();
+            callers.spawn(async move {
+                flights
+                    .run("q=a", || async move {
+                        computed.fetch_add(1, Ordering::SeqCst);
+                        let _ = released.wait_for(|go| *go).await;
+                        Ok::<_, ()>(Arc::new(42))
+                    })
+                    .await
+            });
+        }
+        // Every caller has joined the one flight before it is allowed to finish.
+        while callers.len() == 8 && flights.running() == 0 {
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        release.send(true).unwrap();
+        while let Some(answer) = callers.join_next().await {
+            assert_eq!(*answer.unwrap().unwrap(), 42);
+        }
+        assert_eq!(computed.load(Ordering::SeqCst), 1);
+        assert_eq!(flights.running(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_failed_computation_is_tried_again_by_the_next_caller() {
+        let flights = Flights::<u32>::default();
+        let failed: Result<Arc<u32>, &str> = flights.run("k", || async { Err("down") }).await;
+        assert_eq!(failed, Err("down"));
+        let answer = flights
+            .run("k", || async { Ok::<_, &str>(Arc::new(7)) })
+            .await;
+        assert_eq!(answer.map(|v| *v), Ok(7));
+        // Different keys never share.
+        let other = flights
+            .run("j", || async { Ok::<_, &str>(Arc::new(8)) })
+            .await;
+        assert_eq!(other.map(|v| *v), Ok(8));
+    }
+}

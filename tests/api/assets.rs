@@ -6,6 +6,9 @@ use crate::helpers::{spawn_app, spawn_app_with};
 #[tokio::test]
 async fn pages_are_compressed_on_the_fly_and_never_reused_unchecked() {
     let app = spawn_app().await;
+    // A page of results, as people get it (an empty directory is too small to show much).
+    app.seed(60).await;
+    app.index_caught_up().await;
     let page = |encoding: Option<&'static str>| {
         let mut request = app.client.get(app.url("/")).header("accept", "text/html");
         if let Some(encoding) = encoding {

@@ -123,8 +123,14 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .layer(middleware::from_fn(assets::default_policy))
-        // Compressed as it is sent, unless it already is (the precompressed assets).
-        .layer(tower_http::compression::CompressionLayer::new())
+        // Compressed as it is sent, unless it already is (the precompressed assets). At
+        // the fastest settings (brotli 1, gzip 1): a 73 KB results page becomes about
+        // 12 KB either way, where brotli's default of 4 saved 1.5 KB more for several
+        // times the CPU and a large table allocated and cleared for every response.
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .quality(tower_http::compression::CompressionLevel::Precise(1)),
+        )
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security::headers,

@@ -60,16 +60,29 @@ impl Accounts {
 }
 
 /// A client as a browser tab is: its own cookie jar (when `cookies`), its own
-/// connections, no redirects followed (the answers are read as they come).
+/// connection (let go after 20 s idle), no redirects followed (the answers are read
+/// as they come).
 pub(crate) fn client(cookies: bool) -> reqwest::Client {
-    reqwest::Client::builder()
+    builder()
         .cookie_store(cookies)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .pool_max_idle_per_host(1)
+        .pool_idle_timeout(Duration::from_secs(20))
+        .build()
+        .expect("a plain HTTP client builds")
+}
+
+/// A client that keeps its one connection open however long it is idle.
+pub(crate) fn idle_client() -> reqwest::Client {
+    builder()
         .pool_idle_timeout(None)
         .build()
         .expect("a plain HTTP client builds")
+}
+
+fn builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(1)
 }
 
 /// The load-test database, refusing any other: `prepare` adds a column, an index and

@@ -117,7 +117,7 @@ pub async fn idle_connections(base: &str, count: usize) -> anyhow::Result<Vec<re
     for batch in (0..count).collect::<Vec<_>>().chunks(250) {
         let mut opening = JoinSet::new();
         for _ in batch {
-            let client = super::client(false);
+            let client = super::idle_client();
             let url = format!("{base}/health");
             opening.spawn(async move {
                 let answered = client

@@ -183,7 +183,12 @@ fn cause(error: &reqwest::Error) -> String {
     } else if error.is_body() || error.is_decode() {
         "body cut short".to_owned()
     } else {
-        "connection failed".to_owned()
+        // The innermost cause says what happened (reset, closed before the answer…).
+        let mut source: &dyn std::error::Error = error;
+        while let Some(inner) = source.source() {
+            source = inner;
+        }
+        format!("connection failed: {source}")
     }
 }
 

@@ -41,7 +41,7 @@ use self::{
     schema::IndexedContact,
 };
 use super::{
-    cache::CacheNamespace,
+    cache::{CacheNamespace, Flights},
     error::{Error, Result},
 };
 use crate::domain::{
@@ -191,6 +191,8 @@ pub struct SearchService {
     db: PgPool,
     /// Searches running at once on blocking threads (about one per core).
     permits: Semaphore,
+    /// The same search asked at the same moment runs once.
+    flights: Flights<SearchPage>,
 }
 
 impl SearchService {
@@ -201,6 +203,7 @@ impl SearchService {
             cache,
             db,
             permits: Semaphore::new(cores * 2),
+            flights: Flights::default(),
         }
     }
 
@@ -234,12 +237,20 @@ impl SearchService {
             return Ok(page);
         }
 
-        let _permit = self.permits.acquire().await.map_err(anyhow::Error::from)?;
-        let replica = published.replica.clone();
-        let mut page = tokio::task::spawn_blocking(move || run(&replica, query))
-            .await
-            .map_err(anyhow::Error::from)??;
-        self.cache.put(key, Arc::new(page.clone()));
+        let page = self
+            .flights
+            .run(&key, || async {
+                let _permit = self.permits.acquire().await.map_err(anyhow::Error::from)?;
+                let replica = published.replica.clone();
+                let page = tokio::task::spawn_blocking(move || run(&replica, query))
+                    .await
+                    .map_err(anyhow::Error::from)??;
+                let page = Arc::new(page);
+                self.cache.put(key.clone(), page.clone());
+                Ok::<_, Error>(page)
+            })
+            .await?;
+        let mut page = (*page).clone();
         page.took_micros = started.elapsed().as_micros() as u64;
         record_duration("uncached", started);
         Ok(page)
