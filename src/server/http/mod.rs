@@ -5,6 +5,7 @@ mod export;
 pub mod health;
 pub mod metrics;
 pub mod pages;
+mod panics;
 pub mod rate_limit;
 pub mod security;
 mod server_fn_errors;
@@ -40,9 +41,10 @@ fn routes() -> Vec<AxumRouteListing> {
 }
 
 /// The whole router, layers included. Outermost first: request id, trace, request
-/// metrics, security headers, the cross-site check, the session (Redis) and who it belongs to, rate
-/// limits, the sign-in requirement; then the routes, all but the import upload with a
-/// body limit and a time limit.
+/// metrics, security headers, compression, cache policy, panic recovery, the
+/// cross-site check, the session (Redis) and who it belongs to, rate limits, the
+/// sign-in requirement; then the routes, all but the import upload with a body limit
+/// and a time limit.
 pub fn router(state: AppState) -> Router {
     let routes = routes();
     let request_id = axum::http::HeaderName::from_static(REQUEST_ID_HEADER);
@@ -122,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         router = router.layer(cors(&config.cors_allowed_origins));
     }
     router
+        .layer(middleware::from_fn(panics::recover))
         .layer(middleware::from_fn(assets::default_policy))
         // Compressed as it is sent, unless it already is (the precompressed assets). At
         // the fastest settings (brotli 1, gzip 1): a 73 KB results page becomes about

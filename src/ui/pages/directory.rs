@@ -23,6 +23,14 @@ use crate::{
     ui::session::can_edit,
 };
 
+fn page_title(query: &SearchQuery) -> String {
+    if query.text.is_empty() {
+        "Directory".to_owned()
+    } else {
+        format!("“{}”", query.text)
+    }
+}
+
 #[component]
 pub fn DirectoryPage() -> impl IntoView {
     let params = use_query_map();
@@ -73,15 +81,14 @@ pub fn DirectoryPage() -> impl IntoView {
         paging.track();
         selected.set(None);
     });
-    let title = move || {
-        requested.with(|query| {
-            if query.text.is_empty() {
-                "Directory".to_owned()
-            } else {
-                format!("“{}”", query.text)
-            }
-        })
-    };
+    // On the server the title is a plain string. leptos_meta reads a reactive title
+    // when it injects the head, outside the request's sandboxed reactive arena: under
+    // load, on another worker thread, that read found the memo "disposed" and
+    // panicked. The query cannot change during a server render anyway.
+    #[cfg(feature = "ssr")]
+    let title = requested.with_untracked(page_title);
+    #[cfg(not(feature = "ssr"))]
+    let title = move || requested.with(page_title);
 
     view! {
         <Title text=title />
