@@ -39,6 +39,7 @@ pub async fn apply_bulk(
         let ids = bulk::resolve(&cx.state.search, &selection).await?;
         let changed =
             bulk::apply(&cx.state.db, &cx.state.search, &cx.actor(), &ids, &action).await?;
+        cx.note_written().await;
         leptos_axum::redirect(&selection.query().href());
         Ok(changed)
     }

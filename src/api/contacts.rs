@@ -115,6 +115,9 @@ pub async fn save_contact(
         };
         let outcome =
             contacts::save(&cx.state.db, &cx.state.search.index, &cx.actor(), request).await?;
+        if matches!(outcome, SaveOutcome::Saved { .. }) {
+            cx.note_written().await;
+        }
         match &outcome {
             SaveOutcome::Saved { id } => leptos_axum::redirect(&format!("/contacts/{id}")),
             refused if RequestContext::is_plain_form_post() => {
@@ -155,6 +158,7 @@ pub async fn delete_contact(id: String) -> Result<(), AppError> {
         let id = parse_id(&id)?;
         crate::server::contacts::delete(&cx.state.db, &cx.state.search.index, &cx.actor(), id)
             .await?;
+        cx.note_written().await;
         leptos_axum::redirect(&format!("/contacts/{id}"));
         Ok(())
     }
@@ -170,6 +174,7 @@ pub async fn restore_contact(id: String) -> Result<(), AppError> {
         let id = parse_id(&id)?;
         crate::server::contacts::restore(&cx.state.db, &cx.state.search.index, &cx.actor(), id)
             .await?;
+        cx.note_written().await;
         leptos_axum::redirect(&format!("/contacts/{id}"));
         Ok(())
     }
@@ -199,6 +204,7 @@ pub async fn merge_contacts(
             &choices,
         )
         .await?;
+        cx.note_written().await;
         leptos_axum::redirect(&format!("/contacts/{keep}"));
         Ok(())
     }

@@ -11,7 +11,13 @@ pub async fn get_import_job(id: String) -> Result<ImportJob, AppError> {
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Editor)?;
     let result = async {
         let id = uuid::Uuid::try_parse(id.trim()).map_err(|_| AppError::NotFound)?;
-        crate::server::import::job(&cx.state.db, id).await
+        let job = crate::server::import::job(&cx.state.db, id).await?;
+        // Its importer's searches show the imported contacts from the moment the job
+        // is seen done (a finished import has reached this instance's index).
+        if job.finished_at_micros.is_some() {
+            cx.note_written().await;
+        }
+        Ok(job)
     }
     .await;
     cx.finish(result)

@@ -11,6 +11,7 @@ use crate::{
 #[server(prefix = "/api", endpoint = "search", input = GetUrl)]
 pub async fn search_contacts(query: SearchQuery) -> Result<SearchPage, AppError> {
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Viewer)?;
-    let result = cx.state.search.search(query).await;
+    let written = cx.written_position().await;
+    let result = cx.state.search.search(query, written).await;
     cx.finish(result)
 }

@@ -195,12 +195,12 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
     );
     let service = SearchService::new(index.clone(), cache, pool.clone());
     for bench in &queries {
-        service.search(bench.query.clone()).await?;
+        service.search(bench.query.clone(), 0).await?;
     }
     let mut cached = Timings::default();
     for bench in &queries {
         let started = Instant::now();
-        let page = service.search(bench.query.clone()).await?;
+        let page = service.search(bench.query.clone(), 0).await?;
         cached.record(bench.kind, started.elapsed());
         anyhow::ensure!(page.cached, "a warm cache answers");
     }

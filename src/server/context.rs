@@ -9,6 +9,9 @@ use crate::{
     error::AppError,
 };
 
+/// The session key holding the index position of the session's last change.
+const WRITTEN_KEY: &str = "written";
+
 /// The header carrying the request id (set by the request-id layer if the client sent none).
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -19,6 +22,7 @@ pub struct RequestContext {
     pub client_ip: Option<std::net::IpAddr>,
     /// Who is signed in, if anyone.
     pub user: Option<CurrentUser>,
+    session: Option<tower_sessions::Session>,
 }
 
 impl RequestContext {
@@ -39,6 +43,9 @@ impl RequestContext {
         let user = parts
             .as_ref()
             .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned());
+        let session = parts
+            .as_ref()
+            .and_then(|parts| parts.extensions.get::<tower_sessions::Session>().cloned());
         match use_context::<AppState>() {
             Some(state) => Ok(RequestContext {
                 client_ip: parts.as_ref().and_then(|parts| {
@@ -51,6 +58,7 @@ impl RequestContext {
                 state,
                 request_id,
                 user,
+                session,
             }),
             None => {
                 tracing::error!(
@@ -95,6 +103,37 @@ impl RequestContext {
             name: self.user.as_ref().map(|user| user.email.clone()),
             ip: self.client_ip,
             request_id: Some(self.request_id.clone()),
+        }
+    }
+
+    /// The search index position up to which this session has made changes itself (0
+    /// if none): its searches reflect at least those. See `SearchService::search`.
+    pub async fn written_position(&self) -> i64 {
+        let Some(session) = &self.session else {
+            return 0;
+        };
+        session
+            .get::<i64>(WRITTEN_KEY)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(0)
+    }
+
+    /// Notes, after a change this session made is committed and applied to this
+    /// instance's index, that its searches must reflect it from now on (even where
+    /// others may for a moment be served an answer from before it). A failure to note
+    /// it is logged, not the change's failure: the answer is at most half a second old.
+    pub async fn note_written(&self) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        let position = self.state.search.index.position();
+        if self.written_position().await >= position {
+            return;
+        }
+        if let Err(error) = session.insert(WRITTEN_KEY, position).await {
+            tracing::warn!(request_id = self.request_id, %error, "could not note a write in the session");
         }
     }
 

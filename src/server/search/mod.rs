@@ -185,18 +185,57 @@ impl SearchIndex {
     }
 }
 
+/// How long after it was computed a cached answer may still be served although the
+/// index has moved on since. Without this every change anyone saves would retire
+/// every cached answer at once (under a steady trickle of edits almost nothing would
+/// be served from the cache); with it each distinct search is computed at most about
+/// twice a second per instance however busy the editors are. The person who made a
+/// change never sees an answer from before it (see [`SearchService::search`]).
+pub const MAX_STALENESS: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// How long a search waits for this instance's index to reach a change its session
+/// made (on another instance, or before the save's own wait timed out).
+const READ_YOUR_WRITES_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A cached answer and the point in the change feed it reflects.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct CachedPage {
+    /// The index position the answer was computed at (it reflects every change up to it).
+    pub position: i64,
+    /// When it was computed, milliseconds since the Unix epoch (instances share Redis,
+    /// so this is wall-clock time, not an `Instant`).
+    pub computed_at_ms: i64,
+    pub page: SearchPage,
+}
+
+impl CachedPage {
+    /// Whether this answer may be served to a session that has seen changes up to
+    /// `seen`, when the index is at `current` and the time is `now_ms`.
+    pub fn serves(&self, seen: i64, current: i64, now_ms: i64) -> bool {
+        self.position >= seen
+            && (self.position >= current
+                || now_ms.saturating_sub(self.computed_at_ms) <= MAX_STALENESS.as_millis() as i64)
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64)
+}
+
 pub struct SearchService {
     pub index: Arc<SearchIndex>,
-    cache: CacheNamespace<SearchPage>,
+    cache: CacheNamespace<CachedPage>,
     db: PgPool,
     /// Searches running at once on blocking threads (about one per core).
     permits: Semaphore,
     /// The same search asked at the same moment runs once.
-    flights: Flights<SearchPage>,
+    flights: Flights<CachedPage>,
 }
 
 impl SearchService {
-    pub fn new(index: Arc<SearchIndex>, cache: CacheNamespace<SearchPage>, db: PgPool) -> Self {
+    pub fn new(index: Arc<SearchIndex>, cache: CacheNamespace<CachedPage>, db: PgPool) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         SearchService {
             index,
@@ -207,50 +246,68 @@ impl SearchService {
         }
     }
 
-    pub fn cache(&self) -> &CacheNamespace<SearchPage> {
+    pub fn cache(&self) -> &CacheNamespace<CachedPage> {
         &self.cache
     }
 
-    /// A page of results: from the cache when this exact search was answered at the
-    /// index's current position, else from the index (or, while there is none yet,
-    /// from Postgres).
-    pub async fn search(&self, query: SearchQuery) -> Result<SearchPage> {
+    /// A page of results, for a session that has itself written every change up to
+    /// index position `seen` (0 if it has written nothing): from the cache when an
+    /// answer is current enough (see [`CachedPage::serves`]), else from the index (or,
+    /// while there is none yet, from Postgres). If this instance's index has not yet
+    /// reached `seen` (the change was saved through another instance), it waits for it,
+    /// briefly.
+    pub async fn search(&self, query: SearchQuery, seen: i64) -> Result<SearchPage> {
         let started = Instant::now();
+        if self.index.current().is_none() {
+            let page = self.fallback(query, started).await;
+            record_duration("fallback", started);
+            return page;
+        }
+        if self.index.position() < seen {
+            self.index.wait_for(seen, READ_YOUR_WRITES_WAIT).await;
+        }
         let Some(published) = self.index.current() else {
             let page = self.fallback(query, started).await;
             record_duration("fallback", started);
             return page;
         };
-        let generation = published.position.load(Ordering::Acquire);
-        // The position is in the key: once a change is applied, no earlier answer is used.
+        let position = published.position.load(Ordering::Acquire);
         let key = format!(
-            "{}:{generation}:{}:{}",
+            "{}:{}:{}",
             published.directory,
             schema::SCHEMA_VERSION,
             query.to_query_string()
         );
-        if let Some(page) = self.cache.get(&key).await {
-            let mut page = (*page).clone();
+        if let Some(cached) = self.cache.get(&key).await
+            && cached.serves(seen, position, now_ms())
+        {
+            let mut page = cached.page.clone();
             page.cached = true;
             page.took_micros = started.elapsed().as_micros() as u64;
             record_duration("cached", started);
             return Ok(page);
         }
 
-        let page = self
+        // Shared only by callers wanting the same search at the same position.
+        let flight = format!("{key}@{position}");
+        let cached = self
             .flights
-            .run(&key, || async {
+            .run(&flight, || async {
                 let _permit = self.permits.acquire().await.map_err(anyhow::Error::from)?;
                 let replica = published.replica.clone();
                 let page = tokio::task::spawn_blocking(move || run(&replica, query))
                     .await
                     .map_err(anyhow::Error::from)??;
-                let page = Arc::new(page);
-                self.cache.put(key.clone(), page.clone());
-                Ok::<_, Error>(page)
+                let cached = Arc::new(CachedPage {
+                    position,
+                    computed_at_ms: now_ms(),
+                    page,
+                });
+                self.cache.put(key.clone(), cached.clone());
+                Ok::<_, Error>(cached)
             })
             .await?;
-        let mut page = (*page).clone();
+        let mut page = cached.page.clone();
         page.took_micros = started.elapsed().as_micros() as u64;
         record_duration("uncached", started);
         Ok(page)
@@ -458,6 +515,24 @@ mod tests {
             .into_iter()
             .map(|hit| hit.contact.name)
             .collect()
+    }
+
+    #[test]
+    fn cached_answers_are_served_while_current_enough() {
+        let cached = super::CachedPage {
+            position: 10,
+            computed_at_ms: 1_000,
+            page: SearchPage::default(),
+        };
+        let bound = super::MAX_STALENESS.as_millis() as i64;
+        // At the index's position: served however old.
+        assert!(cached.serves(0, 10, 1_000 + 10 * bound));
+        // The index has moved on: served within the bound, not after it.
+        assert!(cached.serves(0, 12, 1_000 + bound));
+        assert!(!cached.serves(0, 12, 1_000 + bound + 1));
+        // Never to a session that has itself written a later change, however fresh.
+        assert!(!cached.serves(11, 12, 1_000));
+        assert!(cached.serves(10, 12, 1_000));
     }
 
     #[test]
