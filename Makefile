@@ -15,7 +15,7 @@ test:
 stop:
 	@scripts/services.sh stop
 
-## Only the Playwright suite (needs a release build: `cargo leptos build --release --precompress`).
+## Only the Playwright suite (needs a release build: `cargo leptos build --release --split --precompress`).
 e2e:
 	@scripts/services.sh start && scripts/e2e.sh
 

@@ -67,8 +67,7 @@ start() {
         scripts/bootstrap.sh --cluster
         scripts/services.sh start
         eval "$(scripts/services.sh env)"
-        say "building the release site (cargo leptos build --release --precompress)"
-        cargo leptos build --release --precompress
+        build_release_site
         ROSTER_BIN="$CARGO_TARGET_DIR/release/roster"
         export ROSTER_SITE_ROOT=${ROSTER_SITE_ROOT:-$ROOT/target/site}
         "$ROSTER_BIN" migrate >/dev/null

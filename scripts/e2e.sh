@@ -10,7 +10,7 @@ cd "$ROOT"
 eval "$(scripts/services.sh env)"
 
 bin="$CARGO_TARGET_DIR/release/roster"
-[ -x "$bin" ] || die "no release build at $bin: run \`cargo leptos build --release --precompress\` first"
+[ -x "$bin" ] || die "no release build at $bin: run \`cargo leptos build --release --split --precompress\` first"
 e2e_port=${ROSTER_E2E_PORT:-3100}
 port_busy "$e2e_port" && die "port $e2e_port is taken; set ROSTER_E2E_PORT to a free port"
 

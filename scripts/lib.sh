@@ -19,6 +19,13 @@ WASM_OPT_VERSION=0.116.1
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/roster/target}
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# The release site: the server binary, and the browser bundle with each lazily loaded
+# page in a wasm file of its own (`--split`), every asset also written compressed.
+build_release_site() {
+    say "building the release site (cargo leptos build --release --split --precompress)"
+    cargo leptos build --release --split --precompress
+}
+
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -32,8 +32,7 @@ fi
 scripts/bootstrap.sh
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
-say "building the release site (cargo leptos build --release --precompress)"
-cargo leptos build --release --precompress
+build_release_site
 bin="$CARGO_TARGET_DIR/release/roster"
 
 database=roster_load_$contacts

@@ -10,8 +10,7 @@ scripts/bootstrap.sh
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
 
-say "building the release site (cargo leptos build --release --precompress)"
-cargo leptos build --release --precompress
+build_release_site
 
 bin="$CARGO_TARGET_DIR/release/roster"
 export ROSTER_SITE_ROOT="$ROOT/target/site"

@@ -28,8 +28,7 @@ psql "$ROSTER_TEST_DATABASE_URL" -tAc \
 say "unit and integration tests (real Postgres and Redis)"
 cargo test --features ssr
 
-say "building the release site (cargo leptos build --release --precompress)"
-cargo leptos build --release --precompress
+build_release_site
 
 scripts/e2e.sh
 

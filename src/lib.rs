@@ -18,5 +18,6 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(ui::App);
+    // Waits for the code of a lazily loaded page (see `ui`) before hydrating it.
+    leptos::mount::hydrate_lazy(ui::App);
 }

@@ -19,3 +19,23 @@ test('scripts, wasm and styles have hashed names, are kept a year and come preco
     }
   }
 });
+
+test('a page whose code is loaded lazily names its own hashed chunks, and they come like the rest', async ({ page, request }) => {
+  // The dashboard's code is not in the first bundle: its page asks for the pieces it needs.
+  const response = await page.goto('/admin');
+  expect(response?.status()).toBe(200);
+  const chunks = await page
+    .locator('link[rel="preload"][href$=".wasm"], link[rel="modulepreload"]')
+    .evaluateAll((links) => links.map((link) => link.getAttribute('href') ?? ''));
+  const own = chunks.filter((href) => !/^\/pkg\/roster\./.test(href));
+  expect(own.length).toBeGreaterThan(1);
+  expect(own.some((href) => href.endsWith('.js'))).toBe(true);
+  for (const href of own) {
+    // Content-hashed names: a new release never meets an old chunk in a browser's cache.
+    expect(href).toMatch(/^\/pkg\/[A-Za-z0-9_]+\.[A-Za-z0-9_-]{16,}\.(js|wasm)$/);
+    const asset = await request.get(href, { headers: { 'accept-encoding': 'br' } });
+    expect(asset.status()).toBe(200);
+    expect(asset.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(asset.headers()['content-encoding']).toBe('br');
+  }
+});

@@ -8,9 +8,9 @@ pub mod session;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, LazyRoute, SsrMode,
     components::{Route, Router, Routes},
-    path,
+    lazy_route, path,
 };
 
 use components::FlashNotice;
@@ -121,21 +121,56 @@ pub fn App() -> impl IntoView {
                 <FlashNotice />
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=DirectoryPage ssr=SsrMode::Async />
-                    <Route path=path!("/bulk") view=BulkPage ssr=SsrMode::Async />
-                    <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async />
-                    <Route path=path!("/import/:id") view=ImportJobPage ssr=SsrMode::Async />
-                    <Route path=path!("/contacts/new") view=ContactFormPage ssr=SsrMode::Async />
-                    <Route path=path!("/contacts/:id") view=ContactPage ssr=SsrMode::Async />
-                    <Route path=path!("/contacts/:id/edit") view=ContactFormPage ssr=SsrMode::Async />
-                    <Route path=path!("/contacts/:id/delete") view=DeleteContactPage ssr=SsrMode::Async />
-                    <Route path=path!("/contacts/:id/merge") view=MergePage ssr=SsrMode::Async />
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view=AdminDashboardPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/bulk") view={Lazy::<Bulk>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/import") view={Lazy::<Import>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/import/:id") view={Lazy::<ImportJob>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/new") view={Lazy::<ContactForm>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:id") view={Lazy::<Contact>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:id/edit") view={Lazy::<ContactForm>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:id/delete") view={Lazy::<DeleteContact>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:id/merge") view={Lazy::<Merge>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/login") view={Lazy::<Login>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view={Lazy::<AdminDashboard>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view={Lazy::<AdminUsers>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// Pages whose code the browser loads when it first needs them, not with the first
+/// page (a release build with `cargo leptos build --split` puts each in a wasm file of
+/// its own): all but the directory, where nearly every visit starts (the sign-in page
+/// comes once a week or so). Each page fetches its own data, so there is nothing to
+/// start early.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    Bulk => BulkPage,
+    Import => ImportPage,
+    ImportJob => ImportJobPage,
+    ContactForm => ContactFormPage,
+    Contact => ContactPage,
+    DeleteContact => DeleteContactPage,
+    Merge => MergePage,
+    AdminDashboard => AdminDashboardPage,
+    AdminUsers => AdminUsersPage,
+    Login => LoginPage,
 }
 
 /// The signed-in user's name and role, the admin pages for admins, and signing out
