@@ -78,9 +78,35 @@ where
     }
 
     pub async fn get(&self, key: &str) -> Option<Arc<V>> {
+        self.get_if(key, |_| true).await
+    }
+
+    /// The stored answer if `usable` accepts it. One that it refuses (too old for
+    /// this caller) counts as a miss, as no answer would: the hit ratio says how often
+    /// the cache spared a computation.
+    pub async fn get_if(&self, key: &str, usable: impl Fn(&V) -> bool) -> Option<Arc<V>> {
+        let found = self.lookup(key).await.filter(|(value, _)| usable(value));
+        match found {
+            Some((value, layer)) => {
+                let counter = match layer {
+                    "memory" => &self.stats.memory_hits,
+                    _ => &self.stats.redis_hits,
+                };
+                self.count_hit(layer, counter);
+                Some(value)
+            }
+            None => {
+                self.stats.misses.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("cache_misses_total", "namespace" => self.name).increment(1);
+                None
+            }
+        }
+    }
+
+    /// The stored answer and the layer it came from.
+    async fn lookup(&self, key: &str) -> Option<(Arc<V>, &'static str)> {
         if let Some(value) = self.memory.get(key) {
-            self.count_hit("memory", &self.stats.memory_hits);
-            return Some(value);
+            return Some((value, "memory"));
         }
         if let Some(redis) = self.redis.as_ref().filter(|redis| redis::is_up(redis)) {
             let lookup = redis::timed(
@@ -92,8 +118,7 @@ where
                     Ok(value) => {
                         let value = Arc::new(value);
                         self.memory.insert(key.to_owned(), value.clone());
-                        self.count_hit("redis", &self.stats.redis_hits);
-                        return Some(value);
+                        return Some((value, "redis"));
                     }
                     Err(error) => {
                         tracing::warn!(namespace = self.name, %error, "unreadable cache entry");
@@ -109,8 +134,6 @@ where
                 }
             }
         }
-        self.stats.misses.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("cache_misses_total", "namespace" => self.name).increment(1);
         None
     }
 
@@ -217,6 +240,27 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     use super::*;
+
+    #[tokio::test]
+    async fn an_answer_the_caller_refuses_counts_as_a_miss() {
+        let cache = CacheNamespace::<u32>::new(
+            "test",
+            None,
+            10,
+            Duration::from_secs(60),
+            Duration::from_secs(60),
+        );
+        cache.put("k".to_owned(), Arc::new(1));
+        assert_eq!(cache.get_if("k", |value| *value == 2).await, None);
+        assert_eq!(
+            cache.get_if("k", |value| *value == 1).await.map(|v| *v),
+            Some(1)
+        );
+        assert_eq!(cache.get("absent").await, None);
+        assert_eq!(cache.stats.memory_hits.load(Ordering::Relaxed), 1);
+        assert_eq!(cache.stats.misses.load(Ordering::Relaxed), 2);
+        assert_eq!(cache.stats.hit_ratio(), Some(1.0 / 3.0));
+    }
 
     #[tokio::test]
     async fn concurrent_callers_share_one_computation() {

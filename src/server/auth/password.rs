@@ -1,7 +1,10 @@
 //! Password hashing: Argon2id with the argon2 crate's defaults (19 MiB, 2 passes, one
 //! lane: the OWASP recommendation), in the PHC string format so the parameters travel
 //! with each hash. Hashing is deliberately slow, so it runs on the blocking pool,
-//! never on the async workers.
+//! never on the async workers, and only on half the cores at once: a burst of
+//! sign-ins queues for them instead of taking every core from the searches and pages
+//! of the people already signed in (the load test's peak: Argon2 was a third of the
+//! server's CPU and everything else waited seconds behind it).
 
 use std::sync::LazyLock;
 
@@ -12,6 +15,20 @@ use argon2::{
 use rand::RngCore as _;
 
 use crate::server::error::Result;
+
+/// Hashes computed at once: half the cores, at least one.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    tokio::sync::Semaphore::new((cores / 2).max(1))
+});
+
+/// Runs a hash computation on the blocking pool once a hashing permit is free.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let _permit = HASHING.acquire().await.map_err(anyhow::Error::from)?;
+    Ok(tokio::task::spawn_blocking(work)
+        .await
+        .map_err(anyhow::Error::from)?)
+}
 
 /// A hash checked when the email matches no account, so a wrong email takes as long
 /// as a wrong password and the two cannot be told apart.
@@ -37,16 +54,14 @@ fn verify_now(password: &str, hash: &str) -> bool {
 
 /// The PHC string of `password` with a fresh random salt.
 pub async fn hash(password: String) -> Result<String> {
-    let hashed = tokio::task::spawn_blocking(move || hash_now(&password))
-        .await
-        .map_err(anyhow::Error::from)?;
+    let hashed = hashing(move || hash_now(&password)).await?;
     Ok(hashed.map_err(|error| anyhow::anyhow!("hashing a password: {error}"))?)
 }
 
 /// Whether `password` matches `hash`; with no hash (no such account), checks a dummy
 /// one and answers false, taking the same time.
 pub async fn verify(password: String, hash: Option<String>) -> Result<bool> {
-    let verified = tokio::task::spawn_blocking(move || match hash {
+    hashing(move || match hash {
         Some(hash) => verify_now(&password, &hash),
         None => {
             let _ = verify_now(&password, &UNKNOWN_USER_HASH);
@@ -54,8 +69,6 @@ pub async fn verify(password: String, hash: Option<String>) -> Result<bool> {
         }
     })
     .await
-    .map_err(anyhow::Error::from)?;
-    Ok(verified)
 }
 
 /// Builds the dummy hash ahead of the first sign-in, so that one is not slower.
@@ -97,6 +110,33 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hashes_run_on_at_most_half_the_cores_at_once() {
+        use std::sync::{
+            Arc,
+            atomic::{AtomicUsize, Ordering},
+        };
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let mut all = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let (running, most) = (running.clone(), most.clone());
+            all.spawn(hashing(move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                // Stands in for the hash's work, long enough for the others to pile up.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                running.fetch_sub(1, Ordering::SeqCst);
+            }));
+        }
+        while let Some(done) = all.join_next().await {
+            done.unwrap().unwrap();
+        }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert!(most.load(Ordering::SeqCst) >= 1);
+        assert!(most.load(Ordering::SeqCst) <= (cores / 2).max(1));
     }
 
     #[test]

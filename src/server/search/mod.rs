@@ -278,8 +278,11 @@ impl SearchService {
             schema::SCHEMA_VERSION,
             query.to_query_string()
         );
-        if let Some(cached) = self.cache.get(&key).await
-            && cached.serves(seen, position, now_ms())
+        let now = now_ms();
+        if let Some(cached) = self
+            .cache
+            .get_if(&key, |cached| cached.serves(seen, position, now))
+            .await
         {
             let mut page = cached.page.clone();
             page.cached = true;
