@@ -1,14 +1,12 @@
 //! Password hashing: Argon2id with the argon2 crate's defaults (19 MiB, 2 passes, one
 //! lane: the OWASP recommendation), in the PHC string format so the parameters travel
-//! with each hash.
-//!
-//! Hashing is deliberately slow (about 25 ms of a core), so it never runs on the async
-//! workers: it has threads of its own, one per core, at the lowest scheduling priority
-//! (nice 19). They use every core the searches and pages leave idle, and give way to
-//! them at once. At the load test's peak, on the shared blocking pool, Argon2 was a
-//! third of the server's CPU and every search and page waited seconds behind it.
+//! with each hash. Hashing is deliberately slow, so it runs on the blocking pool,
+//! never on the async workers, and only on half the cores at once: a burst of
+//! sign-ins queues for them instead of taking every core from the searches and pages
+//! of the people already signed in (the load test's peak: Argon2 was a third of the
+//! server's CPU and everything else waited seconds behind it).
 
-use std::sync::{LazyLock, Mutex, mpsc};
+use std::sync::LazyLock;
 
 use argon2::{
     Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
@@ -18,57 +16,18 @@ use rand::RngCore as _;
 
 use crate::server::error::Result;
 
-type Job = Box<dyn FnOnce() + Send>;
-
-/// The hashing threads' queue, started on first use.
-static HASHERS: LazyLock<Mutex<mpsc::Sender<Job>>> = LazyLock::new(|| {
-    let (send, receive) = mpsc::channel::<Job>();
-    let receive = std::sync::Arc::new(Mutex::new(receive));
+/// Hashes computed at once: half the cores, at least one.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    for n in 0..cores {
-        let receive = receive.clone();
-        let started = std::thread::Builder::new()
-            .name(format!("password-hash-{n}"))
-            .spawn(move || {
-                lower_priority();
-                loop {
-                    let job = receive.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
-                    }
-                }
-            });
-        if let Err(error) = started {
-            tracing::error!(%error, "could not start a password hashing thread");
-        }
-    }
-    Mutex::new(send)
+    tokio::sync::Semaphore::new((cores / 2).max(1))
 });
 
-/// Gives the calling thread the lowest scheduling priority (Linux: per thread).
-fn lower_priority() {
-    // SAFETY: setpriority only reads its arguments; 0 means the calling thread on Linux.
-    let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
-    if result != 0 {
-        tracing::warn!(error = %std::io::Error::last_os_error(), "could not lower the password hashing threads' priority");
-    }
-}
-
-/// Runs a hash computation on the hashing threads and waits for its answer.
+/// Runs a hash computation on the blocking pool once a hashing permit is free.
 async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    let (answer, answered) = tokio::sync::oneshot::channel();
-    let job: Job = Box::new(move || {
-        let _ = answer.send(work());
-    });
-    HASHERS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .send(job)
-        .map_err(|_| anyhow::anyhow!("the password hashing threads have stopped"))?;
-    Ok(answered
+    let _permit = HASHING.acquire().await.map_err(anyhow::Error::from)?;
+    Ok(tokio::task::spawn_blocking(work)
         .await
-        .map_err(|_| anyhow::anyhow!("a password hashing thread stopped mid-way"))?)
+        .map_err(anyhow::Error::from)?)
 }
 
 /// A hash checked when the email matches no account, so a wrong email takes as long
@@ -153,20 +112,31 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn hashes_run_at_the_lowest_priority_on_threads_of_their_own() {
-        // SAFETY (here and below): getpriority only reads its arguments.
-        let before = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
-        let (thread, priority) = hashing(|| {
-            let priority = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
-            (std::thread::current().name().map(str::to_owned), priority)
-        })
-        .await
-        .unwrap();
-        assert!(thread.unwrap_or_default().starts_with("password-hash-"));
-        assert_eq!(priority, 19);
-        // The thread that asked keeps its priority.
-        assert_eq!(unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }, before);
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hashes_run_on_at_most_half_the_cores_at_once() {
+        use std::sync::{
+            Arc,
+            atomic::{AtomicUsize, Ordering},
+        };
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let mut all = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let (running, most) = (running.clone(), most.clone());
+            all.spawn(hashing(move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                // Stands in for the hash's work, long enough for the others to pile up.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                running.fetch_sub(1, Ordering::SeqCst);
+            }));
+        }
+        while let Some(done) = all.join_next().await {
+            done.unwrap().unwrap();
+        }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert!(most.load(Ordering::SeqCst) >= 1);
+        assert!(most.load(Ordering::SeqCst) <= (cores / 2).max(1));
     }
 
     #[test]
