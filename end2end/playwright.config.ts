@@ -8,6 +8,9 @@ import { defineConfig } from '@playwright/test';
 const port = Number(process.env.ROSTER_E2E_PORT ?? 3100);
 /** Specs that add, change or delete contacts. */
 const writers = /(contacts|import)\.spec\.ts$/;
+/** Specs about what only happens with JavaScript: hydrated behaviour, code loaded
+ * later, timings read by script. */
+const scripted = /(-as-you-type|lazy-pages|budget)\.spec\.ts$/;
 
 export default defineConfig({
   testDir: './tests',
@@ -43,11 +46,10 @@ export default defineConfig({
   // says otherwise.
   projects: [
     { name: 'setup', testMatch: /auth\.setup\.ts$/ },
-    // Specs about hydrated behaviour (`*-as-you-type`, keyboard) only make sense with it.
     {
       name: 'no-javascript',
       use: { javaScriptEnabled: false, storageState: '.auth/admin.json' },
-      testIgnore: [/as-you-type/, writers],
+      testIgnore: [scripted, writers],
       dependencies: ['setup'],
     },
     {

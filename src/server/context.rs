@@ -15,6 +15,14 @@ const WRITTEN_KEY: &str = "written";
 /// The header carrying the request id (set by the request-id layer if the client sent none).
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// The request id in `headers`, or "-" before the request-id layer has set one.
+pub fn request_id(headers: &axum::http::HeaderMap) -> &str {
+    headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("-")
+}
+
 pub struct RequestContext {
     pub state: AppState,
     pub request_id: String,
@@ -32,14 +40,8 @@ impl RequestContext {
         let parts = use_context::<axum::http::request::Parts>();
         let request_id = parts
             .as_ref()
-            .and_then(|parts| {
-                parts
-                    .headers
-                    .get(REQUEST_ID_HEADER)
-                    .and_then(|value| value.to_str().ok())
-                    .map(str::to_owned)
-            })
-            .unwrap_or_else(|| "-".to_owned());
+            .map_or("-", |parts| request_id(&parts.headers))
+            .to_owned();
         let user = parts
             .as_ref()
             .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned());

@@ -5,29 +5,7 @@
 use roster::domain::{AuditAction, Contact, Field, HistoryEntry, SaveOutcome};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, save, spawn_app};
-
-/// The form as the browser sends it: every field (empty when blank), plus `extra`.
-fn form<'a>(name: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    let mut fields = vec![
-        ("name", name),
-        ("email", ""),
-        ("phone", ""),
-        ("company", ""),
-        ("title", ""),
-        ("location", ""),
-        ("tier", "4"),
-        ("tags", ""),
-        ("notes", ""),
-    ];
-    for (key, value) in extra {
-        match fields.iter_mut().find(|(k, _)| k == key) {
-            Some(field) => field.1 = value,
-            None => fields.push((key, value)),
-        }
-    }
-    fields
-}
+use crate::helpers::{TestApp, contact_form as form, save, spawn_app};
 
 async fn create(app: &TestApp, fields: &[(&str, &str)]) -> Uuid {
     match save(app, fields).await {

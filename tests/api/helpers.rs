@@ -452,6 +452,28 @@ pub async fn finished(app: &TestApp, id: Uuid, limit: Duration) -> ImportJob {
     .expect("the import finishes")
 }
 
+/// The form as the browser sends it: every field (empty when blank), plus `extra`.
+pub fn contact_form<'a>(name: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("name", name),
+        ("email", ""),
+        ("phone", ""),
+        ("company", ""),
+        ("title", ""),
+        ("location", ""),
+        ("tier", "4"),
+        ("tags", ""),
+        ("notes", ""),
+    ];
+    for (key, value) in extra {
+        match fields.iter_mut().find(|(k, _)| k == key) {
+            Some(field) => field.1 = value,
+            None => fields.push((key, value)),
+        }
+    }
+    fields
+}
+
 /// A save of the contact form, as the hydrated page makes it (JSON back).
 pub async fn save(app: &TestApp, fields: &[(&str, &str)]) -> roster::domain::SaveOutcome {
     let response = app

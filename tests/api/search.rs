@@ -7,8 +7,9 @@ use roster::domain::{
 use uuid::Uuid;
 
 use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, attempt_sign_in, eventually, fresh_database, new_client,
-    restart, sign_in, spawn_app, spawn_app_signed_out, spawn_second, url_for,
+    ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, attempt_sign_in, contact_form, eventually,
+    fresh_database, new_client, restart, sign_in, spawn_app, spawn_app_signed_out, spawn_second,
+    url_for,
 };
 
 /// The promise: a write is searchable on every instance within a second.
@@ -318,21 +319,7 @@ async fn whoever_saves_a_change_finds_it_at_once_on_every_instance() {
         assert!(search_at(&app.client, base, "Zanzibar").await.cached);
     }
 
-    let outcome = crate::helpers::save(
-        &app,
-        &[
-            ("name", "Yusuf Zanzibar"),
-            ("email", ""),
-            ("phone", ""),
-            ("company", ""),
-            ("title", ""),
-            ("location", ""),
-            ("tier", "4"),
-            ("tags", ""),
-            ("notes", ""),
-        ],
-    )
-    .await;
+    let outcome = crate::helpers::save(&app, &contact_form("Yusuf Zanzibar", &[])).await;
     assert!(
         matches!(outcome, roster::domain::SaveOutcome::Saved { .. }),
         "{outcome:?}"

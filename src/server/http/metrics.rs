@@ -156,12 +156,7 @@ pub async fn track(
 ) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
-    let request_id = request
-        .headers()
-        .get(crate::server::context::REQUEST_ID_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
+    let request_id = crate::server::context::request_id(request.headers()).to_owned();
     let route = route_label(
         request.uri().path(),
         request

@@ -148,11 +148,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(
                     move |request: &axum::http::Request<axum::body::Body>| {
-                        let id = request
-                            .headers()
-                            .get(REQUEST_ID_HEADER)
-                            .and_then(|value| value.to_str().ok())
-                            .unwrap_or("-");
+                        let id = super::context::request_id(request.headers());
                         tracing::info_span!(
                             "request",
                             request_id = %id,

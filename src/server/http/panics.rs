@@ -20,15 +20,10 @@ use axum::{
 use futures_util::FutureExt as _;
 
 use super::pages;
-use crate::{error::AppError, server::context::REQUEST_ID_HEADER};
+use crate::error::AppError;
 
 pub async fn recover(request: Request, next: Next) -> Response {
-    let request_id = request
-        .headers()
-        .get(REQUEST_ID_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
+    let request_id = crate::server::context::request_id(request.headers()).to_owned();
     let wants_data = request.uri().path().starts_with("/api/")
         || request
             .headers()

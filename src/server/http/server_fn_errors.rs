@@ -15,18 +15,13 @@ use axum::{
 };
 use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER};
 
-use crate::{error::AppError, server::context::REQUEST_ID_HEADER};
+use crate::error::AppError;
 
 /// Server-function error bodies are a short JSON object; anything longer is not one.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
 pub async fn set_status(request: Request, next: Next) -> Response {
-    let request_id = request
-        .headers()
-        .get(REQUEST_ID_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
+    let request_id = crate::server::context::request_id(request.headers()).to_owned();
     let response = next.run(request).await;
     // Redirects (a form posted without JavaScript) carry the error in their URL instead.
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR

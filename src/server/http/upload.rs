@@ -15,7 +15,7 @@ use crate::{
     domain::{CurrentUser, import::MAX_IMPORT_BYTES},
     error::AppError,
     server::{
-        context::{REQUEST_ID_HEADER, client_ip},
+        context::client_ip,
         db::audit::Actor,
         error::Error,
         import::{self, Upload},
@@ -35,11 +35,7 @@ pub async fn upload(
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Response {
-    let request_id = headers
-        .get(REQUEST_ID_HEADER)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
+    let request_id = crate::server::context::request_id(&headers).to_owned();
     let actor = Actor {
         name: user.map(|Extension(user)| user.email),
         ip: client_ip(Some(client.ip()), &headers, &state.config.trusted_proxies),

@@ -258,12 +258,7 @@ impl SearchService {
     /// briefly.
     pub async fn search(&self, query: SearchQuery, seen: i64) -> Result<SearchPage> {
         let started = Instant::now();
-        if self.index.current().is_none() {
-            let page = self.fallback(query, started).await;
-            record_duration("fallback", started);
-            return page;
-        }
-        if self.index.position() < seen {
+        if self.index.current().is_some() && self.index.position() < seen {
             self.index.wait_for(seen, READ_YOUR_WRITES_WAIT).await;
         }
         let Some(published) = self.index.current() else {
