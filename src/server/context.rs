@@ -23,6 +23,23 @@ pub fn request_id(headers: &axum::http::HeaderMap) -> &str {
         .unwrap_or("-")
 }
 
+/// The index position of the last change `session` wrote (0 if none; see
+/// [`RequestContext::note_written`]).
+pub async fn written_position_of(session: &tower_sessions::Session) -> i64 {
+    session
+        .get::<i64>(WRITTEN_KEY)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(0)
+}
+
+/// A request extension saying its searches must reflect the index up to this position
+/// whatever its session says: a page rendered to be served to many (see
+/// [`crate::server::http::page_cache`]) must be as current as any of them needs.
+#[derive(Clone, Copy, Debug)]
+pub struct MustReflect(pub i64);
+
 pub struct RequestContext {
     pub state: AppState,
     pub request_id: String,
@@ -31,6 +48,7 @@ pub struct RequestContext {
     /// Who is signed in, if anyone.
     pub user: Option<CurrentUser>,
     session: Option<tower_sessions::Session>,
+    must_reflect: i64,
 }
 
 impl RequestContext {
@@ -48,6 +66,10 @@ impl RequestContext {
         let session = parts
             .as_ref()
             .and_then(|parts| parts.extensions.get::<tower_sessions::Session>().cloned());
+        let must_reflect = parts
+            .as_ref()
+            .and_then(|parts| parts.extensions.get::<MustReflect>())
+            .map_or(0, |position| position.0);
         match use_context::<AppState>() {
             Some(state) => Ok(RequestContext {
                 client_ip: parts.as_ref().and_then(|parts| {
@@ -61,6 +83,7 @@ impl RequestContext {
                 request_id,
                 user,
                 session,
+                must_reflect,
             }),
             None => {
                 tracing::error!(
@@ -111,15 +134,11 @@ impl RequestContext {
     /// The search index position up to which this session has made changes itself (0
     /// if none): its searches reflect at least those. See `SearchService::search`.
     pub async fn written_position(&self) -> i64 {
-        let Some(session) = &self.session else {
-            return 0;
+        let written = match &self.session {
+            Some(session) => written_position_of(session).await,
+            None => 0,
         };
-        session
-            .get::<i64>(WRITTEN_KEY)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or(0)
+        written.max(self.must_reflect)
     }
 
     /// Notes, after a change this session made is committed and applied to this

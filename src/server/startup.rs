@@ -46,6 +46,8 @@ pub struct AppState {
     pub limiter: Arc<Limiter>,
     /// This instance's rollups, and the fleet's through Redis.
     pub monitor: Arc<Monitor>,
+    /// Rendered search pages, kept for everyone of the same role.
+    pub pages: Arc<http::page_cache::PageCache>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -160,6 +162,7 @@ impl Application {
             .site_addr(listener.local_addr()?)
             .env(leptos::config::Env::PROD)
             .build();
+        let pages = Arc::new(http::page_cache::PageCache::new(config.page_cache_mb));
         let state = AppState {
             leptos_options,
             db,
@@ -170,6 +173,7 @@ impl Application {
             sessions,
             limiter,
             monitor,
+            pages,
         };
         let router = http::router(state.clone());
         Ok(Application {

@@ -16,4 +16,5 @@ mod health;
 mod import;
 mod loadtest;
 mod metrics;
+mod page_cache;
 mod search;

@@ -4,6 +4,7 @@ pub mod assets;
 mod export;
 pub mod health;
 pub mod metrics;
+pub mod page_cache;
 pub mod pages;
 mod panics;
 pub mod rate_limit;
@@ -43,7 +44,7 @@ fn routes() -> Vec<AxumRouteListing> {
 /// The whole router, layers included. Outermost first: request id, trace, request
 /// metrics, security headers, compression, cache policy, panic recovery, the
 /// cross-site check, the session (Redis) and who it belongs to, rate limits, the
-/// sign-in requirement; then the routes, all but the import upload with a body limit
+/// sign-in requirement, the rendered search pages kept for reuse; then the routes, all but the import upload with a body limit
 /// and a time limit.
 pub fn router(state: AppState) -> Router {
     let routes = routes();
@@ -105,6 +106,10 @@ pub fn router(state: AppState) -> Router {
 
     let mut router = bounded
         .merge(uploads)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            page_cache::serve,
+        ))
         .layer(middleware::from_fn(auth::authorize))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -43,6 +43,7 @@ use self::{
 use super::{
     cache::{CacheNamespace, Flights},
     error::{Error, Result},
+    monitor::window::now_ms,
 };
 use crate::domain::{
     ContactSummary, Tier,
@@ -212,16 +213,24 @@ impl CachedPage {
     /// Whether this answer may be served to a session that has seen changes up to
     /// `seen`, when the index is at `current` and the time is `now_ms`.
     pub fn serves(&self, seen: i64, current: i64, now_ms: i64) -> bool {
-        self.position >= seen
-            && (self.position >= current
-                || now_ms.saturating_sub(self.computed_at_ms) <= MAX_STALENESS.as_millis() as i64)
+        fresh_enough(self.position, self.computed_at_ms, seen, current, now_ms)
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as i64)
+/// Whether something computed at index `position` and time `computed_at_ms` may be
+/// served to a session that has seen changes up to `seen`, when the index is at
+/// `current` and the time is `now_ms`: never if it predates the session's own changes;
+/// else if the index has not moved since, or for [`MAX_STALENESS`] after.
+pub fn fresh_enough(
+    position: i64,
+    computed_at_ms: i64,
+    seen: i64,
+    current: i64,
+    now_ms: i64,
+) -> bool {
+    position >= seen
+        && (position >= current
+            || now_ms.saturating_sub(computed_at_ms) <= MAX_STALENESS.as_millis() as i64)
 }
 
 pub struct SearchService {

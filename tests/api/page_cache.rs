@@ -1,0 +1,212 @@
+//! Search pages rendered once per role and served to each user as their own.
+
+use std::{io::Read as _, time::Duration};
+
+use roster::domain::{Role, SaveOutcome, SearchQuery};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, contact_form, eventually, spawn_app};
+
+/// A page as a browser gets it: gzip accepted, unpacked here.
+struct Page {
+    cache: Option<String>,
+    nonce: Option<String>,
+    html: String,
+}
+
+async fn page(client: &reqwest::Client, app: &TestApp, path: &str, encoding: &str) -> Page {
+    let response = client
+        .get(app.url(path))
+        .header("accept-encoding", encoding)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let cache = header("x-page-cache");
+    let gzipped = header("content-encoding").as_deref() == Some("gzip");
+    let nonce = header("content-security-policy").and_then(|policy| {
+        let start = policy.find("'nonce-")? + "'nonce-".len();
+        Some(policy[start..start + policy[start..].find('\'')?].to_owned())
+    });
+    let bytes = response.bytes().await.unwrap();
+    let html = if gzipped {
+        let mut html = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut html)
+            .expect("a valid gzip body");
+        html
+    } else {
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+    Page { cache, nonce, html }
+}
+
+/// The page without what legitimately differs between two renders: the nonce and the
+/// search's own timing.
+fn comparable(page: &Page) -> String {
+    let mut html = page.html.replace(page.nonce.as_deref().unwrap(), "NONCE");
+    let mut cut = |start: &str, end: &str| {
+        while let Some(at) = html.find(start) {
+            let Some(len) = html[at..].find(end) else {
+                break;
+            };
+            html.replace_range(at..at + len + end.len(), "");
+        }
+    };
+    cut("class=\"summary-time\"", "</span>");
+    cut("\\\"took_micros\\\":", ",\\\"suggestion");
+    html
+}
+
+/// Asserts two pages are the same, showing where they part if not.
+fn assert_same(left: &str, right: &str) {
+    if let Some(at) = left.bytes().zip(right.bytes()).position(|(l, r)| l != r) {
+        let from = left.floor_char_boundary(at.saturating_sub(200));
+        let around =
+            |text: &str| text[from..text.ceil_char_boundary((at + 200).min(text.len()))].to_owned();
+        panic!(
+            "the pages differ at byte {at}:\n{}\n---\n{}",
+            around(left),
+            around(right)
+        );
+    }
+    assert_eq!(left.len(), right.len(), "one page is longer");
+}
+
+fn search_path(text: &str) -> String {
+    SearchQuery::default().with_text(text).href()
+}
+
+#[tokio::test]
+async fn a_search_page_is_rendered_once_per_role_and_each_user_sees_their_own() {
+    let app = spawn_app().await;
+    app.seed(60).await;
+    app.index_caught_up().await;
+    let (ada_id, ada) = app.user("ada@example.com", Role::Editor).await;
+    let (bo_id, bo) = app.user("bo.lindqvist@example.org", Role::Editor).await;
+    let path = search_path("a");
+
+    let first = page(&ada, &app, &path, "gzip, deflate, br").await;
+    assert_eq!(first.cache.as_deref(), Some("miss"));
+    let second = page(&bo, &app, &path, "br, gzip").await;
+    assert_eq!(
+        second.cache.as_deref(),
+        Some("hit"),
+        "the same page for the same role"
+    );
+
+    for (page, (id, email), other) in [
+        (&first, (ada_id, "ada@example.com"), "bo.lindqvist"),
+        (&second, (bo_id, "bo.lindqvist@example.org"), "ada@"),
+    ] {
+        let nonce = page.nonce.as_deref().expect("a policy with a nonce");
+        assert!(
+            page.html
+                .contains(&format!("<span class=\"user-name\">{email}"))
+        );
+        assert!(
+            page.html.contains(&id.to_string()),
+            "the user handed to the browser"
+        );
+        assert!(!page.html.contains(other), "nothing of the other user");
+        assert!(!page.html.contains("stand-in-"), "no stand-in left");
+        // Every script the page runs carries the nonce its policy names.
+        let scripts = page.html.matches("<script").count();
+        assert!(scripts >= 3);
+        assert_eq!(
+            page.html.matches(&format!("nonce=\"{nonce}\"")).count(),
+            scripts
+        );
+    }
+    assert_ne!(
+        first.nonce, second.nonce,
+        "a nonce of its own for each response"
+    );
+
+    // The same page as Bo would get it rendered for him alone (no gzip: no cache).
+    let rendered = page(&bo, &app, &path, "identity").await;
+    assert_eq!(rendered.cache, None);
+    assert_same(&comparable(&second), &comparable(&rendered));
+
+    // Another role, another page: the admin's has the admin's links.
+    let admin = page(&app.client, &app, &path, "gzip").await;
+    assert_eq!(admin.cache.as_deref(), Some("miss"));
+    assert!(admin.html.contains("href=\"/admin\""));
+    assert!(!second.html.contains("href=\"/admin\""));
+}
+
+#[tokio::test]
+async fn a_change_shows_at_once_to_its_author_and_within_a_second_to_others() {
+    let app = spawn_app().await;
+    app.seed(30).await;
+    app.index_caught_up().await;
+    let (_, ada) = app.user("ada@example.com", Role::Editor).await;
+    let (_, bo) = app.user("bo@example.com", Role::Editor).await;
+    let path = search_path("Zanzibar");
+    for client in [&ada, &bo] {
+        let before = page(client, &app, &path, "gzip").await;
+        assert!(before.html.contains("No contacts match"));
+    }
+    assert_eq!(
+        page(&bo, &app, &path, "gzip").await.cache.as_deref(),
+        Some("hit")
+    );
+
+    let saved: SaveOutcome = ada
+        .post(app.url("/api/save-contact"))
+        .header("accept", "application/json")
+        .form(&contact_form("Yusuf Zanzibar", &[]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(matches!(saved, SaveOutcome::Saved { .. }), "{saved:?}");
+
+    let author = page(&ada, &app, &path, "gzip").await;
+    assert!(
+        author.html.contains("Yusuf Zanzibar"),
+        "the author sees it at once ({:?})",
+        author.cache
+    );
+    let seen = eventually(Duration::from_secs(1), || async {
+        page(&bo, &app, &path, "gzip")
+            .await
+            .html
+            .contains("Yusuf Zanzibar")
+            .then_some(())
+    })
+    .await;
+    assert!(seen.is_some(), "others see it within a second");
+}
+
+#[tokio::test]
+async fn pages_that_are_not_plain_searches_are_rendered_for_each_request() {
+    let app = spawn_app().await;
+    app.seed(10).await;
+    app.index_caught_up().await;
+    let (_, quoted) = app.user("o'neill@example.com", Role::Editor).await;
+    let search = search_path("a");
+    let extra = format!("{search}&notice={}", Uuid::new_v4());
+    for (client, path, who) in [
+        (&app.client, "/", "admin@"),
+        (&app.client, "/?sort=newest&q=a", "admin@"),
+        (&app.client, extra.as_str(), "admin@"),
+        (&quoted, search.as_str(), "neill@example.com"),
+    ] {
+        for _ in 0..2 {
+            let page = page(client, &app, path, "gzip").await;
+            assert_eq!(page.cache, None, "{path}");
+            assert!(page.html.contains("<h1>Directory</h1>"), "{path}");
+            assert!(page.html.contains(who), "{path}");
+        }
+    }
+}
