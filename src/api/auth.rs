@@ -44,12 +44,22 @@ pub async fn sign_in(
         Ok(next)
     }
     .await;
-    if let Err(crate::server::error::Error::App(AppError::TooManyRequests { retry_after_secs })) =
-        &result
+    // When to try again: after the limit's delay, or (too many sign-ins waiting for a
+    // password check) in a few seconds.
+    let retry_after = match &result {
+        Err(crate::server::error::Error::App(AppError::TooManyRequests { retry_after_secs })) => {
+            Some(*retry_after_secs)
+        }
+        Err(crate::server::error::Error::App(AppError::Unavailable)) => Some(3),
+        _ => None,
+    };
+    if let Some(retry_after) = retry_after
         && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
-        && let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string())
     {
-        response.insert_header(axum::http::header::RETRY_AFTER, value);
+        response.insert_header(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(retry_after),
+        );
     }
     cx.finish_action(result).await
 }

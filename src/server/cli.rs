@@ -116,7 +116,10 @@ enum Loadtest {
         connections: usize,
         #[arg(long, default_value_t = 20)]
         seconds: u64,
-        /// Idle keep-alive connections for the second run (0 skips it).
+        /// Pages a second in all for the open-model runs.
+        #[arg(long, default_value_t = 3000.0)]
+        rate: f64,
+        /// Idle keep-alive connections for the last run (0 skips it).
         #[arg(long, default_value_t = 10_000)]
         idle_connections: usize,
         /// The Postgres baseline's pool (the server's default pool is 20).
@@ -464,6 +467,7 @@ async fn loadtest(config: &Config, what: Loadtest) -> anyhow::Result<String> {
             accounts,
             connections,
             seconds,
+            rate,
             idle_connections,
             postgres_connections,
         } => {
@@ -472,6 +476,11 @@ async fn loadtest(config: &Config, what: Loadtest) -> anyhow::Result<String> {
                 accounts,
                 connections: connections.max(1),
                 seconds: seconds.max(1),
+                rate: if rate.is_finite() {
+                    rate.max(1.0)
+                } else {
+                    3000.0
+                },
                 idle_connections,
                 postgres_connections: postgres_connections.max(1),
                 metrics_url,

@@ -15,7 +15,10 @@ pub fn init(format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let output = match format {
+        // Logs go to standard error: standard output is for what a command reports
+        // (a benchmark's or the load test's tables).
         LogFormat::Json => fmt::layer()
+            .with_writer(std::io::stderr)
             .json()
             .flatten_event(true)
             // Every enclosing span, so a line logged deep inside a request still
@@ -24,7 +27,11 @@ pub fn init(format: LogFormat) {
             .with_span_list(true)
             .with_filter(filter)
             .boxed(),
-        LogFormat::Pretty => fmt::layer().with_target(false).with_filter(filter).boxed(),
+        LogFormat::Pretty => fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .with_filter(filter)
+            .boxed(),
     };
     let _ = tracing_subscriber::registry()
         .with(output)

@@ -4,31 +4,79 @@
 //! never on the async workers, and only on half the cores at once: a burst of
 //! sign-ins queues for them instead of taking every core from the searches and pages
 //! of the people already signed in (the load test's peak: Argon2 was a third of the
-//! server's CPU and everything else waited seconds behind it).
+//! server's CPU and everything else waited seconds behind it). The queue is bounded:
+//! past a few seconds' worth of checks, a sign-in is refused at once as "temporarily
+//! unavailable" (503 with `Retry-After`) rather than left waiting without end.
+//!
+//! A check reuses a 19 MiB work area kept for it (one per hashing permit) instead of
+//! allocating a fresh, zeroed one each time: the zeroing alone cost a tenth of the
+//! server's CPU at the load test's peak.
 
-use std::sync::LazyLock;
+use std::sync::{
+    LazyLock, Mutex,
+    atomic::{AtomicUsize, Ordering},
+};
 
 use argon2::{
-    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
-    password_hash::{SaltString, errors::Error as HashError},
+    Algorithm, Argon2, Block, Params, PasswordHash, PasswordHasher, Version,
+    password_hash::{Output, SaltString, errors::Error as HashError},
 };
 use rand::RngCore as _;
 
-use crate::server::error::Result;
+use crate::{error::AppError, server::error::Result};
 
-/// Hashes computed at once: half the cores, at least one.
-static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+/// Checks waiting per hashing permit before new ones are refused: about three seconds
+/// of work at some 40 checks a second per core.
+const WAITING_PER_PERMIT: usize = 128;
+
+/// At most `permits` hash computations at once, at most `max_waiting` waiting.
+struct Gate {
+    permits: tokio::sync::Semaphore,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+}
+
+impl Gate {
+    fn new(permits: usize, max_waiting: usize) -> Self {
+        Gate {
+            permits: tokio::sync::Semaphore::new(permits),
+            waiting: AtomicUsize::new(0),
+            max_waiting,
+        }
+    }
+
+    /// Runs `work` on the blocking pool once a permit is free; refuses at once with
+    /// [`AppError::Unavailable`] when the queue is full.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        let permit = match self.permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => {
+                if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+                    self.waiting.fetch_sub(1, Ordering::SeqCst);
+                    metrics::counter!("password_checks_refused_total").increment(1);
+                    tracing::warn!("password check refused: too many waiting");
+                    return Err(AppError::Unavailable.into());
+                }
+                let permit = self.permits.acquire().await;
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
+                permit.map_err(anyhow::Error::from)?
+            }
+        };
+        let done = tokio::task::spawn_blocking(work).await;
+        drop(permit);
+        Ok(done.map_err(anyhow::Error::from)?)
+    }
+}
+
+/// The server's gate: half the cores, at least one.
+static HASHING: LazyLock<Gate> = LazyLock::new(|| {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    tokio::sync::Semaphore::new((cores / 2).max(1))
+    let permits = (cores / 2).max(1);
+    Gate::new(permits, permits * WAITING_PER_PERMIT)
 });
 
-/// Runs a hash computation on the blocking pool once a hashing permit is free.
-async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    let _permit = HASHING.acquire().await.map_err(anyhow::Error::from)?;
-    Ok(tokio::task::spawn_blocking(work)
-        .await
-        .map_err(anyhow::Error::from)?)
-}
+/// Work areas for checks, kept between them (as many as checks ever ran at once).
+static WORK_AREAS: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
 
 /// A hash checked when the email matches no account, so a wrong email takes as long
 /// as a wrong password and the two cannot be told apart.
@@ -44,31 +92,77 @@ fn hash_now(password: &str) -> Result<String, HashError> {
         .to_string())
 }
 
+/// Whether `password` matches the PHC string `hash` (any Argon2 variant, version and
+/// parameters it names), computed in a kept work area.
 fn verify_now(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    let mut area = WORK_AREAS
+        .lock()
+        .ok()
+        .and_then(|mut areas| areas.pop())
+        .unwrap_or_default();
+    let verified = verify_in(&mut area, password, hash);
+    if let Ok(mut areas) = WORK_AREAS.lock() {
+        areas.push(area);
+    }
+    verified
+}
+
+/// [`verify_now`] in `area` (grown as the hash's parameters need). The comparison is
+/// in constant time ([`Output`]'s equality).
+fn verify_in(area: &mut Vec<Block>, password: &str, hash: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(version), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm),
+        parsed
+            .version
+            .map_or(Ok(Version::default()), Version::try_from),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if area.len() < blocks {
+        area.resize(blocks, Block::default());
+    }
+    let mut computed = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt,
+            &mut computed,
+            &mut area[..blocks],
+        )
+        .is_ok()
+        && Output::new(&computed).is_ok_and(|computed| computed == expected)
 }
 
 /// The PHC string of `password` with a fresh random salt.
 pub async fn hash(password: String) -> Result<String> {
-    let hashed = hashing(move || hash_now(&password)).await?;
+    let hashed = HASHING.run(move || hash_now(&password)).await?;
     Ok(hashed.map_err(|error| anyhow::anyhow!("hashing a password: {error}"))?)
 }
 
 /// Whether `password` matches `hash`; with no hash (no such account), checks a dummy
 /// one and answers false, taking the same time.
 pub async fn verify(password: String, hash: Option<String>) -> Result<bool> {
-    hashing(move || match hash {
-        Some(hash) => verify_now(&password, &hash),
-        None => {
-            let _ = verify_now(&password, &UNKNOWN_USER_HASH);
-            false
-        }
-    })
-    .await
+    HASHING
+        .run(move || match hash {
+            Some(hash) => verify_now(&password, &hash),
+            None => {
+                let _ = verify_now(&password, &UNKNOWN_USER_HASH);
+                false
+            }
+        })
+        .await
 }
 
 /// Builds the dummy hash ahead of the first sign-in, so that one is not slower.
@@ -113,30 +207,114 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn hashes_run_on_at_most_half_the_cores_at_once() {
+    async fn hashes_run_on_at_most_the_gates_permits_at_once() {
         use std::sync::{
             Arc,
             atomic::{AtomicUsize, Ordering},
         };
+        let gate = Arc::new(Gate::new(2, 100));
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let mut all = tokio::task::JoinSet::new();
         for _ in 0..8 {
-            let (running, most) = (running.clone(), most.clone());
-            all.spawn(hashing(move || {
-                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                most.fetch_max(now, Ordering::SeqCst);
-                // Stands in for the hash's work, long enough for the others to pile up.
-                std::thread::sleep(std::time::Duration::from_millis(20));
-                running.fetch_sub(1, Ordering::SeqCst);
-            }));
+            let (gate, running, most) = (gate.clone(), running.clone(), most.clone());
+            all.spawn(async move {
+                gate.run(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    // Stands in for the hash's work, long enough for the others to pile up.
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+                .await
+            });
         }
         while let Some(done) = all.join_next().await {
             done.unwrap().unwrap();
         }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        assert!(most.load(Ordering::SeqCst) >= 1);
-        assert!(most.load(Ordering::SeqCst) <= (cores / 2).max(1));
+        assert_eq!(HASHING.max_waiting, (cores / 2).max(1) * WAITING_PER_PERMIT);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_refuses_at_once_and_the_waiting_still_run() {
+        use std::sync::Arc;
+        let gate = Arc::new(Gate::new(1, 2));
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = Arc::new(Mutex::new(held));
+        let mut all = tokio::task::JoinSet::new();
+        for _ in 0..3 {
+            let (gate, held) = (gate.clone(), held.clone());
+            all.spawn(async move {
+                gate.run(move || {
+                    // Each waits for its release: one runs, two wait behind it.
+                    held.lock().unwrap().recv().unwrap();
+                })
+                .await
+            });
+        }
+        while gate.waiting.load(Ordering::SeqCst) < 2 || gate.permits.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let refused = gate.run(|| ()).await;
+        assert!(
+            matches!(
+                refused,
+                Err(crate::server::error::Error::App(AppError::Unavailable))
+            ),
+            "{refused:?}"
+        );
+        for _ in 0..3 {
+            release.send(()).unwrap();
+        }
+        while let Some(done) = all.join_next().await {
+            done.unwrap().unwrap();
+        }
+        assert_eq!(gate.waiting.load(Ordering::SeqCst), 0);
+        gate.run(|| ()).await.unwrap();
+    }
+
+    #[test]
+    fn a_kept_work_area_checks_any_argon2_hash_as_the_crate_does() {
+        use argon2::PasswordVerifier as _;
+        let salt = SaltString::encode_b64(b"sixteen byte sal").unwrap();
+        let small = Params::new(4096, 3, 1, Some(24)).unwrap();
+        let hashes = [
+            hash_now("open sesame").unwrap(),
+            Argon2::new(Algorithm::Argon2i, Version::V0x13, small.clone())
+                .hash_password(b"open sesame", &salt)
+                .unwrap()
+                .to_string(),
+            Argon2::new(Algorithm::Argon2d, Version::V0x10, small)
+                .hash_password(b"open sesame", &salt)
+                .unwrap()
+                .to_string(),
+        ];
+        // One area for all, larger hashes first and after: what is left in it from
+        // one check must not matter to the next.
+        let mut area = Vec::new();
+        for hash in hashes.iter().chain(hashes.iter().rev()) {
+            let parsed = PasswordHash::new(hash).unwrap();
+            for password in ["open sesame", "open sesame ", ""] {
+                assert_eq!(
+                    verify_in(&mut area, password, hash),
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok(),
+                    "{hash} {password:?}"
+                );
+            }
+            assert!(verify_in(&mut area, "open sesame", hash));
+        }
+        assert_eq!(area.len(), Params::default().block_count());
+        for broken in [
+            "",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA",
+            "$scrypt$ln=1,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2g",
+        ] {
+            assert!(!verify_in(&mut area, "open sesame", broken), "{broken}");
+        }
     }
 
     #[test]

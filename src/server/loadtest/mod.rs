@@ -248,9 +248,18 @@ pub struct PagesCommand {
     pub accounts: usize,
     pub connections: usize,
     pub seconds: u64,
+    /// Pages a second for the open-model runs.
+    pub rate: f64,
     pub idle_connections: usize,
     pub postgres_connections: u32,
     pub metrics_url: Option<String>,
+}
+
+/// One measured run of the pages command, with the server's page-cache figures over it.
+struct PagesRun {
+    name: String,
+    run: pages::Throughput,
+    page_cache: Option<(f64, f64)>,
 }
 
 pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<String> {
@@ -268,31 +277,82 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
     let port = reqwest::Url::parse(&base)?
         .port_or_known_default()
         .context("the URL has no port")?;
+    let metrics = command.metrics_url.as_deref();
 
     eprintln!("signing in {} connections…", command.connections);
     let clients = pages::signed_in_clients(&base, &accounts, command.connections).await?;
-    let before = scrape(command.metrics_url.as_deref()).await;
+    let first = scrape(metrics).await;
+    let mut runs = Vec::new();
+    let mut measured = |name: String, run: pages::Throughput, before: &Option<String>, after| {
+        let page_cache = page_cache_figures(before, &after);
+        runs.push(PagesRun {
+            name,
+            run,
+            page_cache,
+        });
+        after
+    };
+
     eprintln!(
-        "search pages on {} connections for {} s…",
+        "search pages, closed loop, on {} connections for {} s…",
         clients.len(),
         command.seconds
     );
-    let plain = pages::search_pages(&base, &clients, queries.clone(), warm_up, duration).await;
-    let after = scrape(command.metrics_url.as_deref()).await;
+    let closed = pages::search_pages(&base, &clients, queries.clone(), warm_up, duration).await;
+    let mut before = measured(
+        format!("Roster, closed loop, {} connections", command.connections),
+        closed,
+        &first,
+        scrape(metrics).await,
+    );
 
-    let mut idle_run = None;
+    eprintln!("search pages at {} a second…", command.rate);
+    let open = pages::search_pages_at_rate(
+        &base,
+        &clients,
+        queries.clone(),
+        command.rate,
+        warm_up,
+        duration,
+    )
+    .await;
+    let open_name = format!(
+        "Roster, {:.0} pages/s over {} connections",
+        command.rate, command.connections
+    );
+    before = measured(open_name.clone(), open, &before, scrape(metrics).await);
+
+    let mut held = None;
     if command.idle_connections > 0 {
         eprintln!(
             "opening {} idle keep-alive connections…",
             command.idle_connections
         );
         let idle = pages::idle_connections(&base, command.idle_connections).await?;
-        eprintln!("search pages again beside them…");
-        let loaded = pages::search_pages(&base, &clients, queries.clone(), warm_up, duration).await;
-        let held = pages::established_to(port);
-        idle_run = Some((idle.len(), loaded, held));
+        before = scrape(metrics).await;
+        eprintln!("search pages at {} a second beside them…", command.rate);
+        let loaded = pages::search_pages_at_rate(
+            &base,
+            &clients,
+            queries.clone(),
+            command.rate,
+            warm_up,
+            duration,
+        )
+        .await;
+        held = Some((idle.len(), pages::established_to(port)));
+        before = measured(
+            format!(
+                "{open_name}, beside {} idle keep-alive connections",
+                idle.len()
+            ),
+            loaded,
+            &before,
+            scrape(metrics).await,
+        );
         drop(idle);
     }
+    let last = before;
 
     eprintln!("the same queries on Postgres full text…");
     let postgres_pool = PgPoolOptions::new()
@@ -310,80 +370,87 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "## Search pages (closed loop)\n\n{} connections, each signed in and asking for the next \
-         server-rendered search page (`GET /?q=…`, `Accept-Encoding: br, gzip`) as soon as the \
-         last arrived, for {} s after {} s unmeasured; {} distinct searches (names, surnames, \
-         prefixes of 1–4 letters, typos, filters) from the directory.\n",
+        "## Search pages\n\n{} connections, each signed in, asking for server-rendered search \
+         pages (`GET /?q=…`, `Accept-Encoding: br, gzip`; {} distinct searches: names, \
+         surnames, prefixes of 1–4 letters, typos, filters, from the directory): first as \
+         fast as the answers come (closed loop: what the server can give), then at {:.0} a \
+         second in all (open model: latency counted from when each request was due), for \
+         {} s each after {} s unmeasured.\n",
         command.connections,
+        queries.len(),
+        command.rate,
         command.seconds,
         warm_up.as_secs(),
-        queries.len(),
     );
     let _ = writeln!(
         out,
-        "| run | pages | per s | p50 ms | p95 ms | p99 ms | max ms | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+        "| run | pages | per s | p50 ms | p95 ms | p99 ms | max ms | errors | page cache hits |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
-    let row = |out: &mut String, name: &str, run: &pages::Throughput| {
+    let row = |out: &mut String, name: &str, run: &pages::Throughput, hits: Option<(f64, f64)>| {
+        let hits = hits.map_or("–".to_owned(), |(hits, misses)| {
+            format!("{:.1}%", 100.0 * hits / (hits + misses).max(1.0))
+        });
         let _ = writeln!(
             out,
-            "| {name} | {} | {:.0} | {} | {} |",
+            "| {name} | {} | {:.0} | {} | {} | {hits} |",
             run.requests,
             run.per_second(),
             run.latency.cells(),
             run.errors
         );
     };
-    row(
-        &mut out,
-        &format!("Roster, {} connections", command.connections),
-        &plain,
-    );
-    if let Some((idle, loaded, _)) = &idle_run {
-        row(
-            &mut out,
-            &format!("Roster, the same beside {idle} idle keep-alive connections"),
-            loaded,
-        );
+    for measured in &runs {
+        row(&mut out, &measured.name, &measured.run, measured.page_cache);
     }
     row(
         &mut out,
         &format!(
-            "Postgres full text, {} clients on {} connections (queries only)",
+            "Postgres full text, {} clients on {} connections, closed loop (queries only)",
             command.connections, command.postgres_connections
         ),
         &postgres,
+        None,
     );
     out.push('\n');
-    if let Some((idle, loaded, held)) = &idle_run {
-        let ratio = f64::from(loaded.latency.p99) / f64::from(plain.latency.p99.max(1));
+    if let (Some((idle, held)), [_, open, loaded]) = (held, &runs[..]) {
+        let ratio = f64::from(loaded.run.latency.p99) / f64::from(open.run.latency.p99.max(1));
         let _ = writeln!(
             out,
-            "With {idle} idle connections open, p99 is {ratio:.2}× the p99 without them; \
-             connections established to the server at the end: {}.",
+            "With {idle} idle connections open, p99 at {:.0} pages/s is {ratio:.2}× the p99 \
+             without them; connections established to the server at the end: {}.",
+            command.rate,
             held.map_or("unknown".to_owned(), |held| held.to_string())
         );
     }
+    let closed = &runs[0].run;
     let _ = writeln!(
         out,
-        "Roster served {:.1}× the pages per second of the Postgres full-text queries alone, \
-         at {:.2}× their p99.\n",
-        plain.per_second() / postgres.per_second().max(f64::EPSILON),
-        f64::from(plain.latency.p99) / f64::from(postgres.latency.p99.max(1)),
+        "Roster served {:.1}× the pages per second of the Postgres full-text queries alone \
+         (closed loops on the same connections), at {:.2}× their p99.\n",
+        closed.per_second() / postgres.per_second().max(f64::EPSILON),
+        f64::from(closed.latency.p99) / f64::from(postgres.latency.p99.max(1)),
     );
-    for run in [
-        Some(&plain),
-        idle_run.as_ref().map(|(_, run, _)| run),
-        Some(&postgres),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    for run in runs.iter().map(|measured| &measured.run).chain([&postgres]) {
         if run.errors > 0 {
             out.push_str(&run.recorder.failures());
         }
     }
-    out.push_str(&server_figures(&before, &after));
+    out.push_str(&server_figures(&first, &last));
     Ok(out)
+}
+
+/// The page cache's hits and misses between two scrapes of `/metrics`.
+fn page_cache_figures(before: &Option<String>, after: &Option<String>) -> Option<(f64, f64)> {
+    let (Some(before), Some(after)) = (before, after) else {
+        return None;
+    };
+    let label = Some("namespace=\"pages\"");
+    let hits = counter_total(after, "cache_hits_total", label)
+        - counter_total(before, "cache_hits_total", label);
+    let misses = counter_total(after, "cache_misses_total", label)
+        - counter_total(before, "cache_misses_total", label);
+    (hits + misses > 0.0).then_some((hits, misses))
 }
 
 /// Names and companies to type, from a sample of the directory.
@@ -408,25 +475,29 @@ async fn scrape(url: Option<&str>) -> Option<String> {
     response.text().await.ok()
 }
 
+/// The sum of a metric's series in a `/metrics` text (those whose labels contain
+/// `label`, if given).
+fn counter_total(text: &str, name: &str, label: Option<&str>) -> f64 {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter(|line| {
+            line.split(['{', ' '])
+                .next()
+                .is_some_and(|metric| metric == name)
+        })
+        .filter(|line| label.is_none_or(|label| line.contains(label)))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 /// The server's own counts over the run: the differences of its counters.
 fn server_figures(before: &Option<String>, after: &Option<String>) -> String {
     let (Some(before), Some(after)) = (before, after) else {
         return "The server's figures: no metrics address given.\n".to_owned();
     };
-    let totals = |text: &str, name: &str, label: Option<&str>| -> f64 {
-        text.lines()
-            .filter(|line| !line.starts_with('#'))
-            .filter(|line| {
-                line.split(['{', ' '])
-                    .next()
-                    .is_some_and(|metric| metric == name)
-            })
-            .filter(|line| label.is_none_or(|label| line.contains(label)))
-            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
+    let delta = |name: &str, label: Option<&str>| {
+        counter_total(after, name, label) - counter_total(before, name, label)
     };
-    let delta =
-        |name: &str, label: Option<&str>| totals(after, name, label) - totals(before, name, label);
     let mut out = String::from("The server's own figures over the run (from its `/metrics`):\n\n");
     let requests = delta("http_server_request_duration_seconds_count", None);
     let seconds = delta("http_server_request_duration_seconds_sum", None);
@@ -452,14 +523,17 @@ fn server_figures(before: &Option<String>, after: &Option<String>) -> String {
             );
         }
     }
-    let hits = delta("cache_hits_total", None);
-    let misses = delta("cache_misses_total", None);
-    if hits + misses > 0.0 {
-        let _ = writeln!(
-            out,
-            "- cache hit ratio: {:.1}% ({hits:.0} hits, {misses:.0} misses)",
-            100.0 * hits / (hits + misses)
-        );
+    for namespace in ["pages", "search"] {
+        let label = format!("namespace=\"{namespace}\"");
+        let hits = delta("cache_hits_total", Some(&label));
+        let misses = delta("cache_misses_total", Some(&label));
+        if hits + misses > 0.0 {
+            let _ = writeln!(
+                out,
+                "- {namespace} cache hit ratio: {:.1}% ({hits:.0} hits, {misses:.0} misses)",
+                100.0 * hits / (hits + misses)
+            );
+        }
     }
     let waits = delta("db_client_connection_wait_time_seconds_count", None);
     let waited = delta("db_client_connection_wait_time_seconds_sum", None);
@@ -502,6 +576,8 @@ mod tests {
                      search_duration_seconds_count{kind=\"cached\"} 14\n\
                      search_duration_seconds_sum{kind=\"cached\"} 0.014\n\
                      cache_hits_total{namespace=\"search\"} 13\ncache_misses_total{namespace=\"search\"} 2\n\
+                     cache_hits_total{namespace=\"pages\",layer=\"memory\"} 15\n\
+                     cache_misses_total{namespace=\"pages\"} 5\n\
                      errors_total{kind=\"db\"} 2\n";
         let figures = server_figures(&Some(before.to_owned()), &Some(after.to_owned()));
         assert!(
@@ -513,7 +589,11 @@ mod tests {
             "{figures}"
         );
         assert!(
-            figures.contains("cache hit ratio: 90.0% (9 hits, 1 misses)"),
+            figures.contains("search cache hit ratio: 90.0% (9 hits, 1 misses)"),
+            "{figures}"
+        );
+        assert!(
+            figures.contains("pages cache hit ratio: 75.0% (15 hits, 5 misses)"),
             "{figures}"
         );
         assert!(

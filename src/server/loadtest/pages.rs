@@ -1,8 +1,10 @@
 //! The throughput part of the load test: a fixed number of connections, each asking
 //! for the next server-rendered search page as soon as the last one arrived (a closed
-//! loop, which is what "pages per second at N connections" means); the same with
-//! thousands of idle keep-alive connections held open beside them; and the same
-//! queries on the plain Postgres full-text path, for the ratio.
+//! loop: how many pages per second the server can give); the same connections asking
+//! at a set rate (an open model: the latency at that rate, counted from when each
+//! request was due); that again with thousands of idle keep-alive connections held
+//! open beside them; and the same queries on the plain Postgres full-text path, for
+//! the ratio.
 
 use std::{
     sync::Arc,
@@ -14,7 +16,7 @@ use tokio::task::JoinSet;
 
 use super::{
     Accounts,
-    stats::{Recorder, Summary, timed},
+    stats::{Recorder, Summary, timed, timed_from},
 };
 use crate::domain::SearchQuery;
 
@@ -59,6 +61,19 @@ pub async fn signed_in_clients(
     Ok(clients)
 }
 
+/// The request for one search page, as a browser asks for it.
+fn search_page(
+    base: &str,
+    client: &reqwest::Client,
+    query: &SearchQuery,
+) -> reqwest::RequestBuilder {
+    client
+        .get(format!("{base}/?{}", query.to_query_string()))
+        // What browsers send; the page is compressed as they would get it (the client
+        // counts the bytes, it does not unpack them).
+        .header("accept-encoding", "br, gzip")
+}
+
 /// Every client asks for search pages in turn (each starting at its own place in the
 /// query list) until `duration` is up. The first `warm_up` is not counted.
 pub async fn search_pages(
@@ -83,11 +98,7 @@ pub async fn search_pages(
             while Instant::now() < stop_at {
                 let query = &queries[next % queries.len()];
                 next += 1;
-                let request = client
-                    .get(format!("{base}/?{}", query.to_query_string()))
-                    // What browsers send; the page is compressed as they would get it
-                    // (the client counts the bytes, it does not unpack them).
-                    .header("accept-encoding", "br, gzip");
+                let request = search_page(&base, &client, query);
                 let counted = if Instant::now() < warm_until {
                     &throwaway
                 } else {
@@ -103,6 +114,64 @@ pub async fn search_pages(
         requests: recorder.requests(),
         errors: recorder.error_count(),
         elapsed: duration,
+        latency: recorder.all(),
+        recorder,
+    }
+}
+
+/// Search pages at `rate` a second in all, spread evenly over the clients' connections
+/// (each asks every `clients / rate` seconds, the clients staggered), until `duration`
+/// is up; the first `warm_up` is not counted. Each latency is counted from when the
+/// request was due, so a connection held up by a slow answer counts the wait of the
+/// requests behind it (no coordinated omission).
+pub async fn search_pages_at_rate(
+    base: &str,
+    clients: &[reqwest::Client],
+    queries: Arc<Vec<SearchQuery>>,
+    rate: f64,
+    warm_up: Duration,
+    duration: Duration,
+) -> Throughput {
+    let recorder = Arc::new(Recorder::default());
+    let start = tokio::time::Instant::now();
+    let warm_until = start + warm_up;
+    let stop_at = warm_until + duration;
+    let every = Duration::from_secs_f64(clients.len() as f64 / rate);
+    let stagger = Duration::from_secs_f64(1.0 / rate);
+    let mut workers = JoinSet::new();
+    for (n, client) in clients.iter().enumerate() {
+        let client = client.clone();
+        let queries = queries.clone();
+        let recorder = recorder.clone();
+        let base = base.to_owned();
+        workers.spawn(async move {
+            let throwaway = Recorder::default();
+            let mut due = start + stagger * u32::try_from(n).unwrap_or(u32::MAX);
+            let mut next = n * 7919;
+            while due < stop_at {
+                tokio::time::sleep_until(due).await;
+                let query = &queries[next % queries.len()];
+                next += 1;
+                let counted = if due < warm_until {
+                    &throwaway
+                } else {
+                    &recorder
+                };
+                let request = search_page(&base, &client, query);
+                timed_from(counted, "search page", request, due.into_std()).await;
+                due += every;
+            }
+        });
+    }
+    while workers.join_next().await.is_some() {}
+    // Until the last answer: a server that cannot keep up takes longer than planned,
+    // and its rate is what it gave, not what was asked.
+    let elapsed = warm_until.elapsed().max(duration);
+    let recorder = Arc::try_unwrap(recorder).unwrap_or_else(|_| unreachable!());
+    Throughput {
+        requests: recorder.requests(),
+        errors: recorder.error_count(),
+        elapsed,
         latency: recorder.all(),
         recorder,
     }

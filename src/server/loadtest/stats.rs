@@ -147,7 +147,17 @@ pub async fn timed(
     kind: &'static str,
     request: reqwest::RequestBuilder,
 ) -> Option<(reqwest::StatusCode, bytes::Bytes)> {
-    let started = Instant::now();
+    timed_from(recorder, kind, request, Instant::now()).await
+}
+
+/// [`timed`], the latency counted from `started`: for an open model, the moment the
+/// request was due, so a request held back by a slow one before it counts the wait.
+pub async fn timed_from(
+    recorder: &Recorder,
+    kind: &'static str,
+    request: reqwest::RequestBuilder,
+    started: Instant,
+) -> Option<(reqwest::StatusCode, bytes::Bytes)> {
     let response = match request.send().await {
         Ok(response) => response,
         Err(error) => {
