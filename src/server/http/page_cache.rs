@@ -1,4 +1,5 @@
-//! Search pages rendered once and served to everyone with the same role.
+//! Search pages (and the directory's first page) rendered once and served to everyone
+//! with the same role.
 //!
 //! A search page is the same for every user of a role but for three things: the
 //! signed-in user's email and id (the account menu, and the data handed to the browser)
@@ -13,10 +14,14 @@
 //! A template is as current as the search cache's answers (see
 //! [`crate::server::search::CachedPage::serves`]): served while the index has not moved
 //! since it was rendered, or for half a second after; never to a session that has
-//! itself written a change the template predates.
+//! itself written a change the template predates. The directory's first page lists
+//! from Postgres, which the index follows within moments of each change: the same
+//! rule keeps it as current.
 //!
-//! Only canonical search URLs are cached (the parameters the search reads, in the
-//! order it writes them: no `notice`, nothing else), for clients that accept gzip, and
+//! Only the directory's first page (`/`, nothing after it) and canonical search URLs
+//! are cached (the parameters the search reads, in the order it writes them: no
+//! `notice`, no later page of the directory, nothing else), for clients that accept
+//! gzip, and
 //! for users whose email needs no escaping in HTML or in a JavaScript string (anyone
 //! else gets the page rendered for them). Pages that are not a 200 are not kept.
 
@@ -316,10 +321,9 @@ impl Plan {
         if !cache.enabled || request.method() != Method::GET || request.uri().path() != "/" {
             return None;
         }
-        let raw = request.uri().query()?;
-        let query = SearchQuery::from_query_string(raw);
-        let canonical = query.to_query_string();
-        if query.is_browse() || canonical != raw || !accepts_gzip(request.headers()) {
+        let raw = request.uri().query().unwrap_or_default();
+        let canonical = SearchQuery::from_query_string(raw).to_query_string();
+        if canonical != raw || !accepts_gzip(request.headers()) {
             return None;
         }
         let user = request.extensions().get::<CurrentUser>()?;
