@@ -181,11 +181,12 @@ async fn visit(shared: &Shared, recorder: &Recorder) {
         }
     };
 
-    // The directory, server-rendered as a first load is.
-    if timed(recorder, "directory page", client.get(format!("{base}/")))
-        .await
-        .is_none()
-    {
+    // The directory, server-rendered as a first load is, compressed as a browser
+    // takes it (the client counts the bytes, it does not unpack them).
+    let directory = client
+        .get(format!("{base}/"))
+        .header("accept-encoding", "br, gzip");
+    if timed(recorder, "directory page", directory).await.is_none() {
         return;
     }
     pause(shared, &mut rng, 500..1500).await;
@@ -302,7 +303,9 @@ async fn sign_in(shared: &Shared, recorder: &Recorder, account: usize) -> Option
     timed(
         recorder,
         "sign-in page",
-        client.get(format!("{base}/login")),
+        client
+            .get(format!("{base}/login"))
+            .header("accept-encoding", "br, gzip"),
     )
     .await?;
     let email = shared.accounts.email(account);
