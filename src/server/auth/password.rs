@@ -25,8 +25,8 @@ use rand::RngCore as _;
 
 use crate::{error::AppError, server::error::Result};
 
-/// Checks waiting per hashing permit before new ones are refused: about three seconds
-/// of work at some 40 checks a second per core.
+/// Checks waiting per hashing permit before new ones are refused: two to three seconds
+/// of work at some 55 checks a second per core (docs/PERFORMANCE.md, Sign-in).
 const WAITING_PER_PERMIT: usize = 128;
 
 /// At most `permits` hash computations at once, at most `max_waiting` waiting.
