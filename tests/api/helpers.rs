@@ -476,8 +476,16 @@ pub fn contact_form<'a>(name: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a
 
 /// A save of the contact form, as the hydrated page makes it (JSON back).
 pub async fn save(app: &TestApp, fields: &[(&str, &str)]) -> roster::domain::SaveOutcome {
-    let response = app
-        .client
+    save_as(app, &app.client, fields).await
+}
+
+/// [`save`] by the user signed in on `client`.
+pub async fn save_as(
+    app: &TestApp,
+    client: &reqwest::Client,
+    fields: &[(&str, &str)],
+) -> roster::domain::SaveOutcome {
+    let response = client
         .post(app.url("/api/save-contact"))
         .header("accept", "application/json")
         .form(fields)

@@ -100,7 +100,8 @@ async fn the_page_run_counts_pages_and_idle_connections_stay_open() {
     let run = pages::search_pages(
         &app.address,
         &clients,
-        queries,
+        queries.clone(),
+        pages::Pace::ClosedLoop,
         Duration::from_millis(100),
         Duration::from_millis(700),
     )
@@ -108,6 +109,23 @@ async fn the_page_run_counts_pages_and_idle_connections_stay_open() {
     assert!(run.requests > 3, "{} pages", run.requests);
     assert_eq!(run.errors, 0, "{}", run.recorder.failures());
     assert!(run.latency.p50 > 0 && run.latency.p99 >= run.latency.p50);
+
+    // At 30 a second over the three connections, the 0.7 s counted hold about 21.
+    let paced = pages::search_pages(
+        &app.address,
+        &clients,
+        queries,
+        pages::Pace::Rate(30.0),
+        Duration::from_millis(100),
+        Duration::from_millis(700),
+    )
+    .await;
+    assert!(
+        (18..=24).contains(&paced.requests),
+        "{} pages",
+        paced.requests
+    );
+    assert_eq!(paced.errors, 0, "{}", paced.recorder.failures());
 
     let port: u16 = app.address.rsplit(':').next().unwrap().parse().unwrap();
     let before = established_to(port).unwrap();

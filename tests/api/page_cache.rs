@@ -5,7 +5,7 @@ use std::{io::Read as _, time::Duration};
 use roster::domain::{Role, SaveOutcome, SearchQuery};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, contact_form, eventually, spawn_app};
+use crate::helpers::{TestApp, contact_form, eventually, save_as, spawn_app};
 
 /// A page as a browser gets it: gzip accepted, unpacked here.
 struct Page {
@@ -164,16 +164,7 @@ async fn a_change_shows_at_once_to_its_author_and_within_a_second_to_others() {
         );
     }
 
-    let saved: SaveOutcome = ada
-        .post(app.url("/api/save-contact"))
-        .header("accept", "application/json")
-        .form(&contact_form("Yusuf Zanzibar", &[]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let saved = save_as(&app, &ada, &contact_form("Yusuf Zanzibar", &[])).await;
     assert!(matches!(saved, SaveOutcome::Saved { .. }), "{saved:?}");
 
     for path in paths {

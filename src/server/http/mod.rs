@@ -44,8 +44,8 @@ fn routes() -> Vec<AxumRouteListing> {
 /// The whole router, layers included. Outermost first: request id, trace, request
 /// metrics, security headers, compression, cache policy, panic recovery, the
 /// cross-site check, the session (Redis) and who it belongs to, rate limits, the
-/// sign-in requirement, the rendered search pages kept for reuse; then the routes, all but the import upload with a body limit
-/// and a time limit.
+/// sign-in requirement, the directory pages kept for reuse; then the routes, all but
+/// the import upload with a body limit and a time limit.
 pub fn router(state: AppState) -> Router {
     let routes = routes();
     let request_id = axum::http::HeaderName::from_static(REQUEST_ID_HEADER);

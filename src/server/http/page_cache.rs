@@ -464,20 +464,17 @@ async fn render(
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|kind| kind.starts_with("text/html"));
-    if head.status != StatusCode::OK || !is_html {
+    let compressed = (head.status == StatusCode::OK && is_html).then(|| {
+        // Compressing into memory does not fail; if it ever did, the page still goes out.
+        Compressed::new(&template)
+            .inspect_err(|error| tracing::error!(request_id, error_kind = "page_cache", %error, "a page could not be compressed"))
+            .ok()
+    })
+    .flatten();
+    let Some(page) = compressed else {
         let mut response = Response::from_parts(head, Body::from(template.fill(&plan.values)));
         set_policy(&mut response, &plan.values);
         return Err(response);
-    }
-    let page = match Compressed::new(&template) {
-        Ok(page) => page,
-        Err(error) => {
-            // Compressing into memory does not fail; if it ever did, the page still goes out.
-            tracing::error!(request_id, error_kind = "page_cache", %error, "a page could not be compressed");
-            let mut response = Response::from_parts(head, Body::from(template.fill(&plan.values)));
-            set_policy(&mut response, &plan.values);
-            return Err(response);
-        }
     };
     let entry = Arc::new(Entry {
         page,

@@ -282,6 +282,8 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
     eprintln!("signing in {} connections…", command.connections);
     let clients = pages::signed_in_clients(&base, &accounts, command.connections).await?;
     let first = scrape(metrics).await;
+    let search_pages =
+        |pace| pages::search_pages(&base, &clients, queries.clone(), pace, warm_up, duration);
     let mut runs = Vec::new();
     let mut measured = |name: String, run: pages::Throughput, before: &Option<String>, after| {
         let page_cache = page_cache_figures(before, &after);
@@ -298,7 +300,7 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
         clients.len(),
         command.seconds
     );
-    let closed = pages::search_pages(&base, &clients, queries.clone(), warm_up, duration).await;
+    let closed = search_pages(pages::Pace::ClosedLoop).await;
     let mut before = measured(
         format!("Roster, closed loop, {} connections", command.connections),
         closed,
@@ -307,15 +309,7 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
     );
 
     eprintln!("search pages at {} a second…", command.rate);
-    let open = pages::search_pages_at_rate(
-        &base,
-        &clients,
-        queries.clone(),
-        command.rate,
-        warm_up,
-        duration,
-    )
-    .await;
+    let open = search_pages(pages::Pace::Rate(command.rate)).await;
     let open_name = format!(
         "Roster, {:.0} pages/s over {} connections",
         command.rate, command.connections
@@ -331,15 +325,7 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
         let idle = pages::idle_connections(&base, command.idle_connections).await?;
         before = scrape(metrics).await;
         eprintln!("search pages at {} a second beside them…", command.rate);
-        let loaded = pages::search_pages_at_rate(
-            &base,
-            &clients,
-            queries.clone(),
-            command.rate,
-            warm_up,
-            duration,
-        )
-        .await;
+        let loaded = search_pages(pages::Pace::Rate(command.rate)).await;
         held = Some((idle.len(), pages::established_to(port)));
         before = measured(
             format!(

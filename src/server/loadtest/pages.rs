@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 
 use super::{
     Accounts,
-    stats::{Recorder, Summary, timed, timed_from},
+    stats::{Recorder, Summary, timed_from},
 };
 use crate::domain::SearchQuery;
 
@@ -29,6 +29,18 @@ pub struct Throughput {
 }
 
 impl Throughput {
+    /// What `recorder` holds once every worker is done with it, over `elapsed`.
+    fn of(recorder: Arc<Recorder>, elapsed: Duration) -> Self {
+        let recorder = Arc::try_unwrap(recorder).unwrap_or_else(|_| unreachable!());
+        Throughput {
+            requests: recorder.requests(),
+            errors: recorder.error_count(),
+            elapsed,
+            latency: recorder.all(),
+            recorder,
+        }
+    }
+
     pub fn per_second(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
     }
@@ -74,61 +86,25 @@ fn search_page(
         .header("accept-encoding", "br, gzip")
 }
 
-/// Every client asks for search pages in turn (each starting at its own place in the
-/// query list) until `duration` is up. The first `warm_up` is not counted.
+/// How the clients ask for pages.
+#[derive(Clone, Copy)]
+pub enum Pace {
+    /// Each asks for the next as soon as the last arrived (the server's capacity).
+    ClosedLoop,
+    /// So many a second in all, spread evenly over the connections (each asks every
+    /// `clients / rate` seconds, the clients staggered), each latency counted from when
+    /// the request was due: a connection held up by a slow answer counts the wait of
+    /// the requests behind it (no coordinated omission).
+    Rate(f64),
+}
+
+/// Every client asks for search pages at `pace` (each starting at its own place in
+/// the query list) until `duration` is up. The first `warm_up` is not counted.
 pub async fn search_pages(
     base: &str,
     clients: &[reqwest::Client],
     queries: Arc<Vec<SearchQuery>>,
-    warm_up: Duration,
-    duration: Duration,
-) -> Throughput {
-    let recorder = Arc::new(Recorder::default());
-    let warm_until = Instant::now() + warm_up;
-    let stop_at = warm_until + duration;
-    let mut workers = JoinSet::new();
-    for (n, client) in clients.iter().enumerate() {
-        let client = client.clone();
-        let queries = queries.clone();
-        let recorder = recorder.clone();
-        let base = base.to_owned();
-        workers.spawn(async move {
-            let throwaway = Recorder::default();
-            let mut next = n * 7919;
-            while Instant::now() < stop_at {
-                let query = &queries[next % queries.len()];
-                next += 1;
-                let request = search_page(&base, &client, query);
-                let counted = if Instant::now() < warm_until {
-                    &throwaway
-                } else {
-                    &recorder
-                };
-                timed(counted, "search page", request).await;
-            }
-        });
-    }
-    while workers.join_next().await.is_some() {}
-    let recorder = Arc::try_unwrap(recorder).unwrap_or_else(|_| unreachable!());
-    Throughput {
-        requests: recorder.requests(),
-        errors: recorder.error_count(),
-        elapsed: duration,
-        latency: recorder.all(),
-        recorder,
-    }
-}
-
-/// Search pages at `rate` a second in all, spread evenly over the clients' connections
-/// (each asks every `clients / rate` seconds, the clients staggered), until `duration`
-/// is up; the first `warm_up` is not counted. Each latency is counted from when the
-/// request was due, so a connection held up by a slow answer counts the wait of the
-/// requests behind it (no coordinated omission).
-pub async fn search_pages_at_rate(
-    base: &str,
-    clients: &[reqwest::Client],
-    queries: Arc<Vec<SearchQuery>>,
-    rate: f64,
+    pace: Pace,
     warm_up: Duration,
     duration: Duration,
 ) -> Throughput {
@@ -136,8 +112,14 @@ pub async fn search_pages_at_rate(
     let start = tokio::time::Instant::now();
     let warm_until = start + warm_up;
     let stop_at = warm_until + duration;
-    let every = Duration::from_secs_f64(clients.len() as f64 / rate);
-    let stagger = Duration::from_secs_f64(1.0 / rate);
+    // The time between one connection's requests, and between two connections' first.
+    let (every, stagger) = match pace {
+        Pace::ClosedLoop => (Duration::ZERO, Duration::ZERO),
+        Pace::Rate(rate) => (
+            Duration::from_secs_f64(clients.len() as f64 / rate),
+            Duration::from_secs_f64(1.0 / rate),
+        ),
+    };
     let mut workers = JoinSet::new();
     for (n, client) in clients.iter().enumerate() {
         let client = client.clone();
@@ -146,10 +128,16 @@ pub async fn search_pages_at_rate(
         let base = base.to_owned();
         workers.spawn(async move {
             let throwaway = Recorder::default();
-            let mut due = start + stagger * u32::try_from(n).unwrap_or(u32::MAX);
             let mut next = n * 7919;
-            while due < stop_at {
-                tokio::time::sleep_until(due).await;
+            let mut due = start + stagger * u32::try_from(n).unwrap_or(u32::MAX);
+            loop {
+                match pace {
+                    Pace::ClosedLoop => due = tokio::time::Instant::now(),
+                    Pace::Rate(_) => tokio::time::sleep_until(due).await,
+                }
+                if due >= stop_at {
+                    break;
+                }
                 let query = &queries[next % queries.len()];
                 next += 1;
                 let counted = if due < warm_until {
@@ -166,15 +154,7 @@ pub async fn search_pages_at_rate(
     while workers.join_next().await.is_some() {}
     // Until the last answer: a server that cannot keep up takes longer than planned,
     // and its rate is what it gave, not what was asked.
-    let elapsed = warm_until.elapsed().max(duration);
-    let recorder = Arc::try_unwrap(recorder).unwrap_or_else(|_| unreachable!());
-    Throughput {
-        requests: recorder.requests(),
-        errors: recorder.error_count(),
-        elapsed,
-        latency: recorder.all(),
-        recorder,
-    }
+    Throughput::of(recorder, warm_until.elapsed().max(duration))
 }
 
 /// Opens `count` keep-alive connections, each with one request answered, and keeps
@@ -276,12 +256,5 @@ pub async fn postgres_full_text(
         });
     }
     while workers.join_next().await.is_some() {}
-    let recorder = Arc::try_unwrap(recorder).unwrap_or_else(|_| unreachable!());
-    Throughput {
-        requests: recorder.requests(),
-        errors: recorder.error_count(),
-        elapsed: duration,
-        latency: recorder.all(),
-        recorder,
-    }
+    Throughput::of(recorder, duration)
 }
