@@ -13,7 +13,7 @@
 //! server's CPU at the load test's peak.
 
 use std::sync::{
-    LazyLock, Mutex,
+    Arc, LazyLock, Mutex,
     atomic::{AtomicUsize, Ordering},
 };
 
@@ -31,7 +31,7 @@ const WAITING_PER_PERMIT: usize = 128;
 
 /// At most `permits` hash computations at once, at most `max_waiting` waiting.
 struct Gate {
-    permits: tokio::sync::Semaphore,
+    permits: Arc<tokio::sync::Semaphore>,
     waiting: AtomicUsize,
     max_waiting: usize,
 }
@@ -39,7 +39,7 @@ struct Gate {
 impl Gate {
     fn new(permits: usize, max_waiting: usize) -> Self {
         Gate {
-            permits: tokio::sync::Semaphore::new(permits),
+            permits: Arc::new(tokio::sync::Semaphore::new(permits)),
             waiting: AtomicUsize::new(0),
             max_waiting,
         }
@@ -47,24 +47,50 @@ impl Gate {
 
     /// Runs `work` on the blocking pool once a permit is free; refuses at once with
     /// [`AppError::Unavailable`] when the queue is full.
+    ///
+    /// Cancellation-safe: a request dropped while it waits (its client gone, its time
+    /// limit reached) leaves the queue, and a permit stays taken until the work it was
+    /// given ends, even if nobody waits for the result any more.
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-        let permit = match self.permits.try_acquire() {
+        let permit = match self.permits.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => {
-                if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
-                    self.waiting.fetch_sub(1, Ordering::SeqCst);
+                let _queued = Queued::join(&self.waiting, self.max_waiting).ok_or_else(|| {
                     metrics::counter!("password_checks_refused_total").increment(1);
                     tracing::warn!("password check refused: too many waiting");
-                    return Err(AppError::Unavailable.into());
-                }
-                let permit = self.permits.acquire().await;
-                self.waiting.fetch_sub(1, Ordering::SeqCst);
-                permit.map_err(anyhow::Error::from)?
+                    AppError::Unavailable
+                })?;
+                self.permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(anyhow::Error::from)?
             }
         };
-        let done = tokio::task::spawn_blocking(work).await;
-        drop(permit);
+        let done = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await;
         Ok(done.map_err(anyhow::Error::from)?)
+    }
+}
+
+/// A place in the gate's queue, given up when dropped.
+struct Queued<'a>(&'a AtomicUsize);
+
+impl<'a> Queued<'a> {
+    /// Takes a place if fewer than `most` are waiting.
+    fn join(waiting: &'a AtomicUsize, most: usize) -> Option<Self> {
+        let ahead = waiting.fetch_add(1, Ordering::SeqCst);
+        let place = Queued(waiting);
+        (ahead < most).then_some(place)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -273,6 +299,41 @@ mod tests {
         }
         assert_eq!(gate.waiting.load(Ordering::SeqCst), 0);
         gate.run(|| ()).await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_dropped_while_waiting_leaves_the_queue() {
+        let gate = Arc::new(Gate::new(1, 1));
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let running = tokio::spawn({
+            let gate = gate.clone();
+            async move { gate.run(move || held.recv().unwrap()).await }
+        });
+        while gate.permits.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let waiter = tokio::spawn({
+            let gate = gate.clone();
+            async move { gate.run(|| ()).await }
+        });
+        while gate.waiting.load(Ordering::SeqCst) < 1 {
+            tokio::task::yield_now().await;
+        }
+        // The client goes away while its sign-in waits.
+        waiter.abort();
+        let _ = waiter.await;
+        assert_eq!(gate.waiting.load(Ordering::SeqCst), 0);
+        // Its place is free again: the next one queues instead of being refused.
+        let next = tokio::spawn({
+            let gate = gate.clone();
+            async move { gate.run(|| ()).await }
+        });
+        while gate.waiting.load(Ordering::SeqCst) < 1 {
+            tokio::task::yield_now().await;
+        }
+        release.send(()).unwrap();
+        running.await.unwrap().unwrap();
+        next.await.unwrap().unwrap();
     }
 
     #[test]
