@@ -1,7 +1,7 @@
 # Roster's two commands, and a few around them. See the README.
 SHELL := /bin/bash
 
-.PHONY: run test stop e2e services loadtest loadtest-short cluster cluster-stop
+.PHONY: run test chaos soak stop e2e services loadtest loadtest-short cluster cluster-stop
 
 ## Run Roster on its embedded Postgres and Redis at http://127.0.0.1:3000.
 run:
@@ -10,6 +10,10 @@ run:
 ## Every check: format, lints (server and browser), unit, integration and browser tests.
 test:
 	@scripts/test.sh
+
+## The fault tests: Postgres and Redis of their own, stopped and restarted for real.
+chaos:
+	@scripts/chaos.sh
 
 ## Stop the embedded Postgres and Redis that `make run` / `make test` started.
 stop:
@@ -34,6 +38,11 @@ loadtest-short:
 ## Two Roster instances behind nginx (deploy/nginx.conf) at http://127.0.0.1:3500.
 cluster:
 	@scripts/cluster.sh start
+
+## 200 people for 10 minutes against the release build, judged: no errors, p99 within
+## the targets, memory growth under 10% (docs/PERFORMANCE.md).
+soak:
+	@scripts/loadtest.sh --soak
 
 ## Stop the cluster that `make cluster` started.
 cluster-stop:

@@ -7,6 +7,7 @@
 #   scripts/services.sh stop    stop both
 #   scripts/services.sh env     print `export DATABASE_URL=… REDIS_URL=…` for eval
 #   scripts/services.sh status
+#   scripts/services.sh start-postgres|stop-postgres|start-redis|stop-redis   one server
 #
 # Postgres runs as the `postgres` system user when this runs as root (initdb refuses
 # root), so its folder must be reachable by that user; when .data/ is not (a clone in
@@ -33,7 +34,11 @@ pg_home() {
     else
         # A folder above .data/ is closed to other users (a clone in /root, say).
         local home
-        home="/var/lib/roster/$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)"
+        # Named after the clone (and the data folder, when it is not the default one:
+        # `make chaos` runs a second pair of servers from the same clone).
+        local key=$ROOT
+        [ "$DATA" = "$ROOT/.data" ] || key=$DATA
+        home="/var/lib/roster/$(printf '%s' "$key" | sha1sum | cut -c1-12)"
         mkdir -p "$home"
         chmod 755 /var/lib/roster
         ln -sfn "$home" "$PG_LINK"
@@ -144,7 +149,8 @@ EOF
 stop_redis() {
     if redis_running; then
         say "stopping Redis"
-        REDISCLI_AUTH=$(redis_password) redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+        # Saved first, as a service manager's stop would: sessions survive a restart.
+        REDISCLI_AUTH=$(redis_password) redis-cli -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
         wait_for '! redis_running' 10 || warn "Redis did not stop"
     fi
 }
@@ -191,6 +197,11 @@ case "${1:-}" in
             echo "export REDIS_URL='redis://:$(redis_password)@127.0.0.1:$REDIS_PORT'"
         fi
         ;;
+    # One server at a time, for the fault tests (`make chaos`).
+    start-postgres) start_postgres ;;
+    stop-postgres) stop_postgres ;;
+    start-redis) start_redis ;;
+    stop-redis) stop_redis ;;
     pg-url)
         pg_url "${2:-roster}"
         ;;
@@ -202,6 +213,6 @@ case "${1:-}" in
         redis_running && echo "redis: running on 127.0.0.1:$REDIS_PORT" || echo "redis: stopped"
         ;;
     *)
-        die "usage: $0 start|stop|env|status"
+        die "usage: $0 start|stop|env|status|start-postgres|stop-postgres|start-redis|stop-redis"
         ;;
 esac

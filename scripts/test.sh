@@ -13,7 +13,7 @@ say "formatting (cargo fmt --check)"
 cargo fmt --check
 
 say "lints, server build (clippy --features ssr)"
-cargo clippy --features ssr --all-targets -- -D warnings
+cargo clippy --features ssr --all-targets --test chaos -- -D warnings
 
 say "lints, browser build (clippy --features hydrate, wasm32)"
 cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
@@ -28,8 +28,14 @@ psql "$ROSTER_TEST_DATABASE_URL" -tAc \
 say "unit and integration tests (real Postgres and Redis)"
 cargo test --features ssr
 
+# Postgres and Redis of their own, stopped and started for real.
+scripts/chaos.sh
+
 build_release_site
 
 scripts/e2e.sh
+
+say "soak, one minute (the full ten-minute one is make soak)"
+scripts/loadtest.sh --soak-short
 
 say "all checks passed"

@@ -64,8 +64,21 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
                 AppError::BadRequest("The request was malformed.".to_owned())
             }
-            // The client could not send, reach or read: a network problem as far as the user
-            // can tell.
+            // On the server these mean the request could not be read (a body that is not
+            // text, say): again the client's fault.
+            ServerFnErrorErr::Request(_)
+            | ServerFnErrorErr::Deserialization(_)
+            | ServerFnErrorErr::UnsupportedRequestMethod(_)
+                if cfg!(feature = "ssr") =>
+            {
+                AppError::BadRequest("The request was malformed.".to_owned())
+            }
+            // The server could not write its own answer.
+            ServerFnErrorErr::Serialization(_) if cfg!(feature = "ssr") => AppError::Internal {
+                request_id: String::new(),
+            },
+            // In the browser: it could not send, reach or read, a network problem as far
+            // as the user can tell.
             ServerFnErrorErr::Request(_)
             | ServerFnErrorErr::Deserialization(_)
             | ServerFnErrorErr::Serialization(_)
@@ -94,6 +107,20 @@ mod tests {
             !err.to_string().contains("SELECT"),
             "decoder detail leaked: {err}"
         );
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_request_the_server_cannot_read_is_the_clients_fault() {
+        for error in [
+            ServerFnErrorErr::Request("invalid utf-8 sequence of 1 bytes from index 0".into()),
+            ServerFnErrorErr::Deserialization("expected value at line 1".into()),
+            ServerFnErrorErr::UnsupportedRequestMethod("PATCH".into()),
+        ] {
+            let err = AppError::from_server_fn_error(error);
+            assert_eq!(err.status(), 400, "{err:?}");
+            assert!(!err.to_string().contains("utf-8"), "{err}");
+        }
     }
 
     #[test]

@@ -351,12 +351,22 @@ pub fn encode_component(text: &str) -> String {
 /// Decodes `%XX` escapes and `+` (a space in form encoding); invalid escapes and
 /// invalid UTF-8 are kept or replaced rather than refused.
 pub fn decode_component(text: &str) -> String {
+    decode(text, true)
+}
+
+/// Decodes `%XX` escapes only, as in a URL's user name or password (where `+` is
+/// itself); otherwise as [`decode_component`].
+pub fn decode_percent(text: &str) -> String {
+    decode(text, false)
+}
+
+fn decode(text: &str, plus_is_space: bool) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
                 let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
                     .ok()

@@ -42,6 +42,18 @@ enum Command {
     },
     /// Rebuild the search index from Postgres (or ask the running servers to).
     Reindex,
+    /// Write the database to FILE (PostgreSQL's archive format, through pg_dump): one
+    /// consistent snapshot, taken while the servers keep running.
+    Backup { file: std::path::PathBuf },
+    /// Restore a backup made by `roster backup` into the database, in one transaction.
+    /// Stop the servers that use the database first; each rebuilds its search index
+    /// from the restored data when it starts.
+    Restore {
+        file: std::path::PathBuf,
+        /// Replace the data the database already holds (refused without this).
+        #[arg(long)]
+        replace: bool,
+    },
     /// Manage accounts (a new password is read from standard input).
     User {
         #[command(subcommand)]
@@ -125,6 +137,29 @@ enum Loadtest {
         /// The Postgres baseline's pool (the server's default pool is 20).
         #[arg(long, default_value_t = 20)]
         postgres_connections: u32,
+    },
+    /// The visits' mix by a fixed crowd for a long stretch, then a verdict: no errors,
+    /// p99 within the targets, the server's memory growing under 10% (`make soak`).
+    /// Exits non-zero when the verdict is a failure.
+    Soak {
+        #[arg(long, default_value = "http://127.0.0.1:3400")]
+        url: String,
+        #[arg(long)]
+        metrics_url: Option<String>,
+        /// Accounts to sign in as (default: one per person).
+        #[arg(long)]
+        accounts: Option<usize>,
+        /// People visiting at once.
+        #[arg(long, default_value_t = 200)]
+        users: usize,
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+        /// The server's process id (its memory is read from /proc).
+        #[arg(long)]
+        server_pid: u32,
+        /// Seconds into the run of the memory reference sample.
+        #[arg(long, default_value_t = 120)]
+        memory_from_secs: u64,
     },
 }
 
@@ -300,6 +335,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             super::import::command_line(&pool, &config.data_dir, &file, dry_run).await
         }
         Command::User { action } => user(action, &config).await,
+        Command::Backup { file } => {
+            println!("{}", super::backup::backup(&config, &file).await?);
+            Ok(())
+        }
+        Command::Restore { file, replace } => {
+            println!("{}", super::backup::restore(&config, &file, replace).await?);
+            Ok(())
+        }
         Command::Reindex => {
             let pool = db::connect(&config).await?;
             db::migrate(&pool).await?;
@@ -422,6 +465,32 @@ async fn wait_for_redis(sessions: &super::auth::Sessions) {
 async fn loadtest(config: &Config, what: Loadtest) -> anyhow::Result<String> {
     use super::loadtest;
     match what {
+        Loadtest::Soak {
+            url,
+            metrics_url,
+            accounts,
+            users,
+            seconds,
+            server_pid,
+            memory_from_secs,
+        } => {
+            let users = users.max(1);
+            let command = loadtest::soak::SoakCommand {
+                url,
+                metrics_url,
+                accounts: accounts.unwrap_or(users).max(1),
+                users,
+                seconds: seconds.max(1),
+                server_pid,
+                memory_from_secs,
+            };
+            let (report, passed) = loadtest::soak::soak(config, command).await?;
+            if !passed {
+                println!("{report}");
+                anyhow::bail!("the soak missed its targets (see the verdict above)");
+            }
+            Ok(report)
+        }
         Loadtest::Prepare { contacts, accounts } => {
             loadtest::prepare(config, contacts, accounts).await
         }

@@ -66,6 +66,9 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Requests slower than this (milliseconds) are logged at WARN and counted.
     pub slow_request_ms: u64,
+    /// On SIGTERM, how long requests in flight may take to finish before the server
+    /// closes their connections and stops anyway.
+    pub shutdown_drain_secs: u64,
     /// Memory for rendered search pages kept for reuse, in MiB (0 turns it off).
     pub page_cache_mb: u64,
     /// Rate limits (see README): sign-in attempts per client address per minute.
@@ -110,6 +113,7 @@ struct Defaults {
     body_limit_bytes: usize,
     request_timeout_secs: u64,
     slow_request_ms: u64,
+    shutdown_drain_secs: u64,
     page_cache_mb: u64,
     limit_sign_in_per_minute: u32,
     limit_sign_in_failures_per_15_minutes: u32,
@@ -148,6 +152,9 @@ impl Default for Defaults {
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             slow_request_ms: 1_000,
+            // Inside Kubernetes's default 30 s grace period, with time left to commit
+            // the search index and close the pools.
+            shutdown_drain_secs: 20,
             // About 13 KB a page compressed: some 5,000 searches.
             page_cache_mb: 64,
             // The design docs' figures where they give one; see README for the others.
@@ -244,6 +251,10 @@ impl Config {
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn shutdown_drain(&self) -> Duration {
+        Duration::from_secs(self.shutdown_drain_secs)
     }
 
     /// The session cookie's name: with the `__Host-` prefix when it is `Secure`.

@@ -10,20 +10,30 @@ pub const CSV_HEADER: [&str; 10] = [
     "Name", "Email", "Phone", "Company", "Title", "Location", "Tier", "Tags", "Notes", "Added",
 ];
 
-/// A spreadsheet would run a cell starting with one of these as a formula: such cells
-/// get a leading `'` (which the import removes again).
-fn defuse(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+/// The characters that make a spreadsheet run a cell as a formula.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// True for a value that [`defuse`] marks: a formula start, after any number of `'`.
+/// (Quotes count so that a value which already starts with `'=` survives the round
+/// trip: it is written `''=` and read back as `'=`.)
+fn needs_mark(value: &str) -> bool {
+    value.trim_start_matches('\'').starts_with(FORMULA_START)
+}
+
+/// A spreadsheet would run a cell starting with one of [`FORMULA_START`] as a formula:
+/// such cells get a leading `'` (which the import removes again).
+pub fn defuse(value: &str) -> String {
+    if needs_mark(value) {
         format!("'{value}")
     } else {
         value.to_owned()
     }
 }
 
-/// Undoes [`defuse`] on import.
+/// Undoes [`defuse`] on import: `restore_cell(&defuse(v)) == v` for every value.
 pub fn restore_cell(value: &str) -> &str {
     match value.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        Some(rest) if needs_mark(rest) => rest,
         _ => value,
     }
 }

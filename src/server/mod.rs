@@ -2,6 +2,7 @@
 //! feature gates server code (see `lib.rs`).
 
 pub mod auth;
+pub mod backup;
 pub mod bench;
 pub mod bulk;
 pub mod cache;

@@ -207,8 +207,9 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, lets in-flight requests finish, then stops
-    /// the search follower (which commits) and closes the pools.
+    /// Serves until `shutdown` completes, then refuses new connections, lets requests
+    /// in flight finish (for at most `shutdown_drain_secs`), stops the search follower
+    /// (which commits) and the background jobs, and closes the pools.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -232,13 +233,32 @@ impl Application {
                     .await;
             })
         });
-        let served = axum::serve(
+        // Once shutdown begins, requests in flight get the drain time to finish; then
+        // their connections are dropped and the server stops anyway.
+        let drain = self.state.config.shutdown_drain();
+        let drained = {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|stopping| *stopping).await;
+                tokio::time::sleep(drain).await;
+            }
+        };
+        let serving = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        .with_graceful_shutdown(shutdown);
+        let served = tokio::select! {
+            served = serving => served,
+            () = drained => {
+                tracing::warn!(
+                    drain_secs = drain.as_secs(),
+                    "requests still in flight after the drain time; closing their connections"
+                );
+                Ok(())
+            }
+        };
 
         if let Some(metrics) = metrics {
             let _ = metrics.await;

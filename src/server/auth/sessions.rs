@@ -367,6 +367,13 @@ impl SessionStore for Sessions {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match &self.backend {
+            // While the connection is down (fred reconnects in the background), say so
+            // at once instead of queueing the command for its timeout: every page
+            // answers its 503 immediately during an outage.
+            Backend::Redis { redis, .. } if !crate::server::redis::is_up(redis) => {
+                metrics::counter!("redis_errors_total", "operation" => "session_load").increment(1);
+                Err(backend_error("Redis is not connected"))
+            }
             Backend::Redis { store, .. } => {
                 crate::server::redis::timed("session_load", store.load(id)).await
             }

@@ -145,15 +145,34 @@ fn status_class(status: u16) -> &'static str {
 #[derive(Clone, Copy)]
 pub struct ServedUser(pub uuid::Uuid);
 
+/// Counts a request in `http_server_active_requests` for as long as it lives (a
+/// request cancelled midway included).
+struct Active;
+
+impl Active {
+    fn start() -> Self {
+        metrics::gauge!("http_server_active_requests").increment(1.0);
+        Active
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        metrics::gauge!("http_server_active_requests").decrement(1.0);
+    }
+}
+
 /// Times every request: `http_server_request_duration_seconds` by method, route
 /// template and status class (the time to the response head), and logs it: one line
 /// per request (in the request's span, so with its id) with route, status, latency
-/// and user; at WARN when slower than `ROSTER_SLOW_REQUEST_MS`.
+/// and user; at WARN when slower than `ROSTER_SLOW_REQUEST_MS`. Requests being
+/// answered are counted in `http_server_active_requests`.
 pub async fn track(
     axum::extract::State(state): axum::extract::State<crate::server::startup::AppState>,
     request: Request,
     next: Next,
 ) -> Response {
+    let _active = Active::start();
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
     let request_id = crate::server::context::request_id(request.headers()).to_owned();

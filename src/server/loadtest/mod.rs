@@ -10,11 +10,15 @@
 //!   again with thousands of idle keep-alive connections open, and the same queries on
 //!   Postgres full text.
 //!
+//! - `soak` is the visits' mix by a fixed crowd for a long stretch, judged at the end:
+//!   no errors, latencies within the targets, the server's memory not growing.
+//!
 //! Every HTTP request goes through reqwest; nothing here speaks HTTP by hand.
 //! `scripts/loadtest.sh` (`make loadtest`) runs the whole thing against a server it
 //! starts, and docs/PERFORMANCE.md has the figures.
 
 pub mod pages;
+pub mod soak;
 pub mod stats;
 pub mod visits;
 

@@ -45,6 +45,15 @@ impl Recorder {
         self.lock().errors.values().sum()
     }
 
+    /// Each kind's percentiles.
+    pub fn by_kind(&self) -> Vec<(&'static str, Summary)> {
+        self.lock()
+            .latencies
+            .iter()
+            .map(|(kind, values)| (*kind, Summary::of(&mut values.clone())))
+            .collect()
+    }
+
     /// The latencies of every kind together (for a closed-loop run of one kind).
     pub fn all(&self) -> Summary {
         let recorded = self.lock();
@@ -54,13 +63,11 @@ impl Recorder {
 
     /// A Markdown table: one row per kind, requests per second over `elapsed`.
     pub fn table(&self, elapsed: Duration) -> String {
-        let recorded = self.lock();
         let seconds = elapsed.as_secs_f64().max(f64::EPSILON);
         let mut out = String::from(
             "| request | count | per s | p50 ms | p95 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|---:|\n",
         );
-        for (kind, values) in &recorded.latencies {
-            let summary = Summary::of(&mut values.clone());
+        for (kind, summary) in self.by_kind() {
             let _ = writeln!(
                 out,
                 "| {kind} | {} | {:.0} | {} |",

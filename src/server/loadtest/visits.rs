@@ -75,6 +75,23 @@ struct Shared {
     seed: u64,
 }
 
+impl Shared {
+    fn new(base: &str, accounts: Accounts, words: Words, options: &VisitOptions) -> Arc<Shared> {
+        let clients = (0..accounts.len()).map(|_| Mutex::new(None)).collect();
+        Arc::new(Shared {
+            base: base.trim_end_matches('/').to_owned(),
+            accounts,
+            clients,
+            words,
+            options_sign_in_share: options.sign_in_share,
+            options_edit_share: options.edit_share,
+            pace: options.pace,
+            visit_counter: AtomicU64::new(0),
+            seed: options.seed,
+        })
+    }
+}
+
 pub async fn run(
     base: &str,
     accounts: Accounts,
@@ -82,18 +99,7 @@ pub async fn run(
     options: VisitOptions,
 ) -> anyhow::Result<Vec<PhaseResult>> {
     anyhow::ensure!(!words.0.is_empty(), "no words to search for");
-    let clients = (0..accounts.len()).map(|_| Mutex::new(None)).collect();
-    let shared = Arc::new(Shared {
-        base: base.trim_end_matches('/').to_owned(),
-        accounts,
-        clients,
-        words,
-        options_sign_in_share: options.sign_in_share,
-        options_edit_share: options.edit_share,
-        pace: options.pace,
-        visit_counter: AtomicU64::new(0),
-        seed: options.seed,
-    });
+    let shared = Shared::new(base, accounts, words, &options);
     let mut results = Vec::new();
     for phase in options.phases {
         eprintln!(
@@ -138,6 +144,42 @@ pub async fn run(
     Ok(results)
 }
 
+/// The closed model: `users` people, each starting a new visit as soon as the last
+/// one ends, until `duration` has passed. Visits in progress then finish.
+pub async fn soak(
+    base: &str,
+    accounts: Accounts,
+    words: Words,
+    users: usize,
+    duration: Duration,
+    options: VisitOptions,
+) -> anyhow::Result<Recorder> {
+    anyhow::ensure!(!words.0.is_empty(), "no words to search for");
+    let shared = Shared::new(base, accounts, words, &options);
+    let recorder = Arc::new(Recorder::default());
+    let started = tokio::time::Instant::now();
+    let until = started + duration;
+    // People arrive over the first sixth of the run (at most 30 s), not all in the
+    // same instant; after a failed visit a person waits as the answer asks
+    // (`Retry-After: 3`) before trying again.
+    let ramp = (duration / 6).min(Duration::from_secs(30));
+    let mut people = JoinSet::new();
+    for person in 0..users {
+        let (shared, recorder) = (shared.clone(), recorder.clone());
+        let arrives = started + ramp.mul_f64(person as f64 / users as f64);
+        people.spawn(async move {
+            tokio::time::sleep_until(arrives).await;
+            while tokio::time::Instant::now() < until {
+                if !visit(&shared, &recorder).await {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                }
+            }
+        });
+    }
+    while people.join_next().await.is_some() {}
+    Ok(Arc::try_unwrap(recorder).unwrap_or_else(|_| unreachable!()))
+}
+
 #[derive(Deserialize)]
 struct Hits {
     hits: Vec<Hit>,
@@ -158,7 +200,9 @@ async fn pause(shared: &Shared, rng: &mut ChaCha8Rng, millis: std::ops::Range<u6
     tokio::time::sleep(Duration::from_secs_f64(wait / 1000.0)).await;
 }
 
-async fn visit(shared: &Shared, recorder: &Recorder) {
+/// One visit; false when it ended early on a failure (as a person would stop at an
+/// error page).
+async fn visit(shared: &Shared, recorder: &Recorder) -> bool {
     let n = shared.visit_counter.fetch_add(1, Ordering::Relaxed);
     let mut rng = ChaCha8Rng::seed_from_u64(shared.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let account = (n % shared.accounts.len() as u64) as usize;
@@ -172,7 +216,7 @@ async fn visit(shared: &Shared, recorder: &Recorder) {
         Some(client) if !rng.random_bool(shared.options_sign_in_share) => client,
         _ => {
             let Some(client) = sign_in(shared, recorder, account).await else {
-                return;
+                return false;
             };
             *shared.clients[account]
                 .lock()
@@ -187,7 +231,7 @@ async fn visit(shared: &Shared, recorder: &Recorder) {
         .get(format!("{base}/"))
         .header("accept-encoding", "br, gzip");
     if timed(recorder, "directory page", directory).await.is_none() {
-        return;
+        return false;
     }
     pause(shared, &mut rng, 500..1500).await;
 
@@ -205,7 +249,7 @@ async fn visit(shared: &Shared, recorder: &Recorder) {
             .get(format!("{base}/api/search"))
             .query(&[("query", query)]);
         let Some((_, body)) = timed(recorder, "search (server fn)", request).await else {
-            return;
+            return false;
         };
         if length == typed.min(letters.len()) {
             last_hits = serde_json::from_slice::<Hits>(&body)
@@ -221,7 +265,7 @@ async fn visit(shared: &Shared, recorder: &Recorder) {
         .copied()
     else {
         recorder.note("searches with no result to open");
-        return;
+        return true;
     };
     let id = hit.contact.id.clone();
     pause(shared, &mut rng, 500..1500).await;
@@ -234,10 +278,10 @@ async fn visit(shared: &Shared, recorder: &Recorder) {
         .await
         .is_none()
     {
-        return;
+        return false;
     }
     if !rng.random_bool(shared.options_edit_share) {
-        return;
+        return true;
     }
 
     // An edit: the form at the version read, a changed note, the save.
@@ -246,11 +290,11 @@ async fn visit(shared: &Shared, recorder: &Recorder) {
         .get(format!("{base}/api/contact-form"))
         .query(&[("id", &id)]);
     let Some((_, body)) = timed(recorder, "contact form (server fn)", request).await else {
-        return;
+        return false;
     };
     let Ok(form) = serde_json::from_slice::<ContactForm>(&body) else {
         recorder.error("contact form (server fn)", "unreadable answer");
-        return;
+        return false;
     };
     pause(shared, &mut rng, 1000..3000).await;
     let input = form.input;
@@ -274,16 +318,25 @@ async fn visit(shared: &Shared, recorder: &Recorder) {
         .header("accept", "application/json")
         .form(&fields);
     let Some((_, body)) = timed(recorder, "save contact (server fn)", request).await else {
-        return;
+        return false;
     };
     match serde_json::from_slice::<SaveOutcome>(&body) {
-        Ok(SaveOutcome::Saved { .. }) => {}
-        Ok(SaveOutcome::Conflict { .. }) => recorder.note("edits refused as conflicts"),
-        Ok(other) => recorder.error(
-            "save contact (server fn)",
-            format!("refused: {}", outcome_name(&other)),
-        ),
-        Err(_) => recorder.error("save contact (server fn)", "unreadable answer"),
+        Ok(SaveOutcome::Saved { .. }) => true,
+        Ok(SaveOutcome::Conflict { .. }) => {
+            recorder.note("edits refused as conflicts");
+            true
+        }
+        Ok(other) => {
+            recorder.error(
+                "save contact (server fn)",
+                format!("refused: {}", outcome_name(&other)),
+            );
+            false
+        }
+        Err(_) => {
+            recorder.error("save contact (server fn)", "unreadable answer");
+            false
+        }
     }
 }
 

@@ -444,6 +444,15 @@ impl Follower {
                 },
                 () = tokio::time::sleep(POLL_INTERVAL) => {}
                 _ = self.shutdown.changed() => {
+                    // The last requests served may have written: their changes go in
+                    // before the final commit, so the index starts next time where
+                    // Postgres stood.
+                    if let Err(error) = self.catch_up(&mut live).await {
+                        tracing::warn!(
+                            error = format!("{error:#}"),
+                            "could not apply the last search changes before stopping"
+                        );
+                    }
                     finish(live).await;
                     return Stop::Shutdown;
                 }

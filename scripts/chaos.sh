@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make chaos`: the fault tests (tests/chaos.rs). They stop and start Postgres and
+# Redis for real, so they get a pair of servers of their own (under .data/chaos/, on
+# ports of their own) and run one at a time; the servers stop again at the end.
+
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+export ROSTER_DATA="$ROOT/.data/chaos"
+export ROSTER_PG_PORT=${ROSTER_CHAOS_PG_PORT:-55442}
+export ROSTER_REDIS_PORT=${ROSTER_CHAOS_REDIS_PORT:-56389}
+unset DATABASE_URL REDIS_URL ROSTER_TEST_DATABASE_URL
+
+scripts/bootstrap.sh
+stop_servers() { scripts/services.sh stop || true; }
+trap stop_servers EXIT
+scripts/services.sh start
+eval "$(scripts/services.sh env)"
+# The tests stop and start each server through this script (same folder and ports).
+export ROSTER_CHAOS_SERVICES="$ROOT/scripts/services.sh"
+
+say "fault tests (cargo test --test chaos, one at a time)"
+cargo test --features ssr --test chaos -- --test-threads=1 "$@"
