@@ -730,25 +730,7 @@ async fn with_redis_down_pages_say_so_and_recover_when_it_returns() {
     }
     assert_eq!(statuses[..10], [400; 10], "{statuses:?}");
     assert_eq!(statuses[10], 429, "{statuses:?}");
-    let page = eventually(Duration::from_secs(10), || async {
-        let response = app
-            .client
-            .get(app.url("/"))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .ok()?;
-        (response.status() == 503).then_some(response)
-    })
-    .await
-    .expect("pages answer 503 while Redis is down");
-    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
-    assert!(
-        page.text()
-            .await
-            .unwrap()
-            .contains("temporarily unavailable")
-    );
+    app.pages_say_unavailable().await;
     let api = app.get("/api/search").await;
     assert_eq!(api.status(), 503);
     // What needs no session still works.

@@ -119,6 +119,26 @@ impl TestApp {
     }
 }
 
+/// Every contact not deleted, as (id, version): what a search index must hold.
+pub async fn live_ids_and_versions(db: &PgPool) -> std::collections::BTreeSet<(Uuid, i32)> {
+    sqlx::query_as::<_, (Uuid, i32)>("SELECT id, version FROM contacts WHERE deleted_at IS NULL")
+        .fetch_all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+/// A CSV of `rows` people (`Person i`, `personi@example.com`, one of 97 companies).
+pub fn people_csv(rows: i64) -> String {
+    use std::fmt::Write as _;
+    let mut csv = String::from("Name,Email,Company\n");
+    for i in 0..rows {
+        writeln!(csv, "Person {i},person{i}@example.com,Company {}", i % 97).unwrap();
+    }
+    csv
+}
+
 /// Polls `check` every 20 ms until it returns `Some`, for at most `limit`.
 pub async fn eventually<T, F, Fut>(limit: Duration, mut check: F) -> Option<T>
 where
@@ -243,6 +263,24 @@ pub async fn fresh_database() -> String {
     name
 }
 
+/// A new database with nothing in it (not even the migrations): what an operator
+/// creates to restore a backup into.
+pub async fn empty_database() -> String {
+    let mut admin = admin_connection().await;
+    let name = format!("roster_test_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .execute(format!(r#"CREATE DATABASE "{name}" TEMPLATE template0"#).as_str())
+        .await
+        .expect("create an empty database");
+    name
+}
+
+/// Starts an app on an existing database, with a data folder of its own.
+pub async fn spawn_on(database: String) -> TestApp {
+    let data = Arc::new(tempfile::tempdir().expect("a temporary folder"));
+    start(database, data, |config| config).await
+}
+
 /// The settings a test app runs with: a free port, its own database, a small pool.
 pub fn test_config(database: &str, data_dir: &Path) -> Config {
     let mut figment = Config::defaults()
@@ -349,6 +387,30 @@ impl TestApp {
         (id, client)
     }
 
+    /// Waits (10 s at most) until this app's pages answer the clear "temporarily
+    /// unavailable" page, with 503: what signed-in people see while Redis is down.
+    pub async fn pages_say_unavailable(&self) {
+        let page = eventually(Duration::from_secs(10), || async {
+            let response = self
+                .client
+                .get(self.url("/"))
+                .header("accept", "text/html")
+                .send()
+                .await
+                .ok()?;
+            (response.status() == 503).then_some(response)
+        })
+        .await
+        .expect("pages answer 503 while Redis is down");
+        assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+        assert!(
+            page.text()
+                .await
+                .unwrap()
+                .contains("temporarily unavailable")
+        );
+    }
+
     /// A client that is not signed in.
     pub fn stranger(&self) -> reqwest::Client {
         new_client()
@@ -406,13 +468,22 @@ async fn start_as(
 
 /// Uploads `contents` as the form does; returns the job's id.
 pub async fn upload(app: &TestApp, name: &str, contents: impl Into<Vec<u8>>) -> Uuid {
+    upload_at(&app.client, &app.address, name, contents).await
+}
+
+/// [`upload`] by `client` to the server at `address`.
+pub async fn upload_at(
+    client: &reqwest::Client,
+    address: &str,
+    name: &str,
+    contents: impl Into<Vec<u8>>,
+) -> Uuid {
     let form = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(contents.into()).file_name(name.to_owned()),
     );
-    let response = app
-        .client
-        .post(app.url("/import/upload"))
+    let response = client
+        .post(format!("{address}/import/upload"))
         .multipart(form)
         .send()
         .await
@@ -426,15 +497,26 @@ pub async fn upload(app: &TestApp, name: &str, contents: impl Into<Vec<u8>>) -> 
 }
 
 pub async fn job(app: &TestApp, id: Uuid) -> ImportJob {
-    let response = app.get(&format!("/api/import-job?id={id}")).await;
+    job_at(&app.client, &app.address, id).await
+}
+
+pub async fn job_at(client: &reqwest::Client, address: &str, id: Uuid) -> ImportJob {
+    let response = client
+        .get(format!("{address}/api/import-job?id={id}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
 }
 
 pub async fn start_import(app: &TestApp, id: Uuid) {
-    let response = app
-        .client
-        .post(app.url("/api/start-import"))
+    start_import_at(&app.client, &app.address, id).await
+}
+
+pub async fn start_import_at(client: &reqwest::Client, address: &str, id: Uuid) {
+    let response = client
+        .post(format!("{address}/api/start-import"))
         .header("accept", "application/json")
         .form(&[("id", id.to_string())])
         .send()
@@ -499,12 +581,60 @@ pub async fn save_as(
 /// A `roster serve` process of its own on the database of `app`, with extra settings.
 pub struct ServerProcess {
     pub address: String,
-    _child: tokio::process::Child,
-    _data: tempfile::TempDir,
+    pub port: u16,
+    child: tokio::process::Child,
+    pub data: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    /// Sends SIGTERM, as a service manager stops a server.
+    pub fn terminate(&self) {
+        let pid = self.child.id().expect("the server is running");
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+    }
+
+    /// Kills the process with SIGKILL (no shutdown of any kind) and hands back its
+    /// data folder.
+    pub async fn kill(mut self) -> tempfile::TempDir {
+        self.child.start_kill().expect("SIGKILL sent");
+        self.child
+            .wait()
+            .await
+            .expect("the killed server is reaped");
+        self.data
+    }
+
+    /// Waits for the process to exit, for at most `limit`.
+    pub async fn exited(&mut self, limit: Duration) -> std::process::ExitStatus {
+        tokio::time::timeout(limit, self.child.wait())
+            .await
+            .expect("the server exits in time")
+            .expect("the exit status")
+    }
 }
 
 pub async fn spawn_process(app: &TestApp, settings: &[(&str, String)]) -> ServerProcess {
-    let data = tempfile::tempdir().unwrap();
+    spawn_process_in(
+        &app.database,
+        &app.state.config.redis_prefix,
+        tempfile::tempdir().unwrap(),
+        settings,
+    )
+    .await
+}
+
+/// A `roster serve` process on `database` with the data folder `data` (one that a
+/// killed process left, say).
+pub async fn spawn_process_in(
+    database: &str,
+    redis_prefix: &str,
+    data: tempfile::TempDir,
+    settings: &[(&str, String)],
+) -> ServerProcess {
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
@@ -513,11 +643,11 @@ pub async fn spawn_process(app: &TestApp, settings: &[(&str, String)]) -> Server
     command
         .arg("serve")
         .env_remove("ROSTER_CONFIG")
-        .env("DATABASE_URL", url_for(&app.database))
+        .env("DATABASE_URL", url_for(database))
         .env("ROSTER_LISTEN", format!("127.0.0.1:{port}"))
         .env("ROSTER_DATA_DIR", data.path())
         .env("ROSTER_DB_MIN_CONNECTIONS", "0")
-        .env("ROSTER_REDIS_PREFIX", app.state.config.redis_prefix.clone())
+        .env("ROSTER_REDIS_PREFIX", redis_prefix)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
@@ -535,8 +665,9 @@ pub async fn spawn_process(app: &TestApp, settings: &[(&str, String)]) -> Server
     .expect("the server process starts");
     ServerProcess {
         address,
-        _child: child,
-        _data: data,
+        port,
+        child,
+        data,
     }
 }
 

@@ -1,13 +1,14 @@
 //! Importing files: the dry run, the commit, a re-import that changes nothing, bad rows,
 //! a remapped column, and an import whose process is killed mid-way, then resumed.
 
-use std::{fmt::Write as _, process::Stdio, time::Duration};
+use std::{process::Stdio, time::Duration};
 
 use roster::domain::import::ImportStatus;
 use uuid::Uuid;
 
 use crate::helpers::{
-    TestApp, eventually, finished, job, restart, spawn_app, start_import, upload, url_for,
+    TestApp, eventually, finished, job, people_csv, restart, spawn_app, start_import, upload,
+    url_for,
 };
 
 async fn count(app: &TestApp) -> i64 {
@@ -186,10 +187,7 @@ async fn an_import_killed_mid_way_resumes_where_it_stopped() {
     app.stop().await;
 
     let rows: i64 = 40_000;
-    let mut csv = String::from("Name,Email,Company\n");
-    for i in 0..rows {
-        writeln!(csv, "Person {i},person{i}@example.com,Company {}", i % 97).unwrap();
-    }
+    let csv = people_csv(rows);
     let file = data.path().join("many.csv");
     std::fs::write(&file, csv).unwrap();
 

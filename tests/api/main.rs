@@ -6,10 +6,13 @@ mod helpers;
 
 mod assets;
 mod auth;
+mod backup;
+mod bad_input;
 mod bulk;
 mod cluster;
 mod config;
 mod contacts;
+mod crash;
 mod directory;
 mod export;
 mod health;
@@ -18,3 +21,4 @@ mod loadtest;
 mod metrics;
 mod page_cache;
 mod search;
+mod shutdown;

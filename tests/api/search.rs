@@ -29,12 +29,7 @@ async fn finds_within_a_second(app: &TestApp, text: &str, expected: u64) -> bool
 }
 
 async fn ids_in_postgres(app: &TestApp) -> BTreeSet<(Uuid, i32)> {
-    sqlx::query_as::<_, (Uuid, i32)>("SELECT id, version FROM contacts WHERE deleted_at IS NULL")
-        .fetch_all(&app.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .collect()
+    crate::helpers::live_ids_and_versions(&app.db).await
 }
 
 fn ids_in_index(app: &TestApp) -> BTreeSet<(Uuid, i32)> {
