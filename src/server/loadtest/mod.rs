@@ -22,14 +22,14 @@ pub mod soak;
 pub mod stats;
 pub mod visits;
 
-use std::{fmt::Write as _, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, fmt::Write as _, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
 use super::{auth::password, bench, config::Config, db, seed};
-use crate::domain::Role;
+use crate::domain::{Role, SearchQuery};
 
 /// The accounts a run signs in as: `load-00000@loadtest.invalid` and on, editors, all
 /// with one password. They exist only in a load-test database.
@@ -259,11 +259,62 @@ pub struct PagesCommand {
     pub metrics_url: Option<String>,
 }
 
-/// One measured run of the pages command, with the server's page-cache figures over it.
+/// One measured run of the pages command, with the server's own figures over its
+/// measured part (after the warm-up): its page-cache hits and misses, and its p99.
 struct PagesRun {
     name: String,
     run: pages::Throughput,
     page_cache: Option<(f64, f64)>,
+    /// The upper bound of the histogram bucket holding the server's p99 for the
+    /// search pages, in seconds (the time to the response head, as the server sees it).
+    server_p99: Option<f64>,
+}
+
+/// The server's figures over a measured stretch, from the scrapes of `/metrics` at its
+/// start and end.
+fn server_side(
+    before: &Option<String>,
+    after: &Option<String>,
+) -> (Option<(f64, f64)>, Option<f64>) {
+    let p99 = match (before, after) {
+        (Some(before), Some(after)) => bucket_quantile(
+            before,
+            after,
+            "http_server_request_duration_seconds",
+            "route=\"/\"",
+            0.99,
+        ),
+        _ => None,
+    };
+    (page_cache_figures(before, after), p99)
+}
+
+/// Search pages at `pace` on `clients`, with the server's figures scraped when the
+/// warm-up ends and once the last answer is in, so the two sides cover the same
+/// requests.
+async fn pages_run(
+    name: String,
+    target: (&str, Option<&str>),
+    clients: &[reqwest::Client],
+    queries: Arc<Vec<SearchQuery>>,
+    pace: pages::Pace,
+    (warm_up, duration): (Duration, Duration),
+) -> PagesRun {
+    let (base, metrics) = target;
+    let (run, before) = tokio::join!(
+        pages::search_pages(base, clients, queries, pace, warm_up, duration),
+        async {
+            tokio::time::sleep(warm_up).await;
+            scrape(metrics).await
+        }
+    );
+    let (page_cache, server_p99) = server_side(&before, &scrape(metrics).await);
+    PagesRun {
+        name,
+        run,
+        page_cache,
+        server_p99,
+    }
 }
 
 pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<String> {
@@ -277,48 +328,51 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
     let base = command.url.trim_end_matches('/').to_owned();
     let accounts = Accounts::new(command.accounts);
     let duration = Duration::from_secs(command.seconds);
-    let warm_up = Duration::from_secs(3);
+    let timing = (Duration::from_secs(3), duration);
     let port = reqwest::Url::parse(&base)?
         .port_or_known_default()
         .context("the URL has no port")?;
     let metrics = command.metrics_url.as_deref();
+    let target = (base.as_str(), metrics);
 
     eprintln!("signing in {} connections…", command.connections);
     let clients = pages::signed_in_clients(&base, &accounts, command.connections).await?;
     let first = scrape(metrics).await;
-    let search_pages =
-        |pace| pages::search_pages(&base, &clients, queries.clone(), pace, warm_up, duration);
     let mut runs = Vec::new();
-    let mut measured = |name: String, run: pages::Throughput, before: &Option<String>, after| {
-        let page_cache = page_cache_figures(before, &after);
-        runs.push(PagesRun {
-            name,
-            run,
-            page_cache,
-        });
-        after
-    };
 
     eprintln!(
         "search pages, closed loop, on {} connections for {} s…",
         clients.len(),
         command.seconds
     );
-    let closed = search_pages(pages::Pace::ClosedLoop).await;
-    let mut before = measured(
-        format!("Roster, closed loop, {} connections", command.connections),
-        closed,
-        &first,
-        scrape(metrics).await,
+    runs.push(
+        pages_run(
+            format!("Roster, closed loop, {} connections", command.connections),
+            target,
+            &clients,
+            queries.clone(),
+            pages::Pace::ClosedLoop,
+            timing,
+        )
+        .await,
     );
 
     eprintln!("search pages at {} a second…", command.rate);
-    let open = search_pages(pages::Pace::Rate(command.rate)).await;
     let open_name = format!(
         "Roster, {:.0} pages/s over {} connections",
         command.rate, command.connections
     );
-    before = measured(open_name.clone(), open, &before, scrape(metrics).await);
+    runs.push(
+        pages_run(
+            open_name.clone(),
+            target,
+            &clients,
+            queries.clone(),
+            pages::Pace::Rate(command.rate),
+            timing,
+        )
+        .await,
+    );
 
     let mut held = None;
     if command.idle_connections > 0 {
@@ -327,22 +381,25 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
             command.idle_connections
         );
         let idle = pages::idle_connections(&base, command.idle_connections).await?;
-        before = scrape(metrics).await;
         eprintln!("search pages at {} a second beside them…", command.rate);
-        let loaded = search_pages(pages::Pace::Rate(command.rate)).await;
-        held = Some((idle.len(), pages::established_to(port)));
-        before = measured(
-            format!(
-                "{open_name}, beside {} idle keep-alive connections",
-                idle.len()
-            ),
-            loaded,
-            &before,
-            scrape(metrics).await,
+        runs.push(
+            pages_run(
+                format!(
+                    "{open_name}, beside {} idle keep-alive connections",
+                    idle.len()
+                ),
+                target,
+                &clients,
+                queries.clone(),
+                pages::Pace::Rate(command.rate),
+                timing,
+            )
+            .await,
         );
+        held = Some((idle.len(), pages::established_to(port)));
         drop(idle);
     }
-    let last = before;
+    let last = scrape(metrics).await;
 
     eprintln!("the same queries on Postgres full text…");
     let postgres_pool = PgPoolOptions::new()
@@ -365,25 +422,33 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
          surnames, prefixes of 1–4 letters, typos, filters, from the directory): first as \
          fast as the answers come (closed loop: what the server can give), then at {:.0} a \
          second in all (open model: latency counted from when each request was due), for \
-         {} s each after {} s unmeasured.\n",
+         {} s each after {} s unmeasured. \"server p99\" is the server's own, from its \
+         request histogram over the same stretch: the bound of the bucket that holds it, \
+         time to the response head. A client p99 far above it was lost outside the \
+         server's handlers (the load generator, the kernel, the scheduler).\n",
         command.connections,
         queries.len(),
         command.rate,
         command.seconds,
-        warm_up.as_secs(),
+        timing.0.as_secs(),
     );
     let _ = writeln!(
         out,
-        "| run | pages | per s | p50 ms | p95 ms | p99 ms | max ms | errors | page cache hits |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| run | pages | per s | p50 ms | p95 ms | p99 ms | max ms | errors | page cache hits | server p99 ms |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
-    let row = |out: &mut String, name: &str, run: &pages::Throughput, hits: Option<(f64, f64)>| {
-        let hits = hits.map_or("–".to_owned(), |(hits, misses)| {
-            format!("{:.1}%", 100.0 * hits / (hits + misses).max(1.0))
-        });
+    let row = |out: &mut String, name: &str, run: &pages::Throughput, server: Option<&PagesRun>| {
+        let hits = server
+            .and_then(|measured| measured.page_cache)
+            .map_or("–".to_owned(), |(hits, misses)| {
+                format!("{:.1}%", 100.0 * hits / (hits + misses).max(1.0))
+            });
+        let p99 = server
+            .and_then(|measured| measured.server_p99)
+            .map_or("–".to_owned(), bucket_bound_ms);
         let _ = writeln!(
             out,
-            "| {name} | {} | {:.0} | {} | {} | {hits} |",
+            "| {name} | {} | {:.0} | {} | {} | {hits} | {p99} |",
             run.requests,
             run.per_second(),
             run.latency.cells(),
@@ -391,7 +456,7 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
         );
     };
     for measured in &runs {
-        row(&mut out, &measured.name, &measured.run, measured.page_cache);
+        row(&mut out, &measured.name, &measured.run, Some(measured));
     }
     row(
         &mut out,
@@ -441,6 +506,75 @@ fn page_cache_figures(before: &Option<String>, after: &Option<String>) -> Option
     let misses = counter_total(after, "cache_misses_total", label)
         - counter_total(before, "cache_misses_total", label);
     (hits + misses > 0.0).then_some((hits, misses))
+}
+
+/// A quantile of a histogram over the stretch between two scrapes (the differences of
+/// its cumulative buckets, summed over the series whose labels contain `label`), as
+/// the upper bound of the bucket that holds it, in seconds; infinite when only the
+/// `+Inf` bucket does. `None` when nothing was recorded in between.
+fn bucket_quantile(
+    before: &str,
+    after: &str,
+    name: &str,
+    label: &str,
+    quantile: f64,
+) -> Option<f64> {
+    let buckets = |text: &str| {
+        let mut by_bound: BTreeMap<u64, f64> = BTreeMap::new();
+        let prefix = format!("{name}_bucket{{");
+        for line in text.lines().filter(|line| line.starts_with(&prefix)) {
+            let (labels, count) = line.rsplit_once(' ').unwrap_or_default();
+            if !labels.contains(label) {
+                continue;
+            }
+            let Some(bound) = labels
+                .split("le=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+            else {
+                continue;
+            };
+            let bound = if bound == "+Inf" {
+                f64::INFINITY
+            } else {
+                match bound.parse::<f64>() {
+                    Ok(bound) => bound,
+                    Err(_) => continue,
+                }
+            };
+            if let Ok(count) = count.parse::<f64>() {
+                // Positive floats order as their bits do.
+                *by_bound.entry(bound.to_bits()).or_default() += count;
+            }
+        }
+        by_bound
+    };
+    let (before, after) = (buckets(before), buckets(after));
+    let counts: Vec<(f64, f64)> = after
+        .iter()
+        .map(|(bits, count)| {
+            let earlier = before.get(bits).copied().unwrap_or_default();
+            (f64::from_bits(*bits), count - earlier)
+        })
+        .collect();
+    let total = counts.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    counts
+        .iter()
+        .find(|(_, cumulative)| *cumulative >= quantile * total)
+        .map(|(bound, _)| *bound)
+}
+
+/// A bucket bound for the report: "≤ 25" (ms), or "> 30000" for the last bucket.
+fn bucket_bound_ms(bound: f64) -> String {
+    if bound.is_finite() {
+        // Microseconds rounded, so 0.025 s reads 25, not 25.000000000000004.
+        format!("≤ {}", (bound * 1e6).round() / 1e3)
+    } else {
+        "beyond the last bucket".to_owned()
+    }
 }
 
 /// Names and companies to type, from a sample of the directory.
@@ -551,6 +685,46 @@ fn server_figures(before: &Option<String>, after: &Option<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quantile_comes_from_the_bucket_differences_between_scrapes() {
+        let scrape = |fast: u32, slow: u32, other: u32| {
+            format!(
+                "# TYPE http_server_request_duration_seconds histogram\n\
+                 http_server_request_duration_seconds_bucket{{route=\"/\",le=\"0.005\"}} {fast}\n\
+                 http_server_request_duration_seconds_bucket{{route=\"/\",le=\"0.25\"}} {}\n\
+                 http_server_request_duration_seconds_bucket{{route=\"/\",le=\"+Inf\"}} {}\n\
+                 http_server_request_duration_seconds_bucket{{route=\"/health\",le=\"0.005\"}} 0\n\
+                 http_server_request_duration_seconds_bucket{{route=\"/health\",le=\"0.25\"}} 0\n\
+                 http_server_request_duration_seconds_bucket{{route=\"/health\",le=\"+Inf\"}} {other}\n",
+                fast + slow,
+                fast + slow
+            )
+        };
+        let name = "http_server_request_duration_seconds";
+        let route = "route=\"/\"";
+        // Before: 1,000 slow requests. Between the scrapes: 990 fast and 10 slow, so
+        // the p99 is in the first bucket and the p99.9 in the second.
+        let (before, after) = (scrape(0, 1_000, 5), scrape(990, 1_010, 500));
+        assert_eq!(
+            bucket_quantile(&before, &after, name, route, 0.99),
+            Some(0.005)
+        );
+        assert_eq!(
+            bucket_quantile(&before, &after, name, route, 0.999),
+            Some(0.25)
+        );
+        // The other route's slow requests are not counted.
+        let (before, after) = (scrape(0, 0, 0), scrape(100, 0, 500));
+        assert_eq!(
+            bucket_quantile(&before, &after, name, route, 0.99),
+            Some(0.005)
+        );
+        // Nothing in between.
+        assert_eq!(bucket_quantile(&after, &after, name, route, 0.99), None);
+        assert_eq!(bucket_bound_ms(0.025), "≤ 25");
+        assert_eq!(bucket_bound_ms(0.0005), "≤ 0.5");
+    }
 
     #[test]
     fn server_figures_are_differences_of_counters() {
