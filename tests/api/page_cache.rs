@@ -95,12 +95,27 @@ async fn a_search_page_is_rendered_once_per_role_and_each_user_sees_their_own() 
 
     let first = page(&ada, &app, &path, "gzip, deflate, br").await;
     assert_eq!(first.cache.as_deref(), Some("miss"));
+    let searches_from_kept_pages = || async {
+        let metrics = app.get("/metrics").await.text().await.unwrap();
+        metrics
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix(r#"search_duration_seconds_count{kind="page"}"#)?
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .unwrap_or(0.0)
+    };
+    let before = searches_from_kept_pages().await;
     let second = page(&bo, &app, &path, "br, gzip").await;
     assert_eq!(
         second.cache.as_deref(),
         Some("hit"),
         "the same page for the same role"
     );
+    // Bo searched, though nothing ran: the dashboard counts his search all the same.
+    assert!(searches_from_kept_pages().await - before >= 1.0);
 
     for (page, (id, email), other) in [
         (&first, (ada_id, "ada@example.com"), "bo.lindqvist"),

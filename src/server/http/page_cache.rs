@@ -367,6 +367,7 @@ fn count(hit: bool) {
 /// template (once for everyone asking it at the same moment), keeps it, and answers
 /// from that.
 pub async fn serve(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
     let cache = state.pages.clone();
     let Some((mut plan, session)) = Plan::read(&state, &cache, &request) else {
         return next.run(request).await;
@@ -390,6 +391,9 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     });
     if let Some(entry) = kept {
         count(true);
+        // Every kept page holds a search (the directory's first page its filter counts),
+        // and the dashboard counts the searches people make however they are answered.
+        crate::server::search::record_duration("page", started);
         return respond(&entry, &plan.values, true);
     }
     count(false);

@@ -462,8 +462,9 @@ fn facet_values(counts: HashMap<String, u64>, selected: &[String]) -> Vec<FacetV
 }
 
 /// `search_duration_seconds` by kind: `cached`, `uncached` (the index), `fallback`
-/// (Postgres, before the first index is built).
-fn record_duration(kind: &'static str, started: Instant) {
+/// (Postgres, before the first index is built), `page` (the whole page kept, see
+/// `http::page_cache`: the search is a person's all the same, answered without running).
+pub(crate) fn record_duration(kind: &'static str, started: Instant) {
     metrics::histogram!("search_duration_seconds", "kind" => kind)
         .record(started.elapsed().as_secs_f64());
 }
