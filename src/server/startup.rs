@@ -5,7 +5,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use axum::extract::FromRef;
+use axum::{extract::FromRef, serve::ListenerExt as _};
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
@@ -217,9 +217,23 @@ impl Application {
         let address = self.listener.local_addr()?;
         tracing::info!(%address, "serving Roster at http://{address}");
         let (stopping, stopped) = watch::channel(false);
+        let drain = self.state.config.shutdown_drain();
+        // Shutdown in two steps. First the listener closes (new connections are
+        // refused, which a load balancer retries on another instance, a POST too, since
+        // nothing was sent) while the connections already open are still served, each
+        // answer now telling the peer to close (`Connection: close`). A request that a
+        // balancer sends on a kept-alive connection at that moment is answered, not
+        // lost. Then, after `CLOSING_GRACE`, the server stops reading new requests and
+        // the ones in flight get what is left of the drain time.
+        let grace = CLOSING_GRACE.min(drain);
         let shutdown = async move {
             shutdown.await;
             let _ = stopping.send(true);
+            tracing::info!(
+                grace_ms = grace.as_millis() as u64,
+                "stopping: refusing new connections, closing open ones as they answer"
+            );
+            tokio::time::sleep(grace).await;
         };
         let metrics = self.metrics_listener.map(|listener| {
             let mut stopped = stopped.clone();
@@ -235,7 +249,6 @@ impl Application {
         });
         // Once shutdown begins, requests in flight get the drain time to finish; then
         // their connections are dropped and the server stops anyway.
-        let drain = self.state.config.shutdown_drain();
         let drained = {
             let mut stopped = stopped.clone();
             async move {
@@ -243,10 +256,30 @@ impl Application {
                 tokio::time::sleep(drain).await;
             }
         };
+        let closing = stopped.clone();
+        let router = self.router.layer(axum::middleware::map_response(
+            move |mut response: axum::response::Response| {
+                let closing = *closing.borrow();
+                async move {
+                    if closing {
+                        response.headers_mut().insert(
+                            axum::http::header::CONNECTION,
+                            axum::http::HeaderValue::from_static("close"),
+                        );
+                    }
+                    response
+                }
+            },
+        ));
+        let listener = ClosingListener {
+            inner: Some(self.listener),
+            closing: stopped.clone(),
+        }
+        // (A tapped listener gets the peer's address as connect info.)
+        .tap_io(|_| {});
         let serving = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown);
         let served = tokio::select! {
@@ -281,6 +314,42 @@ impl Application {
         served.context("the web server stopped with an error")?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// How long, once shutdown begins, open connections are still read from (see
+/// `run_until`): long enough for a load balancer to send its next request on each of
+/// them, or to find the listener closed and mark the instance down.
+const CLOSING_GRACE: Duration = Duration::from_secs(1);
+
+/// The server's listener, closed the moment `closing` turns true: the port then
+/// refuses connections, and `accept` waits forever (the server is draining).
+struct ClosingListener {
+    inner: Option<TcpListener>,
+    closing: watch::Receiver<bool>,
+}
+
+impl axum::serve::Listener for ClosingListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Some(listener) = self.inner.as_mut() else {
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                accepted = axum::serve::Listener::accept(listener) => return accepted,
+                _ = self.closing.wait_for(|closing| *closing) => self.inner = None,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        match &self.inner {
+            Some(listener) => listener.local_addr(),
+            None => Err(std::io::Error::other("the listener is closed")),
+        }
     }
 }
 

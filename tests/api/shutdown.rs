@@ -143,6 +143,68 @@ async fn a_request_that_never_finishes_does_not_hold_the_shutdown_past_the_drain
     drop(rest);
 }
 
+/// Sends `GET /health` on `connection` and reads the answer's head and body (by its
+/// `content-length`): the request a load balancer sends on a connection it keeps open.
+async fn health_on(connection: &mut tokio::net::TcpStream) -> std::io::Result<String> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    connection
+        .write_all(b"GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+        .await?;
+    let mut answer = Vec::new();
+    let mut buffer = [0; 4096];
+    loop {
+        let read = connection.read(&mut buffer).await?;
+        if read == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        answer.extend_from_slice(&buffer[..read]);
+        let text = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .and_then(|value| value.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if answer.len() >= end + 4 + length {
+                return Ok(text);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_connection_kept_open_is_still_answered_as_shutdown_begins_and_told_to_close() {
+    let app = spawn_app().await;
+    let mut server = spawn_process(&app, &[]).await;
+    let mut connection = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .unwrap();
+    let first = health_on(&mut connection).await.unwrap();
+    assert!(first.starts_with("http/1.1 200"), "{first}");
+    assert!(!first.contains("connection: close"), "{first}");
+
+    server.terminate();
+    let address = format!("127.0.0.1:{}", server.port);
+    eventually(Duration::from_secs(10), || async {
+        tokio::net::TcpStream::connect(&address)
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await
+    .expect("new connections are refused");
+    // Shutdown has begun. A balancer that sends its next request on the connection it
+    // holds gets an answer (not a closed connection it could not retry a POST after),
+    // with word to close it.
+    let second = health_on(&mut connection)
+        .await
+        .expect("answered on the open connection");
+    assert!(second.starts_with("http/1.1 200"), "{second}");
+    assert!(second.contains("connection: close"), "{second}");
+    let status = server.exited(Duration::from_secs(30)).await;
+    assert!(status.success(), "exit status {status:?}");
+}
+
 /// The receiving end of a channel as a stream of body chunks.
 fn tokio_stream(
     mut receive: tokio::sync::mpsc::Receiver<Chunk>,
