@@ -19,3 +19,16 @@ test('scripts, wasm and styles have hashed names, are kept a year and come preco
     }
   }
 });
+
+test('the first page loads at most 200 KB of wasm, brotli-compressed as sent', async ({ page, request }) => {
+  await page.goto('/');
+  const wasm = await page.locator('link[rel="preload"][href$=".wasm"]').getAttribute('href');
+  expect(wasm).toBeTruthy();
+  const asset = await request.get(wasm ?? '', { headers: { 'accept-encoding': 'br' } });
+  expect(asset.headers()['content-encoding']).toBe('br');
+  // The bytes as they cross the wire (Playwright hands the body back unpacked).
+  const sent = Number(asset.headers()['content-length']);
+  console.log(`the first wasm bundle: ${(sent / 1024).toFixed(1)} KB brotli`);
+  expect(sent).toBeGreaterThan(0);
+  expect(sent).toBeLessThanOrEqual(200 * 1024);
+});

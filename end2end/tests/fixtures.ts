@@ -1,6 +1,6 @@
 // Shared test setup: every page fails its test on an uncaught error or a console
 // error (a hydration mismatch shows up as one), and `ready` waits until the page can
-// be used: at once without JavaScript, after hydration with it.
+// be used: at once without JavaScript, once its islands are hydrated with it.
 //
 // One console error is expected and not counted: Chromium reports a document that
 // answers with an error status (a 404 page), which the test checks itself. A failed
@@ -38,7 +38,10 @@ export const test = base.extend<{ ready: (page: Page) => Promise<void> }>({
   ready: async ({ javaScriptEnabled }, use) => {
     await use(async (page: Page) => {
       if (javaScriptEnabled) {
+        // The wasm has started, and every island on the page is live (an island's
+        // code may come in a chunk of its own, after the rest).
         await expect(page.locator('body')).toHaveAttribute('data-hydrated', '');
+        await expect(page.locator('leptos-island:not([data-hydrated])')).toHaveCount(0);
       }
     });
   },

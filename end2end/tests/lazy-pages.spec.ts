@@ -1,10 +1,10 @@
-// Pages whose code the browser loads when it first needs them (lazy routes, built
-// with `--split`): their chunks are hashed, kept a year and precompressed like the
-// rest. Only with JavaScript: without it no code is loaded at all.
+// Islands whose code the browser loads when a page has them (lazy islands, built with
+// `--split`): their chunks are hashed, kept a year and precompressed like the rest.
+// Only with JavaScript: without it no code is loaded at all.
 import { test, expect } from './fixtures';
 
 test('a page whose code is loaded lazily fetches its own hashed chunks, and they come like the rest', async ({ page, request, ready }) => {
-  // The dashboard's code is not in the first bundle: the browser fetches its pieces.
+  // The dashboard's refresh is not in the first bundle: the browser fetches its pieces.
   const fetched = new Set<string>();
   page.on('response', (response) => {
     const path = new URL(response.url()).pathname;

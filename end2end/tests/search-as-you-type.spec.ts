@@ -58,6 +58,29 @@ test('the keyboard finds and opens a contact', async ({ page, ready }) => {
   await expect(page.getByRole('searchbox', { name: 'Search contacts' })).toHaveValue('anthony may');
 });
 
+test('links within the results are followed in place, and Back and Forward show theirs', async ({ page, ready }) => {
+  await page.goto('/');
+  await ready(page);
+  await page.evaluate(() => ((window as any).__sameDocument = true));
+  const names = page.locator('tbody tr .contact-link');
+  const firstPage = await names.allTextContents();
+  const pager = page.getByRole('navigation', { name: 'Directory pages' });
+
+  await pager.getByRole('link', { name: 'Next' }).click();
+  await expect(page).toHaveURL(/\?after=/);
+  await expect(names.first()).not.toHaveText(firstPage[0]);
+  const secondPage = await names.allTextContents();
+
+  await page.goBack();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(names.first()).toHaveText(firstPage[0]);
+  expect(await names.allTextContents()).toEqual(firstPage);
+  await page.goForward();
+  await expect(page).toHaveURL(/\?after=/);
+  await expect(names.first()).toHaveText(secondPage[0]);
+  expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+});
+
 test.describe('over the search limit', () => {
   // A second server keeps a limit of 6 searches a minute (see scripts/e2e.sh): one
   // comes back every 10 s, long enough for the refusal to be seen on a busy machine.
@@ -66,7 +89,7 @@ test.describe('over the search limit', () => {
 
   test('a refused search says so and is tried again after the delay', async ({ page, ready }) => {
     test.setTimeout(60_000);
-    expectRefusal(page, '/api/search');
+    expectRefusal(page, '/api/directory-view');
     await page.goto(`${limited}/login`);
     await page.getByLabel('Email').fill('viewer@e2e.example');
     await page.getByLabel('Password').fill(process.env.ROSTER_E2E_PASSWORD ?? '');

@@ -102,6 +102,21 @@ pub async fn dashboard(period: String) -> Result<crate::domain::dashboard::Dashb
     cx.finish(result)
 }
 
+/// The dashboard's tiles and panels for a period, rendered as the page shows them:
+/// what its refresh swaps in.
+#[server(prefix = "/api", endpoint = "admin/dashboard-view", input = GetUrl)]
+pub async fn dashboard_view(period: String) -> Result<String, AppError> {
+    use crate::{
+        domain::{Role, dashboard::Period},
+        server::{RequestContext, monitor},
+        ui::pages::admin_dashboard::DashboardBody,
+    };
+    let cx = RequestContext::with_role(Role::Admin)?;
+    let result = monitor::dashboard::build(&cx.state, Period::parse(&period)).await;
+    let dashboard = cx.finish(result)?;
+    Ok(view! { <DashboardBody dashboard /> }.to_html())
+}
+
 /// The audit log, newest first, 50 entries a page, filtered by who, action and day.
 #[server(prefix = "/api", endpoint = "admin/audit", input = GetUrl)]
 pub async fn audit_log(

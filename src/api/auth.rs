@@ -36,8 +36,8 @@ pub async fn sign_in(
         };
         users::sign_in(&cx.state, &session, attempt).await?;
         let next = safe_next(next.as_deref());
-        // Hydrated, the page loads `next` afresh itself (every part of it must see the
-        // new session; a client-side navigation would keep the old page's state).
+        // The sign-in page's form is a plain post: the browser goes on to `next`. A
+        // script calling this (the load test) gets `next` and goes there itself.
         if RequestContext::is_plain_form_post() {
             leptos_axum::redirect(&next);
         }

@@ -3,7 +3,7 @@
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 
 use crate::{
-    domain::{DirectoryPage, PageRequest},
+    domain::{DirectoryPage, DirectoryParts, PageRequest, SearchQuery},
     error::AppError,
 };
 
@@ -13,4 +13,23 @@ pub async fn get_directory(page: PageRequest) -> Result<DirectoryPage, AppError>
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Viewer)?;
     let result = crate::server::db::contacts::directory_page(&cx.state.db, page).await;
     cx.finish(result)
+}
+
+/// The directory page's filters and results for `query` (and `page`, when browsing),
+/// rendered by the same components as the page: what the search box swaps in as one
+/// types or follows a link within them. An error of the search itself is part of what
+/// is shown, as on the page.
+#[server(prefix = "/api", endpoint = "directory-view", input = GetUrl)]
+pub async fn directory_view(
+    query: SearchQuery,
+    page: PageRequest,
+) -> Result<DirectoryParts, AppError> {
+    use crate::{domain::Role, ui::pages::directory::Shown};
+    let cx = crate::server::RequestContext::with_role(Role::Viewer)?;
+    let can_edit = cx
+        .user
+        .as_ref()
+        .is_some_and(|user| user.role.allows(Role::Editor));
+    let shown = Shown::load(query, page, can_edit).await;
+    Ok(shown.render())
 }

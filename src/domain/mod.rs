@@ -19,4 +19,4 @@ pub use contact::{Contact, ContactSummary, RESTORE_DAYS, Tier, TierError};
 pub use draft::{ContactDraft, ContactInput, Email, Field, FieldErrors, Phone};
 pub use edit::{AuditAction, FieldChange, HistoryEntry, SaveOutcome};
 pub use page::{Cursor, DirectoryPage, PageRequest};
-pub use search::{SearchPage, SearchQuery, SortOrder};
+pub use search::{DirectoryParts, SearchPage, SearchQuery, SortOrder};

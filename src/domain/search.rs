@@ -13,7 +13,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ContactSummary, Tier};
+use super::{ContactSummary, PageRequest, Tier};
 
 /// A query longer than this many characters is cut to it.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -153,15 +153,7 @@ impl SearchQuery {
 
     /// Reads the canonical query string (with or without its leading `?`).
     pub fn from_query_string(text: &str) -> Self {
-        let pairs: Vec<(String, String)> = text
-            .trim_start_matches('?')
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                (decode_component(name), decode_component(value))
-            })
-            .collect();
+        let pairs = query_pairs(text);
         Self::from_params(|name| {
             pairs
                 .iter()
@@ -334,6 +326,43 @@ fn cut(text: &str, max: usize) -> &str {
     }
 }
 
+/// A query string's pairs (with or without its leading `?`), decoded, in order.
+pub fn query_pairs(text: &str) -> Vec<(String, String)> {
+    text.trim_start_matches('?')
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode_component(name), decode_component(value))
+        })
+        .collect()
+}
+
+/// What an address of the directory page asks for (its query string): a search, and
+/// when browsing, which page of the directory.
+pub fn directory_address(text: &str) -> (SearchQuery, PageRequest) {
+    let pairs = query_pairs(text);
+    let first = |name: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+    };
+    (
+        SearchQuery::from_query_string(text),
+        PageRequest::from_query(first),
+    )
+}
+
+/// The address of the directory page showing `query` (and `paging`, when browsing).
+pub fn directory_href(query: &SearchQuery, paging: PageRequest) -> String {
+    if query.is_browse() {
+        format!("/{}", paging.query_string())
+    } else {
+        query.href()
+    }
+}
+
 /// Percent-encodes everything but RFC 3986's unreserved characters.
 pub fn encode_component(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -450,6 +479,18 @@ impl SearchPage {
         let pages = self.total.div_ceil(RESULTS_PER_PAGE as u64);
         pages.clamp(1, u64::from(MAX_PAGE)) as u32
     }
+}
+
+/// The parts of the directory page that follow its search, rendered by the server:
+/// what the search box swaps in as one types (see `api::directory::directory_view`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryParts {
+    /// The document's title for this search.
+    pub title: String,
+    /// The filter sidebar's contents.
+    pub filters_html: String,
+    /// The summary, sort and export controls, and the results with their pager.
+    pub results_html: String,
 }
 
 #[cfg(test)]

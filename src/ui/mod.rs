@@ -1,16 +1,24 @@
 //! The user interface: the HTML shell, the app with its router, pages and components.
-//! The same components render on the server and hydrate in the browser.
+//!
+//! Islands: the server renders every page whole, and the browser hydrates only the
+//! parts marked `#[island]` (`islands/`: the search box, the contact form, the
+//! dashboard's refresh, an import's progress), each from props serialized into the page.
+//! Links and plain forms do the rest, so a page works the same before its wasm arrives
+//! and without JavaScript. The islands but the search box are lazy: their code is in
+//! wasm chunks of their own (`cargo leptos build --split`), fetched by the pages that
+//! have them.
 
 pub mod components;
+pub mod islands;
 pub mod pages;
 pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    Lazy, LazyRoute, SsrMode,
+    SsrMode,
     components::{Route, Router, Routes},
-    lazy_route, path,
+    path,
 };
 
 use components::FlashNotice;
@@ -42,7 +50,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <leptos_meta::HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 // Web vitals for the dashboard (a same-origin script; the nonce only
                 // keeps every script tag alike).
                 <script src="/vitals.js" defer nonce=leptos::nonce::use_nonce().map(|nonce| nonce.to_string())></script>
@@ -71,6 +79,21 @@ pub fn title_text(text: &str) -> String {
         .collect()
 }
 
+/// Where a plain form posts to: the server function's address. (The server functions
+/// answer a plain post with a redirect, see `server::RequestContext::finish_action`.)
+pub fn action_url<F: leptos::server_fn::ServerFn>() -> &'static str {
+    F::url()
+}
+
+/// A page's whole title: its own, then the product's.
+pub fn full_title(text: &str) -> String {
+    if text.is_empty() {
+        "Roster".to_owned()
+    } else {
+        format!("{} · Roster", title_text(text))
+    }
+}
+
 /// The text inside a `<textarea>`. tachys 0.2 writes a textarea's children into the
 /// server's HTML unescaped (it treats the element like `<script>`), so
 /// `</textarea><script>` in a contact's notes would break out of it. On the server the
@@ -92,22 +115,15 @@ pub fn textarea_text(text: &str) -> String {
     out
 }
 
+/// The app, rendered on the server only: the router picks the page, and the page
+/// renders whole (its data awaited first), islands included.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     session::provide_me();
-    components::provide_retry_clock();
-    // Effects run only in the browser, once the page is hydrated: tell tests and styles.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "");
-        }
-    });
 
     view! {
-        <Title formatter=|text: String| {
-            if text.is_empty() { "Roster".to_owned() } else { format!("{} · Roster", title_text(&text)) }
-        } />
+        <Title formatter=|text: String| full_title(&text) />
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="topbar">
@@ -121,56 +137,21 @@ pub fn App() -> impl IntoView {
                 <FlashNotice />
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=DirectoryPage ssr=SsrMode::Async />
-                    <Route path=path!("/bulk") view={Lazy::<Bulk>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/import") view={Lazy::<Import>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/import/:id") view={Lazy::<ImportJob>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/contacts/new") view={Lazy::<ContactForm>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/contacts/:id") view={Lazy::<Contact>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/contacts/:id/edit") view={Lazy::<ContactForm>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/contacts/:id/delete") view={Lazy::<DeleteContact>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/contacts/:id/merge") view={Lazy::<Merge>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/login") view={Lazy::<Login>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view={Lazy::<AdminDashboard>::new()} ssr=SsrMode::Async />
-                    <Route path=path!("/admin/users") view={Lazy::<AdminUsers>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/bulk") view=BulkPage ssr=SsrMode::Async />
+                    <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async />
+                    <Route path=path!("/import/:id") view=ImportJobPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/new") view=ContactFormPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:id") view=ContactPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:id/edit") view=ContactFormPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:id/delete") view=DeleteContactPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:id/merge") view=MergePage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=AdminDashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
     }
-}
-
-/// Pages whose code the browser loads when it first needs them, not with the first
-/// page (a release build with `cargo leptos build --split` puts each in a wasm file of
-/// its own): all but the directory, where nearly every visit starts (the sign-in page
-/// comes once a week or so). Each page fetches its own data, so there is nothing to
-/// start early.
-macro_rules! lazy_pages {
-    ($($route:ident => $page:ident),* $(,)?) => {$(
-        struct $route;
-
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                $route
-            }
-
-            fn view(_this: Self) -> AnyView {
-                view! { <$page /> }.into_any()
-            }
-        }
-    )*};
-}
-
-lazy_pages! {
-    Bulk => BulkPage,
-    Import => ImportPage,
-    ImportJob => ImportJobPage,
-    ContactForm => ContactFormPage,
-    Contact => ContactPage,
-    DeleteContact => DeleteContactPage,
-    Merge => MergePage,
-    AdminDashboard => AdminDashboardPage,
-    AdminUsers => AdminUsersPage,
-    Login => LoginPage,
 }
 
 /// The signed-in user's name and role, the admin pages for admins, and signing out

@@ -1,17 +1,17 @@
 //! Who is signed in, as every page sees it: read from the request on the server and
-//! handed to the browser with the page (no extra request), then shared by context.
+//! shared by context while the page renders. (Islands that need the role take it as a
+//! prop: nothing of the session is handed to the browser.)
 
 use leptos::prelude::*;
 
 use crate::domain::{CurrentUser, Role};
 
-#[derive(Clone, Copy)]
-pub struct Me(pub StoredValue<Option<CurrentUser>>);
+#[derive(Clone)]
+pub struct Me(pub Option<CurrentUser>);
 
 /// Reads the signed-in user once per page and provides it to every component.
 pub fn provide_me() {
-    let user = leptos::server::SharedValue::new(signed_in_user).into_inner();
-    provide_context(Me(StoredValue::new(user)));
+    provide_context(Me(signed_in_user()));
 }
 
 #[cfg(feature = "ssr")]
@@ -27,7 +27,7 @@ fn signed_in_user() -> Option<CurrentUser> {
 
 /// The signed-in user, if any.
 pub fn me() -> Option<CurrentUser> {
-    use_context::<Me>().and_then(|me| me.0.get_value())
+    use_context::<Me>().and_then(|me| me.0)
 }
 
 /// Whether the signed-in user's role includes `role`.

@@ -23,6 +23,7 @@ const SERVER_FUNCTIONS: &[(&str, Option<Role>)] = &[
     ("/api/me", Some(Role::Viewer)),
     ("/api/search", Some(Role::Viewer)),
     ("/api/directory", Some(Role::Viewer)),
+    ("/api/directory-view", Some(Role::Viewer)),
     ("/api/contact", Some(Role::Viewer)),
     ("/api/contact-history", Some(Role::Viewer)),
     ("/api/contact-form", Some(Role::Editor)),
@@ -41,6 +42,7 @@ const SERVER_FUNCTIONS: &[(&str, Option<Role>)] = &[
     ("/api/admin/set-disabled", Some(Role::Admin)),
     ("/api/admin/revoke", Some(Role::Admin)),
     ("/api/admin/dashboard", Some(Role::Admin)),
+    ("/api/admin/dashboard-view", Some(Role::Admin)),
     ("/api/admin/audit", Some(Role::Admin)),
     // Last: it ends the caller's session.
     ("/api/sign-out", Some(Role::Viewer)),
@@ -84,6 +86,7 @@ async fn every_server_function_checks_the_role() {
                 | "/api/me"
                 | "/api/search"
                 | "/api/directory"
+                | "/api/directory-view"
                 | "/api/contact"
                 | "/api/contact-history"
                 | "/api/contact-form"
@@ -92,6 +95,7 @@ async fn every_server_function_checks_the_role() {
                 | "/api/recent-imports"
                 | "/api/admin/users"
                 | "/api/admin/dashboard"
+                | "/api/admin/dashboard-view"
                 | "/api/admin/audit"
         );
         assert_eq!(*method == Method::GET, is_read, "{path} is {method}");

@@ -208,3 +208,85 @@ fn link(html: &str, rel: &str) -> Option<String> {
     let href = anchor.split("href=\"").nth(1)?.split('"').next()?;
     Some(href.replace("&amp;", "&"))
 }
+
+/// The directory's filters and results as the search box asks for them.
+async fn parts(
+    client: &reqwest::Client,
+    app: &TestApp,
+    query: &roster::domain::SearchQuery,
+    page: PageRequest,
+) -> roster::domain::DirectoryParts {
+    let page = serde_json::to_value(page).unwrap();
+    let response = client
+        .get(app.url("/api/directory-view"))
+        .query(&[
+            ("query", query.to_query_string().as_str()),
+            ("page", page.as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_search_box_gets_the_parts_the_page_would_show_for_its_role() {
+    use roster::domain::{Role, SearchQuery};
+    let app = spawn_app().await;
+    app.seed(120).await;
+    app.index_caught_up().await;
+    let (_, viewer) = app.user("vera@example.com", Role::Viewer).await;
+    let query = SearchQuery::default().with_text("a");
+
+    // The same components render the page and the parts: the page holds them as they
+    // are, for either role.
+    for (client, editor) in [(&app.client, true), (&viewer, false)] {
+        let parts = parts(client, &app, &query, PageRequest::First).await;
+        let page = client
+            .get(app.url(&query.href()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!parts.results_html.is_empty());
+        // (The time the search took is the one thing that differs between two renders.)
+        let untimed = |html: &str| {
+            let mut html = html.to_owned();
+            while let Some(at) = html.find("class=\"summary-time\"") {
+                let end = at + html[at..].find("</span>").unwrap();
+                html.replace_range(at..end, "");
+            }
+            html
+        };
+        assert!(untimed(&page).contains(&untimed(&parts.results_html)));
+        assert!(page.contains(&parts.filters_html));
+        assert!(page.contains(&format!("<title>{}</title>", parts.title)));
+        assert_eq!(parts.title, "“a” · Roster");
+        // Bulk selection and exports are an editor's.
+        assert_eq!(parts.results_html.contains("name=\"id\""), editor);
+        assert_eq!(parts.results_html.contains("/export.csv"), editor);
+    }
+
+    // Browsing, a later page of the directory.
+    let order = expected_order(&app).await;
+    let first = parts(
+        &app.client,
+        &app,
+        &SearchQuery::default(),
+        PageRequest::First,
+    )
+    .await;
+    assert_eq!(rendered_ids(&first.results_html), order[..50]);
+    assert_eq!(first.title, "Directory · Roster");
+    let last = parts(
+        &app.client,
+        &app,
+        &SearchQuery::default(),
+        PageRequest::Last,
+    )
+    .await;
+    assert_eq!(rendered_ids(&last.results_html), order[70..]);
+}

@@ -68,8 +68,8 @@ async fn visits_arrive_at_their_rate_and_every_step_succeeds() {
         "sign in (server fn)",
         "directory page",
         "search (server fn)",
-        "contact (server fn)",
-        "contact form (server fn)",
+        "contact page",
+        "contact form page",
         "save contact (server fn)",
     ] {
         assert!(

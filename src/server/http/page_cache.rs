@@ -1,9 +1,9 @@
 //! Search pages (and the directory's first page) rendered once and served to everyone
 //! with the same role.
 //!
-//! A search page is the same for every user of a role but for three things: the
-//! signed-in user's email and id (the account menu, and the data handed to the browser)
-//! and the response's script nonce. So a page is rendered for a stand-in user whose
+//! A search page is the same for every user of a role but for what names the user and
+//! the response's script nonce: the signed-in user's email (the account menu) and, in
+//! any page that shows it, their id. So a page is rendered for a stand-in user whose
 //! email, id and nonce are this process's own random tokens, and kept as a template:
 //! the HTML cut at those tokens, each piece compressed once (raw deflate, ended with a
 //! sync flush so the pieces join on byte boundaries). Serving it is a copy: the

@@ -33,8 +33,11 @@ fn kind_of(method: &Method, path: &str, query: Option<&str>) -> Kind {
         Kind::Read
     } else if !matches!(*method, Method::GET | Method::HEAD) {
         Kind::Write
-    } else if path == "/api/search" || (path == "/" && query.is_some_and(|query| !query.is_empty()))
+    } else if path == "/api/search"
+        || path == "/api/directory-view"
+        || (path == "/" && query.is_some_and(|query| !query.is_empty()))
     {
+        // The search box asks for the directory's results as one types.
         Kind::Search
     } else {
         Kind::Read
@@ -131,6 +134,10 @@ mod tests {
     #[test]
     fn requests_count_by_kind() {
         assert_eq!(kind_of(&Method::GET, "/api/search", None), Kind::Search);
+        assert_eq!(
+            kind_of(&Method::GET, "/api/directory-view", Some("query=q%3Dann")),
+            Kind::Search
+        );
         assert_eq!(kind_of(&Method::GET, "/", Some("q=ann")), Kind::Search);
         assert_eq!(kind_of(&Method::GET, "/", None), Kind::Read);
         assert_eq!(

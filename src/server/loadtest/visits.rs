@@ -1,12 +1,13 @@
 //! The open-model part of the load test: visits arrive at a set rate, whatever the
 //! response times (a slow server cannot slow the arrivals down and hide its slowness),
-//! and each visit does what a person at the hydrated page does.
+//! and each visit does what a person in a browser does, asking what the browser asks.
 //!
 //! A visit: sign in (a new session) or come back with the account's session, open the
 //! directory (a server-rendered page), type a search letter by letter (one call of the
-//! search server function per letter, as the page makes after its 150 ms debounce),
-//! open one of the results, and sometimes edit it (the form's data, then the save at
-//! the version read).
+//! search box's server function per letter, as the island makes after its 150 ms
+//! debounce: the filters and results rendered), open one of the results (its page),
+//! and sometimes edit it (the form's page, then the save at the version it holds, as
+//! the form's island posts it). Everything is asked for compressed, as browsers do.
 
 use std::{
     sync::{
@@ -25,7 +26,7 @@ use super::{
     Accounts,
     stats::{Recorder, timed},
 };
-use crate::domain::{SaveOutcome, SearchQuery, edit::ContactForm};
+use crate::domain::{DirectoryParts, SaveOutcome, SearchQuery, edit::ContactForm};
 
 pub struct Phase {
     pub name: &'static str,
@@ -180,19 +181,48 @@ pub async fn soak(
     Ok(Arc::try_unwrap(recorder).unwrap_or_else(|_| unreachable!()))
 }
 
-#[derive(Deserialize)]
-struct Hits {
-    hits: Vec<Hit>,
+/// A body as sent: unpacked when it came gzip-compressed.
+fn unpacked(body: &[u8]) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    if body.starts_with(&[0x1f, 0x8b])
+        && flate2::read::GzDecoder::new(body)
+            .read_to_end(&mut out)
+            .is_ok()
+    {
+        return out;
+    }
+    body.to_vec()
 }
 
-#[derive(Deserialize)]
-struct Hit {
-    contact: HitContact,
+/// The contacts that rendered results show, in order (each row names its id).
+fn contact_ids(html: &str) -> Vec<String> {
+    const MARK: &str = "data-contact-id=\"";
+    html.match_indices(MARK)
+        .filter_map(|(at, _)| html.get(at + MARK.len()..at + MARK.len() + 36))
+        .map(str::to_owned)
+        .collect()
 }
 
-#[derive(Deserialize)]
-struct HitContact {
-    id: String,
+/// The contact form's data in its page, as the island reads it: the props serialized
+/// in its element's `data-props` attribute.
+fn form_of(page: &[u8]) -> Option<ContactForm> {
+    #[derive(Deserialize)]
+    struct Props {
+        form: ContactForm,
+    }
+    let page = std::str::from_utf8(page).ok()?;
+    const MARK: &str = "data-props=\"";
+    let start = page.find(MARK)? + MARK.len();
+    let end = start + page[start..].find('"')?;
+    let json = page[start..end]
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str::<Props>(&json)
+        .ok()
+        .map(|props| props.form)
 }
 
 async fn pause(shared: &Shared, rng: &mut ChaCha8Rng, millis: std::ops::Range<u64>) {
@@ -240,60 +270,58 @@ async fn visit(shared: &Shared, recorder: &Recorder) -> bool {
     let word = shared.words.0.choose(&mut rng).expect("words").clone();
     let letters: Vec<char> = word.chars().collect();
     let typed = rng.random_range(2..=letters.len().clamp(2, 7));
-    let mut last_hits = Vec::new();
+    let mut shown = Vec::new();
     for length in 1..=typed.min(letters.len()) {
         pause(shared, &mut rng, 160..320).await;
         let text: String = letters[..length].iter().collect();
         let query = SearchQuery::default().with_text(&text).to_query_string();
         let request = client
-            .get(format!("{base}/api/search"))
-            .query(&[("query", query)]);
+            .get(format!("{base}/api/directory-view"))
+            .header("accept-encoding", "gzip")
+            .query(&[("query", query.as_str()), ("page", "first")]);
         let Some((_, body)) = timed(recorder, "search (server fn)", request).await else {
             return false;
         };
         if length == typed.min(letters.len()) {
-            last_hits = serde_json::from_slice::<Hits>(&body)
-                .map(|hits| hits.hits)
+            shown = serde_json::from_slice::<DirectoryParts>(&unpacked(&body))
+                .map(|parts| contact_ids(&parts.results_html))
                 .unwrap_or_default();
         }
     }
-    let Some(hit) = last_hits
+    let Some(id) = shown
         .iter()
         .take(5)
         .collect::<Vec<_>>()
         .choose(&mut rng)
-        .copied()
+        .map(|id| (*id).clone())
     else {
         recorder.note("searches with no result to open");
         return true;
     };
-    let id = hit.contact.id.clone();
     pause(shared, &mut rng, 500..1500).await;
 
-    // The contact, as the client-side navigation loads it.
+    // The contact's page.
     let request = client
-        .get(format!("{base}/api/contact"))
-        .query(&[("id", &id)]);
-    if timed(recorder, "contact (server fn)", request)
-        .await
-        .is_none()
-    {
+        .get(format!("{base}/contacts/{id}"))
+        .header("accept-encoding", "br, gzip");
+    if timed(recorder, "contact page", request).await.is_none() {
         return false;
     }
     if !rng.random_bool(shared.options_edit_share) {
         return true;
     }
 
-    // An edit: the form at the version read, a changed note, the save.
+    // An edit: the form's page (the form's island holds the values and the version
+    // read), a changed note, the save.
     pause(shared, &mut rng, 500..1500).await;
     let request = client
-        .get(format!("{base}/api/contact-form"))
-        .query(&[("id", &id)]);
-    let Some((_, body)) = timed(recorder, "contact form (server fn)", request).await else {
+        .get(format!("{base}/contacts/{id}/edit"))
+        .header("accept-encoding", "gzip");
+    let Some((_, body)) = timed(recorder, "contact form page", request).await else {
         return false;
     };
-    let Ok(form) = serde_json::from_slice::<ContactForm>(&body) else {
-        recorder.error("contact form (server fn)", "unreadable answer");
+    let Some(form) = form_of(&unpacked(&body)) else {
+        recorder.error("contact form page", "no form in the page");
         return false;
     };
     pause(shared, &mut rng, 1000..3000).await;

@@ -5,13 +5,11 @@ use leptos::prelude::*;
 use super::Highlighted;
 use crate::domain::search::SearchHit;
 
-/// The rows, with matched words marked. `selected` is the row the keyboard is on.
+/// The rows, with matched words marked. Each row is `#result-{n}`, for the search
+/// box's keyboard selection (`aria-selected`).
 #[component]
 pub fn ContactTable(
     rows: Vec<SearchHit>,
-    /// Owned by the page, so it outlives the rows that read it.
-    #[prop(optional)]
-    selected: Option<RwSignal<Option<usize>>>,
     /// A checkbox per row (`name="id"`), for bulk actions.
     #[prop(optional)]
     selectable: bool,
@@ -36,7 +34,7 @@ pub fn ContactTable(
                 {rows
                     .into_iter()
                     .enumerate()
-                    .map(|(position, hit)| view! { <ContactRow hit position selected selectable /> })
+                    .map(|(position, hit)| view! { <ContactRow hit position selectable /> })
                     .collect_view()}
             </tbody>
         </table>
@@ -45,25 +43,17 @@ pub fn ContactTable(
 }
 
 #[component]
-fn ContactRow(
-    hit: SearchHit,
-    position: usize,
-    selected: Option<RwSignal<Option<usize>>>,
-    selectable: bool,
-) -> impl IntoView {
+fn ContactRow(hit: SearchHit, position: usize, selectable: bool) -> impl IntoView {
     let SearchHit {
         contact,
         name_highlights,
         notes_snippet,
     } = hit;
     let tier_number = contact.tier.get();
-    let is_selected = move || selected.is_some_and(|selected| selected.get() == Some(position));
     view! {
         <tr
             id=format!("result-{position}")
             data-contact-id=contact.id.to_string()
-            class:selected=is_selected
-            aria-selected=move || is_selected().then_some("true")
         >
             {selectable.then(|| {
                 let label = format!("Select {}", contact.name);

@@ -1,29 +1,19 @@
 //! The filter sidebar and the sort control.
 //!
 //! Both are fields of the search form (`form="search-form"`), so without JavaScript
-//! ticking boxes and pressing "Apply filters" submits them with the query. Hydrated,
-//! a change applies at once and the Apply button is hidden.
+//! ticking boxes and pressing "Apply filters" submits them with the query. With the
+//! search box hydrated, a change applies at once (it listens for them) and the Apply
+//! button is hidden.
 
-use leptos::{ev, prelude::*};
-use leptos_router::{NavigateOptions, hooks::use_navigate};
+use leptos::prelude::*;
 
 use crate::domain::{
     SearchQuery, SortOrder, format,
     search::{FacetValue, Facets, FilterKind},
 };
 
-fn go_to(navigate: &impl Fn(&str, NavigateOptions), next: &SearchQuery) {
-    navigate(
-        &next.href(),
-        NavigateOptions {
-            scroll: false,
-            ..Default::default()
-        },
-    );
-}
-
 #[component]
-pub fn FilterSidebar(query: Memo<SearchQuery>, facets: Facets) -> impl IntoView {
+pub fn FilterSidebar(query: SearchQuery, facets: Facets) -> impl IntoView {
     let Facets {
         tiers,
         locations,
@@ -38,21 +28,21 @@ pub fn FilterSidebar(query: Memo<SearchQuery>, facets: Facets) -> impl IntoView 
             selected,
         })
         .collect();
-    let has_filters = move || query.with(|query| !query.filters.is_empty());
+    let clear = (!query.filters.is_empty()).then(|| {
+        view! {
+            <a class="clear-filters" href=query.without_filters().href()>"Clear filters"</a>
+        }
+    });
     view! {
         <div class="filters">
             <h2 class="filters-title">"Filters"</h2>
-            <FacetGroup title="Tier" kind=FilterKind::Tier values=tiers query />
-            <FacetGroup title="Location" kind=FilterKind::Location values=locations query />
-            <FacetGroup title="Company" kind=FilterKind::Company values=companies query />
-            <FacetGroup title="Tags" kind=FilterKind::Tag values=tags query />
+            <FacetGroup title="Tier" kind=FilterKind::Tier values=tiers />
+            <FacetGroup title="Location" kind=FilterKind::Location values=locations />
+            <FacetGroup title="Company" kind=FilterKind::Company values=companies />
+            <FacetGroup title="Tags" kind=FilterKind::Tag values=tags />
             <div class="filter-actions">
                 <button type="submit" form="search-form" class="apply-filters">"Apply filters"</button>
-                <Show when=has_filters>
-                    <a class="clear-filters" href=move || query.with(SearchQuery::without_filters).href()>
-                        "Clear filters"
-                    </a>
-                </Show>
+                {clear}
             </div>
         </div>
     }
@@ -71,16 +61,10 @@ fn tier_label(value: &str) -> String {
 }
 
 #[component]
-fn FacetGroup(
-    title: &'static str,
-    kind: FilterKind,
-    values: Vec<FacetValue>,
-    query: Memo<SearchQuery>,
-) -> impl IntoView {
+fn FacetGroup(title: &'static str, kind: FilterKind, values: Vec<FacetValue>) -> impl IntoView {
     if values.is_empty() {
         return ().into_any();
     }
-    let navigate = use_navigate();
     view! {
         <fieldset class="facet-group">
             <legend>{title}</legend>
@@ -88,12 +72,6 @@ fn FacetGroup(
                 {values
                     .into_iter()
                     .map(|FacetValue { value, count, selected }| {
-                        let navigate = navigate.clone();
-                        let toggled = value.clone();
-                        let on_change = move |_: ev::Event| {
-                            let next = query.get_untracked().toggled(kind, &toggled);
-                            go_to(&navigate, &next);
-                        };
                         let label = if kind == FilterKind::Tier { tier_label(&value) } else { value.clone() };
                         view! {
                             <li>
@@ -104,7 +82,6 @@ fn FacetGroup(
                                         value=value
                                         form="search-form"
                                         checked=selected
-                                        on:change=on_change
                                     />
                                     <span class="facet-label">{label}</span>
                                     <span class="facet-count">{format::count(count)}</span>
@@ -120,18 +97,12 @@ fn FacetGroup(
 }
 
 #[component]
-pub fn SortSelect(query: Memo<SearchQuery>) -> impl IntoView {
-    let navigate = use_navigate();
-    let on_change = move |event: ev::Event| {
-        let chosen = SortOrder::parse(&event_target_value(&event)).unwrap_or_default();
-        let next = query.get_untracked().with_sort(chosen);
-        go_to(&navigate, &next);
-    };
-    let current = query.with_untracked(|query| query.sort);
+pub fn SortSelect(query: SearchQuery) -> impl IntoView {
+    let current = query.sort;
     view! {
         <label class="sort">
             <span>"Sort"</span>
-            <select name="sort" form="search-form" on:change=on_change>
+            <select name="sort" form="search-form">
                 {SortOrder::ALL
                     .into_iter()
                     .map(|sort| view! {

@@ -1,8 +1,9 @@
 //! `/admin` (admins only): is Roster healthy and fast, and if not, why. A status strip
 //! (one tile per alert rule and per dependency), then the fleet's panels for the chosen
 //! period, per instance too, and the audit log. Rendered whole on the server (charts
-//! are SVG), so it reads without JavaScript; hydrated, it refreshes itself every few
-//! seconds (selectable, pausable, and paused while the tab is hidden).
+//! are SVG), so it reads without JavaScript; its refresh control is an island that
+//! swaps in the panels rendered anew every few seconds (selectable, pausable, and
+//! paused while the tab is hidden).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,11 +18,11 @@ use crate::{
         search::encode_component,
     },
     error::AppError,
-    ui::components::{BarChart, ErrorNotice, LineChart},
+    ui::{
+        components::{BarChart, ErrorNotice, LineChart},
+        islands::DashboardRefresh,
+    },
 };
-
-/// Refresh choices, in seconds (0: off).
-const REFRESH_CHOICES: [u32; 4] = [5, 15, 60, 0];
 
 fn millis(value: Option<f64>) -> String {
     value.map_or_else(|| "—".to_owned(), |value| amount(value, "ms"))
@@ -55,133 +56,54 @@ fn link_with(query: &[(String, String)], key: &str, value: &str) -> String {
 
 #[component]
 pub fn AdminDashboardPage() -> impl IntoView {
-    let query = use_query_map();
-    let period = Memo::new(move |_| Period::parse(&query.read().get("period").unwrap_or_default()));
-    let refreshes = RwSignal::new(0u32);
-    let snapshot = Resource::new(
-        move || (period.get(), refreshes.get()),
-        |(period, _)| dashboard(period.as_str().to_owned()),
+    let pairs = use_query_map().with_untracked(|query| pairs(query.clone()));
+    let period = Period::parse(
+        pairs
+            .iter()
+            .find_map(|(name, value)| (name == "period").then_some(value.as_str()))
+            .unwrap_or_default(),
     );
-    // Seconds since the snapshot shown arrived; the page refreshes when it reaches the
-    // chosen interval. Moves in the browser only.
-    let age = RwSignal::new(0u32);
-    let every = RwSignal::new(REFRESH_CHOICES[0]);
-    let paused = RwSignal::new(false);
-    let hydrated = RwSignal::new(false);
-    // A refresh asked for and not answered yet.
-    let waiting = RwSignal::new(false);
-    Effect::new(move |_| {
-        hydrated.set(true);
-        let handle = set_interval_with_handle(
-            move || {
-                if document().hidden() {
-                    return;
-                }
-                age.update(|age| *age += 1);
-                let every = every.get_untracked();
-                if every > 0
-                    && !paused.get_untracked()
-                    && age.get_untracked() >= every
-                    && !waiting.get_untracked()
-                {
-                    waiting.set(true);
-                    refreshes.update(|count| *count += 1);
-                }
-            },
-            std::time::Duration::from_secs(1),
-        );
-        on_cleanup(move || {
-            if let Ok(handle) = handle {
-                handle.clear();
+    let snapshot = Resource::new(
+        move || period,
+        |period| dashboard(period.as_str().to_owned()),
+    );
+    let periods = Period::ALL
+        .into_iter()
+        .map(|choice| {
+            view! {
+                <a href=link_with(&pairs, "period", choice.as_str()) aria-current=(choice == period).then_some("page")>
+                    {choice.label()}
+                </a>
             }
-        });
-    });
-    Effect::new(move |_| {
-        if snapshot.get().is_some() {
-            age.set(0);
-            waiting.set(false);
-        }
-    });
-
-    let query_pairs = move || pairs(query.get());
+        })
+        .collect_view();
+    let reload = link_with(&pairs, "period", period.as_str());
 
     view! {
         <Title text="Dashboard" />
         <div class="page-head dashboard-head">
             <h1>"Dashboard"</h1>
-            <nav class="period-selector" aria-label="Period">
-                {move || {
-                    let pairs = query_pairs();
-                    Period::ALL
-                        .into_iter()
-                        .map(|choice| {
-                            let current = choice == period.get();
-                            view! {
-                                <a
-                                    href=link_with(&pairs, "period", choice.as_str())
-                                    aria-current=current.then_some("page")
-                                >
-                                    {choice.label()}
-                                </a>
-                            }
-                        })
-                        .collect_view()
-                }}
-            </nav>
-            <div class="refresh" aria-live="polite">
-                <span class="updated" data-testid="updated">
-                    {move || match age.get() {
-                        0 => "updated just now".to_owned(),
-                        1 => "updated 1 s ago".to_owned(),
-                        seconds => format!("updated {seconds} s ago"),
-                    }}
-                    {move || (paused.get() || every.get() == 0).then_some(" · paused")}
-                </span>
-                <Show
-                    when=move || hydrated.get()
-                    fallback=move || {
-                        view! { <a href=move || link_with(&query_pairs(), "period", period.get().as_str())>"Reload"</a> }
-                    }
-                >
-                    <label>
-                        "Refresh "
-                        <select on:change=move |event| {
-                            every.set(event_target_value(&event).parse().unwrap_or(0));
-                        }>
-                            {REFRESH_CHOICES
-                                .into_iter()
-                                .map(|seconds| {
-                                    let label = if seconds == 0 { "off".to_owned() } else { format!("every {seconds} s") };
-                                    view! { <option value=seconds.to_string() selected=move || every.get() == seconds>{label}</option> }
-                                })
-                                .collect_view()}
-                        </select>
-                    </label>
-                    <button
-                        type="button"
-                        class="button"
-                        aria-pressed=move || paused.get().to_string()
-                        on:click=move |_| paused.update(|paused| *paused = !*paused)
-                    >
-                        {move || if paused.get() { "Resume" } else { "Pause" }}
-                    </button>
-                </Show>
-            </div>
+            <nav class="period-selector" aria-label="Period">{periods}</nav>
+            <DashboardRefresh period reload />
         </div>
-        <Transition fallback=|| view! { <p class="loading">"Loading the dashboard…"</p> }>
-            {move || Suspend::new(async move {
-                match snapshot.await {
-                    Ok(dashboard) => view! { <DashboardBody dashboard /> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <div id="dashboard-body">
+            <Suspense fallback=|| view! { <p class="loading">"Loading the dashboard…"</p> }>
+                {move || Suspend::new(async move {
+                    match snapshot.await {
+                        Ok(dashboard) => view! { <DashboardBody dashboard /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
         <AuditLog />
     }
 }
 
+/// The tiles and panels of one snapshot: what the page shows, and what its refresh
+/// (`islands::DashboardRefresh`) swaps in.
 #[component]
-fn DashboardBody(dashboard: Dashboard) -> impl IntoView {
+pub fn DashboardBody(dashboard: Dashboard) -> impl IntoView {
     let search_count = dashboard.search_count();
     let statements: Vec<LatencyRow> = dashboard
         .pool

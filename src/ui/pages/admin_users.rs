@@ -1,10 +1,12 @@
 //! `/admin/users` (admins only): every account, its role and its open sessions. An admin
 //! changes a role, disables or enables an account, and ends sessions; changing a role
-//! or disabling ends all of that user's sessions at once.
+//! or disabling ends all of that user's sessions at once. Each is a plain form post
+//! that comes back to this page (a refusal as the page's notice).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::ui::action_url;
 use crate::{
     api::admin::{RevokeSessions, SetUserDisabled, SetUserRole, list_users},
     domain::{
@@ -17,34 +19,11 @@ use crate::{
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
-    let set_role = ServerAction::<SetUserRole>::new();
-    let set_disabled = ServerAction::<SetUserDisabled>::new();
-    let revoke = ServerAction::<RevokeSessions>::new();
-    let users = Resource::new(
-        move || {
-            (
-                set_role.version().get(),
-                set_disabled.version().get(),
-                revoke.version().get(),
-            )
-        },
-        |_| list_users(),
-    );
-    let failure = move || {
-        [
-            set_role.value().get().and_then(Result::err),
-            set_disabled.value().get().and_then(Result::err),
-            revoke.value().get().and_then(Result::err),
-        ]
-        .into_iter()
-        .flatten()
-        .next()
-    };
+    let users = Resource::new(|| (), |_| list_users());
 
     view! {
         <Title text="Users" />
         <div class="page-head"><h1>"Users"</h1></div>
-        {move || failure().map(|error| view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> })}
         <Suspense fallback=|| view! { <p class="loading">"Loading users…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
@@ -69,7 +48,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                 <tbody>
                                     {page.users.into_iter().map(|user| {
                                         let is_me = user.id == me;
-                                        view! { <UserRow user is_me set_role set_disabled revoke /> }
+                                        view! { <UserRow user is_me /> }
                                     }).collect_view()}
                                 </tbody>
                             </table>
@@ -88,13 +67,7 @@ fn UsersError(error: AppError) -> impl IntoView {
 }
 
 #[component]
-fn UserRow(
-    user: UserSummary,
-    is_me: bool,
-    set_role: ServerAction<SetUserRole>,
-    set_disabled: ServerAction<SetUserDisabled>,
-    revoke: ServerAction<RevokeSessions>,
-) -> impl IntoView {
+fn UserRow(user: UserSummary, is_me: bool) -> impl IntoView {
     let UserSummary {
         id,
         email,
@@ -110,7 +83,7 @@ fn UserRow(
         let select_id = format!("role-{id}");
         let (user_id, label) = (id.clone(), format!("Role of {email}"));
         view! {
-            <ActionForm action=set_role attr:class="inline-form">
+            <form method="post" action={action_url::<SetUserRole>()} class="inline-form">
                 <input type="hidden" name="user" value=user_id.clone() />
                 <label class="visually-hidden" for=select_id.clone()>{label.clone()}</label>
                 <select id=select_id name="role">
@@ -119,7 +92,7 @@ fn UserRow(
                     }).collect_view()}
                 </select>
                 <button type="submit">"Change role"</button>
-            </ActionForm>
+            </form>
         }
         .into_any()
     };
@@ -131,11 +104,11 @@ fn UserRow(
         };
         let user_id = id.clone();
         view! {
-            <ActionForm action=set_disabled attr:class="inline-form">
+            <form method="post" action={action_url::<SetUserDisabled>()} class="inline-form">
                 <input type="hidden" name="user" value=user_id.clone() />
                 <input type="hidden" name="disabled" value=value />
                 <button type="submit" class=class>{label}</button>
-            </ActionForm>
+            </form>
         }
     });
     let sessions_cell = if sessions.is_empty() {
@@ -144,15 +117,15 @@ fn UserRow(
         let user_id = id.clone();
         let end_all = (sessions.len() > 1).then(move || {
             view! {
-                <ActionForm action=revoke attr:class="inline-form">
+                <form method="post" action={action_url::<RevokeSessions>()} class="inline-form">
                     <input type="hidden" name="user" value=user_id.clone() />
                     <button type="submit">"End all sessions"</button>
-                </ActionForm>
+                </form>
             }
         });
         let items = sessions
             .into_iter()
-            .map(|session| view! { <SessionItem user=id.clone() session revoke /> })
+            .map(|session| view! { <SessionItem user=id.clone() session /> })
             .collect_view();
         view! {
             <ul class="session-list">{items}</ul>
@@ -171,11 +144,7 @@ fn UserRow(
 }
 
 #[component]
-fn SessionItem(
-    user: String,
-    session: SessionSummary,
-    revoke: ServerAction<RevokeSessions>,
-) -> impl IntoView {
+fn SessionItem(user: String, session: SessionSummary) -> impl IntoView {
     let from = session
         .ip
         .clone()
@@ -191,11 +160,11 @@ fn SessionItem(
                     format::date_time(session.last_seen_at_micros),
                 )}
             </span>
-            <ActionForm action=revoke attr:class="inline-form">
+            <form method="post" action={action_url::<RevokeSessions>()} class="inline-form">
                 <input type="hidden" name="user" value=user />
                 <input type="hidden" name="session" value=session.handle />
                 <button type="submit">"End"</button>
-            </ActionForm>
+            </form>
         </li>
     }
 }

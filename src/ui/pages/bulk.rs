@@ -1,10 +1,12 @@
 //! `/bulk`: "Add the tag “vip” to 37 contacts?" — the confirmation of a bulk action
-//! chosen on the search results, stating how many contacts will change.
+//! chosen on the search results, stating how many contacts will change. A plain form
+//! post applies it (a refusal comes back as the page's notice).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use crate::ui::action_url;
 use crate::{
     api::bulk::{ApplyBulk, preview_bulk},
     domain::{bulk::BulkSelection, format},
@@ -13,31 +15,32 @@ use crate::{
 
 #[component]
 pub fn BulkPage() -> impl IntoView {
-    let query = use_query_map();
-    let request = Memo::new(move |_| {
-        query.with(|query| {
-            let selection = BulkSelection {
-                ids: query.get_all("id").unwrap_or_default(),
-                all: query.get("all").is_some_and(|all| !all.is_empty()),
-                search: query.get("search").unwrap_or_default(),
-            };
-            (
-                query.get("action").unwrap_or_default(),
-                query.get("value").unwrap_or_default(),
-                selection,
-            )
-        })
+    let request = use_query_map().with_untracked(|query| {
+        let selection = BulkSelection {
+            ids: query.get_all("id").unwrap_or_default(),
+            all: query.get("all").is_some_and(|all| !all.is_empty()),
+            search: query.get("search").unwrap_or_default(),
+        };
+        (
+            query.get("action").unwrap_or_default(),
+            query.get("value").unwrap_or_default(),
+            selection,
+        )
     });
     let preview = Resource::new(
-        move || request.get(),
+        {
+            let request = request.clone();
+            move || request.clone()
+        },
         |(action, value, selection)| preview_bulk(action, value, selection),
     );
-    let apply = ServerAction::<ApplyBulk>::new();
+    let apply = action_url::<ApplyBulk>();
     view! {
         <Title text="Change several contacts" />
         <Suspense fallback=|| view! { <p class="loading">"Counting…"</p> }>
-            {move || Suspend::new(async move {
-                let (action, value, selection) = request.get_untracked();
+            {move || {
+                let (action, value, selection) = request.clone();
+                Suspend::new(async move {
                 let back = selection.query().href();
                 match preview.await {
                     Ok(preview) if preview.will_change == 0 => view! {
@@ -53,7 +56,6 @@ pub fn BulkPage() -> impl IntoView {
                     .into_any(),
                     Ok(preview) => {
                         let unchanged = preview.selected - preview.will_change;
-                        let error = move || apply.value().get().and_then(Result::err);
                         let danger = action == "delete";
                         view! {
                             <section class="confirm-page">
@@ -69,8 +71,7 @@ pub fn BulkPage() -> impl IntoView {
                                     <p>"Deleted contacts leave the directory and search at once; each can be restored from its page for 30 days."</p>
                                 })}
                                 <p class="muted">{format!("Including: {}", preview.sample.join(", "))}</p>
-                                {move || error().map(|error| view! { <ErrorNotice error /> })}
-                                <ActionForm action=apply>
+                                <form method="post" action=apply>
                                     <input type="hidden" name="action" value=action.clone() />
                                     <input type="hidden" name="value" value=value.clone() />
                                     <input type="hidden" name="selection[all]" value=selection.all.to_string() />
@@ -87,13 +88,12 @@ pub fn BulkPage() -> impl IntoView {
                                         <button
                                             type="submit"
                                             class=if danger { "danger" } else { "primary" }
-                                            disabled=move || apply.pending().get()
                                         >
                                             {format!("Yes, change {}", format::count(preview.will_change))}
                                         </button>
                                         <a class="button" href=back>"Cancel"</a>
                                     </div>
-                                </ActionForm>
+                                </form>
                             </section>
                         }
                         .into_any()
@@ -107,7 +107,7 @@ pub fn BulkPage() -> impl IntoView {
                     }
                     .into_any(),
                 }
-            })}
+            })}}
         </Suspense>
     }
 }

@@ -4,42 +4,28 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::ui::action_url;
 use crate::{
     api::contacts::{RestoreContact, get_contact, get_contact_history},
     domain::{Contact, HistoryEntry, RESTORE_DAYS, format},
     error::AppError,
-    ui::{
-        components::{ErrorNotice, retry_tick},
-        pages::contact_form::ChangeTable,
-    },
+    ui::components::{ChangeTable, ErrorNotice},
 };
 
 #[component]
 pub fn ContactPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let id = Memo::new(move |_| params.with(|params| params.get("id").unwrap_or_default()));
+    let id = use_params_map().with_untracked(|params| params.get("id").unwrap_or_default());
     let history_tab =
-        Memo::new(move |_| query.with(|query| query.get("tab").as_deref() == Some("history")));
-    // Refetched after a restore (the action changes the contact).
-    let restore = ServerAction::<RestoreContact>::new();
-    let contact = Resource::new(
-        move || (id.get(), restore.version().get(), retry_tick()),
-        |(id, _, _)| get_contact(id),
-    );
+        use_query_map().with_untracked(|query| query.get("tab").as_deref() == Some("history"));
+    let contact = Resource::new(move || id.clone(), get_contact);
     view! {
         <p class="back">
             <a href="/">"← Directory"</a>
         </p>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || {
-                let history_tab = history_tab.get();
-                Suspend::new(async move {
+            {move || Suspend::new(async move {
                 match contact.await {
-                    Ok(contact) => view! {
-                        <ContactDetails contact history_tab restore />
-                    }
-                    .into_any(),
+                    Ok(contact) => view! { <ContactDetails contact history_tab /> }.into_any(),
                     Err(AppError::NotFound) => view! {
                         <Title text="Contact not found" />
                         <section class="message-page">
@@ -50,17 +36,13 @@ pub fn ContactPage() -> impl IntoView {
                     .into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
-            })}}
+            })}
         </Suspense>
     }
 }
 
 #[component]
-fn ContactDetails(
-    contact: Contact,
-    history_tab: bool,
-    restore: ServerAction<RestoreContact>,
-) -> impl IntoView {
+fn ContactDetails(contact: Contact, history_tab: bool) -> impl IntoView {
     let Contact {
         id,
         name,
@@ -99,7 +81,7 @@ fn ContactDetails(
         }
     });
     let banner = deleted_at_micros.map(|deleted_at| {
-        view! { <DeletedBanner id=id.to_string() deleted_at restore /> }
+        view! { <DeletedBanner id=id.to_string() deleted_at /> }
     });
     let role = match (&title, &company) {
         (Some(title), Some(company)) => Some(format!("{title} at {company}")),
@@ -149,15 +131,12 @@ fn ContactDetails(
     }
 }
 
-/// "Deleted on …", and the way back while there is one.
+/// "Deleted on …", and the way back while there is one (a plain form post: a refusal
+/// comes back as the page's notice).
 #[component]
-fn DeletedBanner(
-    id: String,
-    deleted_at: i64,
-    restore: ServerAction<RestoreContact>,
-) -> impl IntoView {
+fn DeletedBanner(id: String, deleted_at: i64) -> impl IntoView {
     let until = deleted_at + RESTORE_DAYS * 86_400_000_000;
-    let error = move || restore.value().get().and_then(Result::err);
+    let action = action_url::<RestoreContact>();
     view! {
         <div class="notice notice-warning deleted-banner" role="status">
             <p>
@@ -168,12 +147,11 @@ fn DeletedBanner(
                 )}
             </p>
             {crate::ui::session::can_edit().then(|| view! {
-                <ActionForm action=restore>
+                <form method="post" action=action>
                     <input type="hidden" name="id" value=id />
-                    <button type="submit" class="primary" disabled=move || restore.pending().get()>"Restore"</button>
-                </ActionForm>
+                    <button type="submit" class="primary">"Restore"</button>
+                </form>
             })}
-            {move || error().map(|error| view! { <ErrorNotice error /> })}
         </div>
     }
 }

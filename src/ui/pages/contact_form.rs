@@ -1,35 +1,48 @@
 //! `/contacts/new` and `/contacts/{id}/edit`: the contact form.
 //!
-//! A plain form post without JavaScript (see `api::contacts`); hydrated, the same rules
-//! run in the browser before anything is sent, and the server's answer (errors, a
-//! conflict, a possible duplicate) is shown in place, the input untouched.
+//! A plain form post without JavaScript (see `api::contacts`); the form itself is an
+//! island (`islands::ContactFormView`) that, hydrated, runs the same rules in the
+//! browser before anything is sent and shows the server's answer in place.
 
-use leptos::{ev::SubmitEvent, form::FromFormData, prelude::*};
+use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    api::contacts::{SaveContact, get_contact_form},
-    domain::{ContactDraft, Field, FieldChange, SaveOutcome, Tier, edit::ContactForm, format},
+    api::contacts::get_contact_form,
     error::AppError,
-    ui::components::ErrorNotice,
+    ui::{components::ErrorNotice, islands::ContactFormView},
 };
 
 #[component]
 pub fn ContactFormPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let id = Memo::new(move |_| params.with(|params| params.get("id")));
-    let draft = Memo::new(move |_| query.with(|query| query.get("draft")));
+    let id = use_params_map().with_untracked(|params| params.get("id"));
+    let draft = use_query_map().with_untracked(|query| query.get("draft"));
     let form = Resource::new(
-        move || (id.get(), draft.get()),
+        move || (id.clone(), draft.clone()),
         |(id, draft)| get_contact_form(id, draft),
     );
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match form.await {
-                    Ok(form) => view! { <ContactFormView form /> }.into_any(),
+                    Ok(form) => {
+                        let heading = match &form.saved_name {
+                            Some(name) => format!("Edit {name}"),
+                            None => "New contact".to_owned(),
+                        };
+                        let back = match form.id {
+                            Some(id) => view! { <a href=format!("/contacts/{id}")>"← Contact"</a> }.into_any(),
+                            None => view! { <a href="/">"← Directory"</a> }.into_any(),
+                        };
+                        view! {
+                            <Title text=heading.clone() />
+                            <p class="back">{back}</p>
+                            <h1>{heading}</h1>
+                            <ContactFormView form />
+                        }
+                        .into_any()
+                    }
                     Err(AppError::NotFound) => view! {
                         <Title text="Contact not found" />
                         <section class="message-page">
@@ -43,322 +56,5 @@ pub fn ContactFormPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-    }
-}
-
-#[component]
-fn ContactFormView(form: ContactForm) -> impl IntoView {
-    let ContactForm {
-        id,
-        saved_name,
-        input,
-        version,
-        outcome: stashed,
-    } = form;
-    let save = ServerAction::<SaveContact>::new();
-    let outcome = RwSignal::new(stashed);
-    let failure = RwSignal::new(None::<AppError>);
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(SaveOutcome::Saved { .. })) | None => {}
-        Some(Ok(refused)) => outcome.set(Some(refused)),
-        Some(Err(error)) => failure.set(Some(error)),
-    });
-
-    let on_submit = move |event: SubmitEvent| {
-        event.prevent_default();
-        failure.set(None);
-        match SaveContact::from_event(&event) {
-            Ok(args) => match ContactDraft::parse(&args.input) {
-                Err(errors) => outcome.set(Some(SaveOutcome::Invalid { errors })),
-                Ok(_) => {
-                    save.dispatch(args);
-                }
-            },
-            Err(_) => failure.set(Some(AppError::BadRequest(
-                "The form could not be read. Please reload the page and try again.".into(),
-            ))),
-        }
-    };
-
-    // After a conflict the form moves to the version it was refused against, so saving
-    // again overwrites knowingly.
-    let version_value = move || {
-        outcome
-            .with(|outcome| match outcome {
-                Some(SaveOutcome::Conflict { version, .. }) => Some(*version),
-                _ => version,
-            })
-            .map(|version| version.to_string())
-            .unwrap_or_default()
-    };
-    let error_for = move |field: Field| {
-        Signal::derive(move || {
-            outcome.with(|outcome| {
-                outcome
-                    .as_ref()
-                    .and_then(SaveOutcome::field_errors)
-                    .and_then(|errors| errors.get(field))
-                    .map(str::to_owned)
-            })
-        })
-    };
-
-    let heading = match &saved_name {
-        Some(name) => format!("Edit {name}"),
-        None => "New contact".to_owned(),
-    };
-    let cancel_href = id.map_or_else(|| "/".to_owned(), |id| format!("/contacts/{id}"));
-    let action_url = <SaveContact as leptos::server_fn::ServerFn>::url();
-    let tier_now = if input.tier.trim().is_empty() {
-        "4".to_owned()
-    } else {
-        input.tier.trim().to_owned()
-    };
-
-    view! {
-        <Title text=heading.clone() />
-        <p class="back">
-            <a href=cancel_href.clone()>{if id.is_some() { "← Contact" } else { "← Directory" }}</a>
-        </p>
-        <h1>{heading}</h1>
-        <form
-            class="contact-form"
-            method="post"
-            action=action_url
-            novalidate
-            on:submit=on_submit
-        >
-            {move || failure.get().map(|error| view! { <ErrorNotice error /> })}
-            {move || outcome.get().map(|outcome| view! { <OutcomeNotice outcome /> })}
-            {id.map(|id| view! { <input type="hidden" name="id" value=id.to_string() /> })}
-            <input type="hidden" name="version" prop:value=version_value value=version_value />
-            <TextField field=Field::Name value=input.name error=error_for(Field::Name) required=true />
-            <div class="field-row">
-                <TextField field=Field::Email value=input.email error=error_for(Field::Email) kind="email" />
-                <TextField field=Field::Phone value=input.phone error=error_for(Field::Phone) kind="tel" />
-            </div>
-            <div class="field-row">
-                <TextField field=Field::Company value=input.company error=error_for(Field::Company) />
-                <TextField field=Field::Title value=input.title error=error_for(Field::Title) />
-            </div>
-            <div class="field-row">
-                <TextField field=Field::Location value=input.location error=error_for(Field::Location) />
-                <TierField value=tier_now error=error_for(Field::Tier) />
-            </div>
-            <TextField
-                field=Field::Tags
-                value=input.tags
-                error=error_for(Field::Tags)
-                hint="Separate tags with commas, like: investor, rust, berlin"
-            />
-            <NotesField value=input.notes error=error_for(Field::Notes) />
-            <div class="form-actions">
-                <button type="submit" class="primary" disabled=move || save.pending().get()>
-                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
-                </button>
-                {move || {
-                    outcome
-                        .with(|outcome| matches!(outcome, Some(SaveOutcome::PossibleDuplicates { .. })))
-                        .then(|| view! { <button type="submit" name="confirm" value="1">"Save anyway"</button> })
-                }}
-                <a class="button" href=cancel_href>"Cancel"</a>
-            </div>
-        </form>
-    }
-}
-
-fn field_id(field: Field) -> String {
-    format!("field-{}", field.as_str())
-}
-
-/// A labelled one-line field, with its error (if any) beside it.
-#[component]
-fn TextField(
-    field: Field,
-    value: String,
-    error: Signal<Option<String>>,
-    #[prop(default = "text")] kind: &'static str,
-    #[prop(optional)] required: bool,
-    #[prop(optional)] hint: Option<&'static str>,
-) -> impl IntoView {
-    let id = field_id(field);
-    let error_id = format!("{id}-error");
-    let hint_id = format!("{id}-hint");
-    let described = {
-        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
-        move || {
-            let mut ids = Vec::new();
-            if hint.is_some() {
-                ids.push(hint_id.clone());
-            }
-            if error.with(Option::is_some) {
-                ids.push(error_id.clone());
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
-    view! {
-        <div class="field" class:invalid=move || error.with(Option::is_some)>
-            <label for=id.clone()>
-                {field.label()}
-                {required.then_some(view! { <span class="required" aria-hidden="true">" *"</span> })}
-            </label>
-            <input
-                type=kind
-                id=id
-                name=field.as_str()
-                value=value
-                aria-required=required.then_some("true")
-                aria-invalid=move || error.with(Option::is_some).then_some("true")
-                aria-describedby=described
-                autocomplete="off"
-            />
-            {hint.map(|hint| view! { <p class="field-hint" id=hint_id>{hint}</p> })}
-            <FieldError id=error_id error />
-        </div>
-    }
-}
-
-#[component]
-fn TierField(value: String, error: Signal<Option<String>>) -> impl IntoView {
-    let id = field_id(Field::Tier);
-    let error_id = format!("{id}-error");
-    view! {
-        <div class="field" class:invalid=move || error.with(Option::is_some)>
-            <label for=id.clone()>{Field::Tier.label()}</label>
-            <select
-                id=id
-                name="tier"
-                aria-invalid=move || error.with(Option::is_some).then_some("true")
-                aria-describedby={
-                    let error_id = error_id.clone();
-                    move || error.with(Option::is_some).then(|| error_id.clone())
-                }
-            >
-                {Tier::ALL
-                    .into_iter()
-                    .map(|tier| {
-                        let number = tier.get().to_string();
-                        let selected = number == value;
-                        view! {
-                            <option value=number.clone() selected=selected>
-                                {format!("{number} · {}", tier.label())}
-                            </option>
-                        }
-                    })
-                    .collect_view()}
-            </select>
-            <FieldError id=error_id error />
-        </div>
-    }
-}
-
-#[component]
-fn NotesField(value: String, error: Signal<Option<String>>) -> impl IntoView {
-    let id = field_id(Field::Notes);
-    let error_id = format!("{id}-error");
-    view! {
-        <div class="field" class:invalid=move || error.with(Option::is_some)>
-            <label for=id.clone()>{Field::Notes.label()}</label>
-            <textarea
-                id=id
-                name="notes"
-                rows="6"
-                aria-invalid=move || error.with(Option::is_some).then_some("true")
-                aria-describedby={
-                    let error_id = error_id.clone();
-                    move || error.with(Option::is_some).then(|| error_id.clone())
-                }
-            >
-                {crate::ui::textarea_text(&value)}
-            </textarea>
-            <FieldError id=error_id error />
-        </div>
-    }
-}
-
-#[component]
-fn FieldError(id: String, error: Signal<Option<String>>) -> impl IntoView {
-    move || {
-        error.get().map(|message| {
-            view! { <p class="field-error" id=id.clone()>{message}</p> }
-        })
-    }
-}
-
-/// Why the last save was refused, with what the person needs to decide what next.
-#[component]
-fn OutcomeNotice(outcome: SaveOutcome) -> impl IntoView {
-    let message = outcome.message();
-    let details = match outcome {
-        SaveOutcome::Conflict {
-            changes, at_micros, ..
-        } => Some(
-            view! {
-                <p class="notice-detail">{format!("Changed on {}:", format::date(at_micros))}</p>
-                <ChangeTable changes />
-            }
-            .into_any(),
-        ),
-        SaveOutcome::DuplicateEmail { existing } => {
-            let href = format!("/contacts/{}", existing.id);
-            Some(view! { <p><a href=href>{format!("Open {}", existing.name)}</a></p> }.into_any())
-        }
-        SaveOutcome::PossibleDuplicates { matches } => Some(
-            view! {
-                <ul class="duplicate-list">
-                    {matches
-                        .into_iter()
-                        .map(|contact| {
-                            let href = format!("/contacts/{}", contact.id);
-                            let context = [contact.company.clone(), contact.email.clone()]
-                                .into_iter()
-                                .flatten()
-                                .collect::<Vec<_>>()
-                                .join(" · ");
-                            view! {
-                                <li>
-                                    <a href=href>{contact.name}</a>
-                                    {(!context.is_empty()).then(|| view! { <span class="muted">{format!(" — {context}")}</span> })}
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
-            }
-            .into_any(),
-        ),
-        _ => None,
-    };
-    view! {
-        <div class="notice notice-error form-outcome" role="alert">
-            <p>{message}</p>
-            {details}
-        </div>
-    }
-}
-
-/// Field, before, after.
-#[component]
-pub fn ChangeTable(changes: Vec<FieldChange>) -> impl IntoView {
-    let shown = |value: Option<String>| value.unwrap_or_else(|| "—".to_owned());
-    view! {
-        <table class="changes">
-            <thead>
-                <tr><th scope="col">"Field"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr>
-            </thead>
-            <tbody>
-                {changes
-                    .into_iter()
-                    .map(|change| view! {
-                        <tr>
-                            <th scope="row">{change.field.label()}</th>
-                            <td>{shown(change.old)}</td>
-                            <td>{shown(change.new)}</td>
-                        </tr>
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
     }
 }

@@ -1,10 +1,12 @@
-//! `/contacts/{id}/delete`: "Delete this contact?" — the confirmation, as its own page so
-//! it works the same with or without JavaScript.
+//! `/contacts/{id}/delete`: "Delete this contact?" — the confirmation, as its own page
+//! with a plain form post, so it works the same with or without JavaScript (a refusal
+//! comes back as the page's notice).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use crate::ui::action_url;
 use crate::{
     api::contacts::{DeleteContact, get_contact},
     domain::RESTORE_DAYS,
@@ -14,10 +16,9 @@ use crate::{
 
 #[component]
 pub fn DeleteContactPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|params| params.get("id").unwrap_or_default()));
-    let contact = Resource::new(move || id.get(), get_contact);
-    let delete = ServerAction::<DeleteContact>::new();
+    let id = use_params_map().with_untracked(|params| params.get("id").unwrap_or_default());
+    let contact = Resource::new(move || id.clone(), get_contact);
+    let action = action_url::<DeleteContact>();
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -36,7 +37,6 @@ pub fn DeleteContactPage() -> impl IntoView {
                     }
                     Ok(contact) => {
                         let back = format!("/contacts/{}", contact.id);
-                        let error = move || delete.value().get().and_then(Result::err);
                         view! {
                             <Title text=format!("Delete {}?", contact.name) />
                             <section class="confirm-page">
@@ -46,16 +46,13 @@ pub fn DeleteContactPage() -> impl IntoView {
                                         "The contact leaves the directory and search at once. You can restore it from its page for {RESTORE_DAYS} days."
                                     )}
                                 </p>
-                                {move || error().map(|error| view! { <ErrorNotice error /> })}
-                                <ActionForm action=delete>
+                                <form method="post" action=action>
                                     <input type="hidden" name="id" value=contact.id.to_string() />
                                     <div class="form-actions">
-                                        <button type="submit" class="danger" disabled=move || delete.pending().get()>
-                                            "Delete contact"
-                                        </button>
+                                        <button type="submit" class="danger">"Delete contact"</button>
                                         <a class="button" href=back>"Cancel"</a>
                                     </div>
-                                </ActionForm>
+                                </form>
                             </section>
                         }
                         .into_any()

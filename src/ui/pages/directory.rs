@@ -4,6 +4,11 @@
 //! paged by keyset from Postgres. With words or filters it shows search results from
 //! the index. Either way the sidebar shows filter counts for what is shown, and
 //! everything is in the URL: every view is a link that renders in full on the server.
+//!
+//! The search box is an island (`islands::SearchBox`). As one types it asks for the
+//! parts below rendered anew (`api::directory::directory_view`, the same components
+//! as here) and swaps them in: the filters (`#filters`) and the results with their
+//! toolbar (`#results-region`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,146 +17,160 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::{directory::get_directory, search::search_contacts},
     domain::{
-        PageRequest, SearchPage, SearchQuery, format,
-        search::{SearchHit, SearchQuery as Query},
+        DirectoryPage as Listing, DirectoryParts, PageRequest, SearchPage, SearchQuery, format,
+        search::SearchHit,
     },
     error::AppError,
-    ui::components::{
-        ContactTable, ErrorNotice, FilterSidebar, Pager, SearchBox, SearchPager, SortSelect,
-        retry_tick,
+    ui::{
+        components::{ContactTable, ErrorNotice, FilterSidebar, Pager, SearchPager, SortSelect},
+        full_title,
+        islands::SearchBox,
+        session::can_edit,
     },
-    ui::session::can_edit,
 };
 
-fn page_title(query: &SearchQuery) -> String {
-    if query.text.is_empty() {
-        "Directory".to_owned()
-    } else {
-        format!("“{}”", query.text)
+/// What the page shows for one address: the search (always: it counts the filters),
+/// and, when browsing, the directory's page.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct Shown {
+    query: SearchQuery,
+    paging: PageRequest,
+    results: Result<SearchPage, AppError>,
+    listing: Option<Result<Listing, AppError>>,
+    can_edit: bool,
+}
+
+impl Shown {
+    /// Asks the server functions for `query` (and `paging`, when browsing); in process
+    /// on the server, whether for the page or for the search box's parts.
+    pub async fn load(query: SearchQuery, paging: PageRequest, can_edit: bool) -> Shown {
+        let results = search_contacts(query.clone()).await;
+        let listing = if query.is_browse() {
+            Some(get_directory(paging).await)
+        } else {
+            None
+        };
+        Shown {
+            query,
+            paging,
+            results,
+            listing,
+            can_edit,
+        }
+    }
+
+    fn title(&self) -> String {
+        if self.query.text.is_empty() {
+            "Directory".to_owned()
+        } else {
+            format!("“{}”", self.query.text)
+        }
+    }
+
+    /// The parts that follow the search, as the search box swaps them in.
+    pub fn render(self) -> DirectoryParts {
+        DirectoryParts {
+            title: full_title(&self.title()),
+            filters_html: view! { <Filters shown=self.clone() /> }.to_html(),
+            results_html: view! { <Results shown=self /> }.to_html(),
+        }
     }
 }
 
 #[component]
 pub fn DirectoryPage() -> impl IntoView {
     let params = use_query_map();
-    let requested = Memo::new(move |_| {
-        params.with(|params| {
-            SearchQuery::from_params(|name| params.get_all(name).unwrap_or_default())
-        })
+    let (query, paging) = params.with_untracked(|params| {
+        (
+            SearchQuery::from_params(|name| params.get_all(name).unwrap_or_default()),
+            PageRequest::from_query(|name| params.get(name)),
+        )
     });
-    let paging =
-        Memo::new(move |_| params.with(|params| PageRequest::from_query(|name| params.get(name))));
-    let browsing = Memo::new(move |_| requested.with(SearchQuery::is_browse));
-
-    // At most one search request in flight: the resource follows `committed`, which
-    // catches up with the URL only once the previous request has answered. Keystrokes
-    // made meanwhile collapse into the next request, and no late answer can overwrite
-    // a newer one.
-    let committed = RwSignal::new(requested.get_untracked());
-    let in_flight = RwSignal::new(false);
-    Effect::new(move |_| {
-        let wanted = requested.get();
-        if !in_flight.get() && committed.with_untracked(|current| *current != wanted) {
-            in_flight.set(true);
-            committed.set(wanted);
-        }
-    });
-    let results = Resource::new(
-        move || (committed.get(), retry_tick()),
-        move |(query, _)| async move {
-            let page = search_contacts(query).await;
-            in_flight.set(false);
-            page
-        },
+    let editor = can_edit();
+    let shown = Resource::new(
+        move || (query.clone(), paging),
+        move |(query, paging)| Shown::load(query, paging, editor),
     );
-    let listing = Resource::new(
-        move || (browsing.get(), paging.get(), retry_tick()),
-        |(browsing, page, _)| async move {
-            if browsing {
-                Some(get_directory(page).await)
-            } else {
-                None
-            }
-        },
-    );
-
-    let selected = RwSignal::new(None::<usize>);
-    Effect::new(move |_| {
-        committed.track();
-        paging.track();
-        selected.set(None);
-    });
-    // On the server the title is a plain string. leptos_meta reads a reactive title
-    // when it injects the head, outside the request's sandboxed reactive arena: under
-    // load, on another worker thread, that read found the memo "disposed" and
-    // panicked. The query cannot change during a server render anyway.
-    #[cfg(feature = "ssr")]
-    let title = requested.with_untracked(page_title);
-    #[cfg(not(feature = "ssr"))]
-    let title = move || requested.with(page_title);
 
     view! {
-        <Title text=title />
-        <div class="directory-layout">
-            <aside class="sidebar" aria-label="Filters">
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        results.await.ok().map(|page| view! { <FilterSidebar query=requested facets=page.facets /> })
-                    })}
-                </Transition>
-            </aside>
-            <section class="main-column" aria-busy=move || in_flight.get().then_some("true")>
-                <div class="page-head">
-                    <h1>"Directory"</h1>
-                    {can_edit().then(|| view! {
-                        <div class="page-actions">
-                            <a class="button" href="/import">"Import"</a>
-                            <a class="button primary" href="/contacts/new">"New contact"</a>
-                        </div>
-                    })}
-                </div>
-                <SearchBox query=requested selected />
-                <div class="toolbar">
-                    <Transition fallback=|| view! { <p class="summary">"Searching…"</p> }>
-                        {move || Suspend::new(async move {
-                            let results = results.await;
-                            view! { <Summary results browsing=browsing.get_untracked() /> }
-                        })}
-                    </Transition>
-                    <SortSelect query=requested />
-                    {can_edit().then(|| view! { <ExportLinks query=requested /> })}
-                </div>
-                <Transition fallback=|| view! { <p class="loading">"Loading contacts…"</p> }>
-                    {move || Suspend::new(async move {
-                        let listing = listing.await;
-                        let results = results.await;
-                        match listing {
-                            Some(Ok(page)) => {
-                                let rows: Vec<SearchHit> = page
-                                    .contacts
-                                    .into_iter()
-                                    .map(|contact| SearchHit {
-                                        contact,
-                                        name_highlights: Vec::new(),
-                                        notes_snippet: None,
-                                    })
-                                    .collect();
-                                view! {
-                                    <ContactTable rows selected=selected />
-                                    <Pager previous=page.previous next=page.next />
-                                }
-                                .into_any()
-                            }
-                            Some(Err(error)) => view! { <ErrorNotice error /> }.into_any(),
-                            None => match results {
-                                Ok(page) => view! { <SearchResults page selected /> }.into_any(),
-                                Err(error) => view! { <ErrorNotice error /> }.into_any(),
-                            },
-                        }
-                    })}
-                </Transition>
-            </section>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let shown = shown.await;
+                view! {
+                    <Title text=shown.title() />
+                    <div class="directory-layout">
+                        <aside class="sidebar" aria-label="Filters" id="filters">
+                            <Filters shown=shown.clone() />
+                        </aside>
+                        <section class="main-column">
+                            <div class="page-head">
+                                <h1>"Directory"</h1>
+                                {editor.then(|| view! {
+                                    <div class="page-actions">
+                                        <a class="button" href="/import">"Import"</a>
+                                        <a class="button primary" href="/contacts/new">"New contact"</a>
+                                    </div>
+                                })}
+                            </div>
+                            <SearchBox query=shown.query.clone() paging=shown.paging />
+                            <div id="results-region">
+                                <Results shown />
+                            </div>
+                        </section>
+                    </div>
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The filter sidebar for what the search counted.
+#[component]
+fn Filters(shown: Shown) -> impl IntoView {
+    shown
+        .results
+        .ok()
+        .map(|page| view! { <FilterSidebar query=shown.query facets=page.facets /> })
+}
+
+/// The toolbar (how many match, the sort, the exports) and the rows with their pager.
+#[component]
+fn Results(shown: Shown) -> impl IntoView {
+    let Shown {
+        query,
+        results,
+        listing,
+        can_edit,
+        ..
+    } = shown;
+    let browsing = listing.is_some();
+    let rows = match (listing, results.clone()) {
+        (Some(Ok(page)), _) => {
+            let rows: Vec<SearchHit> = page
+                .contacts
+                .into_iter()
+                .map(|contact| SearchHit {
+                    contact,
+                    name_highlights: Vec::new(),
+                    notes_snippet: None,
+                })
+                .collect();
+            view! {
+                <ContactTable rows />
+                <Pager previous=page.previous next=page.next />
+            }
+            .into_any()
+        }
+        (Some(Err(error)), _) | (None, Err(error)) => view! { <ErrorNotice error /> }.into_any(),
+        (None, Ok(page)) => view! { <SearchResults page can_edit /> }.into_any(),
+    };
+    view! {
+        <div class="toolbar">
+            <Summary results browsing />
+            <SortSelect query=query.clone() />
+            {can_edit.then(|| view! { <ExportLinks query /> })}
         </div>
+        {rows}
     }
 }
 
@@ -185,7 +204,7 @@ fn Summary(results: Result<SearchPage, AppError>, browsing: bool) -> impl IntoVi
 }
 
 #[component]
-fn SearchResults(page: SearchPage, selected: RwSignal<Option<usize>>) -> impl IntoView {
+fn SearchResults(page: SearchPage, can_edit: bool) -> impl IntoView {
     let degraded = page.degraded.then(|| {
         view! {
             <p class="notice notice-info" role="status">
@@ -202,17 +221,17 @@ fn SearchResults(page: SearchPage, selected: RwSignal<Option<usize>>) -> impl In
     let total = page.total;
     view! {
         {degraded}
-        {if can_edit() {
+        {if can_edit {
             // A plain GET form: ticking rows and choosing an action leads to a confirmation.
             view! {
                 <form class="bulk-form" method="get" action="/bulk">
                     <BulkBar total search />
-                    <ContactTable rows=page.hits selected=selected selectable=true />
+                    <ContactTable rows=page.hits selectable=true />
                 </form>
             }
             .into_any()
         } else {
-            view! { <ContactTable rows=page.hits selected=selected selectable=false /> }.into_any()
+            view! { <ContactTable rows=page.hits /> }.into_any()
         }}
         <SearchPager query pages />
     }
@@ -222,7 +241,7 @@ fn SearchResults(page: SearchPage, selected: RwSignal<Option<usize>>) -> impl In
 /// Nothing matched: offer a respelling and a way out of the filters.
 #[component]
 fn NoResults(page: SearchPage) -> impl IntoView {
-    let query: Query = page.query;
+    let query = page.query;
     let has_filters = !query.filters.is_empty();
     let what = if query.text.is_empty() {
         "No contacts match these filters.".to_owned()
@@ -257,19 +276,19 @@ fn NoResults(page: SearchPage) -> impl IntoView {
 
 /// Downloads of every contact the current search matches (not just this page).
 #[component]
-fn ExportLinks(query: Memo<SearchQuery>) -> impl IntoView {
-    let href = move |path: &str| {
-        let query = query.with(|query| query.with_page(1).to_query_string());
-        if query.is_empty() {
+fn ExportLinks(query: SearchQuery) -> impl IntoView {
+    let search = query.with_page(1).to_query_string();
+    let href = |path: &str| {
+        if search.is_empty() {
             path.to_owned()
         } else {
-            format!("{path}?{query}")
+            format!("{path}?{search}")
         }
     };
     view! {
         <div class="export-links">
-            <a class="button" href=move || href("/export.csv") download rel="external">"Export CSV"</a>
-            <a class="button" href=move || href("/export.vcf") download rel="external">"vCard"</a>
+            <a class="button" href=href("/export.csv") download rel="external">"Export CSV"</a>
+            <a class="button" href=href("/export.vcf") download rel="external">"vCard"</a>
         </div>
     }
 }

@@ -1,5 +1,7 @@
 //! `/import`: choose a file; `/import/{id}`: check what it will do (and change how its
-//! columns map), commit it, and watch it run.
+//! columns map), commit it, and watch it run. Every step is a plain form post; while
+//! the job runs, its progress is an island that follows it (without JavaScript the page
+//! reloads itself).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,7 +14,11 @@ use crate::{
         import::{ImportCounts, ImportJob, ImportStatus, PossibleDuplicate, SkippedRow},
     },
     error::AppError,
-    ui::components::ErrorNotice,
+    ui::{
+        action_url,
+        components::ErrorNotice,
+        islands::{ImportProgress, import_progress::ProgressDetail},
+    },
 };
 
 #[component]
@@ -103,44 +109,15 @@ fn RecentImports() -> impl IntoView {
 
 #[component]
 pub fn ImportJobPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.with(|params| params.get("id").unwrap_or_default()));
-    let remap = ServerAction::<RemapImport>::new();
-    let start = ServerAction::<StartImport>::new();
-    // Bumped to poll the job while it runs.
-    let tick = RwSignal::new(0u32);
-    let job = Resource::new(
-        move || {
-            (
-                id.get(),
-                remap.version().get(),
-                start.version().get(),
-                tick.get(),
-            )
-        },
-        |(id, ..)| get_import_job(id),
-    );
-    // Hydrated, poll twice a second while the job runs (without JavaScript the page
-    // refreshes itself, see `Progress`).
-    Effect::new(move |_| {
-        let running = job
-            .get()
-            .and_then(Result::ok)
-            .is_some_and(|job| job.status == ImportStatus::Running);
-        if running {
-            set_timeout(
-                move || tick.update(|n| *n += 1),
-                std::time::Duration::from_millis(500),
-            );
-        }
-    });
+    let id = use_params_map().with_untracked(|params| params.get("id").unwrap_or_default());
+    let job = Resource::new(move || id.clone(), get_import_job);
     view! {
         <Title text="Import" />
         <p class="back"><a href="/import">"← Import another file"</a></p>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match job.await {
-                    Ok(job) => view! { <JobView job remap start /> }.into_any(),
+                    Ok(job) => view! { <JobView job /> }.into_any(),
                     Err(AppError::NotFound) => view! {
                         <section class="message-page">
                             <h1>"Import not found"</h1>
@@ -151,41 +128,44 @@ pub fn ImportJobPage() -> impl IntoView {
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
 #[component]
-fn JobView(
-    job: ImportJob,
-    remap: ServerAction<RemapImport>,
-    start: ServerAction<StartImport>,
-) -> impl IntoView {
+fn JobView(job: ImportJob) -> impl IntoView {
     let id = job.id.to_string();
     let heading = format!("Import of {}", job.file_name);
     let body = match job.status {
         ImportStatus::Ready => view! {
             <p class="lead">"Checked — nothing has changed yet. This is what the import will do:"</p>
             <Counts counts=job.planned.clone() final_report=false />
-            <Mapping job=job.clone() remap />
+            <Mapping job=job.clone() />
             <SkippedRows title="Invalid rows (skipped)" rows=job.invalid_rows.clone() total=job.planned.invalid />
             <SkippedRows title="Repeated rows (skipped)" rows=job.duplicate_rows.clone() total=job.planned.duplicate />
             <PossibleDuplicates rows=job.possible_duplicates.clone() total=job.planned.possible_duplicate />
-            <ActionForm action=start attr:class="start-form">
+            <form method="post" action={action_url::<StartImport>()} class="start-form">
                 <input type="hidden" name="id" value=id.clone() />
-                <button type="submit" class="primary" disabled=move || start.pending().get()>
+                <button type="submit" class="primary">
                     {format!(
                         "Import: create {}, update {}",
                         format::count(job.planned.create),
                         format::count(job.planned.update)
                     )}
                 </button>
-            </ActionForm>
+            </form>
         }
         .into_any(),
-        ImportStatus::Running => view! { <Progress job=job.clone() /> }.into_any(),
+        ImportStatus::Running => view! {
+            // Without JavaScript the page reloads itself while the job runs.
+            <noscript><meta http-equiv="refresh" content="2" /></noscript>
+            <ImportProgress job=job.clone() />
+        }
+        .into_any(),
         ImportStatus::Done => view! {
-            <Progress job=job.clone() />
+            <div class="import-progress" role="status">
+                <ProgressDetail job=job.clone() />
+            </div>
             <p class="lead">"Done. The directory and search include every imported contact."</p>
             <Counts counts=job.done.clone() final_report=true />
             <SkippedRows title="Invalid rows (skipped)" rows=job.invalid_rows.clone() total=job.done.invalid />
@@ -203,41 +183,7 @@ fn JobView(
     };
     view! {
         <h1>{heading}</h1>
-        {move || remap.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
-        {move || start.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
         {body}
-    }
-}
-
-/// The progress bar with rows, rate and time left.
-#[component]
-fn Progress(job: ImportJob) -> impl IntoView {
-    let now = job.observed_at_micros;
-    let percent = job.percent();
-    let rate = job.rows_per_second(now);
-    let left = job.seconds_left(now);
-    let running = job.status == ImportStatus::Running;
-    let detail = [
-        Some(format!(
-            "{} of {} rows",
-            format::count(job.done.rows),
-            format::count(job.planned.rows)
-        )),
-        rate.map(|rate| format!("{} rows/s", format::count(rate.round() as u64))),
-        left.map(|seconds| format!("about {seconds} s left")),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" · ");
-    view! {
-        // Without JavaScript the page reloads itself while the job runs.
-        {running.then(|| view! { <noscript><meta http-equiv="refresh" content="2" /></noscript> })}
-        <div class="import-progress" role="status">
-            <label for="import-progress">{format!("{percent}%")}</label>
-            <progress id="import-progress" max="100" value=percent.to_string()>{format!("{percent}%")}</progress>
-            <p class="muted">{detail}</p>
-        </div>
     }
 }
 
@@ -270,7 +216,7 @@ fn Counts(counts: ImportCounts, final_report: bool) -> impl IntoView {
 
 /// Each column of the file and the field it fills, editable before commit.
 #[component]
-fn Mapping(job: ImportJob, remap: ServerAction<RemapImport>) -> impl IntoView {
+fn Mapping(job: ImportJob) -> impl IntoView {
     let editable = job.format == crate::domain::import::ImportFormat::Csv;
     let rows = job
         .mapping
@@ -303,16 +249,16 @@ fn Mapping(job: ImportJob, remap: ServerAction<RemapImport>) -> impl IntoView {
     view! {
         <section class="mapping">
             <h2>"Columns"</h2>
-            <ActionForm action=remap>
+            <form method="post" action={action_url::<RemapImport>()}>
                 <input type="hidden" name="id" value=job.id.to_string() />
                 <table class="mapping-table">
                     <thead><tr><th scope="col">"Column in the file"</th><th scope="col">"Roster field"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
                 {editable.then(|| view! {
-                    <button type="submit" class="secondary" disabled=move || remap.pending().get()>"Check again with these columns"</button>
+                    <button type="submit" class="secondary">"Check again with these columns"</button>
                 })}
-            </ActionForm>
+            </form>
         </section>
     }
 }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::ui::action_url;
 use crate::{
     api::{
         contacts::{MergeContacts, get_contact},
@@ -19,13 +20,11 @@ use crate::{
 
 #[component]
 pub fn MergePage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
-    let with = Memo::new(move |_| query.with(|q| q.get("with")));
-    let text = Memo::new(move |_| query.with(|q| q.get("q").unwrap_or_default()));
+    let id = use_params_map().with_untracked(|p| p.get("id").unwrap_or_default());
+    let (with, text) =
+        use_query_map().with_untracked(|q| (q.get("with"), q.get("q").unwrap_or_default()));
     let pair = Resource::new(
-        move || (id.get(), with.get()),
+        move || (id.clone(), with.clone()),
         |(id, with)| async move {
             let keep = get_contact(id).await?;
             let other = match with {
@@ -37,13 +36,15 @@ pub fn MergePage() -> impl IntoView {
     );
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let text = text.clone();
+                Suspend::new(async move {
                 match pair.await {
                     Ok((keep, Some(other))) => view! { <SideBySide keep other /> }.into_any(),
-                    Ok((keep, None)) => view! { <PickOther keep text=text.get_untracked() /> }.into_any(),
+                    Ok((keep, None)) => view! { <PickOther keep text=text.clone() /> }.into_any(),
                     Err(error) => view! { <ErrorNotice error /> }.into_any(),
                 }
-            })}
+            })}}
         </Suspense>
     }
 }
@@ -120,7 +121,7 @@ fn PickOther(keep: Contact, text: String) -> impl IntoView {
 /// Both contacts, a choice per field.
 #[component]
 fn SideBySide(keep: Contact, other: Contact) -> impl IntoView {
-    let merge = ServerAction::<MergeContacts>::new();
+    let action = action_url::<MergeContacts>();
     let heading = format!("Merge {} into {}", other.name, keep.name);
     let suggested = MergeChoices::suggested(&keep, &other);
     let merged_tags = suggested.merged(&keep, &other).tags;
@@ -148,14 +149,14 @@ fn SideBySide(keep: Contact, other: Contact) -> impl IntoView {
             }
         })
         .collect_view();
-    let error = move || merge.value().get().and_then(Result::err);
     view! {
         <Title text=heading.clone() />
         <p class="back"><a href=format!("/contacts/{}", keep.id)>"← Contact"</a></p>
         <h1>{heading}</h1>
         <p>{format!("Choose which value to keep for each field. Tags are combined. {} will be deleted (it can be restored for 30 days), and both histories record the merge.", other.name)}</p>
-        {move || error().map(|error| view! { <ErrorNotice error /> })}
-        <ActionForm action=merge attr:class="merge-form">
+        // A plain form post: a refusal (a contact changed meanwhile) comes back as the
+        // page's notice.
+        <form method="post" action=action class="merge-form">
             <input type="hidden" name="keep" value=keep.id.to_string() />
             <input type="hidden" name="other" value=other.id.to_string() />
             <input type="hidden" name="keep_version" value=keep.version.to_string() />
@@ -177,9 +178,9 @@ fn SideBySide(keep: Contact, other: Contact) -> impl IntoView {
                 </tbody>
             </table>
             <div class="form-actions">
-                <button type="submit" class="primary" disabled=move || merge.pending().get()>"Merge"</button>
+                <button type="submit" class="primary">"Merge"</button>
                 <a class="button" href=format!("/contacts/{}", keep.id)>"Cancel"</a>
             </div>
-        </ActionForm>
+        </form>
     }
 }

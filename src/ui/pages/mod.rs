@@ -1,12 +1,12 @@
 //! One file per page.
 
-mod admin_dashboard;
+pub mod admin_dashboard;
 mod admin_users;
 mod bulk;
 mod contact;
 mod contact_form;
 mod delete_contact;
-mod directory;
+pub mod directory;
 mod import;
 mod login;
 mod merge;
