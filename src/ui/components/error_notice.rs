@@ -6,7 +6,7 @@ use crate::error::AppError;
 
 /// What a notice says of `error`. A rate-limited call says when it is tried again:
 /// the island that made it does so (see `islands::SearchBox`).
-pub fn notice_text(error: &AppError) -> String {
+fn notice_text(error: &AppError) -> String {
     match error {
         AppError::TooManyRequests { retry_after_secs } => format!(
             "Roster is receiving too many requests from you. Trying again in {retry_after_secs} s…"

@@ -13,7 +13,7 @@ mod search_pager;
 pub use change_table::ChangeTable;
 pub use chart::{BarChart, LineChart};
 pub use contact_table::ContactTable;
-pub use error_notice::{ErrorNotice, notice_text};
+pub use error_notice::ErrorNotice;
 pub use filters::{FilterSidebar, SortSelect};
 pub use flash_notice::FlashNotice;
 pub use highlighted::Highlighted;

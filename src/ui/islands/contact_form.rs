@@ -9,12 +9,14 @@
 use leptos::{ev::SubmitEvent, form::FromFormData, html, prelude::*};
 
 use super::mark_hydrated;
-use crate::ui::action_url;
 use crate::{
     api::contacts::SaveContact,
     domain::{ContactDraft, Field, SaveOutcome, Tier, edit::ContactForm, format},
     error::AppError,
-    ui::components::{ChangeTable, ErrorNotice},
+    ui::{
+        action_url,
+        components::{ChangeTable, ErrorNotice},
+    },
 };
 
 #[island(lazy)]

@@ -6,7 +6,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::ui::action_url;
 use crate::{
     api::admin::{RevokeSessions, SetUserDisabled, SetUserRole, list_users},
     domain::{
@@ -15,6 +14,7 @@ use crate::{
         format,
     },
     error::AppError,
+    ui::action_url,
 };
 
 #[component]

@@ -6,11 +6,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::ui::action_url;
 use crate::{
     api::bulk::{ApplyBulk, preview_bulk},
     domain::{bulk::BulkSelection, format},
-    ui::components::ErrorNotice,
+    ui::{action_url, components::ErrorNotice},
 };
 
 #[component]

@@ -4,12 +4,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::ui::action_url;
 use crate::{
     api::contacts::{RestoreContact, get_contact, get_contact_history},
     domain::{Contact, HistoryEntry, RESTORE_DAYS, format},
     error::AppError,
-    ui::components::{ChangeTable, ErrorNotice},
+    ui::{
+        action_url,
+        components::{ChangeTable, ErrorNotice},
+    },
 };
 
 #[component]

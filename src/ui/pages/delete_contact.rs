@@ -6,12 +6,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::ui::action_url;
 use crate::{
     api::contacts::{DeleteContact, get_contact},
     domain::RESTORE_DAYS,
     error::AppError,
-    ui::components::ErrorNotice,
+    ui::{action_url, components::ErrorNotice},
 };
 
 #[component]

@@ -5,8 +5,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::ui::action_url;
-use crate::{api::auth::SignIn, ui::session::me};
+use crate::{
+    api::auth::SignIn,
+    ui::{action_url, session::me},
+};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {

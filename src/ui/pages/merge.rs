@@ -5,7 +5,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::ui::action_url;
 use crate::{
     api::{
         contacts::{MergeContacts, get_contact},
@@ -15,7 +14,7 @@ use crate::{
         Contact, SearchQuery,
         merge::{CHOSEN_FIELDS, MergeChoices},
     },
-    ui::components::ErrorNotice,
+    ui::{action_url, components::ErrorNotice},
 };
 
 #[component]
