@@ -28,6 +28,19 @@ async fn active_requests(metrics: &str) -> Option<f64> {
         .and_then(|value| value.trim().parse().ok())
 }
 
+/// Waits until the port refuses new connections (shutdown has begun).
+async fn refuses_connections(port: u16) {
+    let address = format!("127.0.0.1:{port}");
+    eventually(Duration::from_secs(10), || async {
+        tokio::net::TcpStream::connect(&address)
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await
+    .expect("new connections are refused");
+}
+
 type Chunk = Result<&'static str, std::io::Error>;
 
 /// A `roster serve` process with `drain_secs` of drain time, and a save sent to it
@@ -92,15 +105,7 @@ async fn sigterm_finishes_the_request_in_flight_refuses_new_ones_and_commits() {
 
     server.terminate();
     // New connections are refused once shutdown has begun.
-    let address = format!("127.0.0.1:{}", server.port);
-    eventually(Duration::from_secs(10), || async {
-        tokio::net::TcpStream::connect(&address)
-            .await
-            .is_err()
-            .then_some(())
-    })
-    .await
-    .expect("new connections are refused");
+    refuses_connections(server.port).await;
 
     // The request in flight completes, and is saved.
     rest.send(Ok("&tier=2&tags=&notes=")).await.unwrap();
@@ -184,15 +189,7 @@ async fn a_connection_kept_open_is_still_answered_as_shutdown_begins_and_told_to
     assert!(!first.contains("connection: close"), "{first}");
 
     server.terminate();
-    let address = format!("127.0.0.1:{}", server.port);
-    eventually(Duration::from_secs(10), || async {
-        tokio::net::TcpStream::connect(&address)
-            .await
-            .is_err()
-            .then_some(())
-    })
-    .await
-    .expect("new connections are refused");
+    refuses_connections(server.port).await;
     // Shutdown has begun. A balancer that sends its next request on the connection it
     // holds gets an answer (not a closed connection it could not retry a POST after),
     // with word to close it.
