@@ -19,8 +19,8 @@ use roster::domain::{SaveOutcome, SearchPage, SearchQuery, dashboard::Dashboard}
 use tokio::task::JoinSet;
 
 use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, attempt_sign_in, eventually, fresh_database, new_client, sign_in,
-    url_for,
+    ADMIN_EMAIL, ADMIN_PASSWORD, attempt_sign_in, eventually, fresh_database, in_checkout,
+    new_client, sign_in, url_for,
 };
 
 /// A cluster of two instances behind nginx, stopped when dropped.
@@ -43,7 +43,7 @@ impl Cluster {
             ("DATABASE_URL", url_for(&database)),
             (
                 "ROSTER_SITE_ROOT",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/public").to_owned(),
+                in_checkout("public").display().to_string(),
             ),
             ("ROSTER_REDIS_PREFIX", format!("test-{database}")),
             ("ROSTER_ADMIN_EMAIL", ADMIN_EMAIL.to_owned()),
@@ -74,7 +74,7 @@ impl Cluster {
     }
 
     fn script(&self, action: &str) -> std::process::Output {
-        let mut command = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/cluster.sh"));
+        let mut command = Command::new(in_checkout("scripts/cluster.sh"));
         command.arg(action).env_remove("ROSTER_CONFIG");
         for (name, value) in &self.env {
             command.env(name, value);

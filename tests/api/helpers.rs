@@ -8,7 +8,7 @@ use roster::domain::import::{ImportJob, ImportStatus};
 use std::{
     future::Future,
     hash::{DefaultHasher, Hash, Hasher},
-    path::Path,
+    path::{Path, PathBuf},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -164,6 +164,15 @@ fn server_url() -> String {
 }
 
 /// The test server's URL, pointing at another database on it.
+/// A path inside the checkout whose tests are running. Read when the tests run, not
+/// baked in when they are built: checkouts share one target directory
+/// (`scripts/lib.sh`), and a test binary built in another one is reused here.
+pub fn in_checkout(relative: &str) -> PathBuf {
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    root.join(relative)
+}
+
 pub fn url_for(database: &str) -> String {
     let mut url = url::Url::parse(&server_url()).expect("a valid Postgres URL");
     url.set_path(&format!("/{database}"));
@@ -291,7 +300,7 @@ pub fn test_config(database: &str, data_dir: &Path) -> Config {
         .merge(("data_dir", data_dir))
         // Static files as the built site serves them (the release site is built after
         // the tests; `public/` is what it copies).
-        .merge(("site_root", concat!(env!("CARGO_MANIFEST_DIR"), "/public")))
+        .merge(("site_root", in_checkout("public")))
         // Keys in the shared Redis are the app's own (instances on one database share them).
         .merge(("redis_prefix", format!("test-{database}")))
         .merge(("admin_email", ADMIN_EMAIL))
