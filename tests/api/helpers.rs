@@ -163,7 +163,6 @@ fn server_url() -> String {
         .expect("set ROSTER_TEST_DATABASE_URL or DATABASE_URL to a Postgres server for tests")
 }
 
-/// The test server's URL, pointing at another database on it.
 /// A path inside the checkout whose tests are running. Read when the tests run, not
 /// baked in when they are built: checkouts share one target directory
 /// (`scripts/lib.sh`), and a test binary built in another one is reused here.
@@ -173,6 +172,7 @@ pub fn in_checkout(relative: &str) -> PathBuf {
     root.join(relative)
 }
 
+/// The test server's URL, pointing at another database on it.
 pub fn url_for(database: &str) -> String {
     let mut url = url::Url::parse(&server_url()).expect("a valid Postgres URL");
     url.set_path(&format!("/{database}"));

@@ -328,51 +328,42 @@ const TAG: u8 = 8;
 
 impl SegmentFacets {
     fn count_doc(&mut self, doc: DocId) {
-        // The fields borrowed apart, so the columns are read while the counts change.
-        // (Cloning the `Arc` instead cost two atomic operations per document, on a
-        // cache line that every search thread shares.)
-        let SegmentFacets {
-            filtering,
-            selected_tiers,
-            tier_counts,
-            location: location_facet,
-            company: company_facet,
-            tag: tag_facet,
-            total,
-            columns,
-        } = self;
+        // Borrowed, not an `Arc` clone: that cost two atomic operations per document,
+        // on a cache line every search thread shares. (The borrow is of one field;
+        // the counts below are others.)
+        let columns = &self.columns;
         let at = doc as usize;
         let tier = columns.tiers.get(at).copied().unwrap_or(0);
         let location = columns.location.ords.get(at).copied().unwrap_or(NONE);
         let company = columns.company.ords.get(at).copied().unwrap_or(NONE);
         let tags = columns.tags(doc);
 
-        if !*filtering {
-            *total += 1;
-            tier_counts[usize::from(tier)] += 1;
-            location_facet.count(location);
-            company_facet.count(company);
+        if !self.filtering {
+            self.total += 1;
+            self.tier_counts[usize::from(tier)] += 1;
+            self.location.count(location);
+            self.company.count(company);
             for ord in tags {
-                tag_facet.count(*ord);
+                self.tag.count(*ord);
             }
             return;
         }
 
         let mut failed = 0u8;
-        if *selected_tiers != 0 && *selected_tiers & (1 << tier) == 0 {
+        if self.selected_tiers != 0 && self.selected_tiers & (1 << tier) == 0 {
             failed |= TIER;
         }
-        if !location_facet.passes(location) {
+        if !self.location.passes(location) {
             failed |= LOCATION;
         }
-        if !company_facet.passes(company) {
+        if !self.company.passes(company) {
             failed |= COMPANY;
         }
         // Every selected tag must be present (one missing from this segment's
         // dictionary means no contact here has it).
-        if tag_facet.filtering
-            && (tag_facet.selected.len() < tag_facet.requested
-                || !tag_facet.selected.iter().all(|ord| tags.contains(ord)))
+        if self.tag.filtering
+            && (self.tag.selected.len() < self.tag.requested
+                || !self.tag.selected.iter().all(|ord| tags.contains(ord)))
         {
             failed |= TAG;
         }
@@ -380,20 +371,20 @@ impl SegmentFacets {
         // A document counts toward a facet if every *other* filter passes.
         let counts_for = |group: u8| failed & !group == 0;
         if failed == 0 {
-            *total += 1;
+            self.total += 1;
         }
         if counts_for(TIER) {
-            tier_counts[usize::from(tier)] += 1;
+            self.tier_counts[usize::from(tier)] += 1;
         }
         if counts_for(LOCATION) {
-            location_facet.count(location);
+            self.location.count(location);
         }
         if counts_for(COMPANY) {
-            company_facet.count(company);
+            self.company.count(company);
         }
         if counts_for(TAG) {
             for ord in tags {
-                tag_facet.count(*ord);
+                self.tag.count(*ord);
             }
         }
     }
