@@ -12,6 +12,16 @@
 //! and indirect (tags especially), so each segment's facet columns are decoded once
 //! into plain arrays ([`SegmentColumns`]) and kept until the segment goes away;
 //! counting then costs a few array reads per document.
+//!
+//! Even so, a prefix of one or two letters matches a large part of the directory, and
+//! people type those first: counting them was most of a search's time at the load
+//! test's rates. A segment never changes but for documents deleted from it (an edit
+//! deletes the old version and adds the new one to a fresh segment), so the counts of
+//! a large segment for a query are kept ([`ColumnCache::tallies`]) and brought up to
+//! date by taking off the documents deleted since, which [`ColumnCache::refresh`]
+//! records per segment as each commit becomes visible. Under a steady trickle of
+//! edits a one-letter search then checks a few dozen documents instead of counting a
+//! hundred thousand; the new small segments are counted afresh, as they are cheap.
 
 use std::{
     collections::HashMap,
@@ -19,10 +29,12 @@ use std::{
 };
 
 use tantivy::{
-    DocId, Score, SegmentOrdinal, SegmentReader,
+    DocId, DocSet, Score, SegmentOrdinal, SegmentReader,
     collector::{Collector, SegmentCollector},
     columnar::StrColumn,
+    fastfield::AliveBitSet,
     index::SegmentId,
+    query::Weight,
 };
 
 use crate::domain::search::Filters;
@@ -31,6 +43,14 @@ use crate::domain::search::Filters;
 const NONE: u32 = u32::MAX;
 /// Documents decoded per batch while building [`SegmentColumns`].
 const DECODE_BATCH: usize = 4_096;
+/// Segments with fewer documents are counted afresh on every search (the new segments
+/// each commit adds; cheap), larger ones kept per query and brought up to date.
+const KEPT_SEGMENT_DOCS: u32 = 10_000;
+/// A segment's counts are kept only when the query matched at least this many of its
+/// documents: below it, counting again costs less than keeping.
+const KEPT_MATCHES: u64 = 1_000;
+/// Queries whose counts are kept, per segment (a few kilobytes each).
+const KEPT_TALLIES: u64 = 4_096;
 
 /// Matching contacts per value of each facet, and in all.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -152,46 +172,161 @@ impl SegmentColumns {
     }
 }
 
-/// Decoded columns of the segments searched recently, by segment.
-#[derive(Default)]
+/// Decoded columns of the segments searched recently, by segment; the documents
+/// deleted from each since it was first seen; and kept counts.
 pub struct ColumnCache {
     segments: Mutex<HashMap<SegmentId, Arc<SegmentColumns>>>,
+    deletions: Mutex<HashMap<SegmentId, DeletionLog>>,
+    /// A large segment's counts for one query (see the module's documentation), by
+    /// segment and query.
+    tallies: moka::sync::Cache<(SegmentId, Arc<str>), Arc<KeptTally>>,
+    /// Segments counted from kept counts rather than document by document.
+    reused: std::sync::atomic::AtomicU64,
+}
+
+impl Default for ColumnCache {
+    fn default() -> Self {
+        ColumnCache {
+            segments: Mutex::default(),
+            deletions: Mutex::default(),
+            tallies: moka::sync::Cache::builder()
+                .max_capacity(KEPT_TALLIES)
+                .time_to_idle(std::time::Duration::from_secs(600))
+                .build(),
+            reused: Default::default(),
+        }
+    }
+}
+
+/// The documents deleted from one segment, in the order its commits deleted them,
+/// counted from the deletions it already had when first seen.
+struct DeletionLog {
+    /// Deleted documents when the log began.
+    baseline: u32,
+    /// Documents deleted since: the segment had `baseline + k` deleted documents
+    /// once the first `k` of these were.
+    docs: Vec<DocId>,
+    /// The segment's alive documents as last seen, to find the next deletions.
+    alive: Option<AliveBitSet>,
+}
+
+impl DeletionLog {
+    fn new(reader: &SegmentReader) -> Self {
+        DeletionLog {
+            baseline: reader.num_deleted_docs(),
+            docs: Vec::new(),
+            alive: reader.alive_bitset().cloned(),
+        }
+    }
+
+    fn deleted(&self) -> u32 {
+        self.baseline + self.docs.len() as u32
+    }
+
+    /// Records what `reader` (a later view of the same segment) deleted since the
+    /// last view; starts over if the two do not add up.
+    fn follow(&mut self, reader: &SegmentReader) {
+        let deleted = reader.num_deleted_docs();
+        if deleted == self.deleted() {
+            return;
+        }
+        if let (true, Some(now)) = (deleted > self.deleted(), reader.alive_bitset()) {
+            let before = self.alive.as_ref();
+            let newly = (0..reader.max_doc())
+                .filter(|&doc| now.is_deleted(doc) && before.is_none_or(|b| b.is_alive(doc)));
+            self.docs.extend(newly);
+            self.alive = Some(now.clone());
+            if self.deleted() == deleted {
+                return;
+            }
+        }
+        *self = DeletionLog::new(reader);
+    }
+
+    /// The documents deleted after the segment had `from` deleted and up to when it
+    /// had `to`, if this log covers that stretch.
+    fn between(&self, from: u32, to: u32) -> Option<&[DocId]> {
+        let start = from.checked_sub(self.baseline)? as usize;
+        let end = to.checked_sub(self.baseline)? as usize;
+        self.docs.get(start..end)
+    }
+}
+
+/// A segment's counts for one query, as of when it had `deleted` documents deleted.
+struct KeptTally {
+    deleted: u32,
+    tally: Tally,
 }
 
 impl ColumnCache {
     fn get(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentColumns>> {
         let id = reader.segment_id();
-        if let Some(columns) = self.lock().get(&id) {
+        if let Some(columns) = lock(&self.segments).get(&id) {
             return Ok(columns.clone());
         }
         // Decoded outside the lock; two searches may both decode a new segment once.
         let columns = Arc::new(SegmentColumns::decode(reader)?);
-        self.lock().insert(id, columns.clone());
+        lock(&self.segments).insert(id, columns.clone());
         Ok(columns)
     }
 
-    /// Decodes the segments not seen yet and forgets those no longer searched
-    /// (merged away or deleted), so searches never pay for decoding. Blocking.
+    /// Decodes the segments not seen yet, notes what was deleted from the others, and
+    /// forgets those no longer searched (merged away or deleted), so searches never
+    /// pay for decoding. Called with each new view of the index. Blocking.
     pub fn refresh(&self, segments: &[SegmentReader]) -> tantivy::Result<()> {
         let live: Vec<SegmentId> = segments.iter().map(SegmentReader::segment_id).collect();
-        self.lock().retain(|id, _| live.contains(id));
+        lock(&self.segments).retain(|id, _| live.contains(id));
+        {
+            let mut deletions = lock(&self.deletions);
+            deletions.retain(|id, _| live.contains(id));
+            for segment in segments {
+                deletions
+                    .entry(segment.segment_id())
+                    .and_modify(|log| log.follow(segment))
+                    .or_insert_with(|| DeletionLog::new(segment));
+            }
+        }
         for segment in segments {
             self.get(segment)?;
         }
         Ok(())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Arc<SegmentColumns>>> {
-        self.segments
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The documents `reader` has deleted beyond the first `from`, sorted, if known.
+    fn deleted_since(&self, reader: &SegmentReader, from: u32) -> Option<Vec<DocId>> {
+        let deletions = lock(&self.deletions);
+        let log = deletions.get(&reader.segment_id())?;
+        let mut docs = log.between(from, reader.num_deleted_docs())?.to_vec();
+        docs.sort_unstable();
+        Some(docs)
     }
+
+    /// How many segments searches counted from kept counts.
+    #[cfg(test)]
+    pub fn reused(&self) -> u64 {
+        self.reused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Forgets every kept count: the next searches count every document.
+    #[cfg(test)]
+    pub fn forget_tallies(&self) {
+        self.tallies.invalidate_all();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Counts facets for the documents a query matches, applying `filters` as it goes.
 pub struct FacetCollector<'a> {
     pub filters: &'a Filters,
     pub columns: &'a ColumnCache,
+    /// What is counted, as text: the query as built and the filters (two searches with
+    /// the same key count the same documents of a segment).
+    pub key: Arc<str>,
 }
 
 impl Collector for FacetCollector<'_> {
@@ -212,20 +347,103 @@ impl Collector for FacetCollector<'_> {
         let location = Facet::new(columns.location.dictionary.as_ref(), &filters.locations)?;
         let company = Facet::new(columns.company.dictionary.as_ref(), &filters.companies)?;
         let tag = Facet::new(columns.tag_dictionary.as_ref(), &filters.tags)?;
+        let tally = Tally {
+            total: 0,
+            tiers: [0; 5],
+            locations: vec![0; location.values()],
+            companies: vec![0; company.values()],
+            tags: vec![0; tag.values()],
+        };
         Ok(SegmentFacets {
             filtering: !filters.is_empty(),
             selected_tiers,
-            tier_counts: [0; 5],
             location,
             company,
             tag,
-            total: 0,
+            tally,
             columns,
         })
     }
 
     fn requires_scoring(&self) -> bool {
         false
+    }
+
+    /// Counts one segment: from its kept counts when it has them (less what was
+    /// deleted from it since), else document by document (keeping the counts of a
+    /// large segment when the query matched many of its documents).
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<FacetCounts> {
+        let mut facets = self.for_segment(segment, reader)?;
+        let key = (reader.max_doc() >= KEPT_SEGMENT_DOCS)
+            .then(|| (reader.segment_id(), self.key.clone()));
+        if let Some(key) = &key
+            && let Some(kept) = self.columns.tallies.get(key)
+            && let Some(gone) = self.columns.deleted_since(reader, kept.deleted)
+        {
+            facets.tally = kept.tally.clone();
+            self.columns
+                .reused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if gone.is_empty() {
+                metrics::counter!("search_facet_segments_total", "kind" => "kept").increment(1);
+            } else {
+                // The deleted documents this query matches leave the counts.
+                let mut scorer = weight.scorer(reader, 1.0)?;
+                for doc in gone {
+                    let at = if scorer.doc() < doc {
+                        scorer.seek(doc)
+                    } else {
+                        scorer.doc()
+                    };
+                    if at == doc {
+                        facets.tally_doc::<false>(doc);
+                    }
+                }
+                self.columns.tallies.insert(
+                    key.clone(),
+                    Arc::new(KeptTally {
+                        deleted: reader.num_deleted_docs(),
+                        tally: facets.tally.clone(),
+                    }),
+                );
+                metrics::counter!("search_facet_segments_total", "kind" => "updated").increment(1);
+            }
+            return Ok(facets.harvest());
+        }
+
+        let mut matched = 0u64;
+        match reader.alive_bitset() {
+            Some(alive) => weight.for_each_no_score(reader, &mut |docs| {
+                matched += docs.len() as u64;
+                for &doc in docs {
+                    if alive.is_alive(doc) {
+                        facets.tally_doc::<true>(doc);
+                    }
+                }
+            })?,
+            None => weight.for_each_no_score(reader, &mut |docs| {
+                matched += docs.len() as u64;
+                facets.collect_block(docs);
+            })?,
+        }
+        if let Some(key) = key
+            && matched >= KEPT_MATCHES
+        {
+            self.columns.tallies.insert(
+                key,
+                Arc::new(KeptTally {
+                    deleted: reader.num_deleted_docs(),
+                    tally: facets.tally.clone(),
+                }),
+            );
+        }
+        metrics::counter!("search_facet_segments_total", "kind" => "counted").increment(1);
+        Ok(facets.harvest())
     }
 
     fn merge_fruits(&self, segments: Vec<FacetCounts>) -> tantivy::Result<FacetCounts> {
@@ -237,10 +455,9 @@ impl Collector for FacetCollector<'_> {
     }
 }
 
-/// One text facet in one segment: counts per ordinal, and the selected ordinals.
+/// One text facet in one segment: its dictionary and the selected ordinals.
 struct Facet {
     dictionary: Option<StrColumn>,
-    counts: Vec<u64>,
     /// Ordinals of the selected values present in this segment.
     selected: Vec<u32>,
     /// Whether any value is selected.
@@ -260,7 +477,6 @@ impl Facet {
             }
         }
         Ok(Facet {
-            counts: vec![0; dictionary.map_or(0, |column| column.num_terms())],
             dictionary: dictionary.cloned(),
             selected: ords,
             filtering: !selected.is_empty(),
@@ -268,25 +484,25 @@ impl Facet {
         })
     }
 
+    /// How many distinct values the segment has.
+    fn values(&self) -> usize {
+        self.dictionary
+            .as_ref()
+            .map_or(0, |column| column.num_terms())
+    }
+
     /// Whether a single value passes this facet's filter (any selected value).
     fn passes(&self, ord: u32) -> bool {
         !self.filtering || (ord != NONE && self.selected.contains(&ord))
     }
 
-    fn count(&mut self, ord: u32) {
-        if let Some(count) = self.counts.get_mut(ord as usize) {
-            *count += 1;
-        }
-    }
-
     /// The counts by value, the empty value left out. The ordinals seen are resolved
     /// to text in one sequential walk of the dictionary.
-    fn harvest(self) -> HashMap<String, u64> {
-        let Some(column) = self.dictionary else {
+    fn harvest(&self, counts: &[u64]) -> HashMap<String, u64> {
+        let Some(column) = &self.dictionary else {
             return HashMap::new();
         };
-        let (ords, counts): (Vec<u64>, Vec<u64>) = self
-            .counts
+        let (ords, counts): (Vec<u64>, Vec<u64>) = counts
             .iter()
             .enumerate()
             .filter(|(_, count)| **count > 0)
@@ -308,15 +524,42 @@ impl Facet {
     }
 }
 
+/// One segment's counts by value ordinal, before they are turned into text.
+#[derive(Clone)]
+struct Tally {
+    /// Documents that pass every filter.
+    total: u64,
+    tiers: [u64; 5],
+    locations: Vec<u64>,
+    companies: Vec<u64>,
+    tags: Vec<u64>,
+}
+
+/// One count up (`ADD`) or down.
+#[inline(always)]
+fn bump<const ADD: bool>(count: &mut u64) {
+    if ADD {
+        *count += 1;
+    } else {
+        *count = count.saturating_sub(1);
+    }
+}
+
+#[inline(always)]
+fn bump_value<const ADD: bool>(counts: &mut [u64], ord: u32) {
+    if let Some(count) = counts.get_mut(ord as usize) {
+        bump::<ADD>(count);
+    }
+}
+
 pub struct SegmentFacets {
     filtering: bool,
     /// Bit `n` set: tier `n` is selected.
     selected_tiers: u8,
-    tier_counts: [u64; 5],
     location: Facet,
     company: Facet,
     tag: Facet,
-    total: u64,
+    tally: Tally,
     columns: Arc<SegmentColumns>,
 }
 
@@ -327,11 +570,14 @@ const COMPANY: u8 = 4;
 const TAG: u8 = 8;
 
 impl SegmentFacets {
-    fn count_doc(&mut self, doc: DocId) {
+    /// Counts a matching document in (`ADD`), or takes it out of the counts.
+    #[inline]
+    fn tally_doc<const ADD: bool>(&mut self, doc: DocId) {
         // Borrowed, not an `Arc` clone: that cost two atomic operations per document,
         // on a cache line every search thread shares. (The borrow is of one field;
-        // the counts below are others.)
+        // the counts below are another.)
         let columns = &self.columns;
+        let tally = &mut self.tally;
         let at = doc as usize;
         let tier = columns.tiers.get(at).copied().unwrap_or(0);
         let location = columns.location.ords.get(at).copied().unwrap_or(NONE);
@@ -339,12 +585,12 @@ impl SegmentFacets {
         let tags = columns.tags(doc);
 
         if !self.filtering {
-            self.total += 1;
-            self.tier_counts[usize::from(tier)] += 1;
-            self.location.count(location);
-            self.company.count(company);
-            for ord in tags {
-                self.tag.count(*ord);
+            bump::<ADD>(&mut tally.total);
+            bump::<ADD>(&mut tally.tiers[usize::from(tier)]);
+            bump_value::<ADD>(&mut tally.locations, location);
+            bump_value::<ADD>(&mut tally.companies, company);
+            for &ord in tags {
+                bump_value::<ADD>(&mut tally.tags, ord);
             }
             return;
         }
@@ -371,20 +617,20 @@ impl SegmentFacets {
         // A document counts toward a facet if every *other* filter passes.
         let counts_for = |group: u8| failed & !group == 0;
         if failed == 0 {
-            self.total += 1;
+            bump::<ADD>(&mut tally.total);
         }
         if counts_for(TIER) {
-            self.tier_counts[usize::from(tier)] += 1;
+            bump::<ADD>(&mut tally.tiers[usize::from(tier)]);
         }
         if counts_for(LOCATION) {
-            self.location.count(location);
+            bump_value::<ADD>(&mut tally.locations, location);
         }
         if counts_for(COMPANY) {
-            self.company.count(company);
+            bump_value::<ADD>(&mut tally.companies, company);
         }
         if counts_for(TAG) {
-            for ord in tags {
-                self.tag.count(*ord);
+            for &ord in tags {
+                bump_value::<ADD>(&mut tally.tags, ord);
             }
         }
     }
@@ -394,25 +640,25 @@ impl SegmentCollector for SegmentFacets {
     type Fruit = FacetCounts;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
-        self.count_doc(doc);
+        self.tally_doc::<true>(doc);
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
-        for doc in docs {
-            self.count_doc(*doc);
+        for &doc in docs {
+            self.tally_doc::<true>(doc);
         }
     }
 
     fn harvest(self) -> FacetCounts {
-        let mut tiers = self.tier_counts;
+        let mut tiers = self.tally.tiers;
         // Tier 0 holds documents without one (none in practice).
         tiers[0] = 0;
         FacetCounts {
-            total: self.total,
+            total: self.tally.total,
             tiers,
-            locations: self.location.harvest(),
-            companies: self.company.harvest(),
-            tags: self.tag.harvest(),
+            locations: self.location.harvest(&self.tally.locations),
+            companies: self.company.harvest(&self.tally.companies),
+            tags: self.tag.harvest(&self.tally.tags),
         }
     }
 }

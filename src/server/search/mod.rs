@@ -759,4 +759,102 @@ mod tests {
         replica.reload().unwrap();
         assert_eq!(names(&replica, "cohen"), ["Eitan Cohen"]);
     }
+
+    /// Counts kept for a large segment and brought up to date after deletions and
+    /// edits are exactly what counting every document again gives.
+    #[test]
+    fn kept_facet_counts_follow_deletions_and_edits() {
+        let dir = tempfile::tempdir().unwrap();
+        let replica = Replica::create(dir.path()).unwrap();
+        let person = |n: u128| {
+            let mut c = contact(n, &format!("Pat Person{n}"), None);
+            c.tier = (n % 4 + 1) as i16;
+            c.location = Some(format!("City {}", n % 7));
+            c.company = Some(format!("Company {}", n % 5));
+            c.tags = (0..(n % 4)).map(|t| format!("tag{t}")).collect();
+            c
+        };
+        // One writer thread: one segment, large enough for its counts to be kept.
+        let mut writer: tantivy::IndexWriter = replica
+            .index
+            .writer_with_num_threads(1, 100_000_000)
+            .unwrap();
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        for n in 0..12_000u128 {
+            writer
+                .add_document(schema::document(&replica.fields, &person(n)))
+                .unwrap();
+        }
+        writer.commit().unwrap();
+        replica.reload().unwrap();
+        let queries = [
+            SearchQuery::default().with_text("p"),
+            SearchQuery {
+                text: "pat".into(),
+                filters: Filters {
+                    tiers: vec![Tier::parse(2).unwrap()],
+                    tags: vec!["tag1".into()],
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        ];
+        let counts = |page: SearchPage| (page.total, page.facets);
+        for query in &queries {
+            run(&replica, query.clone()).unwrap();
+        }
+        assert_eq!(replica.columns.reused(), 0, "nothing kept before");
+
+        for round in 0..3u128 {
+            // Some contacts deleted, some edited (the old version deleted, the new
+            // one added to a new segment with other values).
+            for n in (round * 500..round * 500 + 400).step_by(7) {
+                writer.delete_term(Term::from_field_text(
+                    replica.fields.id,
+                    &Uuid::from_u128(n).to_string(),
+                ));
+            }
+            for n in (round * 500 + 1..round * 500 + 400).step_by(11) {
+                let mut edited = person(n);
+                edited.tier = 2;
+                edited.tags = vec!["tag1".into(), "tag9".into()];
+                edited.location = Some("Elsewhere".into());
+                writer.delete_term(Term::from_field_text(
+                    replica.fields.id,
+                    &edited.id.to_string(),
+                ));
+                writer
+                    .add_document(schema::document(&replica.fields, &edited))
+                    .unwrap();
+            }
+            writer.commit().unwrap();
+            replica.reload().unwrap();
+
+            let reused = replica.columns.reused();
+            let kept: Vec<_> = queries
+                .iter()
+                .map(|query| counts(run(&replica, query.clone()).unwrap()))
+                .collect();
+            assert_eq!(
+                replica.columns.reused(),
+                reused + queries.len() as u64,
+                "round {round}: the large segment's counts were brought up to date"
+            );
+            replica.columns.forget_tallies();
+            let counted: Vec<_> = queries
+                .iter()
+                .map(|query| counts(run(&replica, query.clone()).unwrap()))
+                .collect();
+            assert_eq!(kept, counted, "round {round}");
+        }
+        let (total, facets) = &counts(run(&replica, queries[0].clone()).unwrap());
+        assert!(*total < 12_000, "the deletions are counted: {total}");
+        assert!(
+            facets
+                .locations
+                .iter()
+                .any(|value| value.value == "Elsewhere"),
+            "the edits are counted"
+        );
+    }
 }

@@ -41,8 +41,8 @@ pub struct Replica {
     pub reader: IndexReader,
     pub fields: Fields,
     pub path: PathBuf,
-    /// Facet columns decoded per segment (see [`ColumnCache`]).
-    columns: ColumnCache,
+    /// Facet columns decoded per segment, and kept counts (see [`ColumnCache`]).
+    pub(super) columns: ColumnCache,
 }
 
 impl Replica {
@@ -217,6 +217,7 @@ impl Replica {
             &FacetCollector {
                 filters,
                 columns: &self.columns,
+                key: format!("{words:?} {filters:?}").into(),
             },
         )?;
 
