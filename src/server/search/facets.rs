@@ -308,7 +308,6 @@ impl ColumnCache {
     }
 
     /// Forgets every kept count: the next searches count every document.
-    #[cfg(test)]
     pub fn forget_tallies(&self) {
         self.tallies.invalidate_all();
     }

@@ -162,6 +162,12 @@ impl Replica {
         self.columns.refresh(self.searcher().segment_readers())
     }
 
+    /// Forgets the facet counts kept per query, so the next searches count every
+    /// matching document (what a search costs on segments it has not seen).
+    pub fn forget_kept_counts(&self) {
+        self.columns.forget_tallies();
+    }
+
     pub fn num_docs(&self) -> u64 {
         self.searcher().num_docs()
     }
