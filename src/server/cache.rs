@@ -36,6 +36,15 @@ impl CacheStats {
     }
 }
 
+/// Where a cached answer was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layer {
+    /// This process's memory.
+    Memory,
+    /// Redis, shared by every instance.
+    Redis,
+}
+
 pub struct CacheNamespace<V> {
     name: &'static str,
     memory: moka::sync::Cache<String, Arc<V>>,
@@ -85,28 +94,24 @@ where
     /// this caller) counts as a miss, as no answer would: the hit ratio says how often
     /// the cache spared a computation.
     pub async fn get_if(&self, key: &str, usable: impl Fn(&V) -> bool) -> Option<Arc<V>> {
-        let found = self.lookup(key).await.filter(|(value, _)| usable(value));
-        match found {
+        match self.peek(key).await.filter(|(value, _)| usable(value)) {
             Some((value, layer)) => {
-                let counter = match layer {
-                    "memory" => &self.stats.memory_hits,
-                    _ => &self.stats.redis_hits,
-                };
-                self.count_hit(layer, counter);
+                self.count_hit(layer);
                 Some(value)
             }
             None => {
-                self.stats.misses.fetch_add(1, Ordering::Relaxed);
-                metrics::counter!("cache_misses_total", "namespace" => self.name).increment(1);
+                self.count_miss();
                 None
             }
         }
     }
 
-    /// The stored answer and the layer it came from.
-    async fn lookup(&self, key: &str) -> Option<(Arc<V>, &'static str)> {
+    /// The stored answer and the layer it came from, not yet counted as a hit or a
+    /// miss: for callers that decide only later whether it spared them a computation
+    /// ([`Self::count_hit`], [`Self::count_miss`]).
+    pub async fn peek(&self, key: &str) -> Option<(Arc<V>, Layer)> {
         if let Some(value) = self.memory.get(key) {
-            return Some((value, "memory"));
+            return Some((value, Layer::Memory));
         }
         if let Some(redis) = self.redis.as_ref().filter(|redis| redis::is_up(redis)) {
             let lookup = redis::timed(
@@ -118,7 +123,7 @@ where
                     Ok(value) => {
                         let value = Arc::new(value);
                         self.memory.insert(key.to_owned(), value.clone());
-                        return Some((value, "redis"));
+                        return Some((value, Layer::Redis));
                     }
                     Err(error) => {
                         tracing::warn!(namespace = self.name, %error, "unreadable cache entry");
@@ -170,10 +175,21 @@ where
         self.memory.insert(key, value);
     }
 
-    fn count_hit(&self, layer: &'static str, counter: &AtomicU64) {
+    /// Counts a lookup that spared a computation.
+    pub fn count_hit(&self, layer: Layer) {
+        let (counter, name) = match layer {
+            Layer::Memory => (&self.stats.memory_hits, "memory"),
+            Layer::Redis => (&self.stats.redis_hits, "redis"),
+        };
         counter.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("cache_hits_total", "namespace" => self.name, "layer" => layer)
+        metrics::counter!("cache_hits_total", "namespace" => self.name, "layer" => name)
             .increment(1);
+    }
+
+    /// Counts a lookup that did not.
+    pub fn count_miss(&self) {
+        self.stats.misses.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("cache_misses_total", "namespace" => self.name).increment(1);
     }
 }
 

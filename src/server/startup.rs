@@ -26,7 +26,7 @@ use super::{
 /// Search answers kept in process (entries, seconds) and in Redis (seconds; the
 /// design docs' five minutes).
 const SEARCH_MEMORY_ENTRIES: u64 = 1_000;
-const SEARCH_MEMORY_TTL: Duration = Duration::from_secs(60);
+const SEARCH_MEMORY_TTL: Duration = Duration::from_secs(300);
 const SEARCH_REDIS_TTL: Duration = Duration::from_secs(300);
 
 /// How long shutdown waits for the search follower to commit and stop.

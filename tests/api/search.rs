@@ -284,6 +284,58 @@ async fn answers_are_cached_and_a_write_shows_within_a_second() {
     );
 }
 
+#[tokio::test]
+async fn a_cached_answer_outlives_changes_that_do_not_touch_it() {
+    let app = spawn_app().await;
+    app.seed(100).await;
+    sqlx::query(
+        "INSERT INTO contacts (name, title) VALUES ('Quentin Marlowe', 'Harbourmaster'),
+                                                   ('Odile Fernsby', 'Archivist')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    app.index_caught_up().await;
+    let first = app.search_text("marlowe").await;
+    assert_eq!((first.total, first.cached), (1, false));
+
+    // A change the search does not match, before or after it.
+    sqlx::query(
+        "UPDATE contacts SET notes = 'Moved to the east wing' WHERE name = 'Odile Fernsby'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    app.index_caught_up().await;
+    // Past the half second in which any cached answer is served after the index
+    // moves: from here on, only the check keeps this one.
+    tokio::time::sleep(roster::server::search::MAX_STALENESS).await;
+    let again = app.search_text("marlowe").await;
+    assert!(again.cached, "an answer no change touched is still served");
+    assert_eq!(again.hits, first.hits);
+
+    // A change that makes another contact match: the answer is computed anew, at once.
+    sqlx::query("UPDATE contacts SET name = 'Odile Marlowe' WHERE name = 'Odile Fernsby'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    app.index_caught_up().await;
+    tokio::time::sleep(roster::server::search::MAX_STALENESS).await;
+    let touched = app.search_text("marlowe").await;
+    assert_eq!((touched.total, touched.cached), (2, false));
+
+    // And one that makes a matching contact stop matching.
+    sqlx::query("UPDATE contacts SET name = 'Quentin Marsh' WHERE name = 'Quentin Marlowe'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    app.index_caught_up().await;
+    tokio::time::sleep(roster::server::search::MAX_STALENESS).await;
+    let left = app.search_text("marlowe").await;
+    assert_eq!((left.total, left.cached), (1, false));
+    assert_eq!(left.hits[0].contact.name, "Odile Marlowe");
+}
+
 /// A search through `client` (and its session) on the instance at `base`.
 async fn search_at(client: &reqwest::Client, base: &str, text: &str) -> roster::domain::SearchPage {
     let response = client

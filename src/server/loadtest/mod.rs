@@ -630,7 +630,7 @@ fn server_figures(before: &Option<String>, after: &Option<String>) -> String {
         "- requests handled: {requests:.0}, mean {:.2} ms in the server",
         1000.0 * seconds / requests.max(1.0)
     );
-    for kind in ["cached", "uncached", "fallback"] {
+    for kind in ["cached", "checked", "uncached", "fallback"] {
         let count = delta(
             "search_duration_seconds_count",
             Some(&format!("kind=\"{kind}\"")),

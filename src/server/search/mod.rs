@@ -9,7 +9,10 @@
 //! - [`facets`]: counts per tier, location, company and tag in the same pass
 //! - [`highlight`], [`suggest`]: marking matches; "did you mean"
 //! - [`sync`]: the follower that builds the index and applies the feed
+//! - [`changes`]: the recent commits, so cached answers outlive changes that do not
+//!   touch them
 
+pub mod changes;
 pub mod facets;
 pub mod highlight;
 pub mod query;
@@ -37,6 +40,7 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use self::{
+    changes::{Commits, View},
     replica::{Outcome, Replica},
     schema::IndexedContact,
 };
@@ -91,6 +95,15 @@ pub struct Published {
     pub replica: Arc<Replica>,
     pub directory: Uuid,
     pub position: AtomicI64,
+    /// Its recent commits, each with its view of the index.
+    pub commits: Commits,
+}
+
+impl Published {
+    /// What a search run now sees, and the position that reflects.
+    pub fn view(&self) -> Arc<View> {
+        self.commits.latest()
+    }
 }
 
 impl SearchIndex {
@@ -113,11 +126,14 @@ impl SearchIndex {
         self.replica.load_full()
     }
 
+    /// Serves `replica`, which holds every change up to `position` and no later one.
     fn publish(&self, replica: Arc<Replica>, directory: Uuid, position: i64) {
+        let commits = Commits::new(position, replica.searcher());
         self.replica.store(Some(Arc::new(Published {
             replica,
             directory,
             position: AtomicI64::new(position),
+            commits,
         })));
         self.advanced.notify_waiters();
     }
@@ -143,8 +159,12 @@ impl SearchIndex {
         }
     }
 
-    fn advance(&self, position: i64) {
+    /// Searches now see `searcher`: the served replica after a commit that reached
+    /// `position` by making the changes `changed` (none, for a view of the same
+    /// contacts after merges).
+    fn advance(&self, position: i64, changed: changes::Changed, searcher: tantivy::Searcher) {
         if let Some(published) = self.replica.load().as_ref() {
+            published.commits.record(position, changed, searcher);
             published.position.store(position, Ordering::Release);
         }
         self.advanced.notify_waiters();
@@ -199,7 +219,7 @@ pub const MAX_STALENESS: std::time::Duration = std::time::Duration::from_millis(
 const READ_YOUR_WRITES_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A cached answer and the point in the change feed it reflects.
-#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 pub struct CachedPage {
     /// The index position the answer was computed at (it reflects every change up to it).
     pub position: i64,
@@ -207,13 +227,87 @@ pub struct CachedPage {
     /// so this is wall-clock time, not an `Instant`).
     pub computed_at_ms: i64,
     pub page: SearchPage,
+    /// A later position this process found it still exact at (see [`changes`]).
+    #[serde(skip)]
+    checked: Mutex<Checked>,
+}
+
+/// A position an answer was found still exact at, and when (milliseconds since the
+/// Unix epoch); zero for never.
+#[derive(Clone, Copy, Debug, Default)]
+struct Checked {
+    position: i64,
+    at_ms: i64,
+}
+
+/// What to do with a cached answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    /// Serve it.
+    Serve,
+    /// Serve it if no contact changed since this position touches it.
+    CheckSince(i64),
+    /// Compute the answer again.
+    Stale,
 }
 
 impl CachedPage {
+    pub fn new(position: i64, computed_at_ms: i64, page: SearchPage) -> Self {
+        CachedPage {
+            position,
+            computed_at_ms,
+            page,
+            checked: Mutex::default(),
+        }
+    }
+
+    /// The latest position the answer is known exact at, and since when.
+    fn exact_at(&self) -> Checked {
+        let checked = *self
+            .checked
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if checked.position > self.position {
+            checked
+        } else {
+            Checked {
+                position: self.position,
+                at_ms: self.computed_at_ms,
+            }
+        }
+    }
+
+    /// Notes that the answer is still exact at `position`, as found at `at_ms`.
+    fn mark_exact(&self, position: i64, at_ms: i64) {
+        let mut checked = self
+            .checked
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if position > checked.position {
+            *checked = Checked { position, at_ms };
+        }
+    }
+
     /// Whether this answer may be served to a session that has seen changes up to
     /// `seen`, when the index is at `current` and the time is `now_ms`.
     pub fn serves(&self, seen: i64, current: i64, now_ms: i64) -> bool {
-        fresh_enough(self.position, self.computed_at_ms, seen, current, now_ms)
+        let exact = self.exact_at();
+        fresh_enough(exact.position, exact.at_ms, seen, current, now_ms)
+    }
+
+    /// [`Self::serves`], or else whether it may be served once checked against what
+    /// changed since it was last known exact. An answer that found nothing is computed
+    /// again instead: its "did you mean" depends on every word in the index.
+    pub fn freshness(&self, seen: i64, current: i64, now_ms: i64) -> Freshness {
+        if self.serves(seen, current, now_ms) {
+            return Freshness::Serve;
+        }
+        let exact = self.exact_at();
+        if exact.position < current && self.page.total > 0 {
+            Freshness::CheckSince(exact.position)
+        } else {
+            Freshness::Stale
+        }
     }
 }
 
@@ -231,6 +325,16 @@ pub fn fresh_enough(
     position >= seen
         && (position >= current
             || now_ms.saturating_sub(computed_at_ms) <= MAX_STALENESS.as_millis() as i64)
+}
+
+/// A search's answer, and where it came from.
+pub enum Found {
+    /// A cached answer, still current.
+    Kept(Arc<CachedPage>),
+    /// Computed for this request (or for another asking the same at the same moment).
+    Computed(Arc<CachedPage>),
+    /// Before the first index: from Postgres, not kept.
+    Fallback(Box<SearchPage>),
 }
 
 pub struct SearchService {
@@ -261,11 +365,31 @@ impl SearchService {
 
     /// A page of results, for a session that has itself written every change up to
     /// index position `seen` (0 if it has written nothing): from the cache when an
-    /// answer is current enough (see [`CachedPage::serves`]), else from the index (or,
-    /// while there is none yet, from Postgres). If this instance's index has not yet
-    /// reached `seen` (the change was saved through another instance), it waits for it,
-    /// briefly.
+    /// answer is current enough (see [`CachedPage::freshness`]), else from the index
+    /// (or, while there is none yet, from Postgres). If this instance's index has not
+    /// yet reached `seen` (the change was saved through another instance), it waits
+    /// for it, briefly.
     pub async fn search(&self, query: SearchQuery, seen: i64) -> Result<SearchPage> {
+        let started = Instant::now();
+        let found = self.answer(query, seen).await?;
+        let took_micros = started.elapsed().as_micros() as u64;
+        Ok(match found {
+            Found::Kept(cached) => SearchPage {
+                cached: true,
+                took_micros,
+                ..cached.page.clone()
+            },
+            Found::Computed(cached) => SearchPage {
+                took_micros,
+                ..cached.page.clone()
+            },
+            Found::Fallback(page) => *page,
+        })
+    }
+
+    /// [`Self::search`]'s answer as it is kept: callers that keep something made from
+    /// it (a rendered page) can tell by its identity whether it is still the answer.
+    pub async fn answer(&self, query: SearchQuery, seen: i64) -> Result<Found> {
         let started = Instant::now();
         if self.index.current().is_some() && self.index.position() < seen {
             self.index.wait_for(seen, READ_YOUR_WRITES_WAIT).await;
@@ -273,51 +397,94 @@ impl SearchService {
         let Some(published) = self.index.current() else {
             let page = self.fallback(query, started).await;
             record_duration("fallback", started);
-            return page;
+            return page.map(|page| Found::Fallback(Box::new(page)));
         };
-        let position = published.position.load(Ordering::Acquire);
+        // The position and the view searches see, taken together.
+        let view = published.view();
+        let position = view.position;
         let key = format!(
             "{}:{}:{}",
             published.directory,
             schema::SCHEMA_VERSION,
             query.to_query_string()
         );
-        let now = now_ms();
-        if let Some(cached) = self
-            .cache
-            .get_if(&key, |cached| cached.serves(seen, position, now))
-            .await
-        {
-            let mut page = cached.page.clone();
-            page.cached = true;
-            page.took_micros = started.elapsed().as_micros() as u64;
-            record_duration("cached", started);
-            return Ok(page);
-        }
+        let kept = match self.cache.peek(&key).await {
+            Some((cached, layer)) => match cached.freshness(seen, position, now_ms()) {
+                Freshness::Serve => {
+                    self.cache.count_hit(layer);
+                    record_duration("cached", started);
+                    return Ok(Found::Kept(cached));
+                }
+                Freshness::CheckSince(since) => Some((cached, layer, since)),
+                Freshness::Stale => None,
+            },
+            None => None,
+        };
 
         // Shared only by callers wanting the same search at the same position.
         let flight = format!("{key}@{position}");
-        let cached = self
+        let answer = self
             .flights
             .run(&flight, || async {
                 let _permit = self.permits.acquire().await.map_err(anyhow::Error::from)?;
+                if let Some((cached, _, since)) = &kept
+                    && self
+                        .still_exact(&published, &view, &query, *since)
+                        .await
+                        .unwrap_or_else(|error| {
+                            tracing::warn!(%error, "could not check a cached answer");
+                            false
+                        })
+                {
+                    cached.mark_exact(position, now_ms());
+                    return Ok::<_, Error>(cached.clone());
+                }
                 let replica = published.replica.clone();
-                let page = tokio::task::spawn_blocking(move || run(&replica, query))
-                    .await
-                    .map_err(anyhow::Error::from)??;
-                let cached = Arc::new(CachedPage {
-                    position,
-                    computed_at_ms: now_ms(),
-                    page,
-                });
+                let view = view.clone();
+                let page =
+                    tokio::task::spawn_blocking(move || run_on(&replica, &view.searcher, query))
+                        .await
+                        .map_err(anyhow::Error::from)??;
+                let cached = Arc::new(CachedPage::new(position, now_ms(), page));
                 self.cache.put(key.clone(), cached.clone());
-                Ok::<_, Error>(cached)
+                Ok(cached)
             })
             .await?;
-        let mut page = cached.page.clone();
-        page.took_micros = started.elapsed().as_micros() as u64;
-        record_duration("uncached", started);
-        Ok(page)
+        match kept {
+            Some((cached, layer, _)) if Arc::ptr_eq(&cached, &answer) => {
+                self.cache.count_hit(layer);
+                record_duration("checked", started);
+                Ok(Found::Kept(answer))
+            }
+            _ => {
+                self.cache.count_miss();
+                record_duration("uncached", started);
+                Ok(Found::Computed(answer))
+            }
+        }
+    }
+
+    /// Whether no contact changed after position `since` (up to `view`) touches what
+    /// `query` shows: its words match none of them, before or after its change.
+    async fn still_exact(
+        &self,
+        published: &Arc<Published>,
+        view: &Arc<View>,
+        query: &SearchQuery,
+        since: i64,
+    ) -> Result<bool> {
+        let published = published.clone();
+        let to = view.position;
+        let parsed = query::parse(&query.text);
+        let untouched = tokio::task::spawn_blocking(move || {
+            published
+                .commits
+                .untouched(&published.replica, &parsed, since, to)
+        })
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(anyhow::Error::from)?;
+        Ok(untouched == Some(true))
     }
 
     /// Before the first index is built: matching in Postgres, newest first, without
@@ -344,15 +511,25 @@ impl SearchService {
     }
 }
 
-/// A search against one replica, dressed as the page shows it. Blocking.
+/// A search against one replica as it now stands, dressed as the page shows it.
+/// Blocking.
 pub fn run(replica: &Replica, query: SearchQuery) -> Result<SearchPage> {
+    run_on(replica, &replica.searcher(), query)
+}
+
+/// [`run`] on `searcher`, one view of the replica. Blocking.
+pub fn run_on(
+    replica: &Replica,
+    searcher: &tantivy::Searcher,
+    query: SearchQuery,
+) -> Result<SearchPage> {
     let parsed = query::parse(&query.text);
     let Outcome {
         hits,
         total,
         facets,
     } = replica
-        .search(&query, &parsed)
+        .search(searcher, &query, &parsed)
         .map_err(anyhow::Error::from)?;
     let terms = parsed.terms();
     let hits = hits
@@ -461,7 +638,8 @@ fn facet_values(counts: HashMap<String, u64>, selected: &[String]) -> Vec<FacetV
     shown
 }
 
-/// `search_duration_seconds` by kind: `cached`, `uncached` (the index), `fallback`
+/// `search_duration_seconds` by kind: `cached`, `checked` (cached, and found untouched
+/// by the changes since: see [`changes`]), `uncached` (the index), `fallback`
 /// (Postgres, before the first index is built), `page` (the whole page kept, see
 /// `http::page_cache`: the search is a person's all the same, answered without running).
 pub(crate) fn record_duration(kind: &'static str, started: Instant) {
@@ -527,11 +705,7 @@ mod tests {
 
     #[test]
     fn cached_answers_are_served_while_current_enough() {
-        let cached = super::CachedPage {
-            position: 10,
-            computed_at_ms: 1_000,
-            page: SearchPage::default(),
-        };
+        let cached = super::CachedPage::new(10, 1_000, SearchPage::default());
         let bound = super::MAX_STALENESS.as_millis() as i64;
         // At the index's position: served however old.
         assert!(cached.serves(0, 10, 1_000 + 10 * bound));

@@ -182,14 +182,20 @@ impl Replica {
     /// - the counts: what the words alone match, with the filters applied from the
     ///   columns as it goes (see [`FacetCollector`]), reading columns a block at a
     ///   time since no score is needed.
-    pub fn search(&self, request: &SearchQuery, parsed: &Parsed) -> tantivy::Result<Outcome> {
-        let searcher = self.searcher();
+    ///
+    /// Runs on `searcher`, a view of this replica (see [`super::changes`]).
+    pub fn search(
+        &self,
+        searcher: &Searcher,
+        request: &SearchQuery,
+        parsed: &Parsed,
+    ) -> tantivy::Result<Outcome> {
         let filters = &request.filters;
-        let words = query::text_query(&searcher, &self.fields, parsed);
+        let words = query::text_query(searcher, &self.fields, parsed);
         let page_query = if filters.is_empty() {
             None
         } else {
-            Some(query::full_query(&searcher, &self.fields, parsed, filters))
+            Some(query::full_query(searcher, &self.fields, parsed, filters))
         };
         let page_query = page_query.as_deref().unwrap_or(words.as_ref());
         let offset = (request.page.max(1) as usize - 1) * RESULTS_PER_PAGE;
@@ -229,7 +235,7 @@ impl Replica {
 
         let hits = addresses
             .into_iter()
-            .map(|address| self.stored_contact(&searcher, address))
+            .map(|address| self.stored_contact(searcher, address))
             .collect::<tantivy::Result<Vec<_>>>()?;
         Ok(Outcome {
             hits,
@@ -295,7 +301,7 @@ impl Replica {
         Ok(query.count(&self.searcher())? as u64)
     }
 
-    fn stored_contact(
+    pub(super) fn stored_contact(
         &self,
         searcher: &Searcher,
         address: DocAddress,

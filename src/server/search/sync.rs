@@ -14,7 +14,7 @@ use std::{sync::Arc, time::Duration};
 use anyhow::Context as _;
 use sqlx::{PgPool, postgres::PgListener};
 use tantivy::{
-    IndexWriter, TantivyError, Term,
+    IndexWriter, Searcher, TantivyError, Term,
     directory::error::LockError,
     indexer::{LogMergePolicy, NoMergePolicy},
 };
@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use super::{
     IndexState, SearchIndex,
+    changes::Changed,
     replica::{Payload, Replica},
     schema::{self, IndexedContact, SCHEMA_VERSION},
 };
@@ -116,6 +117,15 @@ struct OptionalContact {
 pub enum Change {
     Upsert(Box<IndexedContact>),
     Delete(Uuid),
+}
+
+impl Change {
+    pub fn id(&self) -> Uuid {
+        match self {
+            Change::Upsert(contact) => contact.id,
+            Change::Delete(id) => *id,
+        }
+    }
 }
 
 impl ChangeRow {
@@ -495,13 +505,13 @@ impl Follower {
             };
             let replica = live.replica.clone();
             let committed = payload.clone();
-            let writer = tokio::task::spawn_blocking(move || {
+            let (writer, changed, searcher) = tokio::task::spawn_blocking(move || {
                 apply_and_commit(writer, &replica, changes, &committed)
             })
             .await??;
             live.writer = Some(writer);
             live.payload = payload;
-            self.index.advance(live.payload.position);
+            self.index.advance(live.payload.position, changed, searcher);
             if !full {
                 return Ok(());
             }
@@ -509,14 +519,18 @@ impl Follower {
     }
 }
 
-/// Applies changes, commits them with `payload`, and reloads the reader. Runs on a
-/// blocking thread. On error the writer is dropped, discarding what was not committed.
+/// Applies changes, commits them with `payload`, and reloads the reader; returns the
+/// writer, the contacts changed (before and after, for checking cached answers), and
+/// the view of exactly that commit. Runs on a blocking thread. On error the writer is
+/// dropped, discarding what was not committed.
 fn apply_and_commit(
     mut writer: IndexWriter,
     replica: &Replica,
     changes: Vec<Change>,
     payload: &Payload,
-) -> anyhow::Result<IndexWriter> {
+) -> anyhow::Result<(IndexWriter, Changed, Searcher)> {
+    // Only this task reloads the reader: this is the view of the last commit.
+    let changed = Changed::index(replica, &replica.searcher(), &changes);
     let fields = replica.fields;
     for change in changes {
         match change {
@@ -530,7 +544,7 @@ fn apply_and_commit(
         }
     }
     commit(&mut writer, replica, payload)?;
-    Ok(writer)
+    Ok((writer, changed, replica.searcher()))
 }
 
 /// Merges a freshly built index into one segment per core, of about equal size:
@@ -663,13 +677,16 @@ pub async fn reindex(db: &PgPool, root: &std::path::Path) -> anyhow::Result<Rein
 /// benchmarks and tools). Returns the documents indexed.
 pub async fn open_or_build_now(db: &PgPool, index: Arc<SearchIndex>) -> anyhow::Result<u64> {
     let (_keep_running, running) = watch::channel(false);
-    let mut follower = Follower::new(db.clone(), index, running);
+    let mut follower = Follower::new(db.clone(), index.clone(), running);
     let mut live = follower.open_or_build().await?;
     follower.catch_up(&mut live).await?;
     let replica = live.replica.clone();
+    let position = live.payload.position;
     finish(live).await;
-    // Merges finished after the last commit; let searches see the merged segments.
+    // Merges finished after the last commit; let searches see the merged segments
+    // (the same contacts: nothing changed).
     replica.reload()?;
+    index.advance(position, Changed::Nothing, replica.searcher());
     Ok(replica.num_docs())
 }
 

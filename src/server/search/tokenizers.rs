@@ -4,7 +4,7 @@
 
 use tantivy::{
     Index,
-    tokenizer::{Token, TokenStream, Tokenizer},
+    tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager},
 };
 
 use super::{schema::MAX_PREFIX_CHARS, text};
@@ -39,7 +39,11 @@ enum Kind {
 
 /// Registers every analyzer under the name the schema uses.
 pub fn register(index: &Index) {
-    let manager = index.tokenizers();
+    register_in(index.tokenizers());
+}
+
+/// [`register`] into `manager`, for an index built with it.
+pub fn register_in(manager: &TokenizerManager) {
     for (name, kind) in [
         (WORDS, Kind::Words),
         (NOTES_WORDS, Kind::NotesWords),
