@@ -30,6 +30,8 @@ pub async fn directory_view(
         .user
         .as_ref()
         .is_some_and(|user| user.role.allows(Role::Editor));
-    let shown = Shown::load(query, page, can_edit).await;
-    Ok(shown.render())
+    if query.is_browse() {
+        return Ok(Shown::load(query, page, can_edit).await.render());
+    }
+    Ok(cx.state.rendered.search_parts(&cx, query, can_edit).await)
 }

@@ -19,6 +19,7 @@ pub mod limits;
 pub mod loadtest;
 pub mod monitor;
 pub mod redis;
+pub mod rendered;
 pub mod search;
 pub mod seed;
 pub mod startup;

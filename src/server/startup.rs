@@ -20,6 +20,7 @@ use super::{
     limits::Limiter,
     monitor::{self, Monitor},
     redis::{self, Redis},
+    rendered::RenderedParts,
     search::{SearchIndex, SearchService, sync::Follower},
 };
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub monitor: Arc<Monitor>,
     /// Rendered search pages, kept for everyone of the same role.
     pub pages: Arc<http::page_cache::PageCache>,
+    /// The search box's rendered parts, kept per answer and role.
+    pub rendered: Arc<RenderedParts>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -163,6 +166,7 @@ impl Application {
             .env(leptos::config::Env::PROD)
             .build();
         let pages = Arc::new(http::page_cache::PageCache::new(config.page_cache_mb));
+        let rendered = Arc::new(RenderedParts::new(config.page_cache_mb));
         let state = AppState {
             leptos_options,
             db,
@@ -174,6 +178,7 @@ impl Application {
             limiter,
             monitor,
             pages,
+            rendered,
         };
         let router = http::router(state.clone());
         Ok(Application {

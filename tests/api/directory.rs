@@ -231,6 +231,44 @@ async fn parts(
 }
 
 #[tokio::test]
+async fn the_search_box_parts_are_kept_per_answer_and_rendered_anew_when_it_changes() {
+    use roster::domain::SearchQuery;
+    let app = spawn_app().await;
+    app.seed(60).await;
+    sqlx::query("INSERT INTO contacts (name, title) VALUES ('Quentin Marlowe', 'Harbourmaster')")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    app.index_caught_up().await;
+    let query = SearchQuery::default().with_text("marlowe");
+    let kept = || app.state.rendered.served_kept();
+
+    let first = parts(&app.client, &app, &query, PageRequest::First).await;
+    assert!(first.results_html.contains("Harbourmaster"));
+    assert!(!first.results_html.contains("(cached)"));
+    assert_eq!(kept(), 0);
+    let again = parts(&app.client, &app, &query, PageRequest::First).await;
+    assert_eq!(kept(), 1, "the same answer: the parts are served as kept");
+    assert!(
+        again.results_html.contains("(cached)"),
+        "with this request's time"
+    );
+    assert_eq!(again.filters_html, first.filters_html);
+
+    // A change to what the search shows: rendered anew, never the kept parts.
+    sqlx::query("UPDATE contacts SET title = 'Lighthouse keeper' WHERE name = 'Quentin Marlowe'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    app.index_caught_up().await;
+    tokio::time::sleep(roster::server::search::MAX_STALENESS).await;
+    let changed = parts(&app.client, &app, &query, PageRequest::First).await;
+    assert!(changed.results_html.contains("Lighthouse keeper"));
+    assert!(!changed.results_html.contains("Harbourmaster"));
+    assert_eq!(kept(), 1);
+}
+
+#[tokio::test]
 async fn the_search_box_gets_the_parts_the_page_would_show_for_its_role() {
     use roster::domain::{Role, SearchQuery};
     let app = spawn_app().await;

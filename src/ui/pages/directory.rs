@@ -59,6 +59,21 @@ impl Shown {
         }
     }
 
+    /// What the page shows for a search already answered (never a browse).
+    pub fn searched(
+        query: SearchQuery,
+        results: Result<SearchPage, AppError>,
+        can_edit: bool,
+    ) -> Shown {
+        Shown {
+            query,
+            paging: PageRequest::default(),
+            results,
+            listing: None,
+            can_edit,
+        }
+    }
+
     fn title(&self) -> String {
         if self.query.text.is_empty() {
             "Directory".to_owned()
@@ -195,12 +210,17 @@ fn Summary(results: Result<SearchPage, AppError>, browsing: bool) -> impl IntoVi
         <p class="summary" role="status">
             <span class="summary-count">{text}</span>
             <span class="summary-time" title="Time the server took">
-                {format!(" · {}", format::duration_micros(page.took_micros))}
-                {page.cached.then_some(" (cached)")}
+                {time_text(page.took_micros, page.cached)}
             </span>
         </p>
     }
     .into_any()
+}
+
+/// The time a search took as the summary shows it: " · 2.1 ms", " · 0.1 ms (cached)".
+pub fn time_text(took_micros: u64, cached: bool) -> String {
+    let cached = if cached { " (cached)" } else { "" };
+    format!(" · {}{cached}", format::duration_micros(took_micros))
 }
 
 #[component]
