@@ -228,42 +228,18 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::server::search::schema::IndexedContact;
-
-    fn contact(n: u128, name: &str) -> IndexedContact {
-        IndexedContact {
-            id: Uuid::from_u128(n),
-            name: name.to_owned(),
-            email: None,
-            phone: None,
-            company: None,
-            title: None,
-            location: None,
-            tier: 3,
-            tags: Vec::new(),
-            notes: None,
-            created_at_micros: n as i64,
-            version: 1,
-        }
-    }
+    use crate::server::search::tests::{contact, index_of};
 
     fn upsert(n: u128, name: &str) -> Change {
-        Change::Upsert(Box::new(contact(n, name)))
+        Change::Upsert(Box::new(contact(n, name, None)))
     }
 
-    /// A replica holding `contacts`, committed.
-    fn replica_of(contacts: &[IndexedContact]) -> (tempfile::TempDir, Replica) {
-        let dir = tempfile::tempdir().unwrap();
-        let replica = Replica::create(dir.path()).unwrap();
-        let mut writer: tantivy::IndexWriter = replica.index.writer(20_000_000).unwrap();
-        for contact in contacts {
-            writer
-                .add_document(schema::document(&replica.fields, contact))
-                .unwrap();
-        }
-        writer.commit().unwrap();
-        replica.reload().unwrap();
-        (dir, replica)
+    /// A replica holding Ada Lovelace (1) and Grace Hopper (2), committed.
+    fn replica() -> (tempfile::TempDir, Replica) {
+        index_of(&[
+            contact(1, "Ada Lovelace", None),
+            contact(2, "Grace Hopper", None),
+        ])
     }
 
     fn touches(replica: &Replica, changed: &Changed, text: &str) -> bool {
@@ -272,7 +248,7 @@ mod tests {
 
     #[test]
     fn a_commit_touches_what_its_contacts_matched_before_or_after_it() {
-        let (_dir, replica) = replica_of(&[contact(1, "Ada Lovelace"), contact(2, "Grace Hopper")]);
+        let (_dir, replica) = replica();
         let before = replica.searcher();
         // Grace becomes a Lovelace.
         let renamed = Changed::index(&replica, &before, &[upsert(2, "Grace Lovelace")]);
@@ -304,7 +280,7 @@ mod tests {
 
     #[test]
     fn the_log_checks_every_commit_since_a_view_it_still_holds() {
-        let (_dir, replica) = replica_of(&[contact(1, "Ada Lovelace"), contact(2, "Grace Hopper")]);
+        let (_dir, replica) = replica();
         let searcher = replica.searcher();
         let commits = Commits::new(10, searcher.clone());
         let renamed = Changed::index(&replica, &searcher, &[upsert(2, "Grace Lovelace")]);

@@ -654,7 +654,7 @@ mod tests {
     use super::{replica::Payload, *};
     use crate::domain::search::{FacetValue, Filters, SortOrder};
 
-    fn contact(n: u128, name: &str, notes: Option<&str>) -> IndexedContact {
+    pub(super) fn contact(n: u128, name: &str, notes: Option<&str>) -> IndexedContact {
         IndexedContact {
             id: Uuid::from_u128(n),
             name: name.to_owned(),
@@ -672,7 +672,7 @@ mod tests {
     }
 
     /// A real index in a temporary folder holding `contacts`.
-    fn index_of(contacts: &[IndexedContact]) -> (tempfile::TempDir, Replica) {
+    pub(super) fn index_of(contacts: &[IndexedContact]) -> (tempfile::TempDir, Replica) {
         let dir = tempfile::tempdir().unwrap();
         let replica = Replica::create(dir.path()).unwrap();
         let mut writer: tantivy::IndexWriter = replica.index.writer(20_000_000).unwrap();
