@@ -256,12 +256,10 @@ async fn the_search_box_parts_are_kept_per_answer_and_rendered_anew_when_it_chan
     assert_eq!(again.filters_html, first.filters_html);
 
     // A change to what the search shows: rendered anew, never the kept parts.
-    sqlx::query("UPDATE contacts SET title = 'Lighthouse keeper' WHERE name = 'Quentin Marlowe'")
-        .execute(&app.db)
-        .await
-        .unwrap();
-    app.index_caught_up().await;
-    tokio::time::sleep(roster::server::search::MAX_STALENESS).await;
+    app.write_past_staleness(
+        "UPDATE contacts SET title = 'Lighthouse keeper' WHERE name = 'Quentin Marlowe'",
+    )
+    .await;
     let changed = parts(&app.client, &app, &query, PageRequest::First).await;
     assert!(changed.results_html.contains("Lighthouse keeper"));
     assert!(!changed.results_html.contains("Harbourmaster"));

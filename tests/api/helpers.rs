@@ -104,6 +104,16 @@ impl TestApp {
         .expect("the search index catches up");
     }
 
+    /// Runs `sql` (a write to contacts), waits until the index has applied it, then
+    /// past the half second in which any cached answer is served after the index
+    /// moves (`MAX_STALENESS`): from then on an answer from before the write is served
+    /// only if the write did not touch it.
+    pub async fn write_past_staleness(&self, sql: &str) {
+        sqlx::query(sql).execute(&self.db).await.unwrap();
+        self.index_caught_up().await;
+        tokio::time::sleep(roster::server::search::MAX_STALENESS).await;
+    }
+
     /// Stops serving and waits until the app has shut down (index committed).
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {

@@ -90,11 +90,11 @@ pub struct SearchIndex {
     advanced: tokio::sync::Notify,
 }
 
-/// A replica together with the position it has reached, swapped as one.
+/// A replica together with its recent commits, the latest of which holds the position
+/// it has reached; swapped as one.
 pub struct Published {
     pub replica: Arc<Replica>,
     pub directory: Uuid,
-    pub position: AtomicI64,
     /// Its recent commits, each with its view of the index.
     pub commits: Commits,
 }
@@ -103,6 +103,11 @@ impl Published {
     /// What a search run now sees, and the position that reflects.
     pub fn view(&self) -> Arc<View> {
         self.commits.latest()
+    }
+
+    /// The change position searches see.
+    pub fn position(&self) -> i64 {
+        self.commits.latest().position
     }
 }
 
@@ -132,7 +137,6 @@ impl SearchIndex {
         self.replica.store(Some(Arc::new(Published {
             replica,
             directory,
-            position: AtomicI64::new(position),
             commits,
         })));
         self.advanced.notify_waiters();
@@ -140,8 +144,7 @@ impl SearchIndex {
 
     /// The change position searches currently see (0 with no index).
     pub fn position(&self) -> i64 {
-        self.current()
-            .map_or(0, |published| published.position.load(Ordering::Acquire))
+        self.current().map_or(0, |published| published.position())
     }
 
     /// Waits until searches see every change up to `position`, or `timeout` passes.
@@ -165,7 +168,6 @@ impl SearchIndex {
     fn advance(&self, position: i64, changed: changes::Changed, searcher: tantivy::Searcher) {
         if let Some(published) = self.replica.load().as_ref() {
             published.commits.record(position, changed, searcher);
-            published.position.store(position, Ordering::Release);
         }
         self.advanced.notify_waiters();
     }
@@ -191,9 +193,7 @@ impl SearchIndex {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone();
         let published = self.current();
-        let position = published
-            .as_ref()
-            .map_or(0, |p| p.position.load(Ordering::Acquire));
+        let position = published.as_ref().map_or(0, |p| p.position());
         let database_position = self.database_position.load(Ordering::Relaxed).max(position);
         IndexStatus {
             state,
@@ -263,10 +263,7 @@ impl CachedPage {
 
     /// The latest position the answer is known exact at, and since when.
     fn exact_at(&self) -> Checked {
-        let checked = *self
-            .checked
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let checked = *self.checked();
         if checked.position > self.position {
             checked
         } else {
@@ -279,13 +276,16 @@ impl CachedPage {
 
     /// Notes that the answer is still exact at `position`, as found at `at_ms`.
     fn mark_exact(&self, position: i64, at_ms: i64) {
-        let mut checked = self
-            .checked
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut checked = self.checked();
         if position > checked.position {
             *checked = Checked { position, at_ms };
         }
+    }
+
+    fn checked(&self) -> std::sync::MutexGuard<'_, Checked> {
+        self.checked
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Whether this answer may be served to a session that has seen changes up to
