@@ -190,6 +190,11 @@ enum UserAction {
         #[arg(long)]
         email: String,
     },
+    /// End every session of an account (changing nothing else).
+    EndSessions {
+        #[arg(long)]
+        email: String,
+    },
     /// Set an account's password, read from standard input (one line); its sessions end.
     SetPassword {
         #[arg(long)]
@@ -396,18 +401,39 @@ async fn user(action: UserAction, config: &Config) -> anyhow::Result<()> {
         }
     };
     // Ending sessions needs the store the servers use.
-    let sessions = || -> anyhow::Result<Sessions> {
-        match &config.redis_url {
-            Some(url) => Ok(Sessions::redis(
+    let deployment = super::auth::sessions::Deployment {
+        db: pool.clone(),
+        directory: super::search::sync::directory_id(&pool).await?,
+    };
+    let sessions = match &config.redis_url {
+        Some(url) => {
+            let sessions = Sessions::redis(
                 super::redis::connect_with_timeout(url, super::redis::SESSION_COMMAND_TIMEOUT)?,
                 &config.redis_prefix,
-            )),
-            None => {
-                println!(
-                    "note: REDIS_URL is not set, so this command cannot end sessions kept in a server's memory; restart the server to end them"
-                );
-                Ok(Sessions::memory())
+                deployment,
+            );
+            wait_for_redis(&sessions).await;
+            sessions
+        }
+        None => Sessions::memory(deployment),
+    };
+    // Whether the change's sessions ended; if not, says so and fails.
+    let ended = |what: String, ended: users::Ended| -> anyhow::Result<()> {
+        match ended {
+            Ok(_) if sessions.is_shared() => {
+                println!("{what}; their sessions have ended on every server");
+                Ok(())
             }
+            Ok(_) => anyhow::bail!(
+                "{what}, but their sessions kept in Redis were NOT ended: REDIS_URL is not set, \
+                 so this command cannot reach the session store. Servers without Redis refuse \
+                 those sessions at their next request; for servers with Redis, run \
+                 `roster user end-sessions` with the servers' REDIS_URL and ROSTER_REDIS_PREFIX"
+            ),
+            Err(users::SessionsNotEnded(error)) => anyhow::bail!(
+                "{what}, but their sessions were NOT ended: the session store (Redis) could not \
+                 be told ({error}). Run `roster user end-sessions` once Redis answers"
+            ),
         }
     };
     match action {
@@ -419,22 +445,28 @@ async fn user(action: UserAction, config: &Config) -> anyhow::Result<()> {
         UserAction::SetRole { email, role } => {
             let role = role_of(&role)?;
             let user = account(email).await?;
-            let sessions = sessions()?;
-            wait_for_redis(&sessions).await;
-            users::change_role(&pool, &sessions, user.id, role).await?;
-            println!("{} is now {role}; their sessions have ended", user.email);
+            let done = users::change_role(&pool, &sessions, user.id, role).await?;
+            tracing::info!(user = %user.id, role = %role, security_event = "role_changed", "role changed from the command line");
+            ended(format!("{} is now {role}", user.email), done)?;
         }
         UserAction::Disable { email } => {
             let user = account(email).await?;
-            let sessions = sessions()?;
-            wait_for_redis(&sessions).await;
-            users::change_disabled(&pool, &sessions, user.id, true).await?;
-            println!("{} is disabled; their sessions have ended", user.email);
+            let done = users::change_disabled(&pool, &sessions, user.id, true).await?;
+            tracing::info!(user = %user.id, security_event = "account_disabled_or_enabled", "account disabled from the command line");
+            ended(format!("{} is disabled", user.email), done)?;
         }
         UserAction::Enable { email } => {
             let user = account(email).await?;
-            users::change_disabled(&pool, &Sessions::memory(), user.id, false).await?;
+            let done = users::change_disabled(&pool, &sessions, user.id, false).await?;
+            // The account had no session to end (disabling ended them).
+            let _ = done;
             println!("{} is enabled", user.email);
+        }
+        UserAction::EndSessions { email } => {
+            let user = account(email).await?;
+            let done = users::end_sessions(&pool, &sessions, user.id).await?;
+            tracing::info!(user = %user.id, security_event = "sessions_revoked", "sessions ended from the command line");
+            ended(format!("{} stays as they are", user.email), done)?;
         }
         UserAction::SetPassword { email } => {
             let user = account(email).await?;
@@ -443,15 +475,9 @@ async fn user(action: UserAction, config: &Config) -> anyhow::Result<()> {
                 anyhow::bail!("{problem}");
             }
             let hash = password::hash(new).await?;
-            db::users::set_password(&pool, user.id, &hash).await?;
             // Whoever knew the old password is signed out with it.
-            let sessions = sessions()?;
-            wait_for_redis(&sessions).await;
-            sessions.revoke_all(user.id).await?;
-            println!(
-                "the password of {} is changed; their sessions have ended",
-                user.email
-            );
+            let done = users::change_password(&pool, &sessions, user.id, &hash).await?;
+            ended(format!("the password of {} is changed", user.email), done)?;
         }
     }
     Ok(())

@@ -90,12 +90,19 @@ impl Application {
                 None
             }
         };
+        let deployment = auth::sessions::Deployment {
+            db: db.clone(),
+            directory: crate::server::search::sync::directory_id(&db)
+                .await
+                .context("reading the directory id")?,
+        };
         let sessions = match &config.redis_url {
             Some(url) => Sessions::redis(
                 redis::connect_with_timeout(url, redis::SESSION_COMMAND_TIMEOUT)?,
                 &config.redis_prefix,
+                deployment,
             ),
-            None => Sessions::memory(),
+            None => Sessions::memory(deployment),
         };
         let limiter = Limiter::new(&config, redis.clone());
         auth::users::ensure_admin(

@@ -829,9 +829,19 @@ async fn strangers_calling_the_api_are_limited_per_address() {
 }
 
 /// Runs `roster user …` on the database of `app`, with `input` on standard input.
-async fn user_command(app: &TestApp, args: &[&str], input: &str) -> std::process::Output {
+/// `without` names environment variables the command does not get.
+pub async fn user_command(
+    app: &TestApp,
+    args: &[&str],
+    input: &str,
+    without: &[&str],
+) -> std::process::Output {
     use tokio::io::AsyncWriteExt as _;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_roster"));
+    for name in without {
+        command.env_remove(name);
+    }
+    let mut child = command
         .arg("user")
         .args(args)
         .env_remove("ROSTER_CONFIG")
@@ -856,6 +866,7 @@ async fn accounts_are_managed_from_the_command_line() {
         &app,
         &["add", "--email", "cli@example.com", "--role", "editor"],
         "a password typed in\n",
+        &[],
     )
     .await;
     assert!(
@@ -881,12 +892,12 @@ async fn accounts_are_managed_from_the_command_line() {
         .unwrap();
     assert_eq!(me.map(|me| me.role), Some(Role::Editor));
 
-    let short = user_command(&app, &["add", "--email", "b@example.com"], "short\n").await;
+    let short = user_command(&app, &["add", "--email", "b@example.com"], "short\n", &[]).await;
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
 
     // Disabling from the command line ends the session in Redis too.
-    let disabled = user_command(&app, &["disable", "--email", "cli@example.com"], "").await;
+    let disabled = user_command(&app, &["disable", "--email", "cli@example.com"], "", &[]).await;
     assert!(
         disabled.status.success(),
         "{}",

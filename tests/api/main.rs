@@ -21,4 +21,5 @@ mod loadtest;
 mod metrics;
 mod page_cache;
 mod search;
+mod security;
 mod shutdown;

@@ -2,7 +2,8 @@
 //! do, signing in and out, and managing users.
 //!
 //! A session holds a [`SignedIn`] once its user has signed in. [`authenticate`] reads
-//! it on every request (one Redis read), enforces the idle timeout and the absolute
+//! it on every request (one Redis round trip, which also checks it against the
+//! account's current state: see [`sessions`]), enforces the idle timeout and the absolute
 //! lifetime, and hands the request on with a [`CurrentUser`] in its extensions, or
 //! answers for it: pages send a stranger to `/login`, the API answers 401, and if the
 //! session store is unreachable both answer 503.
@@ -44,6 +45,10 @@ pub struct SignedIn {
     pub last_seen_at: i64,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The directory signed in to: a session is refused by any other.
+    pub directory_id: Uuid,
+    /// The account's session generation at sign-in: a later change ends the session.
+    pub generation: i64,
 }
 
 /// How often a session's last-seen time (and so its idle expiry) is moved on: each

@@ -14,7 +14,7 @@ use crate::{
     },
     error::AppError,
     server::{
-        db::users::{self, UserRecord},
+        db::users::{self, AccountState, UserRecord},
         error::{Error, Result},
         limits::{Decision, Kind},
         startup::AppState,
@@ -95,6 +95,8 @@ pub async fn sign_in(state: &AppState, session: &Session, attempt: Attempt) -> R
         user_agent: attempt
             .user_agent
             .map(|agent| agent.chars().take(200).collect()),
+        directory_id: state.sessions.directory(),
+        generation: user.session_generation,
     };
     // A new id for the signed-in session: one planted before sign-in is worthless.
     session.cycle_id().await.map_err(session_error)?;
@@ -168,8 +170,8 @@ async fn other_account(state: &AppState, me: &CurrentUser, id: Uuid) -> Result<U
 pub async fn set_role(state: &AppState, me: &CurrentUser, id: Uuid, role: Role) -> Result<()> {
     let user = other_account(state, me, id).await?;
     if user.role != role {
-        change_role(&state.db, &state.sessions, id, role).await?;
-        tracing::info!(user = %id, by = %me.id, role = %role, "role changed");
+        in_request(id, change_role(&state.db, &state.sessions, id, role).await?)?;
+        tracing::info!(user = %id, by = %me.id, role = %role, security_event = "role_changed", "role changed");
     }
     Ok(())
 }
@@ -182,9 +184,29 @@ pub async fn set_disabled(
     disabled: bool,
 ) -> Result<()> {
     other_account(state, me, id).await?;
-    change_disabled(&state.db, &state.sessions, id, disabled).await?;
-    tracing::info!(user = %id, by = %me.id, disabled, "account disabled or enabled");
+    in_request(
+        id,
+        change_disabled(&state.db, &state.sessions, id, disabled).await?,
+    )?;
+    tracing::info!(user = %id, by = %me.id, disabled, security_event = "account_disabled_or_enabled", "account disabled or enabled");
     Ok(())
+}
+
+/// What a change that ends sessions came to.
+pub type Ended = std::result::Result<usize, SessionsNotEnded>;
+
+/// The change is saved in Postgres, but the session store could not be told: sessions
+/// kept in Redis may still be open.
+#[derive(Debug)]
+pub struct SessionsNotEnded(pub String);
+
+/// Publishes the account's new state to the session store; the change itself is saved.
+async fn publish(sessions: &Sessions, id: Uuid, state: Option<AccountState>) -> Result<Ended> {
+    let state = state.ok_or(AppError::NotFound)?;
+    Ok(sessions
+        .publish(id, &state)
+        .await
+        .map_err(|error| SessionsNotEnded(error.to_string())))
 }
 
 /// Sets the role and ends the user's sessions (for the admin page and the command line).
@@ -193,33 +215,49 @@ pub async fn change_role(
     sessions: &Sessions,
     id: Uuid,
     role: Role,
-) -> Result<()> {
-    users::set_role(db, id, role).await?;
-    end_sessions(sessions, id).await?;
-    Ok(())
+) -> Result<Ended> {
+    publish(sessions, id, users::set_role(db, id, role).await?).await
 }
 
-/// Disables (ending the user's sessions) or enables an account.
+/// Disables or enables an account, ending the user's sessions.
 pub async fn change_disabled(
     db: &sqlx::PgPool,
     sessions: &Sessions,
     id: Uuid,
     disabled: bool,
-) -> Result<()> {
-    users::set_disabled(db, id, disabled).await?;
-    if disabled {
-        end_sessions(sessions, id).await?;
-    }
-    Ok(())
+) -> Result<Ended> {
+    publish(sessions, id, users::set_disabled(db, id, disabled).await?).await
 }
 
-async fn end_sessions(sessions: &Sessions, id: Uuid) -> Result<usize> {
-    sessions.revoke_all(id).await.map_err(store_error)
+/// Sets the password hash, ending the user's sessions.
+pub async fn change_password(
+    db: &sqlx::PgPool,
+    sessions: &Sessions,
+    id: Uuid,
+    hash: &str,
+) -> Result<Ended> {
+    publish(sessions, id, users::set_password(db, id, hash).await?).await
 }
 
-/// Ends every session of the user.
+/// Ends every session of the user, changing nothing else.
+pub async fn end_sessions(db: &sqlx::PgPool, sessions: &Sessions, id: Uuid) -> Result<Ended> {
+    publish(sessions, id, users::end_sessions(db, id).await?).await
+}
+
+/// For a request: sessions that could not be ended make it fail (503, try again).
+fn in_request(id: Uuid, ended: Ended) -> Result<usize> {
+    ended.map_err(|SessionsNotEnded(error)| {
+        tracing::warn!(%error, user = %id, "sessions could not be ended");
+        Error::App(AppError::Unavailable)
+    })
+}
+
+/// Ends every session of the user (the admin page): a store that cannot be told is
+/// this request's error.
 pub async fn revoke_all(state: &AppState, id: Uuid) -> Result<usize> {
-    end_sessions(&state.sessions, id).await
+    let ended = in_request(id, end_sessions(&state.db, &state.sessions, id).await?)?;
+    tracing::info!(user = %id, security_event = "sessions_revoked", "every session of a user ended");
+    Ok(ended)
 }
 
 /// Ends one session of the user, by the handle the admin page shows.

@@ -6,8 +6,9 @@ use uuid::Uuid;
 
 use crate::{domain::Role, server::error::Result};
 
-/// An account as stored, hash included (it never leaves the server).
-#[derive(Clone, Debug)]
+/// An account as stored, hash included (it never leaves the server, and its `Debug`
+/// leaves the hash out).
+#[derive(Clone)]
 pub struct UserRecord {
     pub id: Uuid,
     pub email: String,
@@ -15,9 +16,44 @@ pub struct UserRecord {
     pub role: Role,
     pub disabled: bool,
     pub created_at: OffsetDateTime,
+    /// Moved on by every change that ends the user's sessions (see [`AccountState`]).
+    pub session_generation: i64,
 }
 
-const COLUMNS: &str = "id, email, password_hash, role, disabled, created_at";
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("password_hash", &"[redacted]")
+            .field("role", &self.role)
+            .field("disabled", &self.disabled)
+            .field("created_at", &self.created_at)
+            .field("session_generation", &self.session_generation)
+            .finish()
+    }
+}
+
+impl UserRecord {
+    pub fn state(&self) -> AccountState {
+        AccountState {
+            generation: self.session_generation,
+            role: self.role,
+            disabled: self.disabled,
+        }
+    }
+}
+
+/// What every request checks its session against: a session is good only while its
+/// account is enabled and has the generation the session was signed in at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountState {
+    pub generation: i64,
+    pub role: Role,
+    pub disabled: bool,
+}
+
+const COLUMNS: &str = "id, email, password_hash, role, disabled, created_at, session_generation";
 
 fn from_row(row: &PgRow) -> Result<UserRecord> {
     let role: String = row.try_get("role")?;
@@ -29,6 +65,7 @@ fn from_row(row: &PgRow) -> Result<UserRecord> {
             .ok_or_else(|| anyhow::anyhow!("user with unknown role {role:?}"))?,
         disabled: row.try_get("disabled")?,
         created_at: row.try_get("created_at")?,
+        session_generation: row.try_get("session_generation")?,
     })
 }
 
@@ -78,33 +115,91 @@ pub async fn any(db: impl PgExecutor<'_>) -> Result<bool> {
         .await?)
 }
 
-/// Sets the role; false if there is no such account.
-pub async fn set_role(db: impl PgExecutor<'_>, id: Uuid, role: Role) -> Result<bool> {
-    let done = sqlx::query("UPDATE users SET role = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(role.as_str())
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected() == 1)
+fn state_from_row(row: &PgRow) -> Result<AccountState> {
+    let role: String = row.try_get("role")?;
+    Ok(AccountState {
+        generation: row.try_get("session_generation")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| anyhow::anyhow!("user with unknown role {role:?}"))?,
+        disabled: row.try_get("disabled")?,
+    })
 }
 
-/// Disables or enables the account; false if there is no such account.
-pub async fn set_disabled(db: impl PgExecutor<'_>, id: Uuid, disabled: bool) -> Result<bool> {
-    let done = sqlx::query("UPDATE users SET disabled = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(disabled)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected() == 1)
+/// A change to an account that ends its sessions.
+enum Change<'a> {
+    Role(Role),
+    Disabled(bool),
+    Password(&'a str),
+    Nothing,
 }
 
-pub async fn set_password(db: impl PgExecutor<'_>, id: Uuid, password_hash: &str) -> Result<bool> {
-    let done = sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
+/// Applies `change` to one account, moving its session generation on in the same
+/// statement; the account's new state, or `None` if there is no such account.
+async fn apply(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    change: Change<'_>,
+) -> Result<Option<AccountState>> {
+    let set = match change {
+        Change::Role(_) => "role = $2,",
+        Change::Disabled(_) => "disabled = $2,",
+        Change::Password(_) => "password_hash = $2,",
+        Change::Nothing => "",
+    };
+    let sql = format!(
+        "UPDATE users SET {set} session_generation = session_generation + 1, updated_at = now()
+         WHERE id = $1 RETURNING role, disabled, session_generation"
+    );
+    let query = sqlx::query(&sql).bind(id);
+    let query = match change {
+        Change::Role(role) => query.bind(role.as_str()),
+        Change::Disabled(disabled) => query.bind(disabled),
+        Change::Password(hash) => query.bind(hash),
+        Change::Nothing => query,
+    };
+    let row = query.fetch_optional(db).await?;
+    row.as_ref().map(state_from_row).transpose()
+}
+
+/// Sets the role (ending the user's sessions).
+pub async fn set_role(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    role: Role,
+) -> Result<Option<AccountState>> {
+    apply(db, id, Change::Role(role)).await
+}
+
+/// Disables or enables the account (ending the user's sessions).
+pub async fn set_disabled(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    disabled: bool,
+) -> Result<Option<AccountState>> {
+    apply(db, id, Change::Disabled(disabled)).await
+}
+
+/// Sets the password (ending the user's sessions).
+pub async fn set_password(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    password_hash: &str,
+) -> Result<Option<AccountState>> {
+    apply(db, id, Change::Password(password_hash)).await
+}
+
+/// Ends the user's sessions without changing anything else.
+pub async fn end_sessions(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<AccountState>> {
+    apply(db, id, Change::Nothing).await
+}
+
+/// The state every request checks a session against; `None` if the account is gone.
+pub async fn state(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<AccountState>> {
+    let row = sqlx::query("SELECT role, disabled, session_generation FROM users WHERE id = $1")
         .bind(id)
-        .bind(password_hash)
-        .execute(db)
+        .fetch_optional(db)
         .await?;
-    Ok(done.rows_affected() == 1)
+    row.as_ref().map(state_from_row).transpose()
 }
 
 /// The first `limit` accounts by email, and how many there are in all.

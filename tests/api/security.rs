@@ -1,0 +1,267 @@
+//! The security review's findings (issue 24), each shown fixed: sessions bound to their
+//! deployment and checked against the account, throttling that cannot lock out the
+//! owner, bounded resources, secure defaults and the smaller findings.
+
+use reqwest::StatusCode;
+use roster::domain::{CurrentUser, Role};
+
+use crate::{
+    auth::user_command,
+    helpers::{
+        ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, new_client, sign_in, spawn_app, spawn_app_with,
+        spawn_second,
+    },
+};
+
+/// Signs in with a client that keeps no cookies; the session cookie (`name=value`).
+async fn session_cookie_for(app: &TestApp, email: &str, password: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(app.url("/api/sign-in"))
+        .header("accept", "application/json")
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{email} signs in");
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|cookie| cookie.contains("roster="))
+        .map(|cookie| cookie.split(';').next().unwrap().to_owned())
+        .expect("a session cookie")
+}
+
+/// Who `/api/me` says the cookie belongs to: `Err(status)` if not answered with 200.
+async fn me_with_cookie(app: &TestApp, cookie: &str) -> Result<Option<CurrentUser>, StatusCode> {
+    let response = reqwest::Client::new()
+        .get(app.url("/api/me"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    if response.status() != 200 {
+        return Err(response.status());
+    }
+    Ok(response.json().await.unwrap())
+}
+
+async fn me(app: &TestApp, client: &reqwest::Client) -> Result<Option<CurrentUser>, StatusCode> {
+    let response = client.get(app.url("/api/me")).send().await.unwrap();
+    if response.status() != 200 {
+        return Err(response.status());
+    }
+    Ok(response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_session_is_anonymous_on_another_deployment_sharing_the_redis() {
+    if std::env::var("REDIS_URL").is_err() {
+        eprintln!("skipped: needs REDIS_URL");
+        return;
+    }
+    let ours = spawn_app().await;
+    let theirs = spawn_app().await;
+    assert_ne!(
+        ours.state.config.redis_prefix,
+        theirs.state.config.redis_prefix
+    );
+    let cookie = session_cookie_for(&ours, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(
+        me_with_cookie(&ours, &cookie)
+            .await
+            .unwrap()
+            .map(|me| me.role),
+        Some(Role::Admin)
+    );
+    // Another deployment (its own prefix and database): nobody is signed in, so the
+    // users' list is out of reach.
+    assert_eq!(
+        me_with_cookie(&theirs, &cookie).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    let users = reqwest::Client::new()
+        .get(theirs.url("/api/admin/users"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.status(), 401);
+
+    // Even one misconfigured with the same prefix refuses it: the session names the
+    // directory it was signed in to.
+    let prefix = ours.state.config.redis_prefix.clone();
+    let same_prefix = spawn_app_with(move |mut config| {
+        config.redis_prefix = prefix;
+        config
+    })
+    .await;
+    assert_eq!(
+        me_with_cookie(&same_prefix, &cookie).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+}
+
+#[tokio::test]
+async fn a_sign_in_racing_a_demotion_never_keeps_the_old_role() {
+    let app = spawn_app().await;
+    let (id, _) = app.user("racer@example.com", Role::Editor).await;
+    let set_role = |role: &'static str| {
+        let request = app
+            .client
+            .post(app.url("/api/admin/set-role"))
+            .header("accept", "application/json")
+            .form(&[("user", id.to_string()), ("role", role.to_owned())]);
+        async move {
+            assert_eq!(request.send().await.unwrap().status(), 200);
+        }
+    };
+    for _ in 0..8 {
+        set_role("editor").await;
+        let client = new_client();
+        let (signed_in, ()) = tokio::join!(
+            crate::helpers::attempt_sign_in(
+                &client,
+                &app.address,
+                "racer@example.com",
+                "a long enough password"
+            ),
+            set_role("viewer"),
+        );
+        assert_eq!(signed_in.status(), 200);
+        // Demoted: the session is ended or has the new role, never the old one.
+        match me(&app, &client).await {
+            Err(status) => assert_eq!(status, 401),
+            Ok(user) => assert_eq!(user.map(|user| user.role), Some(Role::Viewer)),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_demotion_is_seen_by_the_next_request_on_every_instance() {
+    let app = spawn_app().await;
+    let other = spawn_second(&app).await;
+    let (id, client) = app.user("moved@example.com", Role::Editor).await;
+    let cookie = session_cookie_for(&app, "moved@example.com", "a long enough password").await;
+    assert_eq!(
+        me_with_cookie(&other, &cookie)
+            .await
+            .unwrap()
+            .map(|me| me.role),
+        Some(Role::Editor)
+    );
+    // Demoted on one instance (by the admin's session there)...
+    let demote = app
+        .client
+        .post(app.url("/api/admin/set-role"))
+        .header("accept", "application/json")
+        .form(&[("user", id.to_string()), ("role", "viewer".to_owned())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(demote.status(), 200);
+    // ...the very next request on the other has no editor.
+    assert_eq!(
+        me_with_cookie(&other, &cookie).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(me(&app, &client).await, Err(StatusCode::UNAUTHORIZED));
+    // Signed in again, the new role.
+    let again = new_client();
+    sign_in(
+        &again,
+        &other.address,
+        "moved@example.com",
+        "a long enough password",
+    )
+    .await;
+    assert_eq!(
+        me(&other, &again).await.unwrap().map(|me| me.role),
+        Some(Role::Viewer)
+    );
+}
+
+#[tokio::test]
+async fn disabling_from_the_command_line_ends_sessions_everywhere_or_says_it_could_not() {
+    if std::env::var("REDIS_URL").is_err() {
+        eprintln!("skipped: needs REDIS_URL");
+        return;
+    }
+    let app = spawn_app().await;
+    let other = spawn_second(&app).await;
+    let (_, client) = app.user("cli-off@example.com", Role::Editor).await;
+    let cookie = session_cookie_for(&app, "cli-off@example.com", "a long enough password").await;
+
+    // Without REDIS_URL the command cannot reach the sessions: it says so and fails,
+    // and does not claim they ended.
+    let blind = user_command(
+        &app,
+        &["disable", "--email", "cli-off@example.com"],
+        "",
+        &["REDIS_URL"],
+    )
+    .await;
+    let said = String::from_utf8_lossy(&blind.stderr).into_owned()
+        + &String::from_utf8_lossy(&blind.stdout);
+    assert!(!blind.status.success(), "{said}");
+    assert!(said.contains("NOT ended"), "{said}");
+    assert!(!said.contains("have ended"), "{said}");
+
+    // With it, every instance refuses the sessions at the next request.
+    let ended = user_command(
+        &app,
+        &["end-sessions", "--email", "cli-off@example.com"],
+        "",
+        &[],
+    )
+    .await;
+    assert!(
+        ended.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ended.stderr)
+    );
+    assert_eq!(me(&app, &client).await, Err(StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        me_with_cookie(&other, &cookie).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    // And the account stays disabled.
+    let refused = crate::helpers::attempt_sign_in(
+        &new_client(),
+        &other.address,
+        "cli-off@example.com",
+        "a long enough password",
+    )
+    .await;
+    assert_eq!(refused.status(), 400);
+}
+
+#[tokio::test]
+async fn a_session_whose_state_is_gone_from_redis_is_checked_against_postgres() {
+    if std::env::var("REDIS_URL").is_err() {
+        eprintln!("skipped: needs REDIS_URL");
+        return;
+    }
+    let app = spawn_app().await;
+    let (id, client) = app.user("evicted@example.com", Role::Editor).await;
+    assert_eq!(
+        me(&app, &client).await.unwrap().map(|me| me.role),
+        Some(Role::Editor)
+    );
+    // The account's state leaves Redis (evicted, or Redis restarted empty) while the
+    // account is disabled behind its back, straight in Postgres.
+    let redis = app.state.redis.clone().unwrap();
+    let key = format!("{}:account:{id}", app.state.config.redis_prefix);
+    let removed: i64 = fred::interfaces::KeysInterface::del(&redis, &key)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1, "the state was kept in Redis under the prefix");
+    sqlx::query("UPDATE users SET disabled = true, session_generation = session_generation + 1 WHERE id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    // The next request reads Postgres, not an assumption.
+    assert_eq!(me(&app, &client).await, Err(StatusCode::UNAUTHORIZED));
+}
