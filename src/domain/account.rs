@@ -101,6 +101,10 @@ pub struct UsersPage {
     pub me: Uuid,
 }
 
+/// The longest email address (RFC 5321's path limit): a sign-in with a longer one is
+/// refused before anything is counted or stored.
+pub const MAX_EMAIL_BYTES: usize = 254;
+
 /// The shortest password an account may have.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// The longest: hashing is deliberately slow, and its cost must stay bounded.

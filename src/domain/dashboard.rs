@@ -271,7 +271,19 @@ pub struct Dashboard {
     pub slow: Vec<SlowRow>,
     pub errors: Vec<ErrorRow>,
     pub limited: Vec<LimitedRow>,
+    /// Admin accounts whose sign-ins failed often in the last 15 minutes.
+    #[serde(default)]
+    pub attacked_admins: Vec<AttackedAdmin>,
     pub vitals: Vec<VitalRow>,
+}
+
+/// An admin account whose sign-ins keep failing: attempts from the failing clients
+/// are being slowed down (the owner, elsewhere, is not).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttackedAdmin {
+    pub email: String,
+    /// When the last failure was counted, in milliseconds since the epoch.
+    pub last_at_ms: i64,
 }
 
 impl Dashboard {

@@ -6,6 +6,18 @@
 //! in Redis (the theoretical arrival time), read and written by one Lua script: one
 //! atomic round trip per check. When Redis cannot answer, the same algorithm runs in
 //! this process (limits then hold per instance), and the fact is logged and counted.
+//!
+//! Keys hold a fixed-size digest of what is limited, never the text itself (an email
+//! of any length would otherwise become a key of that length), and clients are
+//! counted by [`client_group`]: an IPv6 client by its /64, as one household or host
+//! usually holds a whole /64.
+//!
+//! Failed sign-ins are not a quota but a slowing down ([`Limiter::sign_in_wait`]):
+//! after a few failures for one account from one client, each further attempt from
+//! that client must wait, twice as long each time. Nobody else is slowed, so an
+//! attacker cannot lock the owner out; the account's failures from every client are
+//! counted as well, to be reported (an admin account under attack is logged and shown
+//! on the dashboard).
 
 use std::{
     sync::{
@@ -15,7 +27,16 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use fred::{interfaces::ClientLike as _, types::scripts::Script};
+use fred::{
+    interfaces::{ClientLike as _, KeysInterface as _, SortedSetsInterface as _},
+    types::scripts::Script,
+};
+use time::OffsetDateTime;
+
+/// The subject of one account's failures from one client.
+fn pair(account: &str, client: &str) -> String {
+    format!("{account}\n{client}")
+}
 
 use super::{config::Config, redis::Redis};
 
@@ -24,8 +45,6 @@ use super::{config::Config, redis::Redis};
 pub enum Kind {
     /// Sign-in attempts, per client address.
     SignIn,
-    /// Failed sign-ins, per account.
-    SignInFailure,
     /// Requests to server functions and the API by someone not signed in, per address.
     Anonymous,
     /// Searches by a signed-in user.
@@ -39,9 +58,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 6] = [
         Kind::SignIn,
-        Kind::SignInFailure,
         Kind::Anonymous,
         Kind::Search,
         Kind::Read,
@@ -53,7 +71,6 @@ impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::SignIn => "sign-in",
-            Kind::SignInFailure => "sign-in-failures",
             Kind::Anonymous => "anonymous",
             Kind::Search => "search",
             Kind::Read => "read",
@@ -76,7 +93,6 @@ impl Quota {
         let quarter = Duration::from_secs(15 * 60);
         let (limit, window) = match kind {
             Kind::SignIn => (config.limit_sign_in_per_minute, minute),
-            Kind::SignInFailure => (config.limit_sign_in_failures_per_15_minutes, quarter),
             Kind::Anonymous => (config.limit_anonymous_per_15_minutes, quarter),
             Kind::Search => (config.limit_searches_per_minute, minute),
             Kind::Read => (config.limit_reads_per_minute, minute),
@@ -160,6 +176,73 @@ fn gcra(now: u64, tat: Option<u64>, quota: Quota, cost: u64) -> (bool, u32, u64,
     (true, remaining as u32, 0, stored - now, stored)
 }
 
+/// Failed sign-ins of one subject, `count last_failure_ms`, forgotten `window` ms after
+/// the last one: `check` reads them, `fail` adds one, `clear` forgets them. Answers
+/// the count and the milliseconds since the last failure.
+const FAILURES_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ARGV[1] == 'clear' then
+  redis.call('DEL', KEYS[1])
+  return {0, 0}
+end
+local count, last = 0, now
+local stored = redis.call('GET', KEYS[1])
+if stored then
+  local c, l = string.match(stored, '^(%d+) (%d+)$')
+  count, last = tonumber(c) or 0, tonumber(l) or now
+end
+if ARGV[1] == 'fail' then
+  count = count + 1
+  last = now
+  redis.call('SET', KEYS[1], count .. ' ' .. last, 'PX', ARGV[2])
+end
+return {count, now - last}
+";
+
+/// How long failed sign-ins are remembered after the last one.
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// The longest wait between two sign-in attempts after failures.
+pub const MAX_SIGN_IN_WAIT: Duration = Duration::from_secs(60);
+
+/// The wait before the next attempt after `failures` failures, when the first `free`
+/// cost nothing: 1 s, then doubling, at most [`MAX_SIGN_IN_WAIT`].
+pub fn sign_in_wait(failures: u32, free: u32) -> Duration {
+    if failures < free.max(1) {
+        return Duration::ZERO;
+    }
+    let doublings = (failures - free.max(1)).min(16);
+    Duration::from_secs(1 << doublings).min(MAX_SIGN_IN_WAIT)
+}
+
+/// How clients are counted: an IPv4 address (an IPv4-mapped IPv6 one as the IPv4
+/// address it is), or an IPv6 address's /64.
+pub fn client_group(ip: Option<std::net::IpAddr>) -> String {
+    use std::net::IpAddr;
+    match ip {
+        None => "unknown".to_owned(),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(network))
+            }
+        },
+    }
+}
+
+/// A fixed-size digest of `subject`, for keys.
+fn digest(subject: &str) -> String {
+    use blake2::{Blake2s256, Digest as _};
+    let hash = Blake2s256::digest(subject.as_bytes());
+    hash[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 const SCRIPT: &str = r"
 local interval = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
@@ -189,6 +272,14 @@ pub struct Limiter {
     /// By kind, in the order of [`Kind::ALL`] (the kinds' declaration order).
     quotas: [Quota; Kind::ALL.len()],
     script: Script,
+    failures_script: Script,
+    /// Free failed sign-ins per account and client before attempts wait.
+    free_failures: u32,
+    /// The in-process fallback for failed sign-ins: (count, last failure ms) by key.
+    failures: moka::sync::Cache<String, (u32, u64)>,
+    /// Admin accounts whose sign-ins failed often lately, by email: when last (unix s).
+    /// In Redis when there is one (shared with every instance), else here.
+    attacked_admins: moka::sync::Cache<String, i64>,
     /// The in-process fallback: arrival times by key.
     memory: moka::sync::Cache<String, u64>,
     /// Whether the last check fell back (to log the change, not every check).
@@ -202,6 +293,16 @@ impl Limiter {
             prefix: config.redis_prefix.clone(),
             quotas: Kind::ALL.map(|kind| Quota::for_kind(config, kind)),
             script: Script::from_lua(SCRIPT),
+            failures_script: Script::from_lua(FAILURES_SCRIPT),
+            free_failures: config.limit_sign_in_failures_per_15_minutes.max(1),
+            failures: moka::sync::Cache::builder()
+                .max_capacity(200_000)
+                .time_to_idle(FAILURE_WINDOW)
+                .build(),
+            attacked_admins: moka::sync::Cache::builder()
+                .max_capacity(1_000)
+                .time_to_live(FAILURE_WINDOW)
+                .build(),
             memory: moka::sync::Cache::builder()
                 .max_capacity(200_000)
                 .time_to_idle(Duration::from_secs(15 * 60))
@@ -226,7 +327,7 @@ impl Limiter {
 
     async fn check(&self, kind: Kind, subject: &str, cost: u64) -> Decision {
         let quota = self.quota(kind);
-        let key = format!("{}:limit:{}:{subject}", self.prefix, kind.name());
+        let key = format!("{}:limit:{}:{}", self.prefix, kind.name(), digest(subject));
         let numbers = match self.in_redis(&key, quota, cost).await {
             Some(numbers) => {
                 if self.falling_back.swap(false, Ordering::Relaxed) {
@@ -292,6 +393,116 @@ impl Limiter {
         }
     }
 
+    /// Failed sign-ins of `subject`: `op` is `check`, `fail` or `clear`. Answers the
+    /// count and the milliseconds since the last failure.
+    async fn failures(&self, op: &'static str, subject: &str) -> (u32, u64) {
+        let key = format!("{}:sign-in-failures:{}", self.prefix, digest(subject));
+        if let Some(redis) = self.redis.as_ref().filter(|redis| redis.is_connected()) {
+            let answer: Result<Vec<i64>, _> = crate::server::redis::timed(
+                "sign_in_failures",
+                self.failures_script.evalsha_with_reload(
+                    redis.next(),
+                    vec![key.clone()],
+                    vec![op.to_owned(), FAILURE_WINDOW.as_millis().to_string()],
+                ),
+            )
+            .await;
+            if let Ok(values) = answer
+                && let [count, since] = values[..]
+            {
+                return (count.max(0) as u32, since.max(0) as u64);
+            }
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|since| since.as_millis() as u64)
+            .unwrap_or_default();
+        match op {
+            "clear" => {
+                self.failures.invalidate(&key);
+                (0, 0)
+            }
+            "fail" => {
+                let count = self.failures.get(&key).map_or(0, |(count, _)| count) + 1;
+                self.failures.insert(key, (count, now));
+                (count, 0)
+            }
+            _ => self
+                .failures
+                .get(&key)
+                .map_or((0, 0), |(count, last)| (count, now.saturating_sub(last))),
+        }
+    }
+
+    /// How long an attempt to sign in to `account` from `client` must still wait
+    /// (zero: it may go ahead).
+    pub async fn sign_in_wait(&self, account: &str, client: &str) -> Duration {
+        let (count, since_ms) = self.failures("check", &pair(account, client)).await;
+        sign_in_wait(count, self.free_failures).saturating_sub(Duration::from_millis(since_ms))
+    }
+
+    /// Counts a failed sign-in; answers the account's failures from every client
+    /// within the window.
+    pub async fn sign_in_failed(&self, account: &str, client: &str) -> u32 {
+        self.failures("fail", &pair(account, client)).await;
+        self.failures("fail", &format!("account\n{account}"))
+            .await
+            .0
+    }
+
+    /// A successful sign-in forgets the failures from its client.
+    pub async fn sign_in_succeeded(&self, account: &str, client: &str) {
+        self.failures("clear", &pair(account, client)).await;
+    }
+
+    /// Whether `failures` failed sign-ins of one account within the window are an
+    /// attack worth reporting.
+    pub fn is_attack(&self, failures: u32) -> bool {
+        failures >= self.free_failures
+    }
+
+    /// Notes an admin account whose sign-ins are failing often, for the dashboard.
+    pub async fn note_attacked_admin(&self, email: &str) {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        if let Some(redis) = self.redis.as_ref().filter(|redis| redis.is_connected()) {
+            let key = format!("{}:attacked-admins", self.prefix);
+            let added: Result<(), _> = redis
+                .zadd(&key, None, None, false, false, (now as f64, email))
+                .await;
+            let _: Result<(), _> = redis
+                .expire(&key, FAILURE_WINDOW.as_secs() as i64, None)
+                .await;
+            if added.is_ok() {
+                return;
+            }
+        }
+        self.attacked_admins.insert(email.to_owned(), now);
+    }
+
+    /// Admin accounts whose sign-ins failed often within the window: email and when
+    /// last (unix seconds), latest first.
+    pub async fn attacked_admins(&self) -> Vec<(String, i64)> {
+        let since = OffsetDateTime::now_utc().unix_timestamp() - FAILURE_WINDOW.as_secs() as i64;
+        let mut found: Vec<(String, i64)> = self
+            .attacked_admins
+            .iter()
+            .map(|(email, at)| ((*email).clone(), at))
+            .collect();
+        if let Some(redis) = self.redis.as_ref().filter(|redis| redis.is_connected()) {
+            let key = format!("{}:attacked-admins", self.prefix);
+            let listed: Result<Vec<(String, f64)>, _> = redis
+                .zrangebyscore(&key, since as f64, f64::INFINITY, true, None)
+                .await;
+            if let Ok(listed) = listed {
+                found.extend(listed.into_iter().map(|(email, at)| (email, at as i64)));
+            }
+        }
+        found.retain(|(_, at)| *at >= since);
+        found.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
+        found.dedup_by(|a, b| a.0 == b.0);
+        found
+    }
+
     fn in_memory(&self, key: String, quota: Quota, cost: u64) -> (bool, u32, u64, u64) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -315,6 +526,38 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clients_are_counted_by_ipv4_address_or_ipv6_slash_64() {
+        let group = |text: &str| client_group(Some(text.parse().unwrap()));
+        assert_eq!(group("192.0.2.7"), "192.0.2.7");
+        assert_eq!(group("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(group("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            group("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            "2001:db8:1:2::/64"
+        );
+        assert_ne!(group("2001:db8:1:3::1"), group("2001:db8:1:2::1"));
+        assert_eq!(client_group(None), "unknown");
+    }
+
+    #[test]
+    fn keys_hold_a_fixed_size_digest() {
+        let long = "a".repeat(1 << 20);
+        assert_eq!(digest(&long).len(), 32);
+        assert_eq!(digest("x@example.com").len(), 32);
+        assert_ne!(digest("x@example.com"), digest("y@example.com"));
+    }
+
+    #[test]
+    fn failed_sign_ins_slow_down_progressively() {
+        assert_eq!(sign_in_wait(0, 5), Duration::ZERO);
+        assert_eq!(sign_in_wait(4, 5), Duration::ZERO);
+        assert_eq!(sign_in_wait(5, 5), Duration::from_secs(1));
+        assert_eq!(sign_in_wait(6, 5), Duration::from_secs(2));
+        assert_eq!(sign_in_wait(8, 5), Duration::from_secs(8));
+        assert_eq!(sign_in_wait(40, 5), MAX_SIGN_IN_WAIT);
+    }
 
     fn quota(limit: u32, secs: u64) -> Quota {
         Quota {

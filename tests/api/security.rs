@@ -265,3 +265,144 @@ async fn a_session_whose_state_is_gone_from_redis_is_checked_against_postgres() 
     // The next request reads Postgres, not an assumption.
     assert_eq!(me(&app, &client).await, Err(StatusCode::UNAUTHORIZED));
 }
+
+/// A sign-in as the hydrated page sends it, from `client_address` (as the trusted
+/// proxy in front of the app reports it).
+async fn sign_in_from(
+    app: &TestApp,
+    client_address: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url("/api/sign-in"))
+        .header("accept", "application/json")
+        .header("x-forwarded-for", client_address)
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// An app behind a trusted proxy on loopback, so tests can speak for many clients.
+async fn behind_proxy(sign_ins_per_minute: u32) -> TestApp {
+    spawn_app_with(move |mut config| {
+        config.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+        config.limit_sign_in_per_minute = sign_ins_per_minute;
+        config
+    })
+    .await
+}
+
+#[tokio::test]
+async fn failed_sign_ins_slow_down_their_client_and_never_lock_out_the_owner() {
+    let app = behind_proxy(1_000).await;
+    let attacker = "203.0.113.5";
+    for _ in 0..5 {
+        let wrong = sign_in_from(&app, attacker, ADMIN_EMAIL, "not the password").await;
+        assert_eq!(wrong.status(), 400);
+    }
+    // The attacker's client now waits, even with the right password...
+    let slowed = sign_in_from(&app, attacker, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(slowed.status(), 429);
+    assert_eq!(slowed.headers()["retry-after"], "1");
+    // ...while the owner, elsewhere, signs in at once with the right password.
+    let owner = sign_in_from(&app, "198.51.100.7", ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(owner.status(), 200);
+
+    // The wait doubles with each further failure (once the last wait has passed).
+    let wait_passes = |password: &'static str| {
+        let app = &app;
+        async move {
+            crate::helpers::eventually(std::time::Duration::from_secs(10), || async {
+                let response = sign_in_from(app, attacker, ADMIN_EMAIL, password).await;
+                (response.status() != 429).then_some(response.status())
+            })
+            .await
+            .expect("the wait passes")
+        }
+    };
+    assert_eq!(wait_passes("still not it").await, 400);
+    let slower = sign_in_from(&app, attacker, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(slower.status(), 429);
+    assert_eq!(slower.headers()["retry-after"], "2");
+    // The right password, once the wait has passed, is never refused.
+    assert_eq!(wait_passes(ADMIN_PASSWORD).await, 200);
+
+    // The admin account under attack is on the dashboard (and was logged).
+    let dashboard = app.get("/admin").await.text().await.unwrap();
+    let panel = &dashboard[dashboard.find("id=\"attacked-admins\"").expect("the panel")..];
+    let panel = &panel[..panel.find("</section>").unwrap()];
+    assert!(panel.contains(ADMIN_EMAIL), "{panel}");
+}
+
+#[tokio::test]
+async fn sign_in_limits_count_ipv6_clients_by_their_slash_64() {
+    let app = behind_proxy(3).await;
+    // The test client's own sign-in came from 127.0.0.1: these are other clients.
+    for address in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"] {
+        let attempt = sign_in_from(&app, address, "nobody@example.com", "wrong").await;
+        assert_eq!(attempt.status(), 400, "{address}");
+    }
+    let same_network = sign_in_from(&app, "2001:db8:1:2::4", "nobody@example.com", "wrong").await;
+    assert_eq!(same_network.status(), 429);
+    let next_network = sign_in_from(&app, "2001:db8:1:3::1", "nobody@example.com", "wrong").await;
+    assert_eq!(next_network.status(), 400);
+    // An IPv4-mapped address is its IPv4 address.
+    for _ in 0..3 {
+        sign_in_from(&app, "198.51.100.9", "nobody@example.com", "wrong").await;
+    }
+    let mapped = sign_in_from(&app, "::ffff:198.51.100.9", "nobody@example.com", "wrong").await;
+    assert_eq!(mapped.status(), 429);
+}
+
+#[tokio::test]
+async fn an_overlong_email_is_refused_before_anything_is_stored() {
+    let app = spawn_app().await;
+    // (A body over 1 MB is refused whole, with 413.)
+    let email = format!("{}@example.com", "a".repeat(100_000));
+    let response = reqwest::Client::new()
+        .post(app.url("/api/sign-in"))
+        .header("accept", "application/json")
+        .form(&[("email", email.as_str()), ("password", "whatever")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("too long"));
+    // A normal failed sign-in stores its counts under short keys only.
+    let failed = crate::helpers::attempt_sign_in(
+        &new_client(),
+        &app.address,
+        &format!("{}@example.com", "b".repeat(200)),
+        "wrong",
+    )
+    .await;
+    assert_eq!(failed.status(), 400);
+    if let Some(redis) = app.state.redis.clone() {
+        let mut keys: Vec<String> = Vec::new();
+        let mut cursor = "0".to_owned();
+        loop {
+            let (next, page): (String, Vec<String>) = fred::interfaces::KeysInterface::scan_page(
+                redis.next(),
+                cursor,
+                format!("{}:*", app.state.config.redis_prefix),
+                Some(1_000),
+                None,
+            )
+            .await
+            .unwrap();
+            keys.extend(page);
+            if next == "0" {
+                break;
+            }
+            cursor = next;
+        }
+        assert!(
+            keys.iter().any(|key| key.contains(":sign-in-failures:")),
+            "{keys:?}"
+        );
+        let longest = keys.iter().map(String::len).max().unwrap_or(0);
+        assert!(longest < 150, "a key of {longest} bytes: {keys:?}");
+    }
+}

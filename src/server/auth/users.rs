@@ -16,7 +16,7 @@ use crate::{
     server::{
         db::users::{self, AccountState, UserRecord},
         error::{Error, Result},
-        limits::{Decision, Kind},
+        limits::{self, Decision, Kind},
         startup::AppState,
     },
 };
@@ -40,27 +40,35 @@ fn too_many(decision: &Decision) -> Error {
     })
 }
 
-/// Signs in: checks the limits (per client address, and failures per account), the
-/// password (in the same time whether or not the account exists), then starts a new
-/// session under a new id. Refusals are [`AppError`]s for the form to show.
+/// Signs in: checks the limit per client, the wait that this client's earlier
+/// failures for this account impose, the password (in the same time whether or not
+/// the account exists), then starts a new session under a new id. Refusals are
+/// [`AppError`]s for the form to show.
 pub async fn sign_in(state: &AppState, session: &Session, attempt: Attempt) -> Result<CurrentUser> {
-    let client = attempt
-        .ip
-        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    // Refused before anything is counted or stored: no address is longer (RFC 5321).
+    if attempt.email.len() > crate::domain::account::MAX_EMAIL_BYTES {
+        return Err(AppError::BadRequest(
+            "That is not an email address: it is too long.".to_owned(),
+        )
+        .into());
+    }
+    if attempt.password.len() > crate::domain::account::MAX_PASSWORD_BYTES {
+        return Err(AppError::BadRequest(WRONG_CREDENTIALS.to_owned()).into());
+    }
+    let client = limits::client_group(attempt.ip);
     let by_client = state.limiter.take(Kind::SignIn, &client).await;
     if !by_client.allowed {
         return Err(too_many(&by_client));
     }
     let account = attempt.email.trim().to_lowercase();
-    let failures = state.limiter.peek(Kind::SignInFailure, &account).await;
-    if !failures.allowed {
-        return Err(too_many(&failures));
-    }
-    if attempt.email.trim().is_empty() || attempt.password.is_empty() {
+    if account.is_empty() || attempt.password.is_empty() {
         return Err(AppError::BadRequest("Enter your email and password.".to_owned()).into());
     }
-    if attempt.password.len() > crate::domain::account::MAX_PASSWORD_BYTES {
-        return Err(AppError::BadRequest(WRONG_CREDENTIALS.to_owned()).into());
+    let wait = state.limiter.sign_in_wait(&account, &client).await;
+    if !wait.is_zero() {
+        return Err(Error::App(AppError::TooManyRequests {
+            retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+        }));
     }
 
     let user = users::by_email(&state.db, &account).await?;
@@ -71,12 +79,29 @@ pub async fn sign_in(state: &AppState, session: &Session, attempt: Attempt) -> R
     .await?;
     let user = match user {
         Some(user) if verified => user,
-        _ => {
-            state.limiter.take(Kind::SignInFailure, &account).await;
-            tracing::info!(client, "sign-in refused: wrong email or password");
+        user => {
+            let failures = state.limiter.sign_in_failed(&account, &client).await;
+            tracing::info!(
+                client,
+                security_event = "sign_in_failed",
+                "sign-in refused: wrong email or password"
+            );
+            if let Some(user) = user.filter(|user| user.role == Role::Admin)
+                && state.limiter.is_attack(failures)
+            {
+                tracing::warn!(
+                    user = %user.id,
+                    failures,
+                    client,
+                    security_event = "admin_sign_in_throttled",
+                    "an admin account's sign-ins keep failing: attempts from those clients are being slowed down"
+                );
+                state.limiter.note_attacked_admin(&user.email).await;
+            }
             return Err(AppError::BadRequest(WRONG_CREDENTIALS.to_owned()).into());
         }
     };
+    state.limiter.sign_in_succeeded(&account, &client).await;
     if user.disabled {
         return Err(AppError::BadRequest(
             "This account is disabled. Ask an administrator to enable it.".to_owned(),
@@ -106,7 +131,7 @@ pub async fn sign_in(state: &AppState, session: &Session, attempt: Attempt) -> R
         .map_err(session_error)?;
     // Saved now, so a store failure is this request's answer (not a lost sign-in).
     session.save().await.map_err(session_error)?;
-    tracing::info!(user = %user.id, "signed in");
+    tracing::info!(user = %user.id, client, security_event = "signed_in", "signed in");
     Ok(CurrentUser {
         id: user.id,
         email: user.email,
@@ -127,7 +152,9 @@ fn store_error(error: tower_sessions::session_store::Error) -> Error {
 
 /// Ends the session (removed from the store; the cookie is cleared).
 pub async fn sign_out(session: &Session) -> Result<()> {
-    session.flush().await.map_err(session_error)
+    session.flush().await.map_err(session_error)?;
+    tracing::info!(security_event = "signed_out", "signed out");
+    Ok(())
 }
 
 /// Creates an account from the command line or at first start.

@@ -76,10 +76,7 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|info| info.0.ip());
             let ip = client_ip(peer, request.headers(), &state.config.trusted_proxies);
-            (
-                Kind::Anonymous,
-                ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
-            )
+            (Kind::Anonymous, crate::server::limits::client_group(ip))
         }
         None => return next.run(request).await,
     };

@@ -167,6 +167,16 @@ pub async fn build(state: &AppState, period: Period) -> Result<Dashboard> {
         slow: slow_requests(&per_instance),
         errors: errors(&per_instance),
         limited: limited(state, &fleet).await,
+        attacked_admins: state
+            .limiter
+            .attacked_admins()
+            .await
+            .into_iter()
+            .map(|(email, at)| crate::domain::dashboard::AttackedAdmin {
+                email,
+                last_at_ms: at * 1_000,
+            })
+            .collect(),
         vitals: vitals(&fleet),
     })
 }

@@ -291,6 +291,24 @@ pub fn DashboardBody(dashboard: Dashboard) -> impl IntoView {
                     }.into_any()
                 }}
             </section>
+            <section class="panel" id="attacked-admins">
+                <h2>"Admin accounts under failed sign-ins"</h2>
+                {if dashboard.attacked_admins.is_empty() {
+                    view! { <p>"None in the last 15 minutes."</p> }.into_any()
+                } else {
+                    view! {
+                        <p>"Sign-ins to these accounts keep failing. Attempts from the failing clients are slowed down; the owner, signing in from elsewhere, is not."</p>
+                        <table class="data">
+                            <thead><tr><th scope="col">"Account"</th><th scope="col">"Last failure"</th></tr></thead>
+                            <tbody>
+                                {dashboard.attacked_admins.into_iter().map(|row| view! {
+                                    <tr><td>{row.email}</td><td>{format::date_time(row.last_at_ms * 1_000)}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+            </section>
         </div>
     }
 }
