@@ -127,7 +127,9 @@ serve
 stop_server
 
 say "run 2: search pages (closed loop, then 3,000/s), idle connections, Postgres full text"
-serve ROSTER_LIMIT_READS_PER_MINUTE=100000000 ROSTER_LIMIT_SEARCHES_PER_MINUTE=100000000
+# The idle connections are held for the whole run: past the default 75 s idle timeout.
+serve ROSTER_LIMIT_READS_PER_MINUTE=100000000 ROSTER_LIMIT_SEARCHES_PER_MINUTE=100000000 \
+    ROSTER_KEEP_ALIVE_IDLE_SECS=3600
 "$bin" loadtest pages --url "http://127.0.0.1:$port" --metrics-url "http://127.0.0.1:$metrics_port/metrics" \
     "${pages_args[@]}" | tee -a "$report"
 stop_server

@@ -71,6 +71,17 @@ pub struct Config {
     pub shutdown_drain_secs: u64,
     /// Memory for rendered search pages kept for reuse, in MiB (0 turns it off).
     pub page_cache_mb: u64,
+    /// How long a connection has to send a request's headers, counted from its first
+    /// byte; a slower one is closed (a client trickling headers holds nothing long).
+    pub header_read_timeout_secs: u64,
+    /// How long a kept-alive connection may wait for its next request before it is closed.
+    pub keep_alive_idle_secs: u64,
+    /// Connections served at once; one more is answered 503 at once and closed.
+    pub max_connections: usize,
+    /// Exports one user may be downloading at once (429 beyond).
+    pub exports_per_user: u32,
+    /// How long an export may wait for the client to read before it is abandoned.
+    pub export_send_timeout_secs: u64,
     /// Rate limits (see README): sign-in attempts per client address per minute.
     pub limit_sign_in_per_minute: u32,
     /// Failed sign-ins per account per 15 minutes.
@@ -115,6 +126,11 @@ struct Defaults {
     slow_request_ms: u64,
     shutdown_drain_secs: u64,
     page_cache_mb: u64,
+    header_read_timeout_secs: u64,
+    keep_alive_idle_secs: u64,
+    max_connections: usize,
+    exports_per_user: u32,
+    export_send_timeout_secs: u64,
     limit_sign_in_per_minute: u32,
     limit_sign_in_failures_per_15_minutes: u32,
     limit_anonymous_per_15_minutes: u32,
@@ -157,6 +173,15 @@ impl Default for Defaults {
             shutdown_drain_secs: 20,
             // About 13 KB a page compressed: some 5,000 searches.
             page_cache_mb: 64,
+            header_read_timeout_secs: 10,
+            // Longer than a load balancer's own idle timeout (nginx: 60 s), so the
+            // balancer, not Roster, closes an idle upstream connection.
+            keep_alive_idle_secs: 75,
+            // Each open connection costs a few KB; the load test holds 10,000 idle ones
+            // beside 200 busy ones (docs/PERFORMANCE.md).
+            max_connections: 16_384,
+            exports_per_user: 2,
+            export_send_timeout_secs: 60,
             // The design docs' figures where they give one; see README for the others.
             limit_sign_in_per_minute: 10,
             limit_sign_in_failures_per_15_minutes: 5,

@@ -5,7 +5,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use axum::{extract::FromRef, serve::ListenerExt as _};
+use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
@@ -286,22 +286,20 @@ impl Application {
         let listener = ClosingListener {
             inner: Some(self.listener),
             closing: stopped.clone(),
-        }
-        // (A tapped listener gets the peer's address as connect info.)
-        .tap_io(|_| {});
-        let serving = axum::serve(
+        };
+        let serving = http::serve::serve(
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown);
-        let served = tokio::select! {
-            served = serving => served,
+            router,
+            http::serve::ConnectionLimits::from_config(&self.state.config),
+            shutdown,
+        );
+        tokio::select! {
+            () = serving => {}
             () = drained => {
                 tracing::warn!(
                     drain_secs = drain.as_secs(),
                     "requests still in flight after the drain time; closing their connections"
                 );
-                Ok(())
             }
         };
 
@@ -323,7 +321,6 @@ impl Application {
             tracing::warn!("background jobs did not stop in time");
         }
         self.state.db.close().await;
-        served.context("the web server stopped with an error")?;
         tracing::info!("stopped");
         Ok(())
     }
@@ -341,26 +338,18 @@ struct ClosingListener {
     closing: watch::Receiver<bool>,
 }
 
-impl axum::serve::Listener for ClosingListener {
-    type Io = tokio::net::TcpStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+impl http::serve::Accept for ClosingListener {
+    async fn accept(&mut self) -> (tokio::net::TcpStream, SocketAddr) {
         loop {
             let Some(listener) = self.inner.as_mut() else {
                 return std::future::pending().await;
             };
             tokio::select! {
+                // (axum's listener retries what accept errors it can, such as running
+                // out of descriptors, after a pause.)
                 accepted = axum::serve::Listener::accept(listener) => return accepted,
                 _ = self.closing.wait_for(|closing| *closing) => self.inner = None,
             }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        match &self.inner {
-            Some(listener) => listener.local_addr(),
-            None => Err(std::io::Error::other("the listener is closed")),
         }
     }
 }

@@ -110,6 +110,12 @@ async fn an_edit_records_a_field_level_diff_with_who_and_where() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    // The client is no trusted proxy: its own id is not believed, the server's is used.
+    let given_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(given_id, "edit-request-1");
     let outcome: SaveOutcome = response.json().await.unwrap();
     assert_eq!(outcome, SaveOutcome::Saved { id });
 
@@ -131,7 +137,7 @@ async fn an_edit_records_a_field_level_diff_with_who_and_where() {
     .await
     .unwrap();
     assert_eq!(ip.as_deref(), Some("127.0.0.1"));
-    assert_eq!(request_id.as_deref(), Some("edit-request-1"));
+    assert_eq!(request_id.as_deref(), Some(given_id.as_str()));
 
     // Saving the same values again changes nothing and records nothing.
     let same = save(

@@ -25,21 +25,44 @@ async fn health_answers_without_touching_the_database() {
 }
 
 #[tokio::test]
-async fn every_response_carries_a_request_id_and_echoes_the_callers() {
+async fn every_response_carries_a_request_id_and_echoes_a_trusted_proxys() {
     let app = spawn_app().await;
+    let with_id = |app: &crate::helpers::TestApp, id: String| {
+        app.client
+            .get(app.url("/health"))
+            .header("x-request-id", id)
+            .send()
+    };
 
     let generated = app.get("/health").await;
     let id = generated.headers()["x-request-id"].to_str().unwrap();
     assert_eq!(id.len(), 36, "a generated UUID: {id}");
+    // A client's own id is not believed: it could pose as another request.
+    let ignored = with_id(&app, "trace-me-123".to_owned()).await.unwrap();
+    assert_ne!(ignored.headers()["x-request-id"], "trace-me-123");
 
-    let echoed = app
-        .client
-        .get(app.url("/health"))
-        .header("x-request-id", "trace-me-123")
-        .send()
-        .await
-        .unwrap();
+    // From a trusted proxy, a short plain id is kept; a long or odd one is not.
+    let proxied = crate::helpers::spawn_app_with(|mut config| {
+        config.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+        config
+    })
+    .await;
+    let echoed = with_id(&proxied, "trace-me-123".to_owned()).await.unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "trace-me-123");
+    for odd in [
+        "x".repeat(100_000),
+        "Bob did this".to_owned(),
+        "a".repeat(65),
+    ] {
+        let replaced = with_id(&proxied, odd.clone()).await.unwrap();
+        let id = replaced.headers()["x-request-id"].to_str().unwrap();
+        assert_eq!(
+            id.len(),
+            36,
+            "a generated UUID instead of {} bytes",
+            odd.len()
+        );
+    }
 }
 
 #[tokio::test]

@@ -331,15 +331,32 @@ pub fn test_config(database: &str, data_dir: &Path) -> Config {
 pub const ADMIN_EMAIL: &str = "admin@test.example";
 pub const ADMIN_PASSWORD: &str = "admin password for tests";
 
-/// A client that keeps cookies, does not follow redirects, and fails a request that
-/// hangs instead of stalling the suite.
+/// A client that keeps cookies, does not follow redirects, fails a request that hangs
+/// instead of stalling the suite, and says, as a browser on Roster's own page does,
+/// that its requests come from the same origin (`Sec-Fetch-Site`).
 pub fn new_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "sec-fetch-site",
+        reqwest::header::HeaderValue::from_static("same-origin"),
+    );
+    bare_client_builder()
+        .default_headers(headers)
+        .build()
+        .expect("client builds")
+}
+
+/// [`new_client`] without the `Sec-Fetch-Site` header: a client that says nothing of
+/// where its requests come from.
+pub fn bare_client() -> reqwest::Client {
+    bare_client_builder().build().expect("client builds")
+}
+
+fn bare_client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
         .timeout(Duration::from_secs(60))
-        .build()
-        .expect("client builds")
 }
 
 /// Signs `client` in at `address`; panics if that fails.

@@ -406,3 +406,223 @@ async fn an_overlong_email_is_refused_before_anything_is_stored() {
         assert!(longest < 150, "a key of {longest} bytes: {keys:?}");
     }
 }
+
+/// Posts `contents` as the import form does, asking for a script's answer (JSON).
+async fn upload_as_script(app: &TestApp, name: &str, contents: Vec<u8>) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(contents).file_name(name.to_owned()),
+    );
+    app.client
+        .post(app.url("/import/upload"))
+        .header("accept", "application/json")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn import_jobs(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM import_jobs")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn csv_headers_too_long_or_too_wide_are_refused_before_anything_is_kept() {
+    let app = spawn_app().await;
+    // A header-only file of 2 MB, and one of 600 short columns.
+    let long_header = "x".repeat(2 << 20).into_bytes();
+    let wide: Vec<u8> = ((0..600)
+        .map(|i| format!("c{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+        + "\na\n")
+        .into_bytes();
+    for (contents, words) in [(long_header, "longer than 64 KB"), (wide, "600 columns")] {
+        let started = std::time::Instant::now();
+        let response = upload_as_script(&app, "wide.csv", contents.clone()).await;
+        assert_eq!(response.status(), 400);
+        let message = response.text().await.unwrap();
+        assert!(message.contains(words), "{message}");
+        // Refused at once (gross regressions only: today it is milliseconds).
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        // From the form, the page names the reason.
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(contents).file_name("wide.csv"),
+        );
+        let response = app
+            .client
+            .post(app.url("/import/upload"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.ends_with("error=too-wide"), "{location}");
+        let page = app.get(&location).await.text().await.unwrap();
+        assert!(page.contains("more than 500 columns"), "the page explains");
+    }
+    assert_eq!(import_jobs(&app).await, 0, "no job, no stored file");
+    let chunks: i64 = sqlx::query_scalar("SELECT count(*) FROM import_chunks")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(chunks, 0);
+}
+
+#[tokio::test]
+async fn an_overlong_csv_row_is_an_invalid_row_and_the_rest_import() {
+    let app = spawn_app().await;
+    let mut csv = String::from("Name,Email,Notes\nAda Lovelace,ada@example.com,short\n");
+    csv.push_str(&format!(
+        "Huge Row,huge@example.com,{}\n",
+        "n".repeat(1_100_000)
+    ));
+    csv.push_str("Grace Hopper,grace@example.com,\n");
+    let id = crate::helpers::upload(&app, "rows.csv", csv).await;
+    let job = crate::helpers::job(&app, id).await;
+    assert_eq!(job.planned.create, 2);
+    assert_eq!(job.planned.invalid, 1);
+    assert!(
+        job.invalid_rows
+            .iter()
+            .any(|row| row.line == 3 && row.reason.contains("longer than 1 MB")),
+        "{:?}",
+        job.invalid_rows
+    );
+}
+
+/// The p99 of `count` sequential `/health` requests on `client`.
+async fn health_p99(app: &TestApp, client: &reqwest::Client, count: usize) -> std::time::Duration {
+    let mut times = Vec::with_capacity(count);
+    for _ in 0..count {
+        let started = std::time::Instant::now();
+        let response = client.get(app.url("/health")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        times.push(started.elapsed());
+    }
+    times.sort();
+    times[count * 99 / 100]
+}
+
+#[tokio::test]
+async fn connections_trickling_headers_are_closed_and_others_are_served_meanwhile() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = spawn_app_with(|mut config| {
+        config.header_read_timeout_secs = 2;
+        config
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let client = new_client();
+    let idle = health_p99(&app, &client, 200).await;
+
+    // 1,000 connections, each sending its headers a byte a second.
+    let started = std::time::Instant::now();
+    let mut trickling = Vec::new();
+    for _ in 0..1_000 {
+        let address = address.clone();
+        trickling.push(tokio::spawn(async move {
+            let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+            for byte in b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: yes\r\n\r\n" {
+                if stream.write_all(&[*byte]).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            // Closed by the server: reading ends (or the socket is reset).
+            let mut rest = Vec::new();
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(60),
+                stream.read_to_end(&mut rest),
+            )
+            .await;
+            started.elapsed()
+        }));
+    }
+    let busy = health_p99(&app, &client, 200).await;
+    let mut slowest = std::time::Duration::ZERO;
+    for connection in trickling {
+        slowest = slowest.max(connection.await.unwrap());
+    }
+    // Closed within the 2 s timeout (and the time to open them all), long before the
+    // 47 seconds the headers would take.
+    assert!(
+        slowest < std::time::Duration::from_secs(15),
+        "the last trickling connection was closed after {slowest:?}"
+    );
+    // Others were served as usual meanwhile (a 2 ms floor for timer noise).
+    assert!(
+        busy <= idle * 2 + std::time::Duration::from_millis(2),
+        "p99 {busy:?} beside the trickling connections, {idle:?} without"
+    );
+}
+
+#[tokio::test]
+async fn idle_connections_are_closed_and_the_limit_answers_503() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = spawn_app_with(|mut config| {
+        config.keep_alive_idle_secs = 1;
+        config
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    // A kept-alive connection that sends nothing more is closed after its idle second.
+    let mut kept = tokio::net::TcpStream::connect(&address).await.unwrap();
+    kept.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 1024];
+    let read = kept.read(&mut answer).await.unwrap();
+    assert!(String::from_utf8_lossy(&answer[..read]).starts_with("HTTP/1.1 200"));
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        kept.read_to_end(&mut rest),
+    )
+    .await
+    .expect("the idle connection is closed")
+    .unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+
+    // At the limit, the next connection is told so, with 503, and closed. (The test's
+    // own client may hold one of the three already.)
+    let limited = spawn_app_with(|mut config| {
+        config.max_connections = 3;
+        config
+    })
+    .await;
+    let address = limited.address.trim_start_matches("http://").to_owned();
+    let mut open = Vec::new();
+    let mut refused = None;
+    for _ in 0..5 {
+        let mut connection = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(
+            std::time::Duration::from_millis(500),
+            connection.read_to_end(&mut answer),
+        )
+        .await;
+        if read.is_ok() {
+            refused = Some(String::from_utf8_lossy(&answer).into_owned());
+            break;
+        }
+        open.push(connection);
+    }
+    let answer = refused.expect("a connection over the limit is answered and closed");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("retry-after: 1"), "{answer}");
+    assert!(open.len() <= 3, "{} connections were held", open.len());
+    // Once one closes, connections are served again.
+    drop(open);
+    let served = crate::helpers::eventually(std::time::Duration::from_secs(5), || async {
+        let response = new_client().get(limited.url("/health")).send().await.ok()?;
+        (response.status() == 200).then_some(())
+    })
+    .await;
+    assert!(served.is_some());
+}

@@ -245,7 +245,8 @@ pub fn unavailable(path: &str) -> Response {
     )
 }
 
-fn wants_html(headers: &HeaderMap) -> bool {
+/// Whether the caller is a browser asking for a page (else a script).
+pub fn wants_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|value| value.to_str().ok())

@@ -9,6 +9,7 @@ pub mod pages;
 mod panics;
 pub mod rate_limit;
 pub mod security;
+pub mod serve;
 mod server_fn_errors;
 mod upload;
 
@@ -150,6 +151,10 @@ pub fn router(state: AppState) -> Router {
         .layer(
             // Outermost first: the id exists before anything logs, and is echoed back.
             ServiceBuilder::new()
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    security::trusted_request_id,
+                ))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(
                     move |request: &axum::http::Request<axum::body::Body>| {

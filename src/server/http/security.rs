@@ -88,8 +88,10 @@ pub async fn headers(State(state): State<AppState>, mut request: Request, next: 
 
 /// Refuses state-changing requests that a browser sent from another site: any method
 /// but GET, HEAD and OPTIONS must come from this origin (or one the CORS allow-list
-/// names). Browsers say where a request comes from (`Sec-Fetch-Site`, `Origin`);
-/// clients that say neither are not browsers, and carry no one's cookies by accident.
+/// names). Browsers say where a request comes from (`Sec-Fetch-Site`, `Origin`); a
+/// request that says neither is allowed only without cookies (a script signing in):
+/// one carrying a session cookie without saying where it comes from is refused, as an
+/// old or odd browser could send it from anywhere.
 pub async fn same_origin_writes(
     State(state): State<AppState>,
     request: Request,
@@ -105,6 +107,7 @@ pub async fn same_origin_writes(
     tracing::warn!(
         path = request.uri().path(),
         origin = ?request.headers().get(header::ORIGIN),
+        security_event = "cross_site_refused",
         "refused a cross-site request"
     );
     metrics::counter!("csrf_refused_total").increment(1);
@@ -135,7 +138,7 @@ fn is_same_origin(headers: &HeaderMap, allowed: &[String]) -> bool {
         return matches!(site, "same-origin" | "none");
     }
     match origin {
-        None => true,
+        None => !headers.contains_key(header::COOKIE),
         Some(origin) => {
             let host = text(header::HOST);
             let origin_host = origin
@@ -145,6 +148,62 @@ fn is_same_origin(headers: &HeaderMap, allowed: &[String]) -> bool {
             matches!((origin_host, host), (Some(origin), Some(host)) if origin.eq_ignore_ascii_case(host))
         }
     }
+}
+
+/// Keeps a caller's `X-Request-Id` only when a trusted proxy sent it and only in a
+/// short, safe form; otherwise the request-id layer makes a new one. A client's own id
+/// would be copied into the logs and into every audit row the request causes: of any
+/// length, and able to pose as another request.
+///
+/// Also warns (once per process) when requests arrive through a proxy that is not
+/// trusted: their client addresses are then the proxy's, which skews rate limits and
+/// the audit log.
+pub async fn trusted_request_id(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    let trusted = peer.is_some_and(|ip| {
+        state
+            .config
+            .trusted_proxies
+            .iter()
+            .any(|network| network.contains(&ip))
+    });
+    let headers = request.headers_mut();
+    let keep = trusted
+        && headers
+            .get(crate::server::context::REQUEST_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(is_safe_request_id);
+    if !keep {
+        headers.remove(crate::server::context::REQUEST_ID_HEADER);
+    }
+    if !trusted && headers.contains_key("x-forwarded-for") {
+        static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::warn!(
+                proxy = ?peer,
+                security_event = "untrusted_proxy",
+                "requests arrive with X-Forwarded-For from an address not in ROSTER_TRUSTED_PROXIES: \
+                 the header is ignored, so rate limits and the audit log see the proxy's address \
+                 for every client. Add the proxy to ROSTER_TRUSTED_PROXIES if it is yours."
+            );
+        }
+    }
+    next.run(request).await
+}
+
+/// A request id worth keeping: 1 to 64 letters, digits, `-`, `_`, `.` or `:`.
+pub fn is_safe_request_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b':'))
 }
 
 /// The session layer answers an empty 500 when it cannot save a session (the store is
@@ -170,6 +229,16 @@ mod tests {
             map.insert(*name, HeaderValue::from_static(value));
         }
         map
+    }
+
+    #[test]
+    fn only_short_plain_request_ids_are_kept() {
+        assert!(is_safe_request_id("4f1c0f0e-6a2b-4d7e-9b1a-0c2d3e4f5a6b"));
+        assert!(is_safe_request_id("lb-01:abc_123.x"));
+        assert!(!is_safe_request_id(""));
+        assert!(!is_safe_request_id(&"a".repeat(65)));
+        assert!(!is_safe_request_id("admin did it"));
+        assert!(!is_safe_request_id("x\u{1b}[31m"));
     }
 
     #[test]
@@ -206,6 +275,10 @@ mod tests {
             &none
         ));
         assert!(is_same_origin(&headers(&[]), &none), "not a browser");
+        assert!(
+            !is_same_origin(&headers(&[("cookie", "roster=x")]), &none),
+            "a session cookie from who knows where"
+        );
         let allowed = ["https://intranet.example".to_owned()];
         assert!(is_same_origin(
             &headers(&[

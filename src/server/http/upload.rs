@@ -41,8 +41,24 @@ pub async fn upload(
         ip: client_ip(Some(client.ip()), &headers, &state.config.trusted_proxies),
         request_id: Some(request_id.clone()),
     };
+    let wants_page = crate::server::auth::wants_html(&headers);
     match receive(&state, multipart, &actor).await {
-        Ok(id) => Redirect::to(&format!("/import/{id}")).into_response(),
+        Ok(id) => {
+            tracing::info!(job = %id, security_event = "import_uploaded", "import file uploaded");
+            Redirect::to(&format!("/import/{id}")).into_response()
+        }
+        Err(Failure::Refused(Error::App(AppError::BadRequest(message)))) if !wants_page => {
+            // A script gets the reason itself, with its status.
+            let status = if message.contains("50 MB") {
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                axum::http::StatusCode::BAD_REQUEST
+            };
+            let mut response =
+                crate::server::http::pages::api_error(&AppError::BadRequest(message), &[]);
+            *response.status_mut() = status;
+            response
+        }
         Err(error) => {
             let code = match error {
                 Failure::NoFile => "no-file",
@@ -51,6 +67,10 @@ pub async fn upload(
                         "too-large"
                     } else if message.contains("empty") {
                         "empty"
+                    } else if message.contains("columns") {
+                        "too-wide"
+                    } else if message.contains("seconds") {
+                        "too-slow"
                     } else {
                         "unreadable"
                     }

@@ -475,6 +475,9 @@ impl Upload {
 
 /// Makes a job of an uploaded file: guesses the mapping, runs the dry run, and stores
 /// the file with the job. The job waits for the person to check it and commit.
+/// How long the dry run of an upload may take (100,000 rows take a few seconds).
+const DRY_RUN_BUDGET: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub async fn create_job(
     db: &PgPool,
     upload: Upload,
@@ -494,7 +497,14 @@ pub async fn create_job(
             .map_err(anyhow::Error::from)?
     };
     let mapping = guessed.map_err(AppError::BadRequest)?;
-    let report = dry_run(db, &path, format, &mapping).await?;
+    let report = tokio::time::timeout(DRY_RUN_BUDGET, dry_run(db, &path, format, &mapping))
+        .await
+        .map_err(|_| {
+            AppError::BadRequest(format!(
+                "Checking the file took longer than {} seconds: split it into smaller files.",
+                DRY_RUN_BUDGET.as_secs()
+            ))
+        })??;
 
     let id = Uuid::new_v4();
     let mut tx = db.begin().await?;

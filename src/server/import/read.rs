@@ -13,6 +13,14 @@ use crate::domain::{
     import::{ColumnMapping, ImportFormat},
 };
 
+/// The most columns a CSV file may have (a header line naming more is refused before
+/// anything else is read).
+pub const MAX_COLUMNS: usize = 500;
+/// The longest header line, in bytes.
+pub const MAX_HEADER_BYTES: u64 = 64 * 1024;
+/// The longest record, in bytes: a longer one is reported as an invalid row.
+pub const MAX_ROW_BYTES: usize = 1024 * 1024;
+
 /// One record of the file.
 #[derive(Debug)]
 pub struct SourceRow {
@@ -48,14 +56,36 @@ pub fn guess_mapping(path: &Path, format: ImportFormat) -> Result<ColumnMapping,
             if start.contains(&0) {
                 return Err("This is not a text file: choose a CSV or vCard file.".into());
             }
-            let mut reader =
-                csv_reader(path).map_err(|e| format!("The file could not be read: {e}"))?;
+            // The header line is measured before the CSV reader sees it: a reader would
+            // hold a line of any length, and a mapping of millions of columns after it.
+            let mut first_line = Vec::new();
+            BufReader::new(
+                File::open(path).map_err(|e| format!("The file could not be read: {e}"))?,
+            )
+            .take(MAX_HEADER_BYTES + 1)
+            .read_until(b'\n', &mut first_line)
+            .map_err(|e| format!("The file could not be read: {e}"))?;
+            if first_line.len() as u64 > MAX_HEADER_BYTES {
+                return Err(format!(
+                    "The first line, which should name the columns, is longer than {} KB: \
+                     this does not look like a contacts file.",
+                    MAX_HEADER_BYTES / 1024
+                ));
+            }
+            let mut reader = csv_reader_over(path, first_line.len() as u64 + 1)
+                .map_err(|e| format!("The file could not be read: {e}"))?;
             let headers = reader
                 .byte_headers()
                 .map_err(|e| format!("The first line could not be read as CSV headers: {e}"))?
                 .iter()
                 .map(|h| decode(h).trim().to_owned())
                 .collect::<Vec<_>>();
+            if headers.len() > MAX_COLUMNS {
+                return Err(format!(
+                    "The file has {} columns; Roster reads at most {MAX_COLUMNS}.",
+                    headers.len()
+                ));
+            }
             if headers.iter().all(String::is_empty) {
                 return Err("The file is empty: its first line should name the columns.".into());
             }
@@ -76,6 +106,17 @@ pub fn rows(
             let mapping = mapping.clone();
             Ok(Box::new(reader.into_byte_records().map(
                 move |record| match record {
+                    Ok(record) if record.as_slice().len() > MAX_ROW_BYTES => SourceRow {
+                        line: record.position().map_or(0, |p| p.line()),
+                        input: Err(format!(
+                            "This line is longer than {} MB.",
+                            MAX_ROW_BYTES / (1024 * 1024)
+                        )),
+                    },
+                    Ok(record) if record.len() > MAX_COLUMNS => SourceRow {
+                        line: record.position().map_or(0, |p| p.line()),
+                        input: Err(format!("This line has more than {MAX_COLUMNS} columns.")),
+                    },
                     Ok(record) => SourceRow {
                         line: record.position().map_or(0, |p| p.line()),
                         input: Ok(input_from_record(&record, &mapping)),
@@ -94,16 +135,31 @@ pub fn rows(
     }
 }
 
-/// A CSV reader whose delimiter is guessed from the header line (`,` `;` or tab).
-fn csv_reader(path: &Path) -> io::Result<csv::Reader<File>> {
+/// [`csv_reader`] over the first `limit` bytes of the file only.
+fn csv_reader_over(path: &Path, limit: u64) -> io::Result<csv::Reader<io::Take<File>>> {
+    let delimiter = guess_delimiter(path)?;
+    Ok(csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(File::open(path)?.take(limit)))
+}
+
+/// The delimiter the header line uses most (`,` `;` or tab).
+fn guess_delimiter(path: &Path) -> io::Result<u8> {
     let mut first = Vec::new();
     BufReader::new(File::open(path)?)
-        .take(64 * 1024)
+        .take(MAX_HEADER_BYTES)
         .read_until(b'\n', &mut first)?;
-    let delimiter = [b',', b';', b'\t']
+    Ok([b',', b';', b'\t']
         .into_iter()
         .max_by_key(|d| first.iter().filter(|b| *b == d).count())
-        .unwrap_or(b',');
+        .unwrap_or(b','))
+}
+
+/// A CSV reader whose delimiter is guessed from the header line (`,` `;` or tab).
+fn csv_reader(path: &Path) -> io::Result<csv::Reader<File>> {
+    let delimiter = guess_delimiter(path)?;
     Ok(csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)

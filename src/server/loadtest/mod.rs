@@ -83,7 +83,15 @@ pub(crate) fn idle_client() -> reqwest::Client {
 }
 
 fn builder() -> reqwest::ClientBuilder {
+    // As a browser on Roster's own page says of its requests (a post carrying a session
+    // cookie without it is refused as possibly cross-site).
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "sec-fetch-site",
+        reqwest::header::HeaderValue::from_static("same-origin"),
+    );
     reqwest::Client::builder()
+        .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .pool_max_idle_per_host(1)
