@@ -47,14 +47,13 @@ pub async fn resolve(search: &SearchService, selection: &BulkSelection) -> Resul
     let request = selection.query();
     let ids = tokio::task::spawn_blocking(move || {
         let parsed = query::parse(&request.text);
-        let mut ids = Vec::new();
+        let (searcher, addresses) = published.replica.matches(&request, &parsed)?;
+        // One past the most is enough to refuse.
+        let addresses = &addresses[..addresses.len().min(MAX_BULK + 1)];
         published
             .replica
-            .each_match(&request, &parsed, 10_000, |contacts| {
-                ids.extend(contacts.into_iter().map(|c| c.id));
-                ids.len() <= MAX_BULK
-            })
-            .map(|()| ids)
+            .stored_contacts(&searcher, addresses)
+            .map(|contacts| contacts.into_iter().map(|c| c.id).collect::<Vec<_>>())
     })
     .await
     .map_err(anyhow::Error::from)?

@@ -80,8 +80,9 @@ pub struct Config {
     pub max_connections: usize,
     /// Exports one user may be downloading at once (429 beyond).
     pub exports_per_user: u32,
-    /// How long an export may wait for the client to read before it is abandoned.
-    pub export_send_timeout_secs: u64,
+    /// How long an answer may wait for a client that reads nothing (its socket full)
+    /// before the connection is closed: a stalled download holds nothing for long.
+    pub send_timeout_secs: u64,
     /// Rate limits (see README): sign-in attempts per client address per minute.
     pub limit_sign_in_per_minute: u32,
     /// Failed sign-ins per account per 15 minutes.
@@ -130,7 +131,7 @@ struct Defaults {
     keep_alive_idle_secs: u64,
     max_connections: usize,
     exports_per_user: u32,
-    export_send_timeout_secs: u64,
+    send_timeout_secs: u64,
     limit_sign_in_per_minute: u32,
     limit_sign_in_failures_per_15_minutes: u32,
     limit_anonymous_per_15_minutes: u32,
@@ -181,7 +182,7 @@ impl Default for Defaults {
             // beside 200 busy ones (docs/PERFORMANCE.md).
             max_connections: 16_384,
             exports_per_user: 2,
-            export_send_timeout_secs: 60,
+            send_timeout_secs: 60,
             // The design docs' figures where they give one; see README for the others.
             limit_sign_in_per_minute: 10,
             limit_sign_in_failures_per_15_minutes: 5,

@@ -51,6 +51,8 @@ pub struct AppState {
     pub pages: Arc<http::page_cache::PageCache>,
     /// The search box's rendered parts, kept per answer and role.
     pub rendered: Arc<RenderedParts>,
+    /// Exports being downloaded, per user.
+    pub exports: Arc<http::export::ExportSlots>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -186,6 +188,7 @@ impl Application {
             monitor,
             pages,
             rendered,
+            exports: Arc::default(),
         };
         let router = http::router(state.clone());
         Ok(Application {

@@ -626,3 +626,80 @@ async fn idle_connections_are_closed_and_the_limit_answers_503() {
     .await;
     assert!(served.is_some());
 }
+
+/// Asks for `/export.csv` as `cookie`'s user on a raw connection and reads only the
+/// answer's head: the rest waits in the socket, as with a client that stopped reading.
+async fn stalled_export(app: &TestApp, cookie: &str) -> (tokio::net::TcpStream, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request =
+        format!("GET /export.csv HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = vec![0u8; 512];
+    let read = stream.read(&mut head).await.unwrap();
+    let head = String::from_utf8_lossy(&head[..read]).into_owned();
+    (stream, head)
+}
+
+#[test]
+fn stalled_exports_hold_no_blocking_thread_and_are_limited_per_user() {
+    // A runtime with a small blocking pool, which sign-in hashing and searches share
+    // with exports: unread exports must not take it over.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let app = spawn_app_with(|mut config| {
+            config.exports_per_user = 2;
+            config.send_timeout_secs = 2;
+            config
+        })
+        .await;
+        // About 4 MB of CSV: more than the socket and the stream hold unread.
+        app.seed(20_000).await;
+        app.index_caught_up().await;
+        let mut stalled = Vec::new();
+        for n in 0..3 {
+            let email = format!("exporter{n}@example.com");
+            app.user(&email, Role::Editor).await;
+            let cookie = session_cookie_for(&app, &email, "a long enough password").await;
+            for _ in 0..2 {
+                let (stream, head) = stalled_export(&app, &cookie).await;
+                assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+                stalled.push(stream);
+            }
+            if n == 0 {
+                // A third at once for the same user is refused.
+                let (_, head) = stalled_export(&app, &cookie).await;
+                assert!(head.starts_with("HTTP/1.1 429"), "{head}");
+                assert!(head.to_lowercase().contains("retry-after"), "{head}");
+            }
+        }
+        // Six unread exports, four blocking threads: a sign-in (hashed on that pool)
+        // and a search still go through at once.
+        let started = std::time::Instant::now();
+        let client = new_client();
+        sign_in(&client, &app.address, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let search = client.get(app.url("/?q=a")).send().await.unwrap();
+        assert_eq!(search.status(), 200);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "took {:?}",
+            started.elapsed()
+        );
+        // The send timeout closes the stalled downloads, and their slots are free again.
+        let cookie =
+            session_cookie_for(&app, "exporter0@example.com", "a long enough password").await;
+        let again = crate::helpers::eventually(std::time::Duration::from_secs(15), || async {
+            let (stream, head) = stalled_export(&app, &cookie).await;
+            head.starts_with("HTTP/1.1 200").then_some(stream)
+        })
+        .await;
+        assert!(again.is_some(), "a stalled export was never closed");
+        drop(stalled);
+    });
+}

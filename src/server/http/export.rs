@@ -2,16 +2,16 @@
 //! is read, never built in memory), and one contact as a vCard.
 
 use axum::{
+    Extension,
     body::Body,
     extract::{Path, RawQuery, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use bytes::Bytes;
-use tokio::sync::mpsc;
 
 use crate::{
-    domain::{SearchQuery, search::decode_component},
+    domain::{CurrentUser, SearchQuery, search::decode_component},
     server::{
         db::contacts,
         export,
@@ -29,12 +29,29 @@ enum Format {
     Vcard,
 }
 
-pub async fn csv(state: State<AppState>, query: RawQuery) -> Response {
-    search_export(state, query, Format::Csv).await
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Vcard => "vcard",
+        }
+    }
 }
 
-pub async fn vcard(state: State<AppState>, query: RawQuery) -> Response {
-    search_export(state, query, Format::Vcard).await
+pub async fn csv(
+    state: State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+    query: RawQuery,
+) -> Response {
+    search_export(state, user, query, Format::Csv).await
+}
+
+pub async fn vcard(
+    state: State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+    query: RawQuery,
+) -> Response {
+    search_export(state, user, query, Format::Vcard).await
 }
 
 /// The ticked rows of the results' bulk form (`search=…&id=…&id=…`), or `None` when the
@@ -62,11 +79,80 @@ fn ticked(raw: &str) -> Option<(Vec<uuid::Uuid>, SearchQuery)> {
     Some((ids, search))
 }
 
+/// Exports being downloaded, per user (on this instance): one more than
+/// `ROSTER_EXPORTS_PER_USER` is refused with 429 until one ends.
+#[derive(Default)]
+pub struct ExportSlots {
+    open: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, u32>>,
+}
+
+/// One export being downloaded, until its body is dropped.
+pub struct ExportSlot {
+    slots: std::sync::Arc<ExportSlots>,
+    user: uuid::Uuid,
+}
+
+impl ExportSlots {
+    pub fn try_begin(
+        self: &std::sync::Arc<Self>,
+        user: uuid::Uuid,
+        most: u32,
+    ) -> Option<ExportSlot> {
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = open.entry(user).or_default();
+        if *count >= most.max(1) {
+            return None;
+        }
+        *count += 1;
+        Some(ExportSlot {
+            slots: self.clone(),
+            user,
+        })
+    }
+}
+
+impl Drop for ExportSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .slots
+            .open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(count) = open.get_mut(&self.user) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
+}
+
 async fn search_export(
     State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
     RawQuery(raw): RawQuery,
     format: Format,
 ) -> Response {
+    let Some(Extension(user)) = user else {
+        return (StatusCode::UNAUTHORIZED, "Sign in to export.").into_response();
+    };
+    let Some(slot) = state
+        .exports
+        .try_begin(user.id, state.config.exports_per_user)
+    else {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "10")],
+            format!(
+                "You already have {} exports downloading. Wait for one to finish, then try again.",
+                state.config.exports_per_user
+            ),
+        )
+            .into_response();
+    };
     let raw = raw.unwrap_or_default();
     let request = match ticked(&raw) {
         // Ticked rows: those contacts, from Postgres, in the order ticked.
@@ -97,32 +183,66 @@ async fn search_export(
         )
             .into_response();
     };
-    let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
-    tokio::task::spawn_blocking(move || {
+    // The matches are found on a blocking thread at once; then each chunk is read and
+    // written on one only when the client has taken the one before (the body is
+    // pulled), so a client that stops reading holds no thread. One that stops for
+    // longer than the send timeout loses its connection (`http::serve`).
+    let replica = published.replica.clone();
+    let found = tokio::task::spawn_blocking(move || {
         let parsed = query::parse(&request.text);
-        if let Format::Csv = format
-            && sender
-                .blocking_send(Ok(Bytes::from(render(format, &[], true))))
-                .is_err()
-        {
-            return;
+        replica.matches(&request, &parsed)
+    })
+    .await;
+    let (searcher, addresses) = match found {
+        Ok(Ok(found)) => found,
+        Ok(Err(error)) => {
+            tracing::error!(%error, "export: the search failed");
+            return failure(anyhow::anyhow!("export search: {error}").into());
         }
-        let outcome = published
-            .replica
-            .each_match(&request, &parsed, CHUNK, |contacts| {
-                let bytes = render(format, &contacts, false);
-                // The client went away: stop reading.
-                sender.blocking_send(Ok(Bytes::from(bytes))).is_ok()
-            });
-        if let Err(error) = outcome {
-            tracing::error!(error = %error, "export failed mid-way");
-            let _ = sender.blocking_send(Err(std::io::Error::other("export failed")));
+        Err(error) => return failure(anyhow::anyhow!("export search: {error}").into()),
+    };
+    tracing::info!(
+        user = %user.id,
+        contacts = addresses.len(),
+        format = format.name(),
+        security_event = "export",
+        "export started"
+    );
+    let header = match format {
+        Format::Csv => Some(Ok(Bytes::from(render(format, &[], true)))),
+        Format::Vcard => None,
+    };
+    let replica = published.replica.clone();
+    let chunks: Vec<Vec<tantivy::DocAddress>> =
+        addresses.chunks(CHUNK).map(<[_]>::to_vec).collect();
+    let body = futures_util::StreamExt::then(futures_util::stream::iter(chunks), move |chunk| {
+        let replica = replica.clone();
+        let searcher = searcher.clone();
+        let _downloading = &slot;
+        async move {
+            let rendered = tokio::task::spawn_blocking(move || {
+                replica
+                    .stored_contacts(&searcher, &chunk)
+                    .map(|contacts| render(format, &contacts, false))
+            })
+            .await;
+            match rendered {
+                Ok(Ok(bytes)) => Ok(Bytes::from(bytes)),
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "export failed mid-way");
+                    Err(std::io::Error::other("export failed"))
+                }
+                Err(error) => {
+                    tracing::error!(%error, "export failed mid-way");
+                    Err(std::io::Error::other("export failed"))
+                }
+            }
         }
     });
-    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|item| (item, receiver))
-    });
-    download(format, stream)
+    download(
+        format,
+        futures_util::StreamExt::chain(futures_util::stream::iter(header), body),
+    )
 }
 
 /// Contacts as CSV records (after the header, if `header`) or vCards.
@@ -168,6 +288,8 @@ fn download(
     let mut response = Body::from_stream(futures_util::StreamExt::fuse(stream)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    // The directory's contents: never kept by a browser or a proxy.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(value) = HeaderValue::from_str(&format!(
         "attachment; filename=\"roster-contacts.{extension}\""
     )) {
@@ -197,6 +319,7 @@ pub async fn contact_vcard(State(state): State<AppState>, Path(id): Path<String>
     (
         [
             (header::CONTENT_TYPE, "text/vcard; charset=utf-8".to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{ascii}.vcf\"; filename*=UTF-8''{encoded}.vcf"),

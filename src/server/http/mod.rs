@@ -1,7 +1,7 @@
 //! The HTTP surface: routes, middleware and the handlers that are not Leptos pages.
 
 pub mod assets;
-mod export;
+pub mod export;
 pub mod health;
 pub mod metrics;
 pub mod page_cache;

@@ -7,6 +7,9 @@
 //! - **Idle keep-alive timeout**: a connection with no request for
 //!   `ROSTER_KEEP_ALIVE_IDLE_SECS` (counted from its opening or its last answer) is
 //!   closed.
+//! - **Send timeout**: an answer whose client reads nothing for
+//!   `ROSTER_SEND_TIMEOUT_SECS` (the socket's send buffer stays full) has its connection
+//!   closed, so a stalled download holds nothing for long.
 //! - **Connection limit**: beyond `ROSTER_MAX_CONNECTIONS` open connections, a new one
 //!   is answered a short 503 at once and closed, so the process's descriptors and
 //!   memory stay bounded whatever arrives.
@@ -48,6 +51,7 @@ use tower::ServiceExt as _;
 pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
     pub keep_alive_idle: Duration,
+    pub send_timeout: Duration,
     pub max_connections: usize,
 }
 
@@ -56,6 +60,7 @@ impl ConnectionLimits {
         ConnectionLimits {
             header_read_timeout: Duration::from_secs(config.header_read_timeout_secs.max(1)),
             keep_alive_idle: Duration::from_secs(config.keep_alive_idle_secs.max(1)),
+            send_timeout: Duration::from_secs(config.send_timeout_secs.max(1)),
             max_connections: config.max_connections.max(1),
         }
     }
@@ -149,9 +154,15 @@ struct Activity {
     reading: AtomicBool,
     /// When the current phase (idle or reading) began, in ms since `started`.
     since_ms: AtomicU64,
-    /// Wakes the watcher when a request begins arriving (its timer is then shorter).
+    /// Since when writing has waited for the client to read (ms since `started`;
+    /// `NOT_BLOCKED` while writes go through).
+    write_blocked_since_ms: AtomicU64,
+    /// Wakes the watcher when a request begins arriving or writing stalls (its timer is
+    /// then shorter).
     changed: tokio::sync::Notify,
 }
+
+const NOT_BLOCKED: u64 = u64::MAX;
 
 impl Activity {
     fn new() -> Arc<Self> {
@@ -160,6 +171,7 @@ impl Activity {
             in_flight: AtomicU32::new(0),
             reading: AtomicBool::new(false),
             since_ms: AtomicU64::new(0),
+            write_blocked_since_ms: AtomicU64::new(NOT_BLOCKED),
             changed: tokio::sync::Notify::new(),
         })
     }
@@ -177,6 +189,20 @@ impl Activity {
         }
     }
 
+    /// A write went through, or waits for the client to read.
+    fn wrote<T>(&self, polled: &Poll<T>) {
+        if polled.is_pending() {
+            if self.write_blocked_since_ms.load(Ordering::Acquire) == NOT_BLOCKED {
+                self.write_blocked_since_ms
+                    .store(self.now_ms(), Ordering::Release);
+                self.changed.notify_one();
+            }
+        } else {
+            self.write_blocked_since_ms
+                .store(NOT_BLOCKED, Ordering::Release);
+        }
+    }
+
     fn begin(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.reading.store(false, Ordering::Release);
@@ -186,6 +212,14 @@ impl Activity {
     /// How long until the connection has overstayed (`None`: it has), given `limits`;
     /// a connection answering a request is looked at again after the shorter limit.
     fn time_left(&self, limits: &ConnectionLimits) -> Option<Duration> {
+        let blocked_since = self.write_blocked_since_ms.load(Ordering::Acquire);
+        if blocked_since != NOT_BLOCKED {
+            let blocked = Duration::from_millis(self.now_ms().saturating_sub(blocked_since));
+            return limits
+                .send_timeout
+                .checked_sub(blocked)
+                .filter(|left| !left.is_zero());
+        }
         if self.in_flight.load(Ordering::Acquire) > 0 {
             return Some(limits.header_read_timeout.min(limits.keep_alive_idle));
         }
@@ -242,11 +276,15 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.activity.wrote(&polled);
+        polled
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        let polled = Pin::new(&mut self.stream).poll_flush(cx);
+        self.activity.wrote(&polled);
+        polled
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -258,7 +296,9 @@ impl AsyncWrite for Watched {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.activity.wrote(&polled);
+        polled
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -244,21 +244,19 @@ impl Replica {
         })
     }
 
-    /// Every contact the search matches, in its order (for exports). Blocking; reads
-    /// the stored contacts `chunk` at a time and hands each chunk to `emit`, stopping
-    /// early if it returns false.
-    pub fn each_match(
+    /// Every contact the search matches, in its order (for exports): the searcher they
+    /// were found with and their addresses in it, to be read with [`Self::stored_contacts`]
+    /// a chunk at a time. Blocking.
+    pub fn matches(
         &self,
         request: &SearchQuery,
         parsed: &Parsed,
-        chunk: usize,
-        mut emit: impl FnMut(Vec<IndexedContact>) -> bool,
-    ) -> tantivy::Result<()> {
+    ) -> tantivy::Result<(Searcher, Vec<DocAddress>)> {
         let searcher = self.searcher();
         let query = query::full_query(&searcher, &self.fields, parsed, &request.filters);
         let total = query.count(&searcher)?;
         if total == 0 {
-            return Ok(());
+            return Ok((searcher, Vec::new()));
         }
         let top = TopDocs::with_limit(total);
         let addresses: Vec<DocAddress> = match request.sort {
@@ -284,16 +282,19 @@ impl Replica {
                 .map(|(_, at)| at)
                 .collect(),
         };
-        for addresses in addresses.chunks(chunk.max(1)) {
-            let contacts = addresses
-                .iter()
-                .map(|address| self.stored_contact(&searcher, *address))
-                .collect::<tantivy::Result<Vec<_>>>()?;
-            if !emit(contacts) {
-                break;
-            }
-        }
-        Ok(())
+        Ok((searcher, addresses))
+    }
+
+    /// The stored contacts at `addresses` in `searcher` (from [`Self::matches`]). Blocking.
+    pub fn stored_contacts(
+        &self,
+        searcher: &Searcher,
+        addresses: &[DocAddress],
+    ) -> tantivy::Result<Vec<IndexedContact>> {
+        addresses
+            .iter()
+            .map(|address| self.stored_contact(searcher, *address))
+            .collect()
     }
 
     /// How many contacts a query matches.
