@@ -85,6 +85,7 @@ start() {
         ROSTER_LISTEN="127.0.0.1:$(instance_port "$i")" ROSTER_DATA_DIR="$dir/instance-$i" \
             ROSTER_TRUSTED_PROXIES="${ROSTER_TRUSTED_PROXIES:-[127.0.0.1/32]}" \
             ROSTER_REDIS_PREFIX="${ROSTER_REDIS_PREFIX:-roster}" \
+            ROSTER_HTTPS="${ROSTER_HTTPS:-false}" \
             nohup "$ROSTER_BIN" serve >>"$dir/instance-$i.log" 2>&1 &
         echo $! >"$dir/instance-$i.pid"
     done

@@ -36,7 +36,9 @@ mkdir -p "$DATA/e2e" "$DATA/e2e-limited"
 limited_port=$((e2e_port + 1))
 port_busy "$limited_port" && die "port $limited_port is taken; set ROSTER_E2E_PORT to a free pair"
 serve() { # port, data folder, redis prefix, searches per minute
+    # Plain HTTP on loopback: said explicitly, as a release build defaults to HTTPS.
     DATABASE_URL="$e2e_url" ROSTER_LISTEN="127.0.0.1:$1" ROSTER_SITE_ROOT="$ROOT/target/site" \
+        ROSTER_HTTPS="${ROSTER_E2E_HTTPS:-false}" \
         ROSTER_DATA_DIR="$2" ROSTER_DB_MIN_CONNECTIONS=1 ROSTER_REDIS_PREFIX="$3" \
         ROSTER_LIMIT_SIGN_IN_PER_MINUTE=1000 ROSTER_LIMIT_ANONYMOUS_PER_15_MINUTES=10000 \
         ROSTER_LIMIT_SEARCHES_PER_MINUTE="$4" ROSTER_LIMIT_READS_PER_MINUTE=100000 \
@@ -54,6 +56,26 @@ if ! wait_for ready 60; then
     tail -n 30 "$DATA/e2e/server.log" "$DATA/e2e-limited/server.log" >&2
     die "the e2e servers did not become ready"
 fi
+
+say "secure by default: what the release build does unless told otherwise"
+# Plain HTTP off loopback is refused at start, naming the reason...
+if ROSTER_HTTPS=false ROSTER_LISTEN=0.0.0.0:9 DATABASE_URL="$e2e_url" "$bin" serve >"$DATA/e2e/plain-http.log" 2>&1; then
+    die "a release build served plain HTTP on 0.0.0.0"
+fi
+grep -q "not a loopback" "$DATA/e2e/plain-http.log" || die "no reason given: $(cat "$DATA/e2e/plain-http.log")"
+# ...and left to its defaults it sends HSTS and a Secure __Host- cookie.
+secure_port=$((e2e_port + 2))
+port_busy "$secure_port" && die "port $secure_port is taken; set ROSTER_E2E_PORT to a free triple"
+mkdir -p "$DATA/e2e-secure"
+(ROSTER_E2E_HTTPS=true serve "$secure_port" "$DATA/e2e-secure" "roster-e2e-secure-$$" 100000) &
+secure=$!
+wait_for "healthy_on $secure_port" 60 || die "the HTTPS-default server did not start: $(tail -n 20 "$DATA/e2e-secure/server.log")"
+headers=$(curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$secure_port/api/sign-in" \
+    -H 'accept: application/json' --data-urlencode "email=$ROSTER_E2E_ADMIN_EMAIL" \
+    --data-urlencode "password=$ROSTER_E2E_PASSWORD")
+kill $secure; wait $secure 2>/dev/null || true
+echo "$headers" | grep -qi '^strict-transport-security: max-age=' || die "no HSTS by default: $headers"
+echo "$headers" | grep -qi '^set-cookie: __Host-roster=.*; *Secure' || die "no Secure __Host- cookie by default: $headers"
 
 say "running the Playwright suite (JavaScript off and on)"
 export ROSTER_E2E_PORT=$e2e_port ROSTER_E2E_LIMITED_PORT=$limited_port

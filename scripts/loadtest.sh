@@ -84,7 +84,7 @@ trap stop_server EXIT
 serve() { # extra settings as NAME=value
     env ROSTER_LISTEN="127.0.0.1:$port" ROSTER_METRICS_LISTEN="127.0.0.1:$metrics_port" \
         ROSTER_SITE_ROOT="$ROOT/target/site" ROSTER_DATA_DIR="$out/index-$contacts" \
-        ROSTER_REDIS_PREFIX="roster-load-$contacts" ROSTER_LOG_FORMAT=json \
+        ROSTER_REDIS_PREFIX="roster-load-$contacts" ROSTER_LOG_FORMAT=json ROSTER_HTTPS=false \
         ROSTER_LIMIT_SIGN_IN_PER_MINUTE=1000000 ROSTER_LIMIT_ANONYMOUS_PER_15_MINUTES=1000000 \
         "$@" "$bin" serve >>"$out/server.log" 2>&1 &
     server=$!

@@ -17,7 +17,7 @@ use std::{
 use roster::domain::{SaveOutcome, SearchQuery};
 use uuid::Uuid;
 
-use helpers::{TestApp, contact_form, eventually, spawn_app, spawn_app_with};
+use helpers::{TestApp, contact_form, eventually, spawn_app_with};
 
 /// Stops or starts one of the servers `make chaos` started (`stop-redis`, …).
 fn services(command: &str) {
@@ -134,7 +134,12 @@ fn page_request(app: &TestApp) -> impl Fn(u64) -> reqwest::RequestBuilder + Send
 
 #[tokio::test]
 async fn redis_stopped_under_traffic_then_back_within_five_seconds() {
-    let app = spawn_app().await;
+    // The deep check's details come from the metrics address, which needs no session.
+    let app = spawn_app_with(|mut config| {
+        config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+        config
+    })
+    .await;
     app.seed(200).await;
     app.index_caught_up().await;
     let traffic = Traffic::start(page_request(&app), |_, _| {});
@@ -151,7 +156,7 @@ async fn redis_stopped_under_traffic_then_back_within_five_seconds() {
     app.pages_say_unavailable().await;
     // The health check names Redis as what fails.
     let health = eventually(Duration::from_secs(10), || async {
-        let response = app.get("/health/deep").await;
+        let response = app.deep_health().await;
         (response.status() == 503).then_some(response)
     })
     .await
@@ -194,7 +199,7 @@ async fn redis_stopped_under_traffic_then_back_within_five_seconds() {
             .send()
             .await
             .ok()?;
-        let health = app.get("/health/deep").await;
+        let health = app.deep_health().await;
         (page.status() == 200 && health.status() == 200).then_some(())
     })
     .await

@@ -4,7 +4,8 @@ import { test, expect } from './fixtures';
 test('scripts, wasm and styles have hashed names, are kept a year and come precompressed', async ({ page, request }) => {
   const response = await page.goto('/');
   expect(response?.status()).toBe(200);
-  expect(response?.headers()['cache-control']).toBe('private, no-cache');
+  // Signed in: never stored.
+  expect(response?.headers()['cache-control']).toBe('no-store');
   const assets = await page
     .locator('link[rel="modulepreload"], link[rel="preload"][href$=".wasm"], link[rel="stylesheet"]')
     .evaluateAll((links) => links.map((link) => link.getAttribute('href') ?? ''));

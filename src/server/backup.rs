@@ -138,6 +138,9 @@ pub async fn backup(config: &Config, file: &Path) -> anyhow::Result<BackupReport
             .context("the database holds no Roster data (no contacts table)")?;
 
     let partial = partial_path(file);
+    // The whole directory is in it: readable by this user only, from its first byte
+    // (pg_dump writes into the file made here, which keeps its mode).
+    private_file(&partial).with_context(|| format!("could not create {}", partial.display()))?;
     let mut dump = tool.command("pg_dump");
     dump.arg("--format=custom")
         .arg("--no-owner")
@@ -156,6 +159,7 @@ pub async fn backup(config: &Config, file: &Path) -> anyhow::Result<BackupReport
         let _ = tokio::fs::remove_file(&partial).await;
         return Err(error.context("the new backup could not be read back"));
     }
+    private_file(&partial).with_context(|| format!("could not protect {}", partial.display()))?;
     tokio::fs::rename(&partial, file)
         .await
         .with_context(|| format!("could not move the backup into {}", file.display()))?;
@@ -288,6 +292,18 @@ async fn connect(config: &Config) -> anyhow::Result<PgConnection> {
     PgConnection::connect_with(&db::connect_options(config)?)
         .await
         .context("could not connect to Postgres (DATABASE_URL)")
+}
+
+/// Creates `path` (or keeps it) with mode 600: readable and writable by its owner only.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
 }
 
 fn partial_path(file: &Path) -> PathBuf {

@@ -369,13 +369,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 
 /// Reads a password: one line of standard input (prompted for when it is a terminal).
 fn read_password() -> anyhow::Result<String> {
-    use std::io::{BufRead as _, IsTerminal as _, Write as _};
+    use std::io::{BufRead as _, IsTerminal as _};
     if std::io::stdin().is_terminal() {
-        print!(
-            "Password (at least {} characters): ",
+        // Typed without echo, as `passwd` reads it.
+        let prompt = format!(
+            "Password (at least {} characters, not a common one): ",
             crate::domain::account::MIN_PASSWORD_CHARS
         );
-        std::io::stdout().flush()?;
+        return Ok(rpassword::prompt_password(prompt)?);
     }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
@@ -384,7 +385,7 @@ fn read_password() -> anyhow::Result<String> {
 
 async fn user(action: UserAction, config: &Config) -> anyhow::Result<()> {
     use super::auth::{Sessions, password, users};
-    use crate::domain::{Role, account::password_problem};
+    use crate::domain::Role;
 
     let pool = db::connect(config).await?;
     db::migrate(&pool).await?;
@@ -471,7 +472,7 @@ async fn user(action: UserAction, config: &Config) -> anyhow::Result<()> {
         UserAction::SetPassword { email } => {
             let user = account(email).await?;
             let new = read_password()?;
-            if let Some(problem) = password_problem(&new) {
+            if let Some(problem) = password::policy_problem(&new, Some(&user.email)) {
                 anyhow::bail!("{problem}");
             }
             let hash = password::hash(new).await?;

@@ -45,7 +45,9 @@ pub struct Config {
     /// Prefix of every key Roster writes in Redis (instances of one deployment share it).
     pub redis_prefix: String,
     /// Roster is reached over HTTPS (directly or through a proxy): cookies are `Secure`
-    /// and named `__Host-…`, and responses carry HSTS. Off for plain-HTTP localhost.
+    /// and named `__Host-…`, and responses carry HSTS. On by default in release builds,
+    /// where turning it off is allowed only when listening on a loopback address
+    /// (plain HTTP on this machine, as `make run` serves); off by default in debug builds.
     pub https: bool,
     /// A session ends after this many seconds without a request (30 minutes).
     pub session_idle_secs: u64,
@@ -71,6 +73,9 @@ pub struct Config {
     pub shutdown_drain_secs: u64,
     /// Memory for rendered search pages kept for reuse, in MiB (0 turns it off).
     pub page_cache_mb: u64,
+    /// Tell in an `x-page-cache: hit|miss` header whether a page was kept already (for
+    /// tests and diagnosis; off, the header is never sent).
+    pub expose_page_cache_header: bool,
     /// How long a connection has to send a request's headers, counted from its first
     /// byte; a slower one is closed (a client trickling headers holds nothing long).
     pub header_read_timeout_secs: u64,
@@ -127,6 +132,7 @@ struct Defaults {
     slow_request_ms: u64,
     shutdown_drain_secs: u64,
     page_cache_mb: u64,
+    expose_page_cache_header: bool,
     header_read_timeout_secs: u64,
     keep_alive_idle_secs: u64,
     max_connections: usize,
@@ -160,7 +166,7 @@ impl Default for Defaults {
                 LogFormat::Json
             },
             redis_prefix: "roster".to_owned(),
-            https: false,
+            https: !cfg!(debug_assertions),
             session_idle_secs: 30 * 60,
             session_lifetime_secs: 12 * 3600,
             admin_email: "admin@roster.local".to_owned(),
@@ -174,6 +180,7 @@ impl Default for Defaults {
             shutdown_drain_secs: 20,
             // About 13 KB a page compressed: some 5,000 searches.
             page_cache_mb: 64,
+            expose_page_cache_header: false,
             header_read_timeout_secs: 10,
             // Longer than a load balancer's own idle timeout (nginx: 60 s), so the
             // balancer, not Roster, closes an idle upstream connection.
@@ -193,6 +200,18 @@ impl Default for Defaults {
             limit_uploads_per_minute: 5,
         }
     }
+}
+
+/// Why plain HTTP may not be served: a release build serves it only on a loopback
+/// address (its cookies would otherwise cross the network in the clear).
+fn plain_http_problem(https: bool, listen: SocketAddr, release: bool) -> Option<String> {
+    (release && !https && !listen.ip().is_loopback()).then(|| {
+        format!(
+            "ROSTER_HTTPS is false but Roster listens on {listen}, which is not a loopback \
+             address: session cookies would cross the network in plain text. Serve it over \
+             HTTPS (a proxy in front is fine) and leave ROSTER_HTTPS on, or listen on 127.0.0.1"
+        )
+    })
 }
 
 /// The settings that are read without the `ROSTER_` prefix, by convention.
@@ -257,6 +276,10 @@ impl Config {
             return Err(ConfigError(
                 "ROSTER_REDIS_PREFIX must be a non-empty word".to_owned(),
             ));
+        }
+        if let Some(problem) = plain_http_problem(self.https, self.listen, !cfg!(debug_assertions))
+        {
+            return Err(ConfigError(problem));
         }
         if self.db_acquire_timeout_ms == 0 || self.db_statement_timeout_ms == 0 {
             return Err(ConfigError(
@@ -341,6 +364,21 @@ fn describe(error: figment::Error) -> String {
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;
+
+    #[test]
+    fn release_builds_serve_plain_http_only_on_loopback() {
+        let any: SocketAddr = "0.0.0.0:3000".parse().unwrap();
+        let loopback: SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        let v6_loopback: SocketAddr = "[::1]:3000".parse().unwrap();
+        assert!(plain_http_problem(false, any, true).is_some());
+        assert!(plain_http_problem(false, loopback, true).is_none());
+        assert!(plain_http_problem(false, v6_loopback, true).is_none());
+        assert!(plain_http_problem(true, any, true).is_none());
+        assert!(
+            plain_http_problem(false, any, false).is_none(),
+            "debug builds"
+        );
+    }
 
     fn config(toml: &str) -> Result<Config, ConfigError> {
         Config::from_figment(Config::defaults().merge(Toml::string(toml)))

@@ -252,9 +252,16 @@ impl Application {
         };
         let metrics = self.metrics_listener.map(|listener| {
             let mut stopped = stopped.clone();
+            let state = self.state.clone();
             tokio::spawn(async move {
+                // A private address: the metrics, and the deep check with its details.
                 let router = axum::Router::new()
-                    .route("/metrics", axum::routing::get(http::metrics::scrape));
+                    .route("/metrics", axum::routing::get(http::metrics::scrape))
+                    .route(
+                        "/health/deep",
+                        axum::routing::get(http::health::deep_private),
+                    )
+                    .with_state(state);
                 let _ = axum::serve(listener, router)
                     .with_graceful_shutdown(async move {
                         let _ = stopped.changed().await;

@@ -18,7 +18,8 @@ async fn pages_are_compressed_on_the_fly_and_never_reused_unchecked() {
     };
     let plain = page(None).await.unwrap();
     assert_eq!(plain.status(), 200);
-    assert_eq!(plain.headers()["cache-control"], "private, no-cache");
+    // Signed in: the directory's contents are never stored.
+    assert_eq!(plain.headers()["cache-control"], "no-store");
     assert!(!plain.headers().contains_key("content-encoding"));
     let plain_length = plain.bytes().await.unwrap().len();
 
@@ -26,13 +27,16 @@ async fn pages_are_compressed_on_the_fly_and_never_reused_unchecked() {
         let compressed = page(Some(encoding)).await.unwrap();
         assert_eq!(compressed.status(), 200);
         assert_eq!(compressed.headers()["content-encoding"], encoding);
-        assert_eq!(compressed.headers()["cache-control"], "private, no-cache");
+        assert_eq!(compressed.headers()["cache-control"], "no-store");
         let length = compressed.bytes().await.unwrap().len();
         assert!(
             length * 2 < plain_length,
             "{encoding}: {length} of {plain_length}"
         );
     }
+    // The sign-in page, to a stranger: checked before each use.
+    let login = app.stranger().get(app.url("/login")).send().await.unwrap();
+    assert_eq!(login.headers()["cache-control"], "private, no-cache");
     // Health checks keep their own policy.
     assert_eq!(
         app.get("/health").await.headers()["cache-control"],

@@ -105,6 +105,10 @@ async fn a_backup_restored_into_a_fresh_database_serves_the_same_directory() {
     assert!(out.contains("399 contacts"), "{out}");
     assert!(!err.contains("password"), "no secret in the output: {err}");
     assert!(!Path::new(&format!("{file_arg}.partial")).exists());
+    // The whole directory is in it: readable by its owner only.
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
 
     let fresh = empty_database().await;
     let restored = roster(&fresh, &["restore", file_arg]).await;

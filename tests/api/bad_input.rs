@@ -256,6 +256,27 @@ async fn oversize_bodies_are_refused_with_413_before_they_are_read() {
         )
         .await;
     }
+    // The public routes that take a few fields refuse far less.
+    let form = format!("email=a%40example.com&password={}", "x".repeat(10 * 1024));
+    check(
+        "/api/sign-in",
+        raw(&app, Method::POST, "/api/sign-in")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form),
+        Some(StatusCode::PAYLOAD_TOO_LARGE),
+    )
+    .await;
+    check(
+        "/api/vitals",
+        raw(&app, Method::POST, "/api/vitals")
+            .header("content-type", "application/json")
+            .body(format!(
+                "{{\"name\":\"LCP\",\"value\":1,\"pad\":\"{}\"}}",
+                "x".repeat(10 * 1024)
+            )),
+        Some(StatusCode::PAYLOAD_TOO_LARGE),
+    )
+    .await;
 }
 
 /// Strings that would do harm if a layer used them as SQL, HTML or a header.

@@ -320,7 +320,9 @@ pub fn test_config(database: &str, data_dir: &Path) -> Config {
         .merge(("limit_searches_per_minute", 1_000_000))
         .merge(("limit_reads_per_minute", 1_000_000))
         .merge(("limit_writes_per_minute", 1_000_000))
-        .merge(("limit_uploads_per_minute", 1_000_000));
+        .merge(("limit_uploads_per_minute", 1_000_000))
+        // Whether a search page came from the page cache (tests/api/page_cache.rs).
+        .merge(("expose_page_cache_header", true));
     if let Ok(redis) = std::env::var("REDIS_URL") {
         figment = figment.merge(("redis_url", redis));
     }
@@ -445,6 +447,20 @@ impl TestApp {
                 .unwrap()
                 .contains("temporarily unavailable")
         );
+    }
+
+    /// `/health/deep` with its details: from the metrics address when the app has one
+    /// (no session needed, so it answers while Redis is down), else as the admin.
+    pub async fn deep_health(&self) -> reqwest::Response {
+        match self.metrics_port {
+            Some(port) => self
+                .stranger()
+                .get(format!("http://127.0.0.1:{port}/health/deep"))
+                .send()
+                .await
+                .expect("the metrics address answers"),
+            None => self.get("/health/deep").await,
+        }
     }
 
     /// A client that is not signed in.

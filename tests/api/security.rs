@@ -359,13 +359,20 @@ async fn sign_in_limits_count_ipv6_clients_by_their_slash_64() {
 #[tokio::test]
 async fn an_overlong_email_is_refused_before_anything_is_stored() {
     let app = spawn_app().await;
-    // (A body over 1 MB is refused whole, with 413.)
-    let email = format!("{}@example.com", "a".repeat(100_000));
-    let response = reqwest::Client::new()
-        .post(app.url("/api/sign-in"))
-        .header("accept", "application/json")
-        .form(&[("email", email.as_str()), ("password", "whatever")])
-        .send()
+    let attempt = |email: String| {
+        reqwest::Client::new()
+            .post(app.url("/api/sign-in"))
+            .header("accept", "application/json")
+            .form(&[("email", email), ("password", "whatever".to_owned())])
+            .send()
+    };
+    // A form of more than 8 KB is not even read...
+    let huge = attempt(format!("{}@example.com", "a".repeat(100_000)))
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+    // ...and an address longer than any can be is refused before anything is counted.
+    let response = attempt(format!("{}@example.com", "a".repeat(2_000)))
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
@@ -702,4 +709,140 @@ fn stalled_exports_hold_no_blocking_thread_and_are_limited_per_user() {
         assert!(again.is_some(), "a stalled export was never closed");
         drop(stalled);
     });
+}
+
+/// Starts `roster serve` on a fresh database with `settings`, its output captured;
+/// waits until it answers or exits. The process, its data folder and its output.
+async fn serve_capturing(
+    settings: &[(&str, &str)],
+) -> (
+    tokio::process::Child,
+    tempfile::TempDir,
+    std::path::PathBuf,
+    Option<String>,
+) {
+    let database = crate::helpers::fresh_database().await;
+    let data = tempfile::tempdir().unwrap();
+    let output = data.path().join("output.log");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = std::fs::File::create(&output).unwrap();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_roster"));
+    command
+        .arg("serve")
+        .env_remove("ROSTER_CONFIG")
+        .env_remove("ROSTER_ADMIN_PASSWORD")
+        .env("DATABASE_URL", crate::helpers::url_for(&database))
+        .env("ROSTER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ROSTER_DATA_DIR", data.path())
+        .env("ROSTER_DB_MIN_CONNECTIONS", "0")
+        .env("ROSTER_REDIS_PREFIX", format!("test-{database}"))
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .kill_on_drop(true);
+    for (name, value) in settings {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let address = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let started = loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            break None;
+        }
+        if let Ok(response) = reqwest::get(format!("{address}/health")).await
+            && response.status().is_success()
+        {
+            break Some(address);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server neither answers nor exits"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    (child, data, output, started)
+}
+
+#[tokio::test]
+async fn the_first_admin_password_is_only_in_its_private_file() {
+    let (mut child, data, output, started) = serve_capturing(&[]).await;
+    assert!(
+        started.is_some(),
+        "{}",
+        std::fs::read_to_string(&output).unwrap()
+    );
+    let file = data.path().join("admin-password");
+    let contents = std::fs::read_to_string(&file).unwrap();
+    let password = contents.lines().nth(1).unwrap().to_owned();
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    child.kill().await.unwrap();
+    let said = std::fs::read_to_string(&output).unwrap();
+    assert!(
+        !said.contains(&password),
+        "the password was printed: {said}"
+    );
+    assert!(
+        said.contains("admin-password"),
+        "the message names the file: {said}"
+    );
+}
+
+#[tokio::test]
+async fn a_weak_admin_password_from_the_settings_is_refused_without_repeating_it() {
+    let (_child, _data, output, started) =
+        serve_capturing(&[("ROSTER_ADMIN_PASSWORD", "Password2024!")]).await;
+    assert!(started.is_none(), "the server refused to start");
+    let said = std::fs::read_to_string(&output).unwrap();
+    assert!(said.contains("ROSTER_ADMIN_PASSWORD"), "{said}");
+    assert!(said.contains("common"), "{said}");
+    assert!(
+        !said.contains("Password2024!"),
+        "the password was echoed: {said}"
+    );
+}
+
+#[tokio::test]
+async fn common_passwords_are_refused_for_new_accounts() {
+    let app = spawn_app().await;
+    let added = user_command(
+        &app,
+        &["add", "--email", "weak@example.com"],
+        "qwertyuiop123\n",
+        &[],
+    )
+    .await;
+    assert!(!added.status.success());
+    let said = String::from_utf8_lossy(&added.stderr);
+    assert!(said.contains("most common"), "{said}");
+    assert!(!said.contains("qwertyuiop123"), "{said}");
+}
+
+#[tokio::test]
+async fn page_cache_status_is_not_told_to_clients_by_default() {
+    let app = spawn_app_with(|mut config| {
+        config.expose_page_cache_header = false;
+        config
+    })
+    .await;
+    app.seed(30).await;
+    app.index_caught_up().await;
+    for _ in 0..2 {
+        let page = app
+            .client
+            .get(app.url("/?q=a"))
+            .header("accept", "text/html")
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(!page.headers().contains_key("x-page-cache"));
+        assert_eq!(page.headers()["cache-control"], "no-store");
+    }
 }

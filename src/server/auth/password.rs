@@ -386,3 +386,92 @@ mod tests {
         assert_ne!(password, random_password());
     }
 }
+
+/// The shipped list of common passwords (see the file's header).
+const COMMON: &str = include_str!("common-passwords.txt");
+
+/// Why a new password is refused, or `None`: the shared length rules, then
+/// [`is_common`], then a password that is the account's own email or its name part.
+pub fn policy_problem(password: &str, email: Option<&str>) -> Option<String> {
+    if let Some(problem) = crate::domain::account::password_problem(password) {
+        return Some(problem);
+    }
+    if is_common(password) {
+        return Some(
+            "That password is among the most common ones, which are tried first. \
+             Choose a longer phrase of your own."
+                .to_owned(),
+        );
+    }
+    let root = decoration_removed(&password.trim().to_lowercase()).to_owned();
+    if let Some(email) = email.map(|email| email.trim().to_lowercase()) {
+        let local = email.split('@').next().unwrap_or_default();
+        if root == email || root == local {
+            return Some("The password must not be the account's email.".to_owned());
+        }
+    }
+    None
+}
+
+/// `text` without the digits and punctuation at its end ("Password2024!" → "password").
+fn decoration_removed(text: &str) -> &str {
+    text.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation())
+}
+
+/// Whether `password` is a common one: on the shipped list, or a listed one followed
+/// only by digits and punctuation, or one character repeated.
+pub fn is_common(password: &str) -> bool {
+    let lowered = password.trim().to_lowercase();
+    let root = decoration_removed(&lowered);
+    let mut chars = lowered.chars();
+    let first = chars.next();
+    if first.is_some() && chars.all(|c| Some(c) == first) {
+        return true;
+    }
+    COMMON
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .any(|common| common == lowered || common == root)
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    #[test]
+    fn common_passwords_and_their_decorated_forms_are_refused() {
+        for common in [
+            "password1234",
+            "Password2024!",
+            "123456789012",
+            "qwertyuiop123",
+            "iloveyou1234",
+            "aaaaaaaaaaaaaaaa",
+            "CorrectHorseBatteryStaple",
+        ] {
+            assert!(is_common(common), "{common}");
+            assert!(policy_problem(common, None).is_some(), "{common}");
+        }
+        for fine in [
+            "a long enough password",
+            "tangerine orbit 42 ladder",
+            "Zq8!vL2#rT9@",
+        ] {
+            assert!(!is_common(fine), "{fine}");
+        }
+    }
+
+    #[test]
+    fn the_policy_refuses_short_ones_and_the_email_without_echoing() {
+        let secret = "short";
+        let problem = policy_problem(secret, None).unwrap();
+        assert!(problem.contains("at least 12"));
+        assert!(!problem.contains(secret));
+        let email = policy_problem("ada.lovelace@example.com", Some("Ada.Lovelace@example.com"));
+        assert!(email.is_some());
+        assert!(policy_problem("ada.lovelace2024!", Some("ada.lovelace@example.com")).is_some());
+        assert!(policy_problem("admin password for tests", Some("admin@x.example")).is_none());
+        assert!(policy_problem("tangerine orbit 42 ladder", Some("ada@example.com")).is_none());
+    }
+}

@@ -10,7 +10,7 @@ use super::{SIGNED_IN_KEY, Sessions, SignedIn, password};
 use crate::{
     domain::{
         CurrentUser, Role,
-        account::{UserSummary, UsersPage, password_problem},
+        account::{UserSummary, UsersPage},
     },
     error::AppError,
     server::{
@@ -168,7 +168,7 @@ pub async fn create(
     if crate::domain::Email::parse(email).is_err() {
         return Err(AppError::BadRequest(format!("{email:?} is not an email address.")).into());
     }
-    if let Some(problem) = password_problem(password) {
+    if let Some(problem) = password::policy_problem(password, Some(email)) {
         return Err(AppError::BadRequest(problem).into());
     }
     let hash = password::hash(password.to_owned()).await?;
@@ -337,9 +337,10 @@ pub async fn list(state: &AppState, me: &CurrentUser) -> Result<UsersPage> {
 }
 
 /// At first start (no account at all), creates the admin account: with the password
-/// from the settings if one is given, else a random one, printed once and written to
-/// `admin-password` in the data folder (readable by its owner only). Several
-/// instances starting at once create it once.
+/// from the settings if one is given (it must pass the password policy, and is never
+/// repeated in an error), else a random one, written to `admin-password` in the data
+/// folder (readable by its owner only) and never printed or logged: the message names
+/// the file. Several instances starting at once create it once.
 pub async fn ensure_admin(
     db: &sqlx::PgPool,
     email: &str,
@@ -348,6 +349,9 @@ pub async fn ensure_admin(
 ) -> anyhow::Result<()> {
     if users::any(db).await? {
         return Ok(());
+    }
+    if let Some(problem) = password.and_then(|given| password::policy_problem(given, Some(email))) {
+        anyhow::bail!("ROSTER_ADMIN_PASSWORD is refused: {problem}");
     }
     let generated = password.is_none();
     let password = password.map_or_else(password::random_password, str::to_owned);
@@ -360,18 +364,22 @@ pub async fn ensure_admin(
         return Ok(());
     }
     users::create(&mut *tx, email, &hash, Role::Admin).await?;
-    tx.commit().await?;
     if generated {
+        // Written before the account is committed: an account whose password nobody
+        // can read would lock everyone out.
         let file = data_dir.join("admin-password");
         write_private(&file, &format!("{email}\n{password}\n"))?;
-        // Printed once, on purpose: the operator needs it to sign in the first time.
-        println!(
-            "\nCreated the first admin account.\n  email:    {email}\n  password: {password}\n\
-             (also in {}, readable by you only; change it with `roster user set-password`)\n",
-            file.display()
+        tx.commit().await?;
+        tracing::warn!(
+            email,
+            file = %file.display(),
+            "created the first admin account; its password is in the file named here, \
+             readable by this user only (change it with `roster user set-password`)"
         );
+    } else {
+        tx.commit().await?;
+        tracing::info!(email, "created the first admin account");
     }
-    tracing::info!(email, "created the first admin account");
     Ok(())
 }
 
@@ -386,5 +394,7 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
         .truncate(true)
         .mode(0o600)
         .open(path)?;
+    // (A file that was there before keeps its mode through `open`.)
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     file.write_all(contents.as_bytes())
 }

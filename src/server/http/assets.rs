@@ -4,8 +4,9 @@
 //!   writes): served precompressed (brotli, else gzip, as the browser accepts) from the
 //!   files built beside them; with content-hashed names (`hash-files`, detected by the
 //!   `hash.txt` beside the binary) they are `immutable` for a year, else revalidated.
-//! - Pages and everything else: `private, no-cache` unless the handler said otherwise
-//!   (a page is always fetched again, never reused from a shared cache). Responses that
+//! - Pages and everything else: `no-store` when someone is signed in (the directory's
+//!   contents are never written to a browser's or a proxy's disk), else `private,
+//!   no-cache`, unless the handler said otherwise. Responses that
 //!   are not precompressed are compressed on the fly (`CompressionLayer` in the router);
 //!   pages are rendered whole, so nothing is held back.
 
@@ -26,8 +27,10 @@ use crate::server::startup::AppState;
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Kept, but checked with the server before each use.
 pub const REVALIDATE: &str = "no-cache";
-/// Pages and data: per user, checked before each use.
+/// Pages and data for someone not signed in: per user, checked before each use.
 pub const PRIVATE: &str = "private, no-cache";
+/// Anything answered to someone signed in: never stored.
+pub const NO_STORE: &str = "no-store";
 
 fn hash_file() -> Option<std::path::PathBuf> {
     std::env::current_exe()
@@ -89,12 +92,21 @@ pub fn pkg(site_root: &Path, pkg_dir: &str, hashed: bool) -> Router<AppState> {
         }))
 }
 
-/// `private, no-cache` on every response that does not set its own policy.
+/// [`NO_STORE`] on every response to someone signed in, [`PRIVATE`] on the others,
+/// unless the response sets its own policy.
 pub async fn default_policy(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
+    let signed_in = response
+        .extensions()
+        .get::<crate::server::http::metrics::ServedUser>()
+        .is_some();
     response
         .headers_mut()
         .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static(PRIVATE));
+        .or_insert(HeaderValue::from_static(if signed_in {
+            NO_STORE
+        } else {
+            PRIVATE
+        }));
     response
 }

@@ -102,8 +102,23 @@ pub async fn report(state: &AppState) -> Arc<Report> {
     report
 }
 
-pub async fn deep(State(state): State<AppState>) -> Response {
-    let report = report(&state).await;
+/// `GET /health/deep` on the site: the verdict for anyone (a load balancer's probe),
+/// the checks' details only for admins (they name versions, counts and errors).
+pub async fn deep(
+    State(state): State<AppState>,
+    user: Option<axum::Extension<crate::domain::CurrentUser>>,
+) -> Response {
+    let admin = user.is_some_and(|axum::Extension(user)| user.role == crate::domain::Role::Admin);
+    answer(&state, admin).await
+}
+
+/// `GET /health/deep` on the metrics address (a private network): with the details.
+pub async fn deep_private(State(state): State<AppState>) -> Response {
+    answer(&state, true).await
+}
+
+async fn answer(state: &AppState, details: bool) -> Response {
+    let report = report(state).await;
     let code = if report.status == Status::Fail {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
@@ -115,7 +130,11 @@ pub async fn deep(State(state): State<AppState>) -> Response {
             (header::CONTENT_TYPE, CONTENT_TYPE),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        report.body(),
+        if details {
+            report.body()
+        } else {
+            json!({ "status": report.status }).to_string()
+        },
     )
         .into_response()
 }

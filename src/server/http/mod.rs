@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
                 .map_response(|response: axum::http::Response<_>| {
                     response.map(axum::body::Body::new)
                 })
+                .layer(middleware::from_fn(security::small_bodies))
                 .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
                 .layer(TimeoutLayer::with_status_code(
                     axum::http::StatusCode::SERVICE_UNAVAILABLE,

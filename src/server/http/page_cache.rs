@@ -394,7 +394,11 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         // Every kept page holds a search (the directory's first page its filter counts),
         // and the dashboard counts the searches people make however they are answered.
         crate::server::search::record_duration("page", started);
-        return respond(&entry, &plan.values, true);
+        return respond(
+            &entry,
+            &plan.values,
+            Some(true).filter(|_| state.config.expose_page_cache_header),
+        );
     }
     count(false);
     let flight = format!("{}@{}", plan.key, plan.position);
@@ -403,7 +407,11 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         .run(&flight, || render(&cache, &plan, request, next))
         .await;
     match rendered {
-        Ok(entry) => respond(&entry, &plan.values, false),
+        Ok(entry) => respond(
+            &entry,
+            &plan.values,
+            Some(false).filter(|_| state.config.expose_page_cache_header),
+        ),
         Err(response) => response,
     }
 }
@@ -498,16 +506,20 @@ fn set_policy(response: &mut Response, values: &Values) {
     }
 }
 
-fn respond(entry: &Entry, values: &Values, hit: bool) -> Response {
+/// The kept page filled in for this user; `hit` (whether it was kept already) is told
+/// in a header only when the settings ask for it (tests), never to clients otherwise.
+fn respond(entry: &Entry, values: &Values, hit: Option<bool>) -> Response {
     let mut response = Response::new(Body::from(entry.page.gzip(values)));
     *response.headers_mut() = entry.headers.clone();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    headers.insert(
-        CACHE_HEADER,
-        HeaderValue::from_static(if hit { "hit" } else { "miss" }),
-    );
+    if let Some(hit) = hit {
+        headers.insert(
+            CACHE_HEADER,
+            HeaderValue::from_static(if hit { "hit" } else { "miss" }),
+        );
+    }
     set_policy(&mut response, values);
     response
 }

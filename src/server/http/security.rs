@@ -7,7 +7,7 @@ use axum::{
     extract::{Request, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     middleware::Next,
-    response::Response,
+    response::{IntoResponse as _, Response},
 };
 
 use super::pages;
@@ -204,6 +204,46 @@ pub fn is_safe_request_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Bodies smaller than the general limit, for routes that take only a few fields
+/// (and anyone may reach): path, most bytes.
+const SMALL_BODIES: [(&str, usize); 3] = [
+    ("/api/sign-in", 8 * 1024),
+    ("/api/sign-out", 1024),
+    ("/api/vitals", 8 * 1024),
+];
+
+/// The body limit of `path` when it is below the general one.
+pub fn small_body_limit(path: &str) -> Option<usize> {
+    SMALL_BODIES
+        .iter()
+        .find(|(small, _)| *small == path)
+        .map(|(_, limit)| *limit)
+}
+
+/// Applies [`small_body_limit`]: a longer declared body is refused with 413 before it
+/// is read, and an undeclared one is cut off at the limit (its reader then fails).
+pub async fn small_bodies(request: Request, next: Next) -> Response {
+    let Some(limit) = small_body_limit(request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "The request is too large.",
+        )
+            .into_response();
+    }
+    let request =
+        request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(request).await
 }
 
 /// The session layer answers an empty 500 when it cannot save a session (the store is
