@@ -11,6 +11,7 @@ pub async fn get_import_job(id: String) -> Result<ImportJob, AppError> {
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Editor)?;
     let result = async {
         let id = uuid::Uuid::try_parse(id.trim()).map_err(|_| AppError::NotFound)?;
+        crate::server::import::ensure_owner(&cx.state.db, id, cx.signed_in()?).await?;
         let job = crate::server::import::job(&cx.state.db, id).await?;
         // Its importer's searches show the imported contacts from the moment the job
         // is seen done (a finished import has reached this instance's index).
@@ -34,6 +35,7 @@ pub async fn remap_import(
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Editor)?;
     let result = async {
         let id = uuid::Uuid::try_parse(id.trim()).map_err(|_| AppError::NotFound)?;
+        crate::server::import::ensure_owner(&cx.state.db, id, cx.signed_in()?).await?;
         let mapping = ColumnMapping {
             headers: Vec::new(),
             fields: fields.iter().map(|name| Field::parse(name)).collect(),
@@ -52,7 +54,9 @@ pub async fn start_import(id: String) -> Result<(), AppError> {
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Editor)?;
     let result = async {
         let id = uuid::Uuid::try_parse(id.trim()).map_err(|_| AppError::NotFound)?;
+        crate::server::import::ensure_owner(&cx.state.db, id, cx.signed_in()?).await?;
         crate::server::import::start(&cx.state.db, id).await?;
+        tracing::info!(job = %id, user = %cx.signed_in()?.id, security_event = "import_started", "import started");
         leptos_axum::redirect(&format!("/import/{id}"));
         Ok(())
     }
@@ -65,6 +69,7 @@ pub async fn start_import(id: String) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "recent-imports", input = GetUrl)]
 pub async fn recent_imports() -> Result<Vec<ImportJob>, AppError> {
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Editor)?;
-    let result = crate::server::import::recent(&cx.state.db, 10).await;
+    let result =
+        async { Ok(crate::server::import::recent(&cx.state.db, cx.signed_in()?, 10).await?) }.await;
     cx.finish(result)
 }

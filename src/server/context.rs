@@ -126,6 +126,7 @@ impl RequestContext {
     pub fn actor(&self) -> super::db::audit::Actor {
         super::db::audit::Actor {
             name: self.user.as_ref().map(|user| user.email.clone()),
+            user_id: self.user.as_ref().map(|user| user.id),
             ip: self.client_ip,
             request_id: Some(self.request_id.clone()),
         }
@@ -247,14 +248,19 @@ pub fn client_ip(
     Some(nearest)
 }
 
-/// The path and query of a Referer, never another site's address.
+/// The path and query of a Referer, never another site's address: a path that a
+/// browser would read as an address of its own (`//host`, `/\host`) or that holds a
+/// control character becomes `/`.
 fn same_origin_path(referer: &str) -> String {
     let path = match referer.split_once("://") {
         Some((_, rest)) => rest.find('/').map_or("/", |at| &rest[at..]),
-        None if referer.starts_with('/') && !referer.starts_with("//") => referer,
-        None => "/",
+        None => referer,
     };
-    path.to_owned()
+    let leaves_the_site = !path.starts_with('/')
+        || path.starts_with("//")
+        || path.starts_with("/\\")
+        || path.chars().any(|c| c.is_control() || c == '\\');
+    if leaves_the_site { "/" } else { path }.to_owned()
 }
 
 /// `path` with `notice=key` as its only notice.
@@ -318,6 +324,17 @@ mod tests {
         );
         assert_eq!(same_origin_path("https://evil.example"), "/");
         assert_eq!(same_origin_path("//evil.example/x"), "/");
+        // A Referer whose path starts like another address (a crafted link).
+        assert_eq!(
+            same_origin_path("http://127.0.0.1:3000//evil.example/x"),
+            "/"
+        );
+        assert_eq!(
+            same_origin_path("http://127.0.0.1:3000/\\evil.example"),
+            "/"
+        );
+        assert_eq!(same_origin_path("http://127.0.0.1:3000/a\\b"), "/");
+        assert_eq!(same_origin_path("http://127.0.0.1:3000/a\tb"), "/");
         assert_eq!(
             with_notice("/bulk?a=1&notice=old", "k"),
             "/bulk?a=1&notice=k"

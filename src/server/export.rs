@@ -10,8 +10,11 @@ pub const CSV_HEADER: [&str; 10] = [
     "Name", "Email", "Phone", "Company", "Title", "Location", "Tier", "Tags", "Notes", "Added",
 ];
 
-/// The characters that make a spreadsheet run a cell as a formula.
-const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+/// The characters that make a spreadsheet run a cell as a formula, the full-width
+/// forms included (some spreadsheets read `＝` as `=`).
+const FORMULA_START: [char; 10] = [
+    '=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+];
 
 /// True for a value that [`defuse`] marks: a formula start, after any number of `'`.
 /// (Quotes count so that a value which already starts with `'=` survives the round
@@ -44,8 +47,8 @@ pub fn csv_record(contact: &IndexedContact) -> [String; 10] {
     [
         defuse(&contact.name),
         text(&contact.email),
-        // Phones are validated to digits and separators; a leading + is a country code.
-        contact.phone.clone().unwrap_or_default(),
+        // Every text column, the phone too ("+44 …" starts like a formula).
+        text(&contact.phone),
         text(&contact.company),
         text(&contact.title),
         text(&contact.location),
@@ -156,8 +159,16 @@ mod tests {
         let record = csv_record(&contact());
         assert!(record[0].starts_with("'="));
         assert_eq!(restore_cell(&record[0]), contact().name);
-        assert_eq!(record[2], "+33 1 23 45 67 89", "phones are left alone");
+        // The phone too: a leading + starts a formula.
+        assert_eq!(record[2], "'+33 1 23 45 67 89");
+        assert_eq!(restore_cell(&record[2]), "+33 1 23 45 67 89");
         assert_eq!(restore_cell("'quoted"), "'quoted");
+        // Full-width formula starts, which some spreadsheets read as their ASCII forms.
+        for start in ['\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'] {
+            let value = format!("{start}HYPERLINK(\"http://evil.example\")");
+            assert_eq!(defuse(&value), format!("'{value}"));
+            assert_eq!(restore_cell(&defuse(&value)), value);
+        }
     }
 
     #[test]

@@ -156,10 +156,10 @@ impl Application {
                     crate::server::import::run_jobs(
                         db.clone(),
                         index.clone(),
-                        data_dir,
+                        data_dir.clone(),
                         stopped.clone()
                     ),
-                    purge_deleted(db.clone(), stopped.clone()),
+                    purge_deleted(db.clone(), data_dir, stopped.clone()),
                     http::metrics::upkeep(db, index, sessions, max_connections, stopped.clone()),
                     monitor.run(stopped),
                 );
@@ -364,13 +364,19 @@ impl http::serve::Accept for ClosingListener {
     }
 }
 
-/// Removes, every hour, the contacts deleted longer ago than they can be restored.
-async fn purge_deleted(db: PgPool, mut stop: watch::Receiver<bool>) {
+/// Removes, every hour, the contacts deleted longer ago than they can be restored
+/// (with their history), and import files never started within a day.
+async fn purge_deleted(db: PgPool, data_dir: std::path::PathBuf, mut stop: watch::Receiver<bool>) {
     loop {
         match crate::server::db::contacts::purge_deleted(&db).await {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "purged contacts deleted over 30 days ago"),
             Err(error) => tracing::warn!(error = %error, "purging deleted contacts"),
+        }
+        match crate::server::import::sweep_unstarted(&db, &data_dir).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed import files never started"),
+            Err(error) => tracing::warn!(error = %error, "removing import files never started"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}

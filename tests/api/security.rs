@@ -846,3 +846,130 @@ async fn page_cache_status_is_not_told_to_clients_by_default() {
         assert_eq!(page.headers()["cache-control"], "no-store");
     }
 }
+
+#[tokio::test]
+async fn an_import_job_is_its_uploaders_and_admins_alone() {
+    let app = spawn_app().await;
+    let (_, owner) = app.user("owner@example.com", Role::Editor).await;
+    let (_, other) = app.user("other@example.com", Role::Editor).await;
+    let id = crate::helpers::upload_at(
+        &owner,
+        &app.address,
+        "people.csv",
+        crate::helpers::people_csv(3),
+    )
+    .await;
+    // The uploader reads it; another editor can neither read, remap nor start it, nor
+    // even learn that it exists.
+    assert_eq!(
+        crate::helpers::job_at(&owner, &app.address, id)
+            .await
+            .planned
+            .create,
+        3
+    );
+    let read = other
+        .get(app.url(&format!("/api/import-job?id={id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 404);
+    for (path, form) in [
+        (
+            "/api/remap-import",
+            vec![("id", id.to_string()), ("fields[0]", "name".to_owned())],
+        ),
+        ("/api/start-import", vec![("id", id.to_string())]),
+    ] {
+        let response = other
+            .post(app.url(path))
+            .header("accept", "application/json")
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    let theirs: Vec<roster::domain::import::ImportJob> = other
+        .get(app.url("/api/recent-imports"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(theirs.is_empty(), "another's job is not listed");
+    let status: String = sqlx::query_scalar("SELECT status FROM import_jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "ready", "nobody else started it");
+    // An admin can.
+    assert_eq!(crate::helpers::job(&app, id).await.planned.create, 3);
+    crate::helpers::start_import(&app, id).await;
+}
+
+#[tokio::test]
+async fn a_purged_contact_takes_its_history_and_old_unstarted_imports_are_swept() {
+    let app = spawn_app().await;
+    let saved = crate::helpers::save(
+        &app,
+        &crate::helpers::contact_form("Purged Person", &[("email", "purged@example.com")]),
+    )
+    .await;
+    let roster::domain::SaveOutcome::Saved { id } = saved else {
+        panic!("{saved:?}");
+    };
+    let deleted = app
+        .client
+        .post(app.url("/api/delete-contact"))
+        .header("accept", "application/json")
+        .form(&[("id", id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    let history = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_log WHERE contact_id = $1")
+            .bind(id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(history().await, 2, "created and deleted");
+    sqlx::query("UPDATE contacts SET deleted_at = now() - interval '31 days' WHERE id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let purged = roster::server::db::contacts::purge_deleted(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(purged, 1);
+    assert_eq!(history().await, 0, "nothing of a purged contact is kept");
+
+    // An upload nobody started within a day goes, its file with it; a fresh one stays.
+    let old = crate::helpers::upload(&app, "old.csv", crate::helpers::people_csv(2)).await;
+    let fresh = crate::helpers::upload(&app, "fresh.csv", crate::helpers::people_csv(2)).await;
+    sqlx::query("UPDATE import_jobs SET created_at = now() - interval '25 hours' WHERE id = $1")
+        .bind(old)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let removed = roster::server::import::sweep_unstarted(&app.db, &app.state.config.data_dir)
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    let left: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM import_jobs")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(left, vec![fresh]);
+    let chunks: i64 = sqlx::query_scalar("SELECT count(*) FROM import_chunks WHERE job_id = $1")
+        .bind(old)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(chunks, 0);
+}

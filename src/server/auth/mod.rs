@@ -158,7 +158,17 @@ pub async fn authorize(request: Request, next: Next) -> Response {
     match request.extensions().get::<CurrentUser>() {
         None => sign_in_required(request.uri(), request.headers()),
         Some(user) if user.role.allows(needed) => next.run(request).await,
-        Some(_) => forbidden(request.uri().path()),
+        Some(user) => {
+            tracing::warn!(
+                user = %user.id,
+                role = %user.role,
+                needed = %needed,
+                path = request.uri().path(),
+                security_event = "forbidden",
+                "refused at the outer wall: the role does not allow this"
+            );
+            forbidden(request.uri().path())
+        }
     }
 }
 
@@ -202,6 +212,11 @@ pub async fn editors_only(request: Request, next: Next) -> Response {
     if role.is_some_and(|role| role.can_edit()) {
         return next.run(request).await;
     }
+    tracing::warn!(
+        path = request.uri().path(),
+        security_event = "forbidden",
+        "refused: only editors may use this"
+    );
     forbidden(request.uri().path())
 }
 

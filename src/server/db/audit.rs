@@ -19,8 +19,10 @@ use crate::{
 /// Who made a change and from where.
 #[derive(Clone, Debug, Default)]
 pub struct Actor {
-    /// The signed-in user; `None` until accounts exist.
+    /// The signed-in user's email; `None` for the command line.
     pub name: Option<String>,
+    /// The signed-in user; `None` for the command line.
+    pub user_id: Option<uuid::Uuid>,
     pub ip: Option<IpAddr>,
     pub request_id: Option<String>,
 }

@@ -400,14 +400,22 @@ pub async fn recently_deleted(
 /// Removes for good the contacts deleted more than the restore window ago (each leaves
 /// a tombstone for the followers). Returns how many.
 pub async fn purge_deleted(db: impl PgExecutor<'_>) -> Result<u64> {
-    let done = sqlx::query(
-        "DELETE FROM contacts
-          WHERE deleted_at IS NOT NULL AND deleted_at < now() - make_interval(days => $1)",
+    // The contact's history goes with it, in the same statement: nothing of a purged
+    // contact is kept.
+    let purged: i64 = sqlx::query_scalar(
+        "WITH purged AS (
+             DELETE FROM contacts
+              WHERE deleted_at IS NOT NULL AND deleted_at < now() - make_interval(days => $1)
+              RETURNING id
+         ), history AS (
+             DELETE FROM audit_log WHERE contact_id IN (SELECT id FROM purged)
+         )
+         SELECT count(*) FROM purged",
     )
     .bind(RESTORE_DAYS as i32)
-    .execute(db)
+    .fetch_one(db)
     .await?;
-    Ok(done.rows_affected())
+    Ok(purged.max(0) as u64)
 }
 
 /// `%` and `_` match literally in an ILIKE pattern built from `text`.

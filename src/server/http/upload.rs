@@ -37,6 +37,7 @@ pub async fn upload(
 ) -> Response {
     let request_id = crate::server::context::request_id(&headers).to_owned();
     let actor = Actor {
+        user_id: user.as_ref().map(|Extension(user)| user.id),
         name: user.map(|Extension(user)| user.email),
         ip: client_ip(Some(client.ip()), &headers, &state.config.trusted_proxies),
         request_id: Some(request_id.clone()),

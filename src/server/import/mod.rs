@@ -419,6 +419,39 @@ async fn possible_duplicates(
 }
 
 /// Where uploaded and fetched import files are kept while in use.
+/// How long an uploaded file waits to be started before it is removed with its job.
+pub const UNSTARTED_KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Removes the jobs never started within [`UNSTARTED_KEPT`] of their upload (their file
+/// in Postgres goes with them), and files left in this process's work folder as long.
+/// Returns how many jobs were removed.
+pub async fn sweep_unstarted(db: &PgPool, data_dir: &Path) -> Result<u64> {
+    let removed = sqlx::query(
+        "DELETE FROM import_jobs
+          WHERE status = 'ready' AND created_at < now() - make_interval(secs => $1)",
+    )
+    .bind(UNSTARTED_KEPT.as_secs_f64())
+    .execute(db)
+    .await?
+    .rows_affected();
+    let folder = work_dir(data_dir);
+    if let Ok(mut entries) = tokio::fs::read_dir(&folder).await {
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let old = entry
+                .metadata()
+                .await
+                .ok()
+                .and_then(|meta| meta.modified().ok())
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age > UNSTARTED_KEPT);
+            if old {
+                let _ = tokio::fs::remove_file(entry.path()).await;
+            }
+        }
+    }
+    Ok(removed)
+}
+
 pub fn work_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("imports")
 }
@@ -511,8 +544,8 @@ pub async fn create_job(
     sqlx::query(
         "INSERT INTO import_jobs (id, file_name, format, size_bytes, status, mapping, planned,
                                   invalid_rows, duplicate_rows, possible_duplicates, actor, ip,
-                                  request_id)
-         VALUES ($1, $2, $3, $4, 'ready', $5, $6, $7, $8, $12, $9, $10::inet, $11)",
+                                  request_id, owner_id)
+         VALUES ($1, $2, $3, $4, 'ready', $5, $6, $7, $8, $12, $9, $10::inet, $11, $13)",
     )
     .bind(id)
     .bind(&file_name)
@@ -526,6 +559,7 @@ pub async fn create_job(
     .bind(actor.ip.map(|ip| ip.to_string()))
     .bind(&actor.request_id)
     .bind(json(&report.possible_duplicates))
+    .bind(actor.user_id)
     .execute(&mut *tx)
     .await?;
     store_file(&mut tx, id, &path).await?;
@@ -643,6 +677,7 @@ impl JobRow {
     fn actor(&self) -> Actor {
         Actor {
             name: self.actor.clone(),
+            user_id: None,
             ip: self.ip.as_deref().and_then(|ip| ip.parse().ok()),
             request_id: self.request_id.clone(),
         }
@@ -667,14 +702,45 @@ pub async fn job(db: &PgPool, id: Uuid) -> Result<ImportJob> {
 }
 
 /// The latest `limit` jobs, newest first.
-pub async fn recent(db: &PgPool, limit: i64) -> Result<Vec<ImportJob>> {
+/// Whether `me` may see and act on the job: its owner, or an admin. A job someone
+/// else owns is answered as not found (its existence is nobody else's business).
+pub async fn ensure_owner(db: &PgPool, id: Uuid, me: &crate::domain::CurrentUser) -> Result<()> {
+    let owner: Option<Option<Uuid>> =
+        sqlx::query_scalar("SELECT owner_id FROM import_jobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    match owner {
+        Some(_) if me.role == crate::domain::Role::Admin => Ok(()),
+        Some(Some(owner)) if owner == me.id => Ok(()),
+        Some(_) => {
+            tracing::warn!(
+                job = %id,
+                user = %me.id,
+                security_event = "forbidden",
+                "an import job was asked for by someone other than its owner"
+            );
+            Err(AppError::NotFound.into())
+        }
+        None => Err(AppError::NotFound.into()),
+    }
+}
+
+/// The latest jobs `me` may see (theirs; every job for an admin), newest first.
+pub async fn recent(
+    db: &PgPool,
+    me: &crate::domain::CurrentUser,
+    limit: i64,
+) -> Result<Vec<ImportJob>> {
     let rows: Vec<JobRow> = sqlx::query_as(
         "SELECT id, file_name, format, status, mapping, planned, done, '[]'::jsonb AS invalid_rows,
                 '[]'::jsonb AS duplicate_rows, '[]'::jsonb AS possible_duplicates, created_at, started_at, finished_at, error, actor,
                 host(ip) AS ip, request_id
-           FROM import_jobs ORDER BY created_at DESC LIMIT $1",
+           FROM import_jobs WHERE $2 OR owner_id = $3 ORDER BY created_at DESC LIMIT $1",
     )
     .bind(limit)
+    .bind(me.role == crate::domain::Role::Admin)
+    .bind(me.id)
     .fetch_all(db)
     .await?;
     rows.into_iter().map(JobRow::into_job).collect()
