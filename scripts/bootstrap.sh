@@ -30,6 +30,8 @@ if $with_test; then
     need_apt chromium chromium
     need_apt node nodejs
     need_apt npm npm
+    # The deploy files' checks (scripts/check_deploy.sh) verify the systemd unit.
+    need_apt systemd-analyze systemd
 fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
     is_root || die "missing ${apt_packages[*]}: install them, or run as root to have this script do it"

@@ -18,6 +18,9 @@ cargo clippy --features ssr --all-targets --test chaos -- -D warnings
 say "lints, browser build (clippy --features hydrate, wasm32)"
 cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
+# Deploy files: hadolint, kubernetes-validate, systemd-analyze and their security settings.
+scripts/check_deploy.sh
+
 say "clearing databases left by earlier test runs"
 psql "$ROSTER_TEST_DATABASE_URL" -tAc \
     "SELECT datname FROM pg_database WHERE datname LIKE 'roster\_test\_%' OR datname LIKE 'roster\_tpl\_%'" \
