@@ -70,6 +70,6 @@ pub async fn start_import(id: String) -> Result<(), AppError> {
 pub async fn recent_imports() -> Result<Vec<ImportJob>, AppError> {
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Editor)?;
     let result =
-        async { Ok(crate::server::import::recent(&cx.state.db, cx.signed_in()?, 10).await?) }.await;
+        async { crate::server::import::recent(&cx.state.db, cx.signed_in()?, 10).await }.await;
     cx.finish(result)
 }

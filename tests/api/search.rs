@@ -378,6 +378,8 @@ async fn whoever_saves_a_change_finds_it_at_once_on_every_instance() {
 async fn search_answers_without_redis() {
     let app = spawn_app_signed_out(|mut config| {
         config.redis_url = Some("redis://127.0.0.1:9/".to_owned().into());
+        // The deep check's details, without a session (none can be had).
+        config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
         config
     })
     .await;
@@ -395,7 +397,7 @@ async fn search_answers_without_redis() {
     // …but without the session store nobody can sign in: a clear 503.
     let refused = attempt_sign_in(&app.client, &app.address, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(refused.status(), 503);
-    let response = app.get("/health/deep").await;
+    let response = app.deep_health().await;
     assert_eq!(response.status(), 503, "Redis is a dependency that is down");
     let health: serde_json::Value = response.json().await.unwrap();
     assert_eq!(health["checks"]["redis:responseTime"][0]["status"], "fail");

@@ -711,16 +711,20 @@ fn stalled_exports_hold_no_blocking_thread_and_are_limited_per_user() {
     });
 }
 
+/// A `roster serve` process with its output captured.
+struct Served {
+    child: tokio::process::Child,
+    data: tempfile::TempDir,
+    /// Its standard output and error.
+    output: std::path::PathBuf,
+    /// Its address, if it started (else it exited).
+    started: Option<String>,
+    database: String,
+}
+
 /// Starts `roster serve` on a fresh database with `settings`, its output captured;
-/// waits until it answers or exits. The process, its data folder and its output.
-async fn serve_capturing(
-    settings: &[(&str, &str)],
-) -> (
-    tokio::process::Child,
-    tempfile::TempDir,
-    std::path::PathBuf,
-    Option<String>,
-) {
+/// waits until it answers or exits.
+async fn serve_capturing(settings: &[(&str, &str)]) -> Served {
     let database = crate::helpers::fresh_database().await;
     let data = tempfile::tempdir().unwrap();
     let output = data.path().join("output.log");
@@ -764,12 +768,24 @@ async fn serve_capturing(
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
-    (child, data, output, started)
+    Served {
+        child,
+        data,
+        output,
+        started,
+        database,
+    }
 }
 
 #[tokio::test]
 async fn the_first_admin_password_is_only_in_its_private_file() {
-    let (mut child, data, output, started) = serve_capturing(&[]).await;
+    let Served {
+        mut child,
+        data,
+        output,
+        started,
+        ..
+    } = serve_capturing(&[]).await;
     assert!(
         started.is_some(),
         "{}",
@@ -795,8 +811,9 @@ async fn the_first_admin_password_is_only_in_its_private_file() {
 
 #[tokio::test]
 async fn a_weak_admin_password_from_the_settings_is_refused_without_repeating_it() {
-    let (_child, _data, output, started) =
-        serve_capturing(&[("ROSTER_ADMIN_PASSWORD", "Password2024!")]).await;
+    let Served {
+        output, started, ..
+    } = serve_capturing(&[("ROSTER_ADMIN_PASSWORD", "Password2024!")]).await;
     assert!(started.is_none(), "the server refused to start");
     let said = std::fs::read_to_string(&output).unwrap();
     assert!(said.contains("ROSTER_ADMIN_PASSWORD"), "{said}");
@@ -972,4 +989,113 @@ async fn a_purged_contact_takes_its_history_and_old_unstarted_imports_are_swept(
         .await
         .unwrap();
     assert_eq!(chunks, 0);
+}
+
+#[tokio::test]
+async fn security_events_are_logged_as_json_lines() {
+    let Served {
+        mut child,
+        data,
+        output,
+        started,
+        database,
+    } = serve_capturing(&[("ROSTER_LOG_FORMAT", "json")]).await;
+    let address = started.expect("the server starts");
+    let admin = std::fs::read_to_string(data.path().join("admin-password")).unwrap();
+    let (email, password) = {
+        let mut lines = admin.lines();
+        (
+            lines.next().unwrap().to_owned(),
+            lines.next().unwrap().to_owned(),
+        )
+    };
+    let client = new_client();
+    let attempt = |password: String| {
+        client
+            .post(format!("{address}/api/sign-in"))
+            .header("accept", "application/json")
+            .form(&[("email", email.clone()), ("password", password)])
+            .send()
+    };
+    assert_eq!(
+        attempt("not the password".to_owned())
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(attempt(password.clone()).await.unwrap().status(), 200);
+    let export = client
+        .get(format!("{address}/export.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+    export.bytes().await.unwrap();
+    // A viewer refused at the outer wall.
+    let pool = sqlx::PgPool::connect(&crate::helpers::url_for(&database))
+        .await
+        .unwrap();
+    roster::server::auth::users::create(
+        &pool,
+        "v@example.com",
+        "a long enough password",
+        Role::Viewer,
+    )
+    .await
+    .unwrap();
+    let as_viewer = new_client();
+    sign_in(
+        &as_viewer,
+        &address,
+        "v@example.com",
+        "a long enough password",
+    )
+    .await;
+    let refused = as_viewer
+        .post(format!("{address}/api/save-contact"))
+        .header("accept", "application/json")
+        .form(&[("name", "Nobody")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let out = client
+        .post(format!("{address}/api/sign-out"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+
+    let wanted = [
+        "sign_in_failed",
+        "signed_in",
+        "export",
+        "forbidden",
+        "signed_out",
+    ];
+    let found = crate::helpers::eventually(std::time::Duration::from_secs(10), || async {
+        let log = std::fs::read_to_string(&output).ok()?;
+        let events: Vec<String> = log
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter_map(|line| {
+                let fields = line.get("fields").unwrap_or(&line);
+                fields.get("security_event")?.as_str().map(str::to_owned)
+            })
+            .collect();
+        wanted
+            .iter()
+            .all(|event| events.iter().any(|seen| seen == event))
+            .then_some(events)
+    })
+    .await;
+    child.kill().await.unwrap();
+    let log = std::fs::read_to_string(&output).unwrap();
+    assert!(
+        found.is_some(),
+        "not every security event was logged: {log}"
+    );
+    assert!(!log.contains(&password), "the password is in the log");
 }

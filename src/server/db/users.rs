@@ -216,3 +216,24 @@ pub async fn list(db: &PgPool, limit: i64) -> Result<(Vec<UserRecord>, u64)> {
     let users = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
     Ok((users, total.max(0) as u64))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_record_prints_without_its_password_hash() {
+        let record = UserRecord {
+            id: Uuid::nil(),
+            email: "ada@example.com".to_owned(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+            role: Role::Admin,
+            disabled: false,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            session_generation: 3,
+        };
+        let printed = format!("{record:?}");
+        assert!(!printed.contains("argon2"), "{printed}");
+        assert!(printed.contains("[redacted]") && printed.contains("ada@example.com"));
+    }
+}
