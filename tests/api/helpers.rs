@@ -523,6 +523,27 @@ pub async fn upload(app: &TestApp, name: &str, contents: impl Into<Vec<u8>>) -> 
     upload_at(&app.client, &app.address, name, contents).await
 }
 
+/// Posts `contents` as the import form does, with `accept` (the browser's, or a
+/// script's), whatever the answer.
+pub async fn post_upload(
+    app: &TestApp,
+    name: &str,
+    contents: impl Into<Vec<u8>>,
+    accept: &str,
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(contents.into()).file_name(name.to_owned()),
+    );
+    app.client
+        .post(app.url("/import/upload"))
+        .header("accept", accept)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// [`upload`] by `client` to the server at `address`.
 pub async fn upload_at(
     client: &reqwest::Client,

@@ -154,17 +154,8 @@ async fn an_unknown_column_can_be_mapped_before_commit() {
 async fn bad_files_are_refused_in_words() {
     let app = spawn_app().await;
     for (contents, code) in [("", "empty"), ("\u{0}\u{0}", "unreadable")] {
-        let form = reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(contents.as_bytes().to_vec()).file_name("x.csv"),
-        );
-        let response = app
-            .client
-            .post(app.url("/import/upload"))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
+        let response =
+            crate::helpers::post_upload(&app, "x.csv", contents.as_bytes(), "text/html").await;
         let location = response.headers()["location"].to_str().unwrap().to_owned();
         assert!(location.ends_with(code), "{contents:?}: {location}");
         let page = app.get(&location).await.text().await.unwrap();

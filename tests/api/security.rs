@@ -414,21 +414,6 @@ async fn an_overlong_email_is_refused_before_anything_is_stored() {
     }
 }
 
-/// Posts `contents` as the import form does, asking for a script's answer (JSON).
-async fn upload_as_script(app: &TestApp, name: &str, contents: Vec<u8>) -> reqwest::Response {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(contents).file_name(name.to_owned()),
-    );
-    app.client
-        .post(app.url("/import/upload"))
-        .header("accept", "application/json")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn import_jobs(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM import_jobs")
         .fetch_one(&app.db)
@@ -449,24 +434,16 @@ async fn csv_headers_too_long_or_too_wide_are_refused_before_anything_is_kept() 
         .into_bytes();
     for (contents, words) in [(long_header, "longer than 64 KB"), (wide, "600 columns")] {
         let started = std::time::Instant::now();
-        let response = upload_as_script(&app, "wide.csv", contents.clone()).await;
+        let response =
+            crate::helpers::post_upload(&app, "wide.csv", contents.clone(), "application/json")
+                .await;
         assert_eq!(response.status(), 400);
         let message = response.text().await.unwrap();
         assert!(message.contains(words), "{message}");
         // Refused at once (gross regressions only: today it is milliseconds).
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
         // From the form, the page names the reason.
-        let form = reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(contents).file_name("wide.csv"),
-        );
-        let response = app
-            .client
-            .post(app.url("/import/upload"))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
+        let response = crate::helpers::post_upload(&app, "wide.csv", contents, "text/html").await;
         let location = response.headers()["location"].to_str().unwrap().to_owned();
         assert!(location.ends_with("error=too-wide"), "{location}");
         let page = app.get(&location).await.text().await.unwrap();
@@ -1060,6 +1037,14 @@ async fn security_events_are_logged_as_json_lines() {
         .await
         .unwrap();
     assert_eq!(refused.status(), 403);
+    // A request through a proxy that is not trusted (none is, here).
+    let proxied = client
+        .get(format!("{address}/health"))
+        .header("x-forwarded-for", "198.51.100.23")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxied.status(), 200);
     let out = client
         .post(format!("{address}/api/sign-out"))
         .header("accept", "application/json")
@@ -1098,4 +1083,56 @@ async fn security_events_are_logged_as_json_lines() {
         "not every security event was logged: {log}"
     );
     assert!(!log.contains(&password), "the password is in the log");
+}
+
+#[tokio::test]
+async fn the_command_line_reads_a_password_without_echo_at_a_terminal() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = spawn_app().await;
+    let secret = "typed at a terminal 4242";
+    // `script` gives the command a terminal, whose transcript is what a person sees.
+    let command = format!(
+        "{} user add --email tty@example.com --role viewer",
+        env!("CARGO_BIN_EXE_roster")
+    );
+    let mut child = tokio::process::Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env_remove("ROSTER_CONFIG")
+        .env("DATABASE_URL", crate::helpers::url_for(&app.database))
+        .env("ROSTER_DB_MIN_CONNECTIONS", "0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    // Typed only once the prompt shows (echo is off from then on).
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        let mut buffer = [0u8; 256];
+        while !String::from_utf8_lossy(&seen).contains("Password") {
+            let read = stdout.read(&mut buffer).await.unwrap();
+            assert!(read > 0, "no prompt: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buffer[..read]);
+        }
+    })
+    .await
+    .expect("the prompt shows");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{secret}\n").as_bytes())
+        .await
+        .unwrap();
+    stdout.read_to_end(&mut seen).await.unwrap();
+    assert!(child.wait().await.unwrap().success());
+    let transcript = String::from_utf8_lossy(&seen);
+    assert!(
+        transcript.contains("created tty@example.com"),
+        "{transcript}"
+    );
+    assert!(
+        !transcript.contains(secret),
+        "the password was echoed: {transcript}"
+    );
+    drop(stdin);
 }

@@ -233,28 +233,36 @@ impl Sessions {
     /// sessions against, and removes the sessions it ends from the index. Returns how
     /// many sessions were open. An error means the sessions may still be open.
     pub async fn publish(&self, user: Uuid, state: &AccountState) -> session_store::Result<usize> {
-        if let Backend::Redis {
+        // (Without Redis, every load reads the state from Postgres: nothing to publish.)
+        self.store_state(user, state).await?;
+        self.revoke_all(user).await
+    }
+
+    /// Writes `user`'s state to Redis, unless it holds a later generation already
+    /// (nothing to do without Redis).
+    async fn store_state(&self, user: Uuid, state: &AccountState) -> session_store::Result<()> {
+        let Backend::Redis {
             redis,
             prefix,
             publish,
             ..
         } = &self.backend
-        {
-            let key = format!("{}{user}", Self::state_key_prefix(prefix));
-            let args = vec![
-                encode_state(state),
-                state.generation.to_string(),
-                ACCOUNT_STATE_TTL_SECS.to_string(),
-            ];
-            let _: i64 = crate::server::redis::timed(
-                "account_state_publish",
-                publish.evalsha_with_reload(redis.next(), vec![key], args),
-            )
-            .await
-            .map_err(backend_error)?;
-        }
-        // Without Redis, every load reads the state from Postgres: nothing to publish.
-        self.revoke_all(user).await
+        else {
+            return Ok(());
+        };
+        let key = format!("{}{user}", Self::state_key_prefix(prefix));
+        let args = vec![
+            encode_state(state),
+            state.generation.to_string(),
+            ACCOUNT_STATE_TTL_SECS.to_string(),
+        ];
+        let _: i64 = crate::server::redis::timed(
+            "account_state_publish",
+            publish.evalsha_with_reload(redis.next(), vec![key], args),
+        )
+        .await
+        .map_err(backend_error)?;
+        Ok(())
     }
 
     /// The account's state from Postgres (put back in Redis for the next requests).
@@ -262,28 +270,8 @@ impl Sessions {
         let state = crate::server::db::users::state(&self.deployment.db, user)
             .await
             .map_err(backend_error)?;
-        if let (
-            Some(state),
-            Backend::Redis {
-                redis,
-                prefix,
-                publish,
-                ..
-            },
-        ) = (&state, &self.backend)
-        {
-            let key = format!("{}{user}", Self::state_key_prefix(prefix));
-            let args = vec![
-                encode_state(state),
-                state.generation.to_string(),
-                ACCOUNT_STATE_TTL_SECS.to_string(),
-            ];
-            let _: i64 = crate::server::redis::timed(
-                "account_state_publish",
-                publish.evalsha_with_reload(redis.next(), vec![key], args),
-            )
-            .await
-            .map_err(backend_error)?;
+        if let Some(state) = &state {
+            self.store_state(user, state).await?;
         }
         Ok(state)
     }
