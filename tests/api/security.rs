@@ -788,8 +788,12 @@ async fn the_first_admin_password_is_only_in_its_private_file() {
 
 #[tokio::test]
 async fn a_weak_admin_password_from_the_settings_is_refused_without_repeating_it() {
+    // (The data folder, which holds the output, lives as long as `_data`.)
     let Served {
-        output, started, ..
+        output,
+        started,
+        data: _data,
+        ..
     } = serve_capturing(&[("ROSTER_ADMIN_PASSWORD", "Password2024!")]).await;
     assert!(started.is_none(), "the server refused to start");
     let said = std::fs::read_to_string(&output).unwrap();
