@@ -40,7 +40,14 @@ pub async fn remap_import(
             headers: Vec::new(),
             fields: fields.iter().map(|name| Field::parse(name)).collect(),
         };
-        crate::server::import::remap(&cx.state.db, &cx.state.config.data_dir, id, mapping).await?;
+        crate::server::import::remap(
+            &cx.state.db,
+            &cx.state.config.data_dir,
+            id,
+            mapping,
+            crate::server::import::ImportLimits::from_config(&cx.state.config),
+        )
+        .await?;
         leptos_axum::redirect(&format!("/import/{id}"));
         Ok(())
     }

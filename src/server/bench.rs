@@ -615,7 +615,14 @@ pub async fn import(config: &Config, rows: u64) -> anyhow::Result<String> {
         let started = Instant::now();
         let mut upload = import::Upload::new(work.path()).await?;
         upload.write(&tokio::fs::read(&file).await?).await?;
-        let id = import::create_job(&pool, upload, "contacts.csv", &Actor::command_line()).await?;
+        let id = import::create_job(
+            &pool,
+            upload,
+            "contacts.csv",
+            &Actor::command_line(),
+            import::ImportLimits::default(),
+        )
+        .await?;
         let checked = started.elapsed();
         import::start(&pool, id).await?;
         let committing = Instant::now();

@@ -337,7 +337,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Import { file, dry_run } => {
             let pool = db::connect(&config).await?;
             db::migrate(&pool).await?;
-            super::import::command_line(&pool, &config.data_dir, &file, dry_run).await
+            super::import::command_line(
+                &pool,
+                &config.data_dir,
+                &file,
+                dry_run,
+                super::import::ImportLimits::from_config(&config),
+            )
+            .await
         }
         Command::User { action } => user(action, &config).await,
         Command::Backup { file } => {

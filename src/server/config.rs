@@ -85,6 +85,8 @@ pub struct Config {
     pub max_connections: usize,
     /// Exports one user may be downloading at once (429 beyond).
     pub exports_per_user: u32,
+    /// Rows one import file may hold (its dry run keeps a key per row).
+    pub import_max_rows: u64,
     /// How long an answer may wait for a client that reads nothing (its socket full)
     /// before the connection is closed: a stalled download holds nothing for long.
     pub send_timeout_secs: u64,
@@ -137,6 +139,7 @@ struct Defaults {
     keep_alive_idle_secs: u64,
     max_connections: usize,
     exports_per_user: u32,
+    import_max_rows: u64,
     send_timeout_secs: u64,
     limit_sign_in_per_minute: u32,
     limit_sign_in_failures_per_15_minutes: u32,
@@ -189,6 +192,7 @@ impl Default for Defaults {
             // beside 200 busy ones (docs/PERFORMANCE.md).
             max_connections: 16_384,
             exports_per_user: 2,
+            import_max_rows: 1_000_000,
             send_timeout_secs: 60,
             // The design docs' figures where they give one; see README for the others.
             limit_sign_in_per_minute: 10,

@@ -1140,3 +1140,44 @@ async fn the_command_line_reads_a_password_without_echo_at_a_terminal() {
     );
     drop(stdin);
 }
+
+#[tokio::test]
+async fn an_import_with_more_rows_than_its_budget_is_refused_whole() {
+    let app = spawn_app_with(|mut config| {
+        config.import_max_rows = 100;
+        config
+    })
+    .await;
+    let response = crate::helpers::post_upload(
+        &app,
+        "many.csv",
+        crate::helpers::people_csv(150),
+        "application/json",
+    )
+    .await;
+    assert_eq!(response.status(), 400);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("more than 100 rows")
+    );
+    assert_eq!(import_jobs(&app).await, 0, "nothing kept");
+    let page = crate::helpers::post_upload(
+        &app,
+        "many.csv",
+        crate::helpers::people_csv(150),
+        "text/html",
+    )
+    .await;
+    assert!(
+        page.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("error=too-many-rows")
+    );
+    // Within the budget, it is checked as usual.
+    let id = crate::helpers::upload(&app, "fewer.csv", crate::helpers::people_csv(100)).await;
+    assert_eq!(crate::helpers::job(&app, id).await.planned.create, 100);
+}

@@ -46,9 +46,12 @@ use crate::{
 /// The key under which a session holds its [`SignedIn`].
 pub const SIGNED_IN_KEY: &str = "auth";
 
-/// How long Redis keeps an account's state after it was last written (read from
-/// Postgres again after that).
-const ACCOUNT_STATE_TTL_SECS: i64 = 24 * 60 * 60;
+/// How long Redis keeps an account's state after it was last written; it is read from
+/// Postgres again after that. This bounds how long a change whose publication failed
+/// (Redis unreachable for a moment, and the change made all the same in Postgres) can
+/// go unseen: fail closed within five minutes, at the cost of one primary-key read per
+/// active account every five minutes.
+const ACCOUNT_STATE_TTL_SECS: i64 = 5 * 60;
 
 /// Loads a session and, if it is signed in, its account's state, in one round trip.
 /// A stored session is `{user id}\n{record as JSON}` (nothing before the line break

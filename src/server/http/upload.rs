@@ -72,6 +72,8 @@ pub async fn upload(
                         "too-wide"
                     } else if message.contains("seconds") {
                         "too-slow"
+                    } else if message.contains("rows") {
+                        "too-many-rows"
                     } else {
                         "unreadable"
                     }
@@ -131,7 +133,8 @@ async fn receive(
         })? {
             upload.write(&chunk).await?;
         }
-        return Ok(import::create_job(&state.db, upload, &file_name, actor).await?);
+        let limits = import::ImportLimits::from_config(&state.config);
+        return Ok(import::create_job(&state.db, upload, &file_name, actor, limits).await?);
     }
     Err(Failure::NoFile)
 }

@@ -317,11 +317,54 @@ struct DryRun {
     possible_duplicates: Vec<PossibleDuplicate>,
 }
 
+/// What one import may hold: its dry run keeps a key per row (to find rows repeated
+/// within the file), so the rows bound its memory, as [`DRY_RUN_BUDGET`] bounds its time.
+#[derive(Clone, Copy, Debug)]
+pub struct ImportLimits {
+    pub max_rows: u64,
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        // About 100 MB of keys at most; a 50 MB file of real contacts has some 300,000.
+        ImportLimits {
+            max_rows: 1_000_000,
+        }
+    }
+}
+
+impl ImportLimits {
+    pub fn from_config(config: &crate::server::config::Config) -> Self {
+        ImportLimits {
+            max_rows: config.import_max_rows.max(1),
+        }
+    }
+}
+
+/// [`dry_run`] within its time budget.
+async fn checked_dry_run(
+    db: &PgPool,
+    path: &Path,
+    format: ImportFormat,
+    mapping: &ColumnMapping,
+    limits: ImportLimits,
+) -> Result<DryRun> {
+    tokio::time::timeout(DRY_RUN_BUDGET, dry_run(db, path, format, mapping, limits))
+        .await
+        .map_err(|_| {
+            AppError::BadRequest(format!(
+                "Checking the file took longer than {} seconds: split it into smaller files.",
+                DRY_RUN_BUDGET.as_secs()
+            ))
+        })?
+}
+
 async fn dry_run(
     db: &PgPool,
     path: &Path,
     format: ImportFormat,
     mapping: &ColumnMapping,
+    limits: ImportLimits,
 ) -> Result<DryRun> {
     let mut sorter = Sorter::new();
     let mut possible: Vec<PossibleDuplicate> = Vec::new();
@@ -332,6 +375,14 @@ async fn dry_run(
             .into_iter()
             .filter_map(|row| sorter.sort(row))
             .collect();
+        if sorter.counts.rows > limits.max_rows {
+            return Err(AppError::BadRequest(format!(
+                "The file has more than {} rows; Roster imports at most that many at once: \
+                 split it into smaller files.",
+                limits.max_rows
+            ))
+            .into());
+        }
         // Only looking: no locks, and nothing to keep.
         let mut tx = db.begin().await?;
         let planned = plan(&mut tx, &drafts, false).await?;
@@ -516,6 +567,7 @@ pub async fn create_job(
     upload: Upload,
     file_name: &str,
     actor: &Actor,
+    limits: ImportLimits,
 ) -> Result<Uuid> {
     let (path, size) = upload.finish().await?;
     if size == 0 {
@@ -530,14 +582,7 @@ pub async fn create_job(
             .map_err(anyhow::Error::from)?
     };
     let mapping = guessed.map_err(AppError::BadRequest)?;
-    let report = tokio::time::timeout(DRY_RUN_BUDGET, dry_run(db, &path, format, &mapping))
-        .await
-        .map_err(|_| {
-            AppError::BadRequest(format!(
-                "Checking the file took longer than {} seconds: split it into smaller files.",
-                DRY_RUN_BUDGET.as_secs()
-            ))
-        })??;
+    let report = checked_dry_run(db, &path, format, &mapping, limits).await?;
 
     let id = Uuid::new_v4();
     let mut tx = db.begin().await?;
@@ -747,7 +792,13 @@ pub async fn recent(
 }
 
 /// Changes a ready job's mapping and runs the dry run again with it.
-pub async fn remap(db: &PgPool, data_dir: &Path, id: Uuid, mapping: ColumnMapping) -> Result<()> {
+pub async fn remap(
+    db: &PgPool,
+    data_dir: &Path,
+    id: Uuid,
+    mapping: ColumnMapping,
+    limits: ImportLimits,
+) -> Result<()> {
     let row = load(db, id).await?.ok_or(AppError::NotFound)?;
     let job = row.into_job()?;
     if job.status != ImportStatus::Ready {
@@ -766,7 +817,7 @@ pub async fn remap(db: &PgPool, data_dir: &Path, id: Uuid, mapping: ColumnMappin
         fields: mapping.fields,
     };
     let path = fetch_file(db, id, data_dir).await?;
-    let report = dry_run(db, &path, job.format, &mapping).await?;
+    let report = checked_dry_run(db, &path, job.format, &mapping, limits).await?;
     sqlx::query(
         "UPDATE import_jobs SET mapping = $2, planned = $3, invalid_rows = $4, duplicate_rows = $5,
                 possible_duplicates = $6
@@ -1067,6 +1118,7 @@ pub async fn command_line(
     data_dir: &Path,
     file: &Path,
     dry_run: bool,
+    limits: ImportLimits,
 ) -> anyhow::Result<()> {
     use tokio::io::AsyncReadExt;
     let started = std::time::Instant::now();
@@ -1086,7 +1138,7 @@ pub async fn command_line(
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_else(|| "import".to_owned());
-    let id = create_job(db, upload, &name, &Actor::command_line()).await?;
+    let id = create_job(db, upload, &name, &Actor::command_line(), limits).await?;
     let planned = job(db, id).await?;
     println!("{}", report("Dry run", &planned.planned));
     for row in planned.invalid_rows.iter().take(20) {

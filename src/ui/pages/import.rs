@@ -31,6 +31,7 @@ pub fn ImportPage() -> impl IntoView {
                 "empty" => "The file is empty.",
                 "too-wide" => "The file's first line names more than 500 columns or is longer than 64 KB: this does not look like a contacts file.",
                 "too-slow" => "Checking the file took too long. Split it into smaller files and import each.",
+                "too-many-rows" => "The file has more rows than Roster imports at once. Split it into smaller files and import each.",
                 "no-file" => "Choose a file to import.",
                 "unreadable" => "The file could not be read as CSV or vCard. Check that its first line names the columns.",
                 "interrupted" => "The upload was interrupted. Please try again.",
