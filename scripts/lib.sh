@@ -50,6 +50,19 @@ as_pg() {
     fi
 }
 
+# $1 encoded for an application/x-www-form-urlencoded body (ASCII text).
+form_encode() {
+    local text=$1 out="" char i
+    for ((i = 0; i < ${#text}; i++)); do
+        char=${text:i:1}
+        case $char in
+            [A-Za-z0-9._~-]) out+=$char ;;
+            *) out+=$(printf '%%%02X' "'$char") ;;
+        esac
+    done
+    printf '%s' "$out"
+}
+
 # True if something listens on 127.0.0.1:$1.
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

@@ -423,9 +423,11 @@ impl Limiter {
                 (0, 0)
             }
             "fail" => {
-                let count = self.failures.get(&key).map_or(0, |(count, _)| count) + 1;
-                self.failures.insert(key, (count, now));
-                (count, 0)
+                // Read and written as one step: failures at the same moment all count.
+                let counted = self.failures.entry(key).and_upsert_with(|entry| {
+                    (entry.map_or(0, |entry| entry.into_value().0) + 1, now)
+                });
+                (counted.into_value().0, 0)
             }
             _ => self
                 .failures

@@ -224,7 +224,7 @@ async fn strangers_are_sent_to_sign_in() {
 }
 
 /// The session cookie a response sets, as `name=value`.
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
         .headers()
         .get_all("set-cookie")

@@ -23,14 +23,7 @@ async fn session_cookie_for(app: &TestApp, email: &str, password: &str) -> Strin
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "{email} signs in");
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|cookie| cookie.contains("roster="))
-        .map(|cookie| cookie.split(';').next().unwrap().to_owned())
-        .expect("a session cookie")
+    crate::auth::session_cookie(&response).expect("a session cookie")
 }
 
 /// Who `/api/me` says the cookie belongs to: `Err(status)` if not answered with 200.
