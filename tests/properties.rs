@@ -8,13 +8,14 @@ use proptest::prelude::*;
 use roster::{
     domain::{
         SearchQuery,
-        draft::{ContactDraft, ContactInput, Email, Phone, parse_tags},
+        card::{AddressInput, EntryInput},
+        draft::{Card, ContactInput, Email, Phone, parse_tags},
         import::ImportFormat,
     },
     server::{
-        export::{defuse, restore_cell},
+        export::{CSV_HEADER, csv_record, defuse, restore_cell, vcard},
         import::read::{guess_mapping, rows},
-        search::{query, text},
+        search::{query, schema::IndexedContact, text},
     },
 };
 
@@ -55,60 +56,223 @@ fn messy_text(max: usize) -> impl Strategy<Value = String> {
     ]
 }
 
-/// A contact that meets every rule, as a form would hold it.
+/// A label as people pick or type them (never with ": ", which a CSV cell's entry
+/// uses to separate the label from the value).
+fn label() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("work".to_owned()),
+        Just("home".to_owned()),
+        Just("mobile".to_owned()),
+        Just("other".to_owned()),
+        "[A-Z][a-z]{1,8}( [a-z]{1,8})?",
+    ]
+}
+
+fn entry_rows(
+    values: impl Strategy<Value = String>,
+    max: usize,
+) -> impl Strategy<Value = Vec<EntryInput>> {
+    proptest::collection::vec((label(), values), 0..max).prop_map(|rows| {
+        rows.into_iter()
+            .map(|(label, value)| EntryInput { label, value })
+            .collect()
+    })
+}
+
+fn date() -> impl Strategy<Value = String> {
+    (prop::option::of(1900u16..2030), 1u8..=12, 1u8..=28).prop_map(
+        |(year, month, day)| match year {
+            Some(year) => format!("{year:04}-{month:02}-{day:02}"),
+            None => format!("--{month:02}-{day:02}"),
+        },
+    )
+}
+
+/// A rich contact that meets every rule, as a form would hold it.
 fn valid_input() -> impl Strategy<Value = ContactInput> {
     let line = "[A-Za-z0-9À-ÿ][A-Za-z0-9À-ÿ &.,'()/-]{0,40}";
-    (
-        "[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ .'-]{0,40}[A-Za-zÀ-ÿ]",
-        prop::option::of("[a-z0-9]{1,6}([._-][a-z0-9]{1,6}){0,2}@[a-z]{1,10}\\.example"),
-        prop::option::of("\\+?[1-9][0-9]{2,14}"),
+    let word = "[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'-]{0,20}";
+    let names = (
+        prop::option::of("[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ .'-]{0,40}[A-Za-zÀ-ÿ]"),
+        word,
+        prop::option::of(word),
+        prop::option::of(word),
+        prop::option::of("[A-Z][a-z]{0,5}\\."),
+        prop::option::of("(she/her|he/him|they/them)"),
+        any::<bool>(),
+    );
+    let lists = (
+        entry_rows(
+            "[a-z0-9]{1,6}([._-][a-z0-9]{1,6}){0,2}@[a-z]{1,10}\\.example",
+            4,
+        ),
+        entry_rows("\\+?[1-9][0-9]{2,14}", 4),
+        proptest::collection::vec(
+            (
+                label(),
+                prop::option::of(line),
+                line,
+                prop::option::of(line),
+                prop::option::of("[A-Z0-9]{3,8}"),
+                prop::option::of(prop_oneof![Just("PT"), Just("DE"), Just("JP"), Just("US")]),
+            ),
+            0..3,
+        ),
+        entry_rows("[a-z]{1,10}\\.example(/[a-z0-9]{1,8})?", 3),
+        entry_rows("[a-z@+][a-z0-9.]{0,20}", 3),
+        prop::option::of(date()),
+        entry_rows(date(), 3),
+    );
+    let rest = (
         prop::option::of(line),
         prop::option::of(line),
         prop::option::of(line),
         1u8..=4,
         proptest::collection::vec("[a-z][a-z0-9-]{0,12}", 0..5),
         prop::option::of("[A-Za-z0-9 .,;:!?'()-]{1,60}(\n[A-Za-z0-9 .,;:!?'()-]{1,60}){0,3}"),
-    )
-        .prop_map(
-            |(name, email, phone, company, title, location, tier, tags, notes)| ContactInput {
-                name,
-                email: email.unwrap_or_default(),
-                phone: phone.unwrap_or_default(),
+    );
+    (names, lists, rest).prop_map(
+        |(
+            (name, given, family, nickname, prefix, pronouns, family_first),
+            (emails, phones, addresses, links, ims, birthday, dates),
+            (company, department, title, tier, tags, notes),
+        )| {
+            // Emails are unique within a contact: number them.
+            let emails = emails
+                .into_iter()
+                .enumerate()
+                .map(|(at, row)| EntryInput {
+                    value: format!("{at}{}", row.value),
+                    ..row
+                })
+                .collect();
+            ContactInput {
+                name: name.unwrap_or_default(),
+                given,
+                family: family.unwrap_or_default(),
+                nickname: nickname.unwrap_or_default(),
+                prefix: prefix.unwrap_or_default(),
+                pronouns: pronouns.unwrap_or_default(),
+                file_as: if family_first { "family" } else { "given" }.to_owned(),
+                emails,
+                phones,
+                addresses: addresses
+                    .into_iter()
+                    .map(
+                        |(label, street, city, region, postal_code, country)| AddressInput {
+                            label,
+                            street: street.unwrap_or_default(),
+                            city,
+                            region: region.unwrap_or_default(),
+                            postal_code: postal_code.unwrap_or_default(),
+                            country: country.unwrap_or_default().to_owned(),
+                            ..AddressInput::default()
+                        },
+                    )
+                    .collect(),
+                links,
+                ims,
+                birthday: birthday.unwrap_or_default(),
+                dates,
                 company: company.unwrap_or_default(),
+                department: department.unwrap_or_default(),
                 title: title.unwrap_or_default(),
-                location: location.unwrap_or_default(),
                 tier: tier.to_string(),
                 tags: tags.join(", "),
                 notes: notes.unwrap_or_default(),
+                ..ContactInput::default()
+            }
+        },
+    )
+}
+
+fn arbitrary_input() -> impl Strategy<Value = ContactInput> {
+    let messy_rows = |max: usize| {
+        proptest::collection::vec((messy_text(12), messy_text(40)), 0..max).prop_map(|rows| {
+            rows.into_iter()
+                .map(|(label, value)| EntryInput { label, value })
+                .collect::<Vec<_>>()
+        })
+    };
+    (
+        (
+            messy_text(80),
+            messy_text(30),
+            messy_text(30),
+            messy_text(10),
+        ),
+        (
+            messy_rows(4),
+            messy_rows(4),
+            messy_rows(3),
+            messy_rows(3),
+            messy_rows(3),
+        ),
+        proptest::collection::vec(
+            (
+                messy_text(10),
+                messy_text(30),
+                messy_text(30),
+                messy_text(20),
+            ),
+            0..3,
+        ),
+        messy_text(12),
+        (
+            messy_text(40),
+            messy_text(40),
+            messy_text(8),
+            messy_text(80),
+            messy_text(200),
+        ),
+    )
+        .prop_map(
+            |(
+                (name, given, family, file_as),
+                (emails, phones, links, ims, dates),
+                addresses,
+                birthday,
+                (company, title, tier, tags, notes),
+            )| ContactInput {
+                name,
+                given,
+                family,
+                file_as,
+                emails,
+                phones,
+                links,
+                ims,
+                dates,
+                addresses: addresses
+                    .into_iter()
+                    .map(|(label, street, city, country)| AddressInput {
+                        label,
+                        street,
+                        city,
+                        country,
+                        ..AddressInput::default()
+                    })
+                    .collect(),
+                birthday,
+                company,
+                title,
+                tier,
+                tags,
+                notes,
+                ..ContactInput::default()
             },
         )
 }
 
-fn arbitrary_input() -> impl Strategy<Value = ContactInput> {
-    (
-        messy_text(80),
-        messy_text(40),
-        messy_text(30),
-        messy_text(40),
-        messy_text(40),
-        messy_text(40),
-        messy_text(8),
-        messy_text(80),
-        messy_text(200),
-    )
-        .prop_map(
-            |(name, email, phone, company, title, location, tier, tags, notes)| ContactInput {
-                name,
-                email,
-                phone,
-                company,
-                title,
-                location,
-                tier,
-                tags,
-                notes,
-            },
-        )
+/// A card as the index stores it, for the export writers.
+fn indexed(card: Card) -> IndexedContact {
+    IndexedContact {
+        id: uuid::Uuid::nil(),
+        card,
+        created_at_micros: 0,
+        version: 1,
+    }
 }
 
 /// `bytes` in a file of their own, for the import readers.
@@ -135,7 +299,7 @@ fn read_all(
 fn read_and_check(bytes: &[u8], format: ImportFormat) {
     if let Ok(rows) = read_all(bytes, format) {
         for row in rows.into_iter().flatten() {
-            let _ = ContactDraft::parse(&row);
+            let _ = Card::parse(&row);
         }
     }
 }
@@ -190,25 +354,27 @@ proptest! {
 
     #[test]
     fn the_contact_rules_take_any_form(input in arbitrary_input()) {
-        match ContactDraft::parse(&input) {
+        match Card::parse(&input) {
             // Whatever passes is stable: saved and edited again, it is the same contact.
-            Ok(draft) => prop_assert_eq!(ContactDraft::parse(&draft.to_input()), Ok(draft)),
+            Ok(draft) => prop_assert_eq!(Card::parse(&draft.to_input()), Ok(draft)),
             Err(errors) => prop_assert!(!errors.is_empty()),
         }
-        let _ = Email::parse(&input.email);
-        let _ = Phone::parse(&input.phone);
+        for row in input.emails.iter().chain(&input.phones) {
+            let _ = Email::parse(&row.value);
+            let _ = Phone::parse(&row.value);
+        }
         let _ = parse_tags(&input.tags);
     }
 
     #[test]
     fn valid_contacts_round_trip_through_the_form(input in valid_input()) {
-        let draft = ContactDraft::parse(&input);
+        let draft = Card::parse(&input);
         prop_assert!(draft.is_ok(), "{:?} is refused: {:?}", input, draft);
         let draft = draft.unwrap();
-        prop_assert_eq!(ContactDraft::parse(&draft.to_input()), Ok(draft.clone()));
-        if let Some(email) = &draft.email {
-            let again = Email::parse(email.as_str()).unwrap().unwrap();
-            prop_assert_eq!(again.normalized(), email.normalized());
+        prop_assert_eq!(Card::parse(&draft.to_input()), Ok(draft.clone()));
+        for email in &draft.emails {
+            let again = Email::parse(email.value.as_str()).unwrap().unwrap();
+            prop_assert_eq!(again.normalized(), email.value.normalized());
         }
     }
 }
@@ -252,31 +418,35 @@ proptest! {
         inputs in proptest::collection::vec(valid_input(), 1..20),
         delimiter in prop_oneof![Just(b','), Just(b';'), Just(b'\t')],
     ) {
-        let drafts: Vec<ContactDraft> =
-            inputs.iter().map(|input| ContactDraft::parse(input).unwrap()).collect();
+        let cards: Vec<Card> =
+            inputs.iter().map(|input| Card::parse(input).unwrap()).collect();
         let mut writer = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
-        writer
-            .write_record(["Name", "Email", "Phone", "Company", "Title", "Location", "Tier", "Tags", "Notes"])
-            .unwrap();
+        writer.write_record(CSV_HEADER).unwrap();
         // Cells as Roster's export writes them (formula starts marked).
-        for draft in &drafts {
-            let form = draft.to_input();
-            writer
-                .write_record(
-                    [
-                        &form.name, &form.email, &form.phone, &form.company, &form.title,
-                        &form.location, &form.tier, &form.tags, &form.notes,
-                    ]
-                    .map(|cell| defuse(cell)),
-                )
-                .unwrap();
+        for card in &cards {
+            writer.write_record(csv_record(&indexed(card.clone()))).unwrap();
         }
         let bytes = writer.into_inner().unwrap();
         let read = read_all(&bytes, ImportFormat::Csv).unwrap();
-        prop_assert_eq!(read.len(), drafts.len());
-        for (row, draft) in read.into_iter().zip(drafts) {
+        prop_assert_eq!(read.len(), cards.len());
+        for (row, card) in read.into_iter().zip(cards) {
             let input = row.unwrap();
-            prop_assert_eq!(ContactDraft::parse(&input), Ok(draft));
+            prop_assert_eq!(Card::parse(&input), Ok(card));
+        }
+    }
+
+    #[test]
+    fn valid_contacts_round_trip_through_a_vcard_file(
+        inputs in proptest::collection::vec(valid_input(), 1..10),
+    ) {
+        let cards: Vec<Card> =
+            inputs.iter().map(|input| Card::parse(input).unwrap()).collect();
+        let text: String = cards.iter().map(|card| vcard(&indexed(card.clone()))).collect();
+        let read = read_all(text.as_bytes(), ImportFormat::Vcard).unwrap();
+        prop_assert_eq!(read.len(), cards.len());
+        for (row, card) in read.into_iter().zip(cards) {
+            let input = row.unwrap();
+            prop_assert_eq!(Card::parse(&input), Ok(card));
         }
     }
 }

@@ -19,8 +19,8 @@ async function saveForm(page: Page) {
 async function createContact(page: Page, ready: (page: Page) => Promise<void>, name: string, email: string) {
   await page.goto('/contacts/new');
   await ready(page);
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Email 1', { exact: true }).fill(email);
   await page.getByLabel('Company').fill('Playwright Testing Ltd');
   await saveForm(page);
   await expect(page).toHaveURL(/\/contacts\/[0-9a-f-]{36}$/);
@@ -36,8 +36,8 @@ test('create a contact, correcting a validation error on the way', async ({ page
   await expect(page).toHaveURL(/\/contacts\/new$/);
   await ready(page);
 
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Email').fill('tess at example');
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Email 1', { exact: true }).fill('tess at example');
   await page.getByLabel('Tier').selectOption('2');
   await page.getByLabel('Tags').fill('e2e, founders');
   await page.getByLabel('Notes').fill('Line one\nLine two <b>not bold</b>');
@@ -45,9 +45,9 @@ test('create a contact, correcting a validation error on the way', async ({ page
   await saveForm(page);
 
   // The error sits by its field; everything typed is still there.
-  await expect(page.locator('#field-email-error')).toHaveText('Enter an email address like name@example.com.');
-  await expect(page.getByLabel('Email')).toHaveAttribute('aria-invalid', 'true');
-  await expect(page.getByLabel('Name')).toHaveValue(name);
+  await expect(page.locator('#emails-0-error')).toHaveText('Enter an email address like name@example.com.');
+  await expect(page.getByLabel('Email 1', { exact: true })).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue(name);
   await expect(page.getByLabel('Tier')).toHaveValue('2');
   await expect(page.getByLabel('Tags')).toHaveValue('e2e, founders');
   await expect(page.getByLabel('Notes')).toHaveValue('Line one\nLine two <b>not bold</b>');
@@ -56,7 +56,7 @@ test('create a contact, correcting a validation error on the way', async ({ page
     expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
   }
 
-  await page.getByLabel('Email').fill(`${word}@example.com`);
+  await page.getByLabel('Email 1', { exact: true }).fill(`${word}@example.com`);
   await saveForm(page);
   await expect(page).toHaveURL(/\/contacts\/[0-9a-f-]{36}$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(name);
@@ -74,8 +74,8 @@ test('a second contact with the same email is refused with a link to the first',
 
   await page.goto('/contacts/new');
   await ready(page);
-  await page.getByLabel('Name').fill(`Other ${word}`);
-  await page.getByLabel('Email').fill(`${word.toUpperCase()}@Example.com`);
+  await page.getByLabel('Name', { exact: true }).fill(`Other ${word}`);
+  await page.getByLabel('Email 1', { exact: true }).fill(`${word.toUpperCase()}@Example.com`);
   await saveForm(page);
   const notice = page.locator('.form-outcome');
   await expect(notice).toContainText(`Dee ${word} already has this email address.`);
@@ -94,11 +94,11 @@ test('edit, delete and restore a contact, with its history', async ({ page, read
   await ready(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Edit ${name}`);
   await page.getByLabel('Title').fill('Chief Tester');
-  await page.getByLabel('Name').fill('');
+  await page.getByLabel('Name', { exact: true }).fill('');
   await saveForm(page);
-  await expect(page.locator('#field-name-error')).toHaveText('Enter a name.');
+  await expect(page.locator('#field-name-error')).toHaveText('Enter a name, or a given or family name.');
   await expect(page.getByLabel('Title')).toHaveValue('Chief Tester');
-  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Name', { exact: true }).fill(name);
   await saveForm(page);
   await expect(page).toHaveURL(contactUrl);
   await expect(page.locator('.contact-role')).toHaveText('Chief Tester at Playwright Testing Ltd');
@@ -132,4 +132,83 @@ test('edit, delete and restore a contact, with its history', async ({ page, read
   await expect(page.getByRole('link', { name: 'Edit' })).toBeVisible();
   await page.goto(`/?q=${word}`);
   await expect(page.locator('tbody tr .contact-link')).toHaveText([name]);
+});
+
+test('a rich contact: two emails, two phones, an address, a birthday and a company, found by its second phone typed another way', async ({ page, ready }) => {
+  const word = uniqueWord();
+  const digits = String(Math.floor(1000 + Math.random() * 8999));
+  await page.goto('/contacts/new');
+  await ready(page);
+  await page.getByLabel('Given name', { exact: true }).fill('Rita');
+  await page.getByLabel('Family name', { exact: true }).fill(word);
+  await page.getByLabel('Email 1', { exact: true }).fill(`${word}@work.example`);
+  await page.getByLabel('Email 1 label').fill('work');
+
+  // A second email and a second phone: each list's "Add" button gives a new row (a
+  // round trip through the server without JavaScript, in place with it).
+  await page.getByRole('button', { name: 'Add an email' }).click();
+  await ready(page);
+  await expect(page.getByLabel('Email 2', { exact: true })).toBeVisible();
+  await page.getByLabel('Email 2', { exact: true }).fill(`${word}@home.example`);
+  await page.getByLabel('Email 2 label').fill('home');
+  await page.getByLabel('Phone 1', { exact: true }).fill('+44 20 7946 0100');
+  await page.getByLabel('Phone 1 label').fill('mobile');
+  await page.getByRole('button', { name: 'Add a phone' }).click();
+  await ready(page);
+  await page.getByLabel('Phone 2', { exact: true }).fill(`+1 (201) 555-${digits}`);
+  await page.getByLabel('Phone 2 label').fill('Lab bench');
+  await page.getByRole('button', { name: 'Add an address' }).click();
+  await ready(page);
+  await page.getByLabel('Street').fill('12 Rua Augusta');
+  await page.getByLabel('City').fill('Lisbon');
+  await page.getByLabel('Country').fill('Portugal');
+  await page.getByLabel('Birthday').fill('04-15');
+  await page.getByLabel('Company').fill(`Firm ${word}`);
+  await page.getByLabel('Department').fill('Research');
+  // What was typed before each round trip is still there.
+  await expect(page.getByLabel('Email 1', { exact: true })).toHaveValue(`${word}@work.example`);
+  await expect(page.getByLabel('Given name', { exact: true })).toHaveValue('Rita');
+
+  // The home email is the one to reach her by: make it the primary one.
+  await page.getByRole('button', { name: 'Make primary Email 2' }).click();
+  await ready(page);
+  await expect(page.getByLabel('Email 1', { exact: true })).toHaveValue(`${word}@home.example`);
+  await expect(page.getByLabel('Email 2', { exact: true })).toHaveValue(`${word}@work.example`);
+
+  await saveForm(page);
+  await expect(page).toHaveURL(/\/contacts\/[0-9a-f-]{36}$/);
+  const contactUrl = page.url();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Rita ${word}`);
+  const fields = page.locator('.contact-fields');
+  await expect(fields).toContainText(`${word}@home.example`);
+  await expect(fields).toContainText(`${word}@work.example`);
+  await expect(fields).toContainText('+44 20 7946 0100');
+  await expect(fields).toContainText(`+1 (201) 555-${digits}`);
+  await expect(fields).toContainText('Lab bench');
+  await expect(fields).toContainText('12 Rua Augusta');
+  await expect(fields).toContainText('Portugal');
+  await expect(fields).toContainText('15 April');
+  await expect(page.locator('.contact-role')).toHaveText(`Firm ${word}, Research`);
+
+  // Found by the second phone, typed without the country code or punctuation.
+  await page.goto(`/?q=${encodeURIComponent(`201555${digits}`)}`);
+  await expect(page.locator('tbody tr .contact-link')).toHaveText([`Rita ${word}`]);
+  // And by the city of her address and the second email.
+  await page.goto(`/?q=${encodeURIComponent(`${word}@work.example`)}`);
+  await expect(page.locator('tbody tr .contact-link')).toHaveText([`Rita ${word}`]);
+
+  // Edit: remove the work email, and the history shows the list's change.
+  await page.goto(contactUrl);
+  await ready(page);
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await ready(page);
+  await page.getByRole('button', { name: 'Remove Email 2' }).click();
+  await ready(page);
+  await expect(page.getByLabel('Email 2', { exact: true })).toHaveCount(0);
+  await saveForm(page);
+  await expect(page).toHaveURL(contactUrl);
+  await expect(page.locator('.contact-fields')).not.toContainText(`${word}@work.example`);
+  await page.getByRole('link', { name: 'History' }).click();
+  await expect(page.locator('.history-entry').first()).toContainText('Edited');
+  await expect(page.locator('.history-entry').first().locator('tbody tr')).toHaveText([/Email/]);
 });

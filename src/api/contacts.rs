@@ -61,12 +61,12 @@ pub async fn get_contact_form(
         };
         Ok(match (stashed, contact) {
             (Some(mut form), contact) => {
-                form.saved_name = contact.map(|contact| contact.name);
+                form.saved_name = contact.map(|contact| contact.card.name);
                 form
             }
             (None, Some(contact)) => ContactForm {
                 id,
-                saved_name: Some(contact.name.clone()),
+                saved_name: Some(contact.card.name.clone()),
                 input: ContactInput::from(&contact),
                 version: Some(contact.version),
                 outcome: None,
@@ -92,6 +92,7 @@ pub async fn save_contact(
     #[server(default)] id: Option<String>,
     #[server(default)] version: Option<String>,
     #[server(default)] confirm: Option<String>,
+    #[server(default)] row_op: Option<String>,
 ) -> Result<SaveOutcome, AppError> {
     use crate::server::{
         RequestContext,
@@ -107,6 +108,32 @@ pub async fn save_contact(
         let version = version
             .as_deref()
             .and_then(|v| v.trim().parse::<i32>().ok());
+        // A row button pressed without JavaScript: the form comes back with the row
+        // added, removed or moved, its other values as typed, nothing saved.
+        if let Some(op) = row_op.as_deref().filter(|op| !op.is_empty()) {
+            let mut input = input;
+            input.apply_row_op(op);
+            let list = op
+                .split(':')
+                .nth(1)
+                .and_then(crate::domain::Field::parse)
+                .filter(|field| field.is_list())
+                .map_or("", |field| field.as_str());
+            let form = ContactForm {
+                id,
+                saved_name: None,
+                input,
+                version,
+                outcome: None,
+            };
+            let key = drafts::stash(&cx.state.db, &form).await?;
+            let path = match id {
+                Some(id) => format!("/contacts/{id}/edit?draft={key}#list-{list}"),
+                None => format!("/contacts/new?draft={key}#list-{list}"),
+            };
+            leptos_axum::redirect(&path);
+            return Ok(SaveOutcome::RowsChanged);
+        }
         let request = SaveRequest {
             id,
             version,

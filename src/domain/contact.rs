@@ -51,7 +51,8 @@ impl From<Tier> for i16 {
     }
 }
 
-/// One row of the directory: what a person scanning the list needs to recognise a contact.
+/// One row of the directory: what a person scanning the list needs to recognise a
+/// contact (the primary email, the first address's place).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactSummary {
     pub id: Uuid,
@@ -68,15 +69,7 @@ pub struct ContactSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
     pub id: Uuid,
-    pub name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub company: Option<String>,
-    pub title: Option<String>,
-    pub location: Option<String>,
-    pub tier: Tier,
-    pub tags: Vec<String>,
-    pub notes: Option<String>,
+    pub card: super::Card,
     /// Microseconds since the Unix epoch, UTC.
     pub created_at_micros: i64,
     pub updated_at_micros: i64,
@@ -84,6 +77,27 @@ pub struct Contact {
     pub version: i32,
     /// Set while the contact is deleted (restorable for [`RESTORE_DAYS`] days).
     pub deleted_at_micros: Option<i64>,
+}
+
+impl Contact {
+    pub fn name(&self) -> &str {
+        &self.card.name
+    }
+
+    /// The row the directory lists for this contact.
+    pub fn summary(&self) -> ContactSummary {
+        let card = &self.card;
+        ContactSummary {
+            id: self.id,
+            name: card.name.clone(),
+            email: card.primary_email().map(|email| email.as_str().to_owned()),
+            company: card.company.clone(),
+            title: card.title.clone(),
+            location: card.location(),
+            tier: card.tier,
+            tags: card.tags.clone(),
+        }
+    }
 }
 
 /// How long a deleted contact can be restored before it is purged.

@@ -2,19 +2,26 @@
 //!
 //! [`ContactInput`] is what the form (or an imported row) holds: every field as text,
 //! exactly as entered, so a refused form comes back with nothing lost.
-//! [`ContactDraft::parse`] turns it into a contact Roster will store, or into
+//! [`Card::parse`] turns it into a contact Roster will store, or into
 //! [`FieldErrors`] saying in plain words what is wrong with which field. The browser
 //! runs the same rules before sending, and the server runs them again whatever the
 //! client sent.
 
 use serde::{Deserialize, Serialize};
 
-use super::Tier;
+use super::{
+    Tier,
+    card::{
+        Address, AddressInput, DATE_LABELS, EMAIL_LABELS, Entry, EntryInput, FileAs, IM_LABELS,
+        LINK_LABELS, MAX_ENTRIES, NameParts, PHONE_LABELS, PartialDate, PhoneEntry, RowOp,
+        apply_row_op, parse_label, parse_part, parse_url,
+    },
+};
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_EMAIL_CHARS: usize = 254;
 pub const MAX_PHONE_CHARS: usize = 40;
-/// Company, title and location.
+/// Company, department and title.
 pub const MAX_LINE_CHARS: usize = 200;
 pub const MAX_NOTES_CHARS: usize = 10_000;
 pub const MAX_TAGS: usize = 20;
@@ -22,87 +29,284 @@ pub const MAX_TAG_CHARS: usize = 50;
 const MIN_PHONE_DIGITS: usize = 3;
 const MAX_PHONE_DIGITS: usize = 20;
 
-/// Every field of the contact form, as typed. Tags are one comma-separated line.
+/// Every field of the contact form, as typed. Tags are one comma-separated line; each
+/// list is its rows in order (the first is the primary one).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ContactInput {
+    /// The display name; empty means "from the name parts".
     pub name: String,
-    pub email: String,
-    pub phone: String,
+    pub prefix: String,
+    pub given: String,
+    pub middle: String,
+    pub family: String,
+    pub suffix: String,
+    pub nickname: String,
+    pub phonetic_given: String,
+    pub phonetic_family: String,
+    pub pronouns: String,
+    pub file_as: String,
+    pub emails: Vec<EntryInput>,
+    pub phones: Vec<EntryInput>,
+    pub addresses: Vec<AddressInput>,
+    pub links: Vec<EntryInput>,
+    pub ims: Vec<EntryInput>,
+    pub birthday: String,
+    pub dates: Vec<EntryInput>,
     pub company: String,
+    pub department: String,
     pub title: String,
-    pub location: String,
     pub tier: String,
     pub tags: String,
     pub notes: String,
 }
 
+impl ContactInput {
+    /// The form's fields as a browser posts them: `name`, `emails[0][label]`,
+    /// `emails[0][value]`, `addresses[0][city]`… (for scripts and tests that post
+    /// the form as a person would).
+    pub fn form_fields(&self) -> Vec<(String, String)> {
+        let mut fields: Vec<(String, String)> = Vec::new();
+        let mut one = |name: &str, value: &str| fields.push((name.to_owned(), value.to_owned()));
+        for (name, value) in [
+            ("name", &self.name),
+            ("prefix", &self.prefix),
+            ("given", &self.given),
+            ("middle", &self.middle),
+            ("family", &self.family),
+            ("suffix", &self.suffix),
+            ("nickname", &self.nickname),
+            ("phonetic_given", &self.phonetic_given),
+            ("phonetic_family", &self.phonetic_family),
+            ("pronouns", &self.pronouns),
+            ("file_as", &self.file_as),
+            ("birthday", &self.birthday),
+            ("company", &self.company),
+            ("department", &self.department),
+            ("title", &self.title),
+            ("tier", &self.tier),
+            ("tags", &self.tags),
+            ("notes", &self.notes),
+        ] {
+            one(name, value);
+        }
+        for (list, rows) in [
+            ("emails", &self.emails),
+            ("phones", &self.phones),
+            ("links", &self.links),
+            ("ims", &self.ims),
+            ("dates", &self.dates),
+        ] {
+            for (at, row) in rows.iter().enumerate() {
+                one(&format!("{list}[{at}][label]"), &row.label);
+                one(&format!("{list}[{at}][value]"), &row.value);
+            }
+        }
+        for (at, address) in self.addresses.iter().enumerate() {
+            for (part, value) in [
+                ("label", &address.label),
+                ("street", &address.street),
+                ("extended", &address.extended),
+                ("city", &address.city),
+                ("region", &address.region),
+                ("postal_code", &address.postal_code),
+                ("country", &address.country),
+            ] {
+                one(&format!("addresses[{at}][{part}]"), value);
+            }
+        }
+        fields
+    }
+
+    /// Applies a row button (`add:emails`, `remove:phones:1`, …) to the form; `false`
+    /// when it names no list or row.
+    pub fn apply_row_op(&mut self, op: &str) -> bool {
+        let Some((list, op)) = RowOp::parse(op) else {
+            return false;
+        };
+        match Field::parse(list) {
+            Some(Field::Emails) => apply_row_op(&mut self.emails, op),
+            Some(Field::Phones) => apply_row_op(&mut self.phones, op),
+            Some(Field::Addresses) => apply_row_op(&mut self.addresses, op),
+            Some(Field::Links) => apply_row_op(&mut self.links, op),
+            Some(Field::Ims) => apply_row_op(&mut self.ims, op),
+            Some(Field::Dates) => apply_row_op(&mut self.dates, op),
+            _ => false,
+        }
+    }
+}
+
 /// A field of a contact, as forms, errors and the audit log name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Field {
     Name,
-    Email,
-    Phone,
+    Prefix,
+    Given,
+    Middle,
+    Family,
+    Suffix,
+    Nickname,
+    PhoneticGiven,
+    PhoneticFamily,
+    Pronouns,
+    FileAs,
+    // The names before the lists held one value each, as older audit entries and
+    // import mappings say.
+    #[serde(alias = "email")]
+    Emails,
+    #[serde(alias = "phone")]
+    Phones,
+    #[serde(alias = "location")]
+    Addresses,
+    Links,
+    Ims,
+    Birthday,
+    Dates,
     Company,
+    Department,
     Title,
-    Location,
     Tier,
     Tags,
     Notes,
 }
 
 impl Field {
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 24] = [
         Field::Name,
-        Field::Email,
-        Field::Phone,
+        Field::Prefix,
+        Field::Given,
+        Field::Middle,
+        Field::Family,
+        Field::Suffix,
+        Field::Nickname,
+        Field::PhoneticGiven,
+        Field::PhoneticFamily,
+        Field::Pronouns,
+        Field::FileAs,
+        Field::Emails,
+        Field::Phones,
+        Field::Addresses,
+        Field::Links,
+        Field::Ims,
+        Field::Birthday,
+        Field::Dates,
         Field::Company,
+        Field::Department,
         Field::Title,
-        Field::Location,
         Field::Tier,
         Field::Tags,
         Field::Notes,
     ];
 
-    /// The form field's `name`, and the key in diffs.
+    /// The name parts, in the form's order.
+    pub const NAME_PARTS: [Field; 9] = [
+        Field::Prefix,
+        Field::Given,
+        Field::Middle,
+        Field::Family,
+        Field::Suffix,
+        Field::Nickname,
+        Field::PhoneticGiven,
+        Field::PhoneticFamily,
+        Field::Pronouns,
+    ];
+
+    /// The form field's `name` (a list's rows are `emails[0][value]`…), and the key in diffs.
     pub fn as_str(self) -> &'static str {
         match self {
             Field::Name => "name",
-            Field::Email => "email",
-            Field::Phone => "phone",
+            Field::Prefix => "prefix",
+            Field::Given => "given",
+            Field::Middle => "middle",
+            Field::Family => "family",
+            Field::Suffix => "suffix",
+            Field::Nickname => "nickname",
+            Field::PhoneticGiven => "phonetic_given",
+            Field::PhoneticFamily => "phonetic_family",
+            Field::Pronouns => "pronouns",
+            Field::FileAs => "file_as",
+            Field::Emails => "emails",
+            Field::Phones => "phones",
+            Field::Addresses => "addresses",
+            Field::Links => "links",
+            Field::Ims => "ims",
+            Field::Birthday => "birthday",
+            Field::Dates => "dates",
             Field::Company => "company",
+            Field::Department => "department",
             Field::Title => "title",
-            Field::Location => "location",
             Field::Tier => "tier",
             Field::Tags => "tags",
             Field::Notes => "notes",
         }
     }
 
+    /// The field a name stands for, including the names of the single fields that the
+    /// lists replaced (`email`, `phone`, `location`).
     pub fn parse(name: &str) -> Option<Field> {
-        Field::ALL.into_iter().find(|field| field.as_str() == name)
+        match name {
+            "email" => Some(Field::Emails),
+            "phone" => Some(Field::Phones),
+            "location" => Some(Field::Addresses),
+            _ => Field::ALL.into_iter().find(|field| field.as_str() == name),
+        }
     }
 
     /// The label people see.
     pub fn label(self) -> &'static str {
         match self {
             Field::Name => "Name",
-            Field::Email => "Email",
-            Field::Phone => "Phone",
+            Field::Prefix => "Prefix",
+            Field::Given => "Given name",
+            Field::Middle => "Middle name",
+            Field::Family => "Family name",
+            Field::Suffix => "Suffix",
+            Field::Nickname => "Nickname",
+            Field::PhoneticGiven => "Phonetic given name",
+            Field::PhoneticFamily => "Phonetic family name",
+            Field::Pronouns => "Pronouns",
+            Field::FileAs => "File as",
+            Field::Emails => "Email",
+            Field::Phones => "Phone",
+            Field::Addresses => "Address",
+            Field::Links => "Link",
+            Field::Ims => "Messaging",
+            Field::Birthday => "Birthday",
+            Field::Dates => "Date",
             Field::Company => "Company",
+            Field::Department => "Department",
             Field::Title => "Title",
-            Field::Location => "Location",
             Field::Tier => "Tier",
             Field::Tags => "Tags",
             Field::Notes => "Notes",
         }
     }
+
+    /// Whether the field is a list of rows.
+    pub fn is_list(self) -> bool {
+        matches!(
+            self,
+            Field::Emails
+                | Field::Phones
+                | Field::Addresses
+                | Field::Links
+                | Field::Ims
+                | Field::Dates
+        )
+    }
 }
 
-/// What is wrong with a form: at most one message per field, in field order.
+/// Where a problem is: a field, or one row of a list field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ErrorAt {
+    pub field: Field,
+    pub row: Option<usize>,
+}
+
+/// What is wrong with a form: at most one message per field or row, in field order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldErrors(Vec<(Field, String)>);
+pub struct FieldErrors(Vec<(ErrorAt, String)>);
 
 impl FieldErrors {
     pub fn is_empty(&self) -> bool {
@@ -116,81 +320,181 @@ impl FieldErrors {
     /// Records `message` for `field` unless it already has one (the first problem found
     /// is the one to fix first).
     pub fn add(&mut self, field: Field, message: impl Into<String>) {
-        if self.get(field).is_none() {
-            self.0.push((field, message.into()));
-            self.0.sort_by_key(|(field, _)| *field);
+        self.add_at(ErrorAt { field, row: None }, message);
+    }
+
+    /// Records `message` for one row of a list.
+    pub fn add_row(&mut self, field: Field, row: usize, message: impl Into<String>) {
+        self.add_at(
+            ErrorAt {
+                field,
+                row: Some(row),
+            },
+            message,
+        );
+    }
+
+    fn add_at(&mut self, at: ErrorAt, message: impl Into<String>) {
+        if !self.0.iter().any(|(seen, _)| *seen == at) {
+            self.0.push((at, message.into()));
+            self.0.sort_by_key(|(at, _)| *at);
         }
     }
 
+    /// The message for a field itself (not one of its rows).
     pub fn get(&self, field: Field) -> Option<&str> {
+        self.get_at(ErrorAt { field, row: None })
+    }
+
+    pub fn get_row(&self, field: Field, row: usize) -> Option<&str> {
+        self.get_at(ErrorAt {
+            field,
+            row: Some(row),
+        })
+    }
+
+    fn get_at(&self, at: ErrorAt) -> Option<&str> {
         self.0
             .iter()
-            .find(|(f, _)| *f == field)
+            .find(|(seen, _)| *seen == at)
             .map(|(_, message)| message.as_str())
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (Field, &str)> {
-        self.0
-            .iter()
-            .map(|(field, message)| (*field, message.as_str()))
+    /// Whether the field or any of its rows has a problem.
+    pub fn touches(&self, field: Field) -> bool {
+        self.0.iter().any(|(at, _)| at.field == field)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (ErrorAt, &str)> {
+        self.0.iter().map(|(at, message)| (*at, message.as_str()))
+    }
+
+    /// The fields with problems, once each, in order.
+    pub fn fields(&self) -> Vec<Field> {
+        let mut fields: Vec<Field> = self.0.iter().map(|(at, _)| at.field).collect();
+        fields.dedup();
+        fields
     }
 }
 
 impl std::fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut first = true;
-        for (field, message) in self.iter() {
+        for (at, message) in self.iter() {
             if !first {
                 f.write_str("; ")?;
             }
             first = false;
-            write!(f, "{}: {message}", field.label())?;
+            match at.row {
+                Some(row) => write!(f, "{} {}: {message}", at.field.label(), row + 1)?,
+                None => write!(f, "{}: {message}", at.field.label())?,
+            }
         }
         Ok(())
     }
 }
 
-/// A contact that meets every rule, ready to store.
+/// A contact that meets every rule, ready to store: what a contact holds apart from
+/// its identity and bookkeeping.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContactDraft {
+pub struct Card {
+    /// The display name: set by hand, or made from the name parts.
     pub name: String,
-    pub email: Option<Email>,
-    pub phone: Option<Phone>,
+    pub name_parts: NameParts,
+    pub file_as: FileAs,
+    pub emails: Vec<Entry<Email>>,
+    pub phones: Vec<PhoneEntry>,
+    pub addresses: Vec<Address>,
+    pub links: Vec<Entry<String>>,
+    pub ims: Vec<Entry<String>>,
+    pub birthday: Option<PartialDate>,
+    pub dates: Vec<Entry<PartialDate>>,
     pub company: Option<String>,
+    pub department: Option<String>,
     pub title: Option<String>,
-    pub location: Option<String>,
     pub tier: Tier,
     pub tags: Vec<String>,
     pub notes: Option<String>,
 }
 
-impl ContactDraft {
-    /// Validates every field, reporting every problem at once. An empty tier means the
-    /// default, 4.
-    pub fn parse(input: &ContactInput) -> Result<ContactDraft, FieldErrors> {
+impl Card {
+    /// Validates every field, reporting every problem at once (each list's problems on
+    /// their rows). Blank rows are dropped. An empty tier means the default, 4.
+    pub fn parse(input: &ContactInput) -> Result<Card, FieldErrors> {
         let mut errors = FieldErrors::default();
 
-        let name = one_line(&input.name);
+        let mut part = |field: Field, text: &str| match parse_part(text) {
+            Ok(part) => part,
+            Err(message) => {
+                errors.add(field, message);
+                None
+            }
+        };
+        let name_parts = NameParts {
+            prefix: part(Field::Prefix, &input.prefix),
+            given: part(Field::Given, &input.given),
+            middle: part(Field::Middle, &input.middle),
+            family: part(Field::Family, &input.family),
+            suffix: part(Field::Suffix, &input.suffix),
+            nickname: part(Field::Nickname, &input.nickname),
+            phonetic_given: part(Field::PhoneticGiven, &input.phonetic_given),
+            phonetic_family: part(Field::PhoneticFamily, &input.phonetic_family),
+            pronouns: part(Field::Pronouns, &input.pronouns),
+        };
+        let file_as = FileAs::parse(&input.file_as).unwrap_or_else(|message| {
+            errors.add(Field::FileAs, message);
+            FileAs::Given
+        });
+
+        let mut name = one_line(&input.name);
         if name.is_empty() {
-            errors.add(Field::Name, "Enter a name.");
+            name = name_parts.display_name();
+        }
+        if name.is_empty() {
+            errors.add(Field::Name, "Enter a name, or a given or family name.");
         } else if name.chars().count() > MAX_NAME_CHARS {
             errors.add(Field::Name, too_long(MAX_NAME_CHARS));
         }
 
-        let email = match Email::parse(&input.email) {
-            Ok(email) => email,
-            Err(message) => {
-                errors.add(Field::Email, message);
-                None
+        let emails = parse_list(&mut errors, Field::Emails, &input.emails, |row| {
+            let label = parse_label(&row.label, EMAIL_LABELS)?;
+            Ok(Email::parse(&row.value)?.map(|value| Entry { label, value }))
+        });
+        for (at, entry) in emails.iter().enumerate() {
+            if emails[..at]
+                .iter()
+                .any(|seen| seen.value.normalized() == entry.value.normalized())
+            {
+                errors.add_row(Field::Emails, at, "This address is already listed above.");
             }
-        };
-        let phone = match Phone::parse(&input.phone) {
-            Ok(phone) => phone,
-            Err(message) => {
-                errors.add(Field::Phone, message);
-                None
-            }
-        };
+        }
+        let phones = parse_list(&mut errors, Field::Phones, &input.phones, |row| {
+            let label = parse_label(&row.label, PHONE_LABELS)?;
+            Ok(Phone::parse(&row.value)?.map(|value| PhoneEntry {
+                label,
+                value,
+                e164: None,
+            }))
+        });
+        let addresses = parse_list(&mut errors, Field::Addresses, &input.addresses, |row| {
+            Address::parse(row)
+        });
+        let links = parse_list(&mut errors, Field::Links, &input.links, |row| {
+            let label = parse_label(&row.label, LINK_LABELS)?;
+            Ok(parse_url(&row.value)?.map(|value| Entry { label, value }))
+        });
+        let ims = parse_list(&mut errors, Field::Ims, &input.ims, |row| {
+            let label = parse_label(&row.label, IM_LABELS)?;
+            Ok(parse_part(&row.value)?.map(|value| Entry { label, value }))
+        });
+        let birthday = PartialDate::parse(&input.birthday).unwrap_or_else(|message| {
+            errors.add(Field::Birthday, message);
+            None
+        });
+        let dates = parse_list(&mut errors, Field::Dates, &input.dates, |row| {
+            let label = parse_label(&row.label, DATE_LABELS)?;
+            Ok(PartialDate::parse(&row.value)?.map(|value| Entry { label, value }))
+        });
 
         let mut line = |field: Field, text: &str| {
             let text = one_line(text);
@@ -200,8 +504,8 @@ impl ContactDraft {
             (!text.is_empty()).then_some(text)
         };
         let company = line(Field::Company, &input.company);
+        let department = line(Field::Department, &input.department);
         let title = line(Field::Title, &input.title);
-        let location = line(Field::Location, &input.location);
 
         let tier = match input.tier.trim() {
             "" => Some(Tier::parse(4).expect("4 is a tier")),
@@ -228,13 +532,20 @@ impl ContactDraft {
         }
 
         match tier {
-            Some(tier) if errors.is_empty() => Ok(ContactDraft {
+            Some(tier) if errors.is_empty() => Ok(Card {
                 name,
-                email,
-                phone,
+                name_parts,
+                file_as,
+                emails,
+                phones,
+                addresses,
+                links,
+                ims,
+                birthday,
+                dates,
                 company,
+                department,
                 title,
-                location,
                 tier,
                 tags,
                 notes: (!notes.is_empty()).then_some(notes),
@@ -243,43 +554,127 @@ impl ContactDraft {
         }
     }
 
-    /// The form holding this contact, for editing it.
+    /// The form holding this contact, for editing it. The name field is left empty
+    /// when the name is the one the parts make, so editing a part changes it too.
     pub fn to_input(&self) -> ContactInput {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        let entry = |label: &Option<String>, value: &str| EntryInput {
+            label: text(label),
+            value: value.to_owned(),
+        };
+        let parts = &self.name_parts;
         ContactInput {
-            name: self.name.clone(),
-            email: self
-                .email
-                .as_ref()
-                .map(|e| e.as_str().to_owned())
-                .unwrap_or_default(),
-            phone: self
-                .phone
-                .as_ref()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_default(),
-            company: self.company.clone().unwrap_or_default(),
-            title: self.title.clone().unwrap_or_default(),
-            location: self.location.clone().unwrap_or_default(),
+            name: if self.name == parts.display_name() {
+                String::new()
+            } else {
+                self.name.clone()
+            },
+            prefix: text(&parts.prefix),
+            given: text(&parts.given),
+            middle: text(&parts.middle),
+            family: text(&parts.family),
+            suffix: text(&parts.suffix),
+            nickname: text(&parts.nickname),
+            phonetic_given: text(&parts.phonetic_given),
+            phonetic_family: text(&parts.phonetic_family),
+            pronouns: text(&parts.pronouns),
+            file_as: self.file_as.as_str().to_owned(),
+            emails: self
+                .emails
+                .iter()
+                .map(|e| entry(&e.label, e.value.as_str()))
+                .collect(),
+            phones: self
+                .phones
+                .iter()
+                .map(|p| entry(&p.label, p.value.as_str()))
+                .collect(),
+            addresses: self.addresses.iter().map(Address::to_input).collect(),
+            links: self
+                .links
+                .iter()
+                .map(|l| entry(&l.label, &l.value))
+                .collect(),
+            ims: self.ims.iter().map(|i| entry(&i.label, &i.value)).collect(),
+            birthday: self.birthday.map(PartialDate::to_iso).unwrap_or_default(),
+            dates: self
+                .dates
+                .iter()
+                .map(|d| entry(&d.label, &d.value.to_iso()))
+                .collect(),
+            company: text(&self.company),
+            department: text(&self.department),
+            title: text(&self.title),
             tier: self.tier.get().to_string(),
             tags: self.tags.join(", "),
-            notes: self.notes.clone().unwrap_or_default(),
+            notes: text(&self.notes),
         }
     }
+
+    pub fn primary_email(&self) -> Option<&Email> {
+        self.emails.first().map(|entry| &entry.value)
+    }
+
+    pub fn primary_phone(&self) -> Option<&Phone> {
+        self.phones.first().map(|entry| &entry.value)
+    }
+
+    /// Where the contact is, from their first address: "Lisbon, Portugal".
+    pub fn location(&self) -> Option<String> {
+        self.addresses.first().and_then(Address::place)
+    }
+
+    /// The city of the first address: what the directory's city filter reads.
+    pub fn city(&self) -> Option<&str> {
+        self.addresses.first().and_then(|a| a.city.as_deref())
+    }
+
+    /// The words the contact sorts by: the name parts in the "file as" order, or the
+    /// display name.
+    pub fn sort_words(&self) -> String {
+        self.name_parts
+            .sort_words(self.file_as)
+            .unwrap_or_else(|| self.name.clone())
+    }
+}
+
+/// Parses each non-blank row of a list, recording each refusal on its row (numbered as
+/// the form shows them, blank rows included). At most [`MAX_ENTRIES`] rows.
+fn parse_list<I, T>(
+    errors: &mut FieldErrors,
+    field: Field,
+    rows: &[I],
+    parse: impl Fn(&I) -> Result<Option<T>, String>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    let mut filled = 0;
+    for (at, row) in rows.iter().enumerate() {
+        match parse(row) {
+            Ok(Some(value)) => {
+                filled += 1;
+                out.push(value);
+            }
+            Ok(None) => {}
+            Err(message) => {
+                filled += 1;
+                errors.add_row(field, at, message);
+            }
+        }
+    }
+    if filled > MAX_ENTRIES {
+        errors.add(
+            field,
+            format!(
+                "A contact holds at most {MAX_ENTRIES} of these (there are {filled}): keep the ones that matter."
+            ),
+        );
+    }
+    out
 }
 
 impl From<&super::Contact> for ContactInput {
     fn from(contact: &super::Contact) -> Self {
-        ContactInput {
-            name: contact.name.clone(),
-            email: contact.email.clone().unwrap_or_default(),
-            phone: contact.phone.clone().unwrap_or_default(),
-            company: contact.company.clone().unwrap_or_default(),
-            title: contact.title.clone().unwrap_or_default(),
-            location: contact.location.clone().unwrap_or_default(),
-            tier: contact.tier.get().to_string(),
-            tags: contact.tags.join(", "),
-            notes: contact.notes.clone().unwrap_or_default(),
-        }
+        contact.card.to_input()
     }
 }
 
@@ -289,7 +684,7 @@ fn too_long(max: usize) -> String {
 
 /// Trims, and turns every run of whitespace (newlines and tabs included) into one space;
 /// drops other control characters.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for word in text.split(|c: char| c.is_whitespace()) {
         let word: String = word.chars().filter(|c| !c.is_control()).collect();
@@ -411,76 +806,84 @@ impl Email {
     }
 }
 
-/// A phone number in one tidy form: an optional leading `+`, groups of digits separated
-/// by single spaces (brackets, dots and dashes become spaces), and an optional
-/// extension written ` ext. 123`.
+/// A phone number as typed (trimmed, runs of spaces made one), known to be one: an
+/// optional leading `+`, digits with spaces, brackets, dots, dashes or slashes between
+/// them, and an optional extension (`ext. 12`, `x12`). Its E.164 form, found on the
+/// server, is kept beside it in a [`super::card::PhoneEntry`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Phone(String);
 
 impl Phone {
     /// `Ok(None)` for an empty field.
     pub fn parse(text: &str) -> Result<Option<Phone>, String> {
-        let text = text.trim();
+        let text = one_line(text);
         if text.is_empty() {
             return Ok(None);
         }
         let invalid = || {
             Err("Enter a phone number using digits, spaces and + ( ) - . only, like +1 555 010 2000.".to_owned())
         };
-        let lower = text.to_lowercase();
-        let (number, extension) = match lower
-            .split_once("ext.")
-            .or_else(|| lower.split_once("ext"))
-            .or_else(|| lower.split_once('x'))
-        {
-            Some((number, extension)) => (number.to_owned(), Some(extension.trim().to_owned())),
-            None => (lower.clone(), None),
-        };
+        if text.chars().count() > MAX_PHONE_CHARS {
+            return Err(too_long(MAX_PHONE_CHARS));
+        }
+        let (number, extension) = split_extension(&text);
         let number = number.trim();
-        let plus = number.starts_with('+');
-        let body = if plus { &number[1..] } else { number };
+        let body = number.strip_prefix('+').unwrap_or(number);
         if !body
             .chars()
             .all(|c| c.is_ascii_digit() || " ().-/".contains(c))
         {
             return invalid();
         }
-        let groups: Vec<&str> = body
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|group| !group.is_empty())
-            .collect();
-        let digits: usize = groups.iter().map(|group| group.len()).sum();
+        let digits = body.chars().filter(char::is_ascii_digit).count();
         if !(MIN_PHONE_DIGITS..=MAX_PHONE_DIGITS).contains(&digits) {
             return Err(format!(
                 "A phone number has {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS} digits."
             ));
         }
-        let mut out = String::new();
-        if plus {
-            out.push('+');
+        if let Some(extension) = extension
+            && (extension.is_empty() || !extension.chars().all(|c| c.is_ascii_digit()))
+        {
+            return invalid();
         }
-        out.push_str(&groups.join(" "));
-        if let Some(extension) = extension {
-            if extension.is_empty() || !extension.chars().all(|c| c.is_ascii_digit()) {
-                return invalid();
-            }
-            out.push_str(" ext. ");
-            out.push_str(&extension);
-        }
-        if out.chars().count() > MAX_PHONE_CHARS {
-            return Err(too_long(MAX_PHONE_CHARS));
-        }
-        Ok(Some(Phone(out)))
+        Ok(Some(Phone(text)))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// Only the digits of the number (no extension): how duplicates are found.
+    /// Only the digits of the number (no extension): how duplicates are found when the
+    /// E.164 form is not known.
     pub fn digits(&self) -> String {
-        let number = self.0.split(" ext. ").next().unwrap_or_default();
-        number.chars().filter(char::is_ascii_digit).collect()
+        split_extension(&self.0)
+            .0
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect()
+    }
+
+    /// Whether the number was typed in international form (`+…`).
+    pub fn is_international(&self) -> bool {
+        self.0.starts_with('+')
+    }
+
+    /// The extension's digits, if there is one.
+    pub fn extension(&self) -> Option<String> {
+        split_extension(&self.0).1
+    }
+}
+
+/// The number and the extension (`ext. 12`, `ext 12`, `x12`, any case), trimmed.
+fn split_extension(text: &str) -> (String, Option<String>) {
+    let lower = text.to_lowercase();
+    match lower
+        .split_once("ext.")
+        .or_else(|| lower.split_once("ext"))
+        .or_else(|| lower.split_once('x'))
+    {
+        Some((number, extension)) => (number.trim().to_owned(), Some(extension.trim().to_owned())),
+        None => (lower.trim().to_owned(), None),
     }
 }
 
@@ -495,22 +898,68 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_name_alone_is_a_contact_with_defaults() {
-        let draft = ContactDraft::parse(&input("  Ada   Lovelace\n")).unwrap();
-        assert_eq!(draft.name, "Ada Lovelace");
-        assert_eq!(draft.tier.get(), 4);
-        assert_eq!(draft.email, None);
-        assert_eq!(draft.tags, Vec::<String>::new());
-        assert_eq!(draft.notes, None);
+    fn rows(values: &[(&str, &str)]) -> Vec<EntryInput> {
+        values
+            .iter()
+            .map(|(label, value)| EntryInput::new(label, value))
+            .collect()
     }
 
     #[test]
-    fn every_problem_is_reported_at_once_in_field_order() {
-        let errors = ContactDraft::parse(&ContactInput {
+    fn a_name_alone_is_a_contact_with_defaults() {
+        let card = Card::parse(&input("  Ada   Lovelace\n")).unwrap();
+        assert_eq!(card.name, "Ada Lovelace");
+        assert_eq!(card.tier.get(), 4);
+        assert_eq!(card.emails, []);
+        assert_eq!(card.tags, Vec::<String>::new());
+        assert_eq!(card.notes, None);
+        assert_eq!(card.file_as, FileAs::Given);
+    }
+
+    #[test]
+    fn the_name_comes_from_its_parts_unless_set() {
+        let parts = ContactInput {
+            given: "Ada".into(),
+            family: "Lovelace".into(),
+            suffix: "FRS".into(),
+            file_as: "family".into(),
+            ..ContactInput::default()
+        };
+        let card = Card::parse(&parts).unwrap();
+        assert_eq!(card.name, "Ada Lovelace FRS");
+        assert_eq!(card.sort_words(), "Lovelace Ada");
+        assert_eq!(card.to_input().name, "", "a derived name is not pinned");
+        let pinned = Card::parse(&ContactInput {
+            name: "Countess of Lovelace".into(),
+            ..parts
+        })
+        .unwrap();
+        assert_eq!(pinned.name, "Countess of Lovelace");
+        assert_eq!(pinned.to_input().name, "Countess of Lovelace");
+        assert_eq!(
+            Card::parse(&ContactInput::default())
+                .unwrap_err()
+                .get(Field::Name),
+            Some("Enter a name, or a given or family name.")
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_in_field_order_and_on_its_row() {
+        let errors = Card::parse(&ContactInput {
             name: "   ".into(),
-            email: "not an email".into(),
-            phone: "call me".into(),
+            emails: rows(&[
+                ("work", "ada@example.com"),
+                ("", ""),
+                ("home", "not an email"),
+            ]),
+            phones: rows(&[("", "call me")]),
+            addresses: vec![AddressInput {
+                city: "Lisbon".into(),
+                country: "Atlantis".into(),
+                ..AddressInput::default()
+            }],
+            birthday: "2023-02-31".into(),
             tier: "7".into(),
             tags: "a".repeat(51),
             notes: "n".repeat(MAX_NOTES_CHARS + 1),
@@ -518,27 +967,97 @@ mod tests {
             ..ContactInput::default()
         })
         .unwrap_err();
-        let fields: Vec<Field> = errors.iter().map(|(field, _)| field).collect();
         assert_eq!(
-            fields,
+            errors.fields(),
             [
                 Field::Name,
-                Field::Email,
-                Field::Phone,
+                Field::Emails,
+                Field::Phones,
+                Field::Addresses,
+                Field::Birthday,
                 Field::Company,
                 Field::Tier,
                 Field::Tags,
                 Field::Notes
             ]
         );
-        assert_eq!(errors.get(Field::Name), Some("Enter a name."));
+        assert_eq!(errors.get(Field::Emails), None);
+        assert_eq!(errors.get_row(Field::Emails, 0), None);
+        assert_eq!(
+            errors.get_row(Field::Emails, 2),
+            Some("Enter an email address like name@example.com."),
+            "rows are numbered as the form shows them, blank ones included"
+        );
+        assert!(
+            errors
+                .get_row(Field::Addresses, 0)
+                .unwrap()
+                .contains("Atlantis")
+        );
+        assert_eq!(
+            errors.get(Field::Birthday),
+            Some("February 2023 has 28 days.")
+        );
         assert_eq!(errors.get(Field::Tier), Some("Choose a tier from 1 to 4."));
+        assert!(errors.to_string().contains("Email 3: Enter an email"));
+    }
+
+    #[test]
+    fn lists_drop_blank_rows_keep_order_and_refuse_too_many_or_repeats() {
+        let card = Card::parse(&ContactInput {
+            emails: rows(&[
+                ("", " "),
+                ("Work", "ada@work.example"),
+                ("private", "ada@home.example"),
+            ]),
+            phones: rows(&[
+                ("mobile", "+44 7700 900123"),
+                ("Work", "020 7946 0958 ext 12"),
+            ]),
+            ..input("Ada")
+        })
+        .unwrap();
+        let emails: Vec<(Option<&str>, &str)> = card
+            .emails
+            .iter()
+            .map(|e| (e.label.as_deref(), e.value.as_str()))
+            .collect();
+        assert_eq!(
+            emails,
+            [
+                (Some("work"), "ada@work.example"),
+                (Some("private"), "ada@home.example")
+            ]
+        );
+        assert_eq!(card.primary_email().unwrap().as_str(), "ada@work.example");
+        assert_eq!(card.phones[1].value.as_str(), "020 7946 0958 ext 12");
+        assert_eq!(card.phones[1].label.as_deref(), Some("work"));
+
+        let many: Vec<EntryInput> = (0..MAX_ENTRIES + 1)
+            .map(|n| EntryInput::new("", &format!("+1 555 010 {n:04}")))
+            .collect();
+        let errors = Card::parse(&ContactInput {
+            phones: many,
+            ..input("Ada")
+        })
+        .unwrap_err();
+        assert!(errors.get(Field::Phones).unwrap().contains("at most 20"));
+
+        let errors = Card::parse(&ContactInput {
+            emails: rows(&[("", "Ada@Example.com"), ("", "ada@example.COM")]),
+            ..input("Ada")
+        })
+        .unwrap_err();
+        assert_eq!(
+            errors.get_row(Field::Emails, 1),
+            Some("This address is already listed above.")
+        );
     }
 
     #[test]
     fn names_are_bounded_in_characters_not_bytes() {
-        assert!(ContactDraft::parse(&input(&"é".repeat(MAX_NAME_CHARS))).is_ok());
-        let errors = ContactDraft::parse(&input(&"é".repeat(MAX_NAME_CHARS + 1))).unwrap_err();
+        assert!(Card::parse(&input(&"é".repeat(MAX_NAME_CHARS))).is_ok());
+        let errors = Card::parse(&input(&"é".repeat(MAX_NAME_CHARS + 1))).unwrap_err();
         assert!(errors.get(Field::Name).unwrap().contains("200"));
     }
 
@@ -575,17 +1094,17 @@ mod tests {
     }
 
     #[test]
-    fn phones_are_normalized() {
+    fn phones_are_kept_as_typed() {
         let phone = |text: &str| Phone::parse(text).unwrap().unwrap();
-        assert_eq!(phone("+1 (555) 010-2000").as_str(), "+1 555 010 2000");
-        assert_eq!(phone("555.010.2000").as_str(), "555 010 2000");
-        assert_eq!(phone("5550102000").as_str(), "5550102000");
-        assert_eq!(
-            phone("+44 20 7946 0958 x12").as_str(),
-            "+44 20 7946 0958 ext. 12"
-        );
+        assert_eq!(phone(" +1 (555)  010-2000 ").as_str(), "+1 (555) 010-2000");
+        assert_eq!(phone("555.010.2000").as_str(), "555.010.2000");
         assert_eq!(phone("020 7946 0958 ext. 3").digits(), "02079460958");
+        assert_eq!(
+            phone("020 7946 0958 ext. 3").extension().as_deref(),
+            Some("3")
+        );
         assert_eq!(phone("+1 (555) 010-2000").digits(), "15550102000");
+        assert!(phone("+1 (555) 010-2000").is_international());
         for bad in [
             "call me",
             "12",
@@ -622,11 +1141,11 @@ mod tests {
     #[test]
     fn tiers() {
         let tier = |text: &str| {
-            ContactDraft::parse(&ContactInput {
+            Card::parse(&ContactInput {
                 tier: text.into(),
                 ..input("A")
             })
-            .map(|draft| draft.tier.get())
+            .map(|card| card.tier.get())
         };
         assert_eq!(tier("1"), Ok(1));
         assert_eq!(tier(" 3 "), Ok(3));
@@ -638,32 +1157,67 @@ mod tests {
 
     #[test]
     fn notes_keep_their_lines() {
-        let draft = ContactDraft::parse(&ContactInput {
+        let card = Card::parse(&ContactInput {
             notes: "\r\n  Met at RustConf.  \r\n\r\nLikes tea.\u{0}\n\n".into(),
             ..input("A")
         })
         .unwrap();
         assert_eq!(
-            draft.notes.as_deref(),
+            card.notes.as_deref(),
             Some("Met at RustConf.\n\nLikes tea.")
         );
     }
 
     #[test]
-    fn a_draft_round_trips_through_its_form() {
-        let draft = ContactDraft::parse(&ContactInput {
+    fn a_card_round_trips_through_its_form() {
+        let card = Card::parse(&ContactInput {
             name: "Zoë Lefèvre".into(),
-            email: "zoe@example.fr".into(),
-            phone: "+33 1 23 45 67 89".into(),
+            prefix: "Dr.".into(),
+            given: "Zoë".into(),
+            family: "Lefèvre".into(),
+            nickname: "Zozo".into(),
+            pronouns: "she/her".into(),
+            file_as: "family".into(),
+            emails: rows(&[("work", "zoe@example.fr"), ("Perso", "zoe@home.example")]),
+            phones: rows(&[("mobile", "+33 6 12 34 56 78"), ("", "01 23 45 67 89")]),
+            addresses: vec![AddressInput {
+                label: "work".into(),
+                street: "1 rue de Rivoli".into(),
+                city: "Paris".into(),
+                postal_code: "75001".into(),
+                country: "FR".into(),
+                ..AddressInput::default()
+            }],
+            links: rows(&[("github", "github.com/zoe")]),
+            ims: rows(&[("Signal", "+33612345678")]),
+            birthday: "--07-14".into(),
+            dates: rows(&[("anniversary", "2015-06-20")]),
             company: "Acme".into(),
+            department: "R&D".into(),
             title: "CTO".into(),
-            location: "Paris".into(),
             tier: "2".into(),
             tags: "founder, rust".into(),
             notes: "Line one\nLine two".into(),
+            ..ContactInput::default()
         })
         .unwrap();
-        assert_eq!(ContactDraft::parse(&draft.to_input()), Ok(draft));
+        assert_eq!(Card::parse(&card.to_input()), Ok(card));
+    }
+
+    #[test]
+    fn row_buttons_change_the_form() {
+        let mut form = ContactInput {
+            emails: rows(&[("", "a@x.io"), ("", "b@x.io")]),
+            ..ContactInput::default()
+        };
+        assert!(form.apply_row_op("primary:emails:1"));
+        assert_eq!(form.emails[0].value, "b@x.io");
+        assert!(form.apply_row_op("add:addresses"));
+        assert_eq!(form.addresses.len(), 1);
+        assert!(form.apply_row_op("remove:emails:0"));
+        assert_eq!(form.emails, rows(&[("", "a@x.io")]));
+        assert!(!form.apply_row_op("add:name"));
+        assert!(!form.apply_row_op("remove:emails:7"));
     }
 
     #[test]
@@ -671,6 +1225,8 @@ mod tests {
         for field in Field::ALL {
             assert_eq!(Field::parse(field.as_str()), Some(field));
         }
+        assert_eq!(Field::parse("email"), Some(Field::Emails));
+        assert_eq!(Field::parse("location"), Some(Field::Addresses));
         assert_eq!(Field::parse("password"), None);
     }
 }

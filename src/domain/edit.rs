@@ -44,13 +44,16 @@ pub enum SaveOutcome {
     },
     /// The contact was deleted, or never existed.
     Gone,
+    /// A row button of the form was pressed without JavaScript (add, remove or move an
+    /// entry): the form comes back changed, and nothing is saved yet.
+    RowsChanged,
 }
 
 impl SaveOutcome {
     /// A one-line summary for the top of the form.
     pub fn message(&self) -> Option<String> {
         match self {
-            SaveOutcome::Saved { .. } => None,
+            SaveOutcome::Saved { .. } | SaveOutcome::RowsChanged => None,
             SaveOutcome::Invalid { errors } => Some(if errors.len() == 1 {
                 "One field needs fixing before this contact can be saved.".to_owned()
             } else {
@@ -176,33 +179,54 @@ pub struct HistoryEntry {
     pub changes: Vec<FieldChange>,
 }
 
-impl super::Contact {
-    /// A field's value as text, as forms show it and the audit log records it.
+impl super::Card {
+    /// A field's value as text, as the audit log records it and a conflict shows it:
+    /// a list is one line per entry (`Work: ada@example.com`), the primary first.
     pub fn field_text(&self, field: Field) -> Option<String> {
-        match field {
-            Field::Name => Some(self.name.clone()),
-            Field::Email => self.email.clone(),
-            Field::Phone => self.phone.clone(),
-            Field::Company => self.company.clone(),
-            Field::Title => self.title.clone(),
-            Field::Location => self.location.clone(),
-            Field::Tier => Some(self.tier.get().to_string()),
-            Field::Tags => (!self.tags.is_empty()).then(|| self.tags.join(", ")),
-            Field::Notes => self.notes.clone(),
+        use super::card::{Address, label_text};
+        fn lines<T>(
+            entries: &[T],
+            line: impl Fn(&T) -> (Option<&String>, String),
+        ) -> Option<String> {
+            let lines: Vec<String> = entries
+                .iter()
+                .map(|entry| match line(entry) {
+                    (Some(label), value) => format!("{}: {value}", label_text(label)),
+                    (None, value) => value,
+                })
+                .collect();
+            (!lines.is_empty()).then(|| lines.join("\n"))
         }
-    }
-}
-
-impl super::ContactDraft {
-    /// A field's value as text, comparable with [`super::Contact::field_text`].
-    pub fn field_text(&self, field: Field) -> Option<String> {
+        let parts = &self.name_parts;
         match field {
             Field::Name => Some(self.name.clone()),
-            Field::Email => self.email.as_ref().map(|email| email.as_str().to_owned()),
-            Field::Phone => self.phone.as_ref().map(|phone| phone.as_str().to_owned()),
+            Field::Prefix => parts.prefix.clone(),
+            Field::Given => parts.given.clone(),
+            Field::Middle => parts.middle.clone(),
+            Field::Family => parts.family.clone(),
+            Field::Suffix => parts.suffix.clone(),
+            Field::Nickname => parts.nickname.clone(),
+            Field::PhoneticGiven => parts.phonetic_given.clone(),
+            Field::PhoneticFamily => parts.phonetic_family.clone(),
+            Field::Pronouns => parts.pronouns.clone(),
+            Field::FileAs => (self.file_as == super::card::FileAs::Family)
+                .then(|| "Family name first".to_owned()),
+            Field::Emails => lines(&self.emails, |e| {
+                (e.label.as_ref(), e.value.as_str().to_owned())
+            }),
+            Field::Phones => lines(&self.phones, |p| {
+                (p.label.as_ref(), p.value.as_str().to_owned())
+            }),
+            Field::Addresses => lines(&self.addresses, |a: &Address| {
+                (a.label.as_ref(), a.one_line())
+            }),
+            Field::Links => lines(&self.links, |l| (l.label.as_ref(), l.value.clone())),
+            Field::Ims => lines(&self.ims, |i| (i.label.as_ref(), i.value.clone())),
+            Field::Birthday => self.birthday.map(|date| date.display()),
+            Field::Dates => lines(&self.dates, |d| (d.label.as_ref(), d.value.display())),
             Field::Company => self.company.clone(),
+            Field::Department => self.department.clone(),
             Field::Title => self.title.clone(),
-            Field::Location => self.location.clone(),
             Field::Tier => Some(self.tier.get().to_string()),
             Field::Tags => (!self.tags.is_empty()).then(|| self.tags.join(", ")),
             Field::Notes => self.notes.clone(),
@@ -210,7 +234,7 @@ impl super::ContactDraft {
     }
 
     /// What saving this draft over `before` changes, field by field.
-    pub fn changes_from(&self, before: &super::Contact) -> Vec<FieldChange> {
+    pub fn changes_from(&self, before: &super::Card) -> Vec<FieldChange> {
         Field::ALL
             .into_iter()
             .filter_map(|field| {

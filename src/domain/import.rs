@@ -20,22 +20,36 @@ pub fn field_for_header(header: &str) -> Option<Field> {
         .flat_map(char::to_lowercase)
         .collect();
     let field = match key.as_str() {
-        // A name split over columns is joined in column order.
-        "name" | "fullname" | "displayname" | "contact" | "contactname" | "person"
-        | "firstname" | "givenname" | "middlename" | "lastname" | "surname" | "familyname" => {
-            Field::Name
-        }
+        "name" | "fullname" | "displayname" | "contact" | "contactname" | "person" => Field::Name,
+        // A name split over columns fills the parts, and the name is made from them.
+        "firstname" | "givenname" => Field::Given,
+        "middlename" | "additionalname" => Field::Middle,
+        "lastname" | "surname" | "familyname" => Field::Family,
+        "nickname" => Field::Nickname,
+        "prefix" | "nameprefix" | "salutation" => Field::Prefix,
+        "suffix" | "namesuffix" => Field::Suffix,
+        "phoneticgivenname" | "phoneticfirstname" | "yomifirstname" => Field::PhoneticGiven,
+        "phoneticfamilyname" | "phoneticlastname" | "yomilastname" => Field::PhoneticFamily,
+        "pronouns" => Field::Pronouns,
+        "fileas" => Field::FileAs,
+        "links" | "website" | "webpage" | "url" | "homepage" => Field::Links,
+        "messaging" | "im" | "imaddress" | "instantmessaging" => Field::Ims,
+        "dates" | "anniversary" => Field::Dates,
+        "birthday" | "dateofbirth" | "birthdate" => Field::Birthday,
+        "department" => Field::Department,
         "email" | "emailaddress" | "mail" | "emails" | "primaryemail" | "email1"
-        | "email1value" | "workemail" | "emailaddress1" => Field::Email,
+        | "email1value" | "workemail" | "emailaddress1" => Field::Emails,
         "phone" | "phonenumber" | "telephone" | "tel" | "mobile" | "mobilephone" | "cell"
-        | "cellphone" | "workphone" | "phone1" | "phone1value" | "businessphone" => Field::Phone,
+        | "cellphone" | "workphone" | "phone1" | "phone1value" | "businessphone" | "phones" => {
+            Field::Phones
+        }
         "company" | "organization" | "organisation" | "org" | "employer" | "companyname"
         | "organizationname" | "organization1name" | "account" => Field::Company,
         "title" | "jobtitle" | "position" | "role" | "organizationtitle" | "organization1title" => {
             Field::Title
         }
-        "location" | "city" | "address" | "town" | "region" | "homecity" | "workcity"
-        | "businesscity" => Field::Location,
+        "location" | "city" | "address" | "addresses" | "town" | "region" | "homecity"
+        | "workcity" | "businesscity" => Field::Addresses,
         "tier" | "level" | "priority" | "circle" => Field::Tier,
         "tags" | "tag" | "labels" | "label" | "groups" | "groupmembership" | "categories"
         | "keywords" => Field::Tags,
@@ -47,8 +61,10 @@ pub fn field_for_header(header: &str) -> Option<Field> {
     Some(field)
 }
 
-/// For each column of the file, the field it fills (`None`: ignored). When several
-/// columns map to the same field, the first non-empty value wins (tags are joined).
+/// For each column of the file, the field it fills (`None`: ignored). Each column
+/// mapped to a list (emails, phones) adds an entry; an address column is the city of
+/// the first address. When several columns map to another field, the first non-empty
+/// value wins (tags are joined).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnMapping {
     pub headers: Vec<String>,
@@ -235,21 +251,25 @@ mod tests {
             ("Name", Some(Field::Name)),
             ("Full Name", Some(Field::Name)),
             ("full_name", Some(Field::Name)),
-            ("E-mail", Some(Field::Email)),
-            ("Email Address", Some(Field::Email)),
-            ("E-mail 1 - Value", Some(Field::Email)),
-            ("Phone Number", Some(Field::Phone)),
-            ("Mobile", Some(Field::Phone)),
+            ("E-mail", Some(Field::Emails)),
+            ("Email Address", Some(Field::Emails)),
+            ("E-mail 1 - Value", Some(Field::Emails)),
+            ("Phone Number", Some(Field::Phones)),
+            ("Mobile", Some(Field::Phones)),
             ("Organization", Some(Field::Company)),
             ("Organisation", Some(Field::Company)),
             ("Company", Some(Field::Company)),
             ("Job Title", Some(Field::Title)),
-            ("City", Some(Field::Location)),
+            ("City", Some(Field::Addresses)),
             ("Tags", Some(Field::Tags)),
             ("Labels", Some(Field::Tags)),
             ("Notes", Some(Field::Notes)),
             ("TIER", Some(Field::Tier)),
-            ("Birthday", None),
+            ("Birthday", Some(Field::Birthday)),
+            ("First Name", Some(Field::Given)),
+            ("Last Name", Some(Field::Family)),
+            ("Phones", Some(Field::Phones)),
+            ("Added", None),
             ("", None),
         ];
         for (header, field) in cases {
@@ -266,10 +286,10 @@ mod tests {
         let mapping = ColumnMapping::guess(&headers);
         assert_eq!(
             mapping.fields,
-            [Some(Field::Name), None, Some(Field::Email)]
+            [Some(Field::Name), None, Some(Field::Emails)]
         );
-        assert!(mapping.maps(Field::Email));
-        assert!(!mapping.maps(Field::Phone));
+        assert!(mapping.maps(Field::Emails));
+        assert!(!mapping.maps(Field::Phones));
     }
 
     #[test]

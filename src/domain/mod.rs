@@ -4,7 +4,9 @@
 
 pub mod account;
 pub mod bulk;
+pub mod card;
 pub mod contact;
+pub mod countries;
 pub mod dashboard;
 pub mod draft;
 pub mod edit;
@@ -16,7 +18,7 @@ pub mod search;
 
 pub use account::{CurrentUser, Role};
 pub use contact::{Contact, ContactSummary, RESTORE_DAYS, Tier, TierError};
-pub use draft::{ContactDraft, ContactInput, Email, Field, FieldErrors, Phone};
+pub use draft::{Card, ContactInput, Email, Field, FieldErrors, Phone};
 pub use edit::{AuditAction, FieldChange, HistoryEntry, SaveOutcome};
 pub use page::{Cursor, DirectoryPage, PageRequest};
 pub use search::{DirectoryParts, SearchPage, SearchQuery, SortOrder};

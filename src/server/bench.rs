@@ -300,8 +300,9 @@ pub(super) async fn prepare_full_text(db: &PgPool) -> anyhow::Result<()> {
     db.execute(
         "ALTER TABLE contacts ADD COLUMN IF NOT EXISTS bench_tsv tsvector GENERATED ALWAYS AS (
             to_tsvector('simple',
-                coalesce(name, '') || ' ' || coalesce(email, '') || ' ' || coalesce(company, '') || ' ' ||
-                coalesce(title, '') || ' ' || coalesce(location, '') || ' ' ||
+                coalesce(name, '') || ' ' || jsonb_path_query_array(emails, '$[*].value')::text || ' ' ||
+                coalesce(company, '') || ' ' || coalesce(title, '') || ' ' ||
+                coalesce(addresses->0->>'city', '') || ' ' ||
                 bench_words(tags) || ' ' || coalesce(notes, ''))) STORED",
     )
     .await?;
@@ -321,7 +322,7 @@ pub(super) async fn query_set(
     seed: u64,
 ) -> anyhow::Result<Vec<BenchQuery>> {
     let rows: Vec<(String, Option<String>, Option<String>, i16)> = sqlx::query_as(
-        "SELECT name, company, location, tier FROM contacts TABLESAMPLE SYSTEM (5) LIMIT 5000",
+        "SELECT name, company, addresses->0->>'city', tier FROM contacts TABLESAMPLE SYSTEM (5) LIMIT 5000",
     )
     .fetch_all(db)
     .await?;
@@ -423,8 +424,8 @@ async fn postgres_ilike(conn: &mut PgConnection, query: &SearchQuery) -> anyhow:
         let n = binds.len();
         write!(
             condition,
-            " AND (name ILIKE ${n} OR email ILIKE ${n} OR company ILIKE ${n} OR title ILIKE ${n}
-               OR location ILIKE ${n} OR notes ILIKE ${n} OR array_to_string(tags, ' ') ILIKE ${n})"
+            " AND (name ILIKE ${n} OR emails::text ILIKE ${n} OR company ILIKE ${n} OR title ILIKE ${n}
+               OR addresses::text ILIKE ${n} OR notes ILIKE ${n} OR array_to_string(tags, ' ') ILIKE ${n})"
         )?;
     }
     add_filters(&mut condition, &mut binds, query);
@@ -465,7 +466,7 @@ fn add_filters(condition: &mut String, binds: &mut Vec<String>, query: &SearchQu
     }
     if let Some(location) = query.filters.locations.first() {
         binds.push(location.clone());
-        let _ = write!(condition, " AND location = ${}", binds.len());
+        let _ = write!(condition, " AND addresses->0->>'city' = ${}", binds.len());
     }
 }
 
@@ -476,7 +477,7 @@ async fn run_page_and_count(
     binds: &[String],
 ) -> anyhow::Result<()> {
     let page = format!(
-        "SELECT id, name, email, company, title, location, tier, tags FROM contacts
+        "SELECT id, name, emails->0->>'value', company, title, addresses->0->>'city', tier, tags FROM contacts
           WHERE {condition} ORDER BY created_at DESC LIMIT {RESULTS_PER_PAGE}"
     );
     let count = format!("SELECT count(*) FROM contacts WHERE {condition}");
@@ -575,23 +576,18 @@ pub async fn import(config: &Config, rows: u64) -> anyhow::Result<String> {
     let file = work.path().join("contacts.csv");
     {
         let mut writer = csv::Writer::from_path(&file)?;
-        writer.write_record([
-            "Name", "Email", "Phone", "Company", "Title", "Location", "Tier", "Tags", "Notes",
-        ])?;
+        writer.write_record(crate::server::export::CSV_HEADER)?;
         let mut generator = seed::Generator::new(99, 0);
         for _ in 0..rows {
             let c = generator.next_contact();
-            writer.write_record([
-                c.name.as_str(),
-                c.email.as_deref().unwrap_or_default(),
-                c.phone.as_deref().unwrap_or_default(),
-                c.company.as_deref().unwrap_or_default(),
-                c.title.as_deref().unwrap_or_default(),
-                c.location.as_deref().unwrap_or_default(),
-                &c.tier.to_string(),
-                &c.tags.join(", "),
-                c.notes.as_deref().unwrap_or_default(),
-            ])?;
+            writer.write_record(crate::server::export::csv_record(
+                &crate::server::search::schema::IndexedContact {
+                    id: c.id,
+                    card: c.card,
+                    created_at_micros: c.created_at_micros,
+                    version: 1,
+                },
+            ))?;
         }
         writer.flush()?;
     }

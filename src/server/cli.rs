@@ -248,6 +248,7 @@ pub fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_format);
+    super::phones::set_default_region_from(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

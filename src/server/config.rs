@@ -85,6 +85,9 @@ pub struct Config {
     pub max_connections: usize,
     /// Exports one user may be downloading at once (429 beyond).
     pub exports_per_user: u32,
+    /// The region (ISO 3166 code) phone numbers typed without a country code are read
+    /// in, for their E.164 form.
+    pub default_region: String,
     /// Rows one import file may hold (its dry run keeps a key per row).
     pub import_max_rows: u64,
     /// How long an answer may wait for a client that reads nothing (its socket full)
@@ -139,6 +142,7 @@ struct Defaults {
     keep_alive_idle_secs: u64,
     max_connections: usize,
     exports_per_user: u32,
+    default_region: String,
     import_max_rows: u64,
     send_timeout_secs: u64,
     limit_sign_in_per_minute: u32,
@@ -192,6 +196,7 @@ impl Default for Defaults {
             // beside 200 busy ones (docs/PERFORMANCE.md).
             max_connections: 16_384,
             exports_per_user: 2,
+            default_region: "US".to_owned(),
             import_max_rows: 1_000_000,
             send_timeout_secs: 60,
             // The design docs' figures where they give one; see README for the others.
@@ -284,6 +289,9 @@ impl Config {
         if let Some(problem) = plain_http_problem(self.https, self.listen, !cfg!(debug_assertions))
         {
             return Err(ConfigError(problem));
+        }
+        if let Err(problem) = crate::server::phones::parse_region(&self.default_region) {
+            return Err(ConfigError(format!("ROSTER_DEFAULT_REGION: {problem}")));
         }
         if self.db_acquire_timeout_ms == 0 || self.db_statement_timeout_ms == 0 {
             return Err(ConfigError(

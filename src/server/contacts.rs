@@ -19,8 +19,8 @@ use super::{
 };
 use crate::{
     domain::{
-        AuditAction, Contact, ContactDraft, ContactInput, ContactSummary, RESTORE_DAYS,
-        SaveOutcome, merge::MergeChoices,
+        AuditAction, Card, Contact, ContactInput, ContactSummary, RESTORE_DAYS, SaveOutcome,
+        merge::MergeChoices,
     },
     error::AppError,
 };
@@ -47,13 +47,12 @@ pub async fn save(
     actor: &Actor,
     request: SaveRequest,
 ) -> Result<SaveOutcome> {
-    let draft = match ContactDraft::parse(&request.input) {
+    let mut draft = match Card::parse(&request.input) {
         Ok(draft) => draft,
         Err(errors) => return Ok(SaveOutcome::Invalid { errors }),
     };
-    if let Some(email) = &draft.email
-        && let Some(existing) = contacts::email_owner(db, email, request.id).await?
-    {
+    super::phones::normalize(&mut draft);
+    if let Some(existing) = email_owner(db, &draft, request.id).await? {
         return Ok(SaveOutcome::DuplicateEmail { existing });
     }
     if request.id.is_none() && !request.confirm {
@@ -94,7 +93,7 @@ pub async fn save(
             if current.version != seen {
                 return conflict(&mut tx, &current, seen).await;
             }
-            let changes = draft.changes_from(&current);
+            let changes = draft.changes_from(&current.card);
             if changes.is_empty() {
                 return Ok(SaveOutcome::Saved { id });
             }
@@ -120,24 +119,34 @@ pub async fn save(
     Ok(SaveOutcome::Saved { id: saved.id })
 }
 
+/// Another live contact with one of the card's email addresses, if any.
+async fn email_owner(
+    db: impl sqlx::PgExecutor<'_> + Copy,
+    card: &Card,
+    except: Option<Uuid>,
+) -> Result<Option<ContactSummary>> {
+    for entry in &card.emails {
+        if let Some(owner) = contacts::email_owner(db, &entry.value, except).await? {
+            return Ok(Some(owner));
+        }
+    }
+    Ok(None)
+}
+
 /// Two people saving the same new address at once: the unique index refuses the
 /// second, which then hears who has it, as if it had been checked first.
 async fn email_taken(
     written: Result<Contact>,
     db: &PgPool,
-    draft: &ContactDraft,
+    draft: &Card,
     except: Option<Uuid>,
 ) -> Result<Result<Contact, SaveOutcome>> {
     match written {
         Ok(contact) => Ok(Ok(contact)),
         Err(Error::Database(sqlx::Error::Database(error)))
-            if error.constraint() == Some("contacts_email_key") =>
+            if error.constraint() == Some(contacts::EMAIL_KEY) =>
         {
-            let email = draft
-                .email
-                .as_ref()
-                .expect("a unique email clash has an email");
-            match contacts::email_owner(db, email, except).await? {
+            match email_owner(db, draft, except).await? {
                 Some(existing) => Ok(Err(SaveOutcome::DuplicateEmail { existing })),
                 None => Err(Error::App(AppError::BadRequest(
                     "Another contact was saved with this email address at the same moment. Please try again."
@@ -161,16 +170,17 @@ async fn conflict(conn: &mut PgConnection, current: &Contact, seen: i32) -> Resu
     })
 }
 
-/// Contacts that may be the person in `draft`: the same phone digits, or a close name
-/// at the same company.
+/// Contacts that may be the person in `draft`: a phone the same number as one of
+/// theirs (by E.164 form, else digits), or a close name at the same company.
 pub async fn possible_duplicates(
     db: &PgPool,
-    draft: &ContactDraft,
+    draft: &Card,
     except: Option<Uuid>,
 ) -> Result<Vec<ContactSummary>> {
     let mut found: Vec<ContactSummary> = Vec::new();
-    if let Some(phone) = &draft.phone {
-        found.extend(contacts::with_phone_digits(db, &phone.digits(), except).await?);
+    if !draft.phones.is_empty() {
+        let keys: Vec<String> = draft.phones.iter().map(|phone| phone.key()).collect();
+        found.extend(contacts::with_phone_keys(db, &keys, except).await?);
     }
     if let Some(company) = &draft.company {
         for candidate in contacts::at_company(db, company, except).await? {
@@ -262,18 +272,15 @@ pub async fn restore(db: &PgPool, index: &SearchIndex, actor: &Actor, id: Uuid) 
         ))
         .into());
     }
-    if let Some(email) = current
-        .email
-        .as_deref()
-        .and_then(|email| crate::domain::Email::parse(email).ok().flatten())
-        && let Some(owner) = contacts::email_owner(&mut *tx, &email, Some(id)).await?
-    {
-        return Err(AppError::BadRequest(format!(
-            "{} now has this contact's email address ({}). Change or remove it there first, then restore.",
-            owner.name,
-            email.as_str()
-        ))
-        .into());
+    for entry in &current.card.emails {
+        if let Some(owner) = contacts::email_owner(&mut *tx, &entry.value, Some(id)).await? {
+            return Err(AppError::BadRequest(format!(
+                "{} now has this contact's email address ({}). Change or remove it there first, then restore.",
+                owner.name,
+                entry.value.as_str()
+            ))
+            .into());
+        }
     }
     let restored = contacts::set_deleted(&mut tx, id, false).await?;
     audit::record(
@@ -331,9 +338,10 @@ pub async fn merge(
         )
         .into());
     }
-    let draft = ContactDraft::parse(&choices.merged(&keep, &other)).map_err(|errors| {
+    let mut draft = Card::parse(&choices.merged(&keep.card, &other.card)).map_err(|errors| {
         AppError::BadRequest(format!("The merged contact would not be valid: {errors}"))
     })?;
+    super::phones::normalize(&mut draft);
     // The merged-away contact goes first, freeing its email for the kept one.
     let merged_away = contacts::set_deleted(&mut tx, other.id, true).await?;
     audit::record(
@@ -343,10 +351,10 @@ pub async fn merge(
         other.id,
         Some(merged_away.version),
         &[],
-        Some(serde_json::json!({ "into": keep.id, "name": keep.name })),
+        Some(serde_json::json!({ "into": keep.id, "name": keep.card.name })),
     )
     .await?;
-    let changes = draft.changes_from(&keep);
+    let changes = draft.changes_from(&keep.card);
     let kept = contacts::update(&mut tx, keep.id, &draft).await?;
     audit::record(
         &mut tx,
@@ -355,7 +363,7 @@ pub async fn merge(
         keep.id,
         Some(kept.version),
         &changes,
-        Some(serde_json::json!({ "merged": other.id, "name": other.name })),
+        Some(serde_json::json!({ "merged": other.id, "name": other.card.name })),
     )
     .await?;
     commit_visible(tx, index, keep.id).await?;

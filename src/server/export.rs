@@ -4,11 +4,42 @@
 use std::fmt::Write as _;
 
 use super::search::schema::IndexedContact;
+use crate::domain::card::{Address, PartialDate};
 
 /// The CSV header: the names the import recognises, so an export re-imports as is.
-pub const CSV_HEADER: [&str; 10] = [
-    "Name", "Email", "Phone", "Company", "Title", "Location", "Tier", "Tags", "Notes", "Added",
+/// A list's cell holds its entries one per line, each `label: value` (or the value
+/// alone without a label), the primary first; an address's parts are separated by
+/// ` | ` (street | extended | city | region | postal code | country code).
+pub const CSV_HEADER: [&str; 25] = [
+    "Name",
+    "Prefix",
+    "Given name",
+    "Middle name",
+    "Family name",
+    "Suffix",
+    "Nickname",
+    "Phonetic given name",
+    "Phonetic family name",
+    "Pronouns",
+    "File as",
+    "Emails",
+    "Phones",
+    "Addresses",
+    "Links",
+    "Messaging",
+    "Birthday",
+    "Dates",
+    "Company",
+    "Department",
+    "Title",
+    "Tier",
+    "Tags",
+    "Notes",
+    "Added",
 ];
+
+/// Separates an address's parts in a CSV cell.
+pub const ADDRESS_PARTS: &str = " | ";
 
 /// The characters that make a spreadsheet run a cell as a formula, the full-width
 /// forms included (some spreadsheets read `＝` as `=`).
@@ -41,20 +72,63 @@ pub fn restore_cell(value: &str) -> &str {
     }
 }
 
-/// One contact as a CSV record, in [`CSV_HEADER`]'s order.
-pub fn csv_record(contact: &IndexedContact) -> [String; 10] {
+/// One contact as a CSV record, in [`CSV_HEADER`]'s order. Every text cell is
+/// defused (a phone's "+44 …" starts like a formula).
+pub fn csv_record(contact: &IndexedContact) -> [String; 25] {
+    let card = &contact.card;
+    let parts = &card.name_parts;
     let text = |value: &Option<String>| defuse(value.as_deref().unwrap_or_default());
+    fn lines<T>(entries: &[T], entry: impl Fn(&T) -> (Option<&String>, String)) -> String {
+        let lines: Vec<String> = entries
+            .iter()
+            .map(|e| match entry(e) {
+                (Some(label), value) => format!("{label}: {value}"),
+                (None, value) => value,
+            })
+            .collect();
+        defuse(&lines.join("\n"))
+    }
+    let address = |a: &Address| {
+        let part = |p: &Option<String>| p.clone().unwrap_or_default();
+        [
+            part(&a.street),
+            part(&a.extended),
+            part(&a.city),
+            part(&a.region),
+            part(&a.postal_code),
+            part(&a.country),
+        ]
+        .join(ADDRESS_PARTS)
+    };
     [
-        defuse(&contact.name),
-        text(&contact.email),
-        // Every text column, the phone too ("+44 …" starts like a formula).
-        text(&contact.phone),
-        text(&contact.company),
-        text(&contact.title),
-        text(&contact.location),
-        contact.tier.to_string(),
-        defuse(&contact.tags.join(", ")),
-        text(&contact.notes),
+        defuse(&card.name),
+        text(&parts.prefix),
+        text(&parts.given),
+        text(&parts.middle),
+        text(&parts.family),
+        text(&parts.suffix),
+        text(&parts.nickname),
+        text(&parts.phonetic_given),
+        text(&parts.phonetic_family),
+        text(&parts.pronouns),
+        card.file_as.as_str().to_owned(),
+        lines(&card.emails, |e| {
+            (e.label.as_ref(), e.value.as_str().to_owned())
+        }),
+        lines(&card.phones, |p| {
+            (p.label.as_ref(), p.value.as_str().to_owned())
+        }),
+        lines(&card.addresses, |a| (a.label.as_ref(), address(a))),
+        lines(&card.links, |l| (l.label.as_ref(), l.value.clone())),
+        lines(&card.ims, |i| (i.label.as_ref(), i.value.clone())),
+        card.birthday.map(PartialDate::to_iso).unwrap_or_default(),
+        lines(&card.dates, |d| (d.label.as_ref(), d.value.to_iso())),
+        text(&card.company),
+        text(&card.department),
+        text(&card.title),
+        card.tier.get().to_string(),
+        defuse(&card.tags.join(", ")),
+        text(&card.notes),
         crate::domain::format::iso_date(contact.created_at_micros),
     ]
 }
@@ -91,37 +165,171 @@ fn line(out: &mut String, content: &str) {
     out.push_str("\r\n");
 }
 
-/// One contact as a vCard 4.0.
+/// A parameter value, quoted when it holds anything but letters, digits and dashes
+/// (RFC 6350 §5: quotes cannot be escaped, so they are dropped).
+fn param_value(value: &str) -> String {
+    if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        value.to_owned()
+    } else {
+        format!("\"{}\"", value.replace(['"', '\r', '\n'], ""))
+    }
+}
+
+/// The `TYPE` a label stands for, and the label itself when `TYPE` cannot say it
+/// (kept in `X-ROSTER-LABEL`, which the import prefers).
+fn label_params(label: Option<&String>) -> String {
+    let Some(label) = label else {
+        return String::new();
+    };
+    let types = match label.as_str() {
+        "work" => "work",
+        "home" => "home",
+        "mobile" => "cell",
+        "work fax" => "work,fax",
+        "home fax" => "home,fax",
+        "pager" => "pager",
+        "main" => "main-number",
+        _ => return format!(";X-ROSTER-LABEL={}", param_value(label)),
+    };
+    format!(";TYPE={types}")
+}
+
+/// A date as vCard writes it: `19900415`, or `--0415` without a year.
+fn vcard_date(date: PartialDate) -> String {
+    match date.year {
+        Some(year) => format!("{year:04}{:02}{:02}", date.month, date.day),
+        None => format!("--{:02}{:02}", date.month, date.day),
+    }
+}
+
+/// One contact as a vCard 4.0, with every field: standard properties where vCard has
+/// them (N, NICKNAME, EMAIL, TEL, ADR, URL, IMPP, BDAY, ANNIVERSARY, ORG, TITLE,
+/// PRONOUNS from RFC 9554), Apple's phonetic names, and `X-ROSTER-…` for the rest.
 pub fn vcard(contact: &IndexedContact) -> String {
+    let card = &contact.card;
+    let parts = &card.name_parts;
+    let text = |value: &Option<String>| escape(value.as_deref().unwrap_or_default());
     let mut out = String::new();
     line(&mut out, "BEGIN:VCARD");
     line(&mut out, "VERSION:4.0");
     line(&mut out, &format!("UID:urn:uuid:{}", contact.id));
-    line(&mut out, &format!("FN:{}", escape(&contact.name)));
-    if let Some(email) = &contact.email {
-        line(&mut out, &format!("EMAIL:{}", escape(email)));
+    line(&mut out, &format!("FN:{}", escape(&card.name)));
+    if !parts.is_empty() {
+        line(
+            &mut out,
+            &format!(
+                "N:{};{};{};{};{}",
+                text(&parts.family),
+                text(&parts.given),
+                text(&parts.middle),
+                text(&parts.prefix),
+                text(&parts.suffix)
+            ),
+        );
     }
-    if let Some(phone) = &contact.phone {
-        line(&mut out, &format!("TEL;VALUE=text:{}", escape(phone)));
+    for (name, value) in [
+        ("NICKNAME", &parts.nickname),
+        ("X-PHONETIC-FIRST-NAME", &parts.phonetic_given),
+        ("X-PHONETIC-LAST-NAME", &parts.phonetic_family),
+        ("PRONOUNS", &parts.pronouns),
+    ] {
+        if let Some(value) = value {
+            line(&mut out, &format!("{name}:{}", escape(value)));
+        }
     }
-    if let Some(company) = &contact.company {
-        line(&mut out, &format!("ORG:{}", escape(company)));
+    if card.file_as == crate::domain::card::FileAs::Family {
+        line(&mut out, "X-ROSTER-FILE-AS:family");
     }
-    if let Some(title) = &contact.title {
+    for (at, email) in card.emails.iter().enumerate() {
+        let pref = if at == 0 { ";PREF=1" } else { "" };
+        let params = label_params(email.label.as_ref());
+        line(
+            &mut out,
+            &format!("EMAIL{params}{pref}:{}", escape(email.value.as_str())),
+        );
+    }
+    for (at, phone) in card.phones.iter().enumerate() {
+        let pref = if at == 0 { ";PREF=1" } else { "" };
+        let params = label_params(phone.label.as_ref());
+        line(
+            &mut out,
+            &format!(
+                "TEL;VALUE=text{params}{pref}:{}",
+                escape(phone.value.as_str())
+            ),
+        );
+    }
+    for (at, address) in card.addresses.iter().enumerate() {
+        let pref = if at == 0 { ";PREF=1" } else { "" };
+        let params = label_params(address.label.as_ref());
+        line(
+            &mut out,
+            &format!(
+                "ADR{params}{pref}:;{};{};{};{};{};{}",
+                text(&address.extended),
+                text(&address.street),
+                text(&address.city),
+                text(&address.region),
+                text(&address.postal_code),
+                text(&address.country)
+            ),
+        );
+    }
+    for link in &card.links {
+        let params = label_params(link.label.as_ref());
+        line(&mut out, &format!("URL{params}:{}", escape(&link.value)));
+    }
+    for im in &card.ims {
+        let service = im
+            .label
+            .as_deref()
+            .map(|service| format!(";X-SERVICE-TYPE={}", param_value(service)))
+            .unwrap_or_default();
+        line(&mut out, &format!("IMPP{service}:{}", escape(&im.value)));
+    }
+    if let Some(birthday) = card.birthday {
+        line(&mut out, &format!("BDAY:{}", vcard_date(birthday)));
+    }
+    for date in &card.dates {
+        match date.label.as_deref() {
+            Some("anniversary") => {
+                line(&mut out, &format!("ANNIVERSARY:{}", vcard_date(date.value)))
+            }
+            label => line(
+                &mut out,
+                &format!(
+                    "X-ROSTER-DATE{}:{}",
+                    label
+                        .map(|label| format!(";X-ROSTER-LABEL={}", param_value(label)))
+                        .unwrap_or_default(),
+                    date.value.to_iso()
+                ),
+            ),
+        }
+    }
+    if card.company.is_some() || card.department.is_some() {
+        let department = card
+            .department
+            .as_ref()
+            .map(|d| format!(";{}", escape(d)))
+            .unwrap_or_default();
+        line(
+            &mut out,
+            &format!("ORG:{}{department}", text(&card.company)),
+        );
+    }
+    if let Some(title) = &card.title {
         line(&mut out, &format!("TITLE:{}", escape(title)));
     }
-    if let Some(location) = &contact.location {
-        line(&mut out, &format!("ADR:;;;{};;;", escape(location)));
-    }
-    if !contact.tags.is_empty() {
-        let tags: Vec<String> = contact.tags.iter().map(|tag| escape(tag)).collect();
+    if !card.tags.is_empty() {
+        let tags: Vec<String> = card.tags.iter().map(|tag| escape(tag)).collect();
         line(&mut out, &format!("CATEGORIES:{}", tags.join(",")));
     }
-    if let Some(notes) = &contact.notes {
+    if let Some(notes) = &card.notes {
         line(&mut out, &format!("NOTE:{}", escape(notes)));
     }
     let mut tier = String::new();
-    let _ = write!(tier, "X-ROSTER-TIER:{}", contact.tier);
+    let _ = write!(tier, "X-ROSTER-TIER:{}", card.tier.get());
     line(&mut out, &tier);
     line(&mut out, "END:VCARD");
     out
@@ -132,36 +340,88 @@ mod tests {
     use std::io::Write as _;
 
     use super::*;
-    use crate::{domain::import::ImportFormat, server::import::read};
+    use crate::domain::{
+        Card, ContactInput,
+        card::{AddressInput, EntryInput},
+        import::ImportFormat,
+    };
+    use crate::server::import::read;
 
     fn contact() -> IndexedContact {
-        IndexedContact {
-            id: uuid::Uuid::nil(),
+        let card = Card::parse(&ContactInput {
             name: "=HYPERLINK(\"x\") Zoë; Lefèvre".into(),
-            email: Some("zoe@example.fr".into()),
-            phone: Some("+33 1 23 45 67 89".into()),
-            company: Some("Acme, Inc".into()),
-            title: Some("CTO".into()),
-            location: Some("Paris".into()),
-            tier: 2,
-            tags: vec!["founder".into(), "rust".into()],
-            notes: Some(format!(
+            prefix: "Dr.".into(),
+            given: "Zoë".into(),
+            family: "Lefèvre".into(),
+            nickname: "Zozo".into(),
+            phonetic_given: "Zo-ay".into(),
+            pronouns: "she/her".into(),
+            file_as: "family".into(),
+            emails: vec![
+                EntryInput::new("work", "zoe@example.fr"),
+                EntryInput::new("Perso; home", "zoe@home.example"),
+            ],
+            phones: vec![
+                EntryInput::new("mobile", "+33 6 12 34 56 78"),
+                EntryInput::new("work fax", "01 23 45 67 89"),
+            ],
+            addresses: vec![
+                AddressInput {
+                    label: "work".into(),
+                    street: "1 rue de Rivoli, bâtiment B".into(),
+                    city: "Paris".into(),
+                    postal_code: "75001".into(),
+                    country: "FR".into(),
+                    ..AddressInput::default()
+                },
+                AddressInput {
+                    city: "Lyon".into(),
+                    ..AddressInput::default()
+                },
+            ],
+            links: vec![EntryInput::new("github", "github.com/zoe")],
+            ims: vec![EntryInput::new("signal", "+33612345678")],
+            birthday: "--07-14".into(),
+            dates: vec![
+                EntryInput::new("anniversary", "2015-06-20"),
+                EntryInput::new("First met", "2019-03-02"),
+            ],
+            company: "Acme, Inc".into(),
+            department: "R&D".into(),
+            title: "CTO".into(),
+            tier: "2".into(),
+            tags: "founder, rust".into(),
+            notes: format!(
                 "Line one\nLine two; with \\ backslash {}",
                 "long ".repeat(30).trim_end()
-            )),
+            ),
+            ..ContactInput::default()
+        })
+        .unwrap();
+        IndexedContact {
+            id: uuid::Uuid::nil(),
+            card,
             created_at_micros: 0,
             version: 1,
         }
+    }
+
+    fn read_back(text: &str, format: ImportFormat) -> Card {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        let mapping = read::guess_mapping(file.path(), format).unwrap();
+        let rows: Vec<_> = read::rows(file.path(), format, &mapping).unwrap().collect();
+        assert_eq!(rows.len(), 1);
+        Card::parse(rows[0].input.as_ref().unwrap()).unwrap()
     }
 
     #[test]
     fn formulas_are_defused_and_restored() {
         let record = csv_record(&contact());
         assert!(record[0].starts_with("'="));
-        assert_eq!(restore_cell(&record[0]), contact().name);
-        // The phone too: a leading + starts a formula.
-        assert_eq!(record[2], "'+33 1 23 45 67 89");
-        assert_eq!(restore_cell(&record[2]), "+33 1 23 45 67 89");
+        assert_eq!(restore_cell(&record[0]), contact().card.name);
+        // The phones too: a leading + starts a formula.
+        assert!(record[12].starts_with("mobile: +33"), "{}", record[12]);
         assert_eq!(restore_cell("'quoted"), "'quoted");
         // Full-width formula starts, which some spreadsheets read as their ASCII forms.
         for start in ['\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'] {
@@ -172,21 +432,25 @@ mod tests {
     }
 
     #[test]
-    fn a_vcard_reads_back_as_the_same_contact() {
-        let card = vcard(&contact());
-        assert!(card.lines().all(|line| line.len() <= 75), "folded");
-        let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(card.as_bytes()).unwrap();
-        let mapping = read::guess_mapping(file.path(), ImportFormat::Vcard).unwrap();
-        let rows: Vec<_> = read::rows(file.path(), ImportFormat::Vcard, &mapping)
-            .unwrap()
-            .collect();
-        let input = rows[0].input.as_ref().unwrap();
-        let original = contact();
-        assert_eq!(input.name, original.name);
-        assert_eq!(input.company, "Acme, Inc");
-        assert_eq!(input.location, "Paris");
-        assert_eq!(input.tags, "founder, rust");
-        assert_eq!(input.notes, original.notes.unwrap());
+    fn a_csv_export_reads_back_as_the_same_card() {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(CSV_HEADER).unwrap();
+        writer.write_record(csv_record(&contact())).unwrap();
+        let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+        let card = read_back(&text, ImportFormat::Csv);
+        assert_eq!(card, contact().card);
+    }
+
+    #[test]
+    fn a_vcard_reads_back_as_the_same_card() {
+        let text = vcard(&contact());
+        assert!(text.lines().all(|line| line.len() <= 75), "folded");
+        assert!(
+            text.contains("EMAIL;TYPE=work;PREF=1:zoe@example.fr"),
+            "{text}"
+        );
+        assert!(text.contains("BDAY:--0714"), "{text}");
+        let card = read_back(&text, ImportFormat::Vcard);
+        assert_eq!(card, contact().card);
     }
 }

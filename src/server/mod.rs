@@ -18,6 +18,7 @@ pub mod import;
 pub mod limits;
 pub mod loadtest;
 pub mod monitor;
+pub mod phones;
 pub mod redis;
 pub mod rendered;
 pub mod search;

@@ -78,6 +78,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         // Installed before anything records a metric (earlier records would be lost).
         http::metrics::handle();
+        crate::server::phones::set_default_region_from(&config);
         let db = db::connect(&config).await?;
         if config.migrate_on_start {
             db::migrate(&db).await?;

@@ -205,7 +205,7 @@ async fn broken_encodings_and_absurd_numbers_get_a_plain_answer() {
             raw(&app, Method::POST, "/api/save-contact")
                 .header("content-type", "application/json")
                 .body(r#"{"name": ["not", "a", "string"]}"#),
-            "Enter a name.",
+            "Enter a name, or a given or family name.",
         ),
         (
             "a save with a tier out of range",

@@ -64,11 +64,14 @@ async fn a_saved_contact_is_normalized_searchable_and_in_its_history() {
     .await;
 
     let saved = contact(&app, id).await;
-    assert_eq!(saved.name, "Ada Lovelace");
-    assert_eq!(saved.phone.as_deref(), Some("+44 20 7946 0958"));
-    assert_eq!(saved.tags, ["maths", "poetry"]);
+    assert_eq!(saved.card.name, "Ada Lovelace");
+    // Kept as typed, with its E.164 form beside it.
+    let phone = &saved.card.phones[0];
+    assert_eq!(phone.value.as_str(), "+44 (20) 7946-0958");
+    assert_eq!(phone.e164.as_deref(), Some("+442079460958"));
+    assert_eq!(saved.card.tags, ["maths", "poetry"]);
     assert_eq!(
-        saved.notes.as_deref(),
+        saved.card.notes.as_deref(),
         Some("Met at the Royal Society.\nWrites notes.")
     );
     assert_eq!(saved.version, 1);
@@ -83,7 +86,7 @@ async fn a_saved_contact_is_normalized_searchable_and_in_its_history() {
         entries[0]
             .changes
             .iter()
-            .any(|c| c.field == Field::Email && c.new.as_deref() == Some("Ada@Analytical.example"))
+            .any(|c| c.field == Field::Emails && c.new.as_deref() == Some("Ada@Analytical.example"))
     );
 }
 
@@ -120,7 +123,7 @@ async fn an_edit_records_a_field_level_diff_with_who_and_where() {
     assert_eq!(outcome, SaveOutcome::Saved { id });
 
     let edited = contact(&app, id).await;
-    assert_eq!(edited.title.as_deref(), Some("Rear Admiral"));
+    assert_eq!(edited.card.title.as_deref(), Some("Rear Admiral"));
     assert_eq!(edited.version, 2);
     let entries = history(&app, id).await;
     assert_eq!(entries[0].action, AuditAction::Update);
@@ -200,13 +203,13 @@ async fn saving_over_a_newer_version_is_refused_showing_what_changed() {
     };
     assert_eq!(*version, 2);
     assert_eq!(changes.len(), 1);
-    assert_eq!(changes[0].field, Field::Location);
+    assert_eq!(changes[0].field, Field::Addresses);
     assert_eq!(changes[0].old.as_deref(), Some("Manchester"));
     assert_eq!(changes[0].new.as_deref(), Some("Bletchley"));
     assert!(second.message().unwrap().contains("changed this contact"));
     let now = contact(&app, id).await;
-    assert_eq!(now.location.as_deref(), Some("Bletchley"));
-    assert_eq!(now.title, None);
+    assert_eq!(now.card.city(), Some("Bletchley"));
+    assert_eq!(now.card.title, None);
 
     // Having seen the changes, they save again at the version now current.
     let again = save(
@@ -244,8 +247,14 @@ async fn the_server_enforces_the_rules_whatever_the_client_sends() {
     )
     .await;
     let errors = outcome.field_errors().expect("refused field by field");
-    for field in [Field::Name, Field::Email, Field::Phone, Field::Tier] {
+    for field in [Field::Name, Field::Tier] {
         assert!(errors.get(field).is_some(), "{field:?} has its message");
+    }
+    for field in [Field::Emails, Field::Phones] {
+        assert!(
+            errors.get_row(field, 0).is_some(),
+            "{field:?} has its message on its row"
+        );
     }
     assert!(errors.get(Field::Name).unwrap().contains("200 characters"));
     assert_eq!(live_count(&app).await, before, "nothing was written");
@@ -263,7 +272,7 @@ async fn the_server_enforces_the_rules_whatever_the_client_sends() {
     let bare: SaveOutcome = bare.json().await.unwrap();
     assert_eq!(
         bare.field_errors().and_then(|e| e.get(Field::Name)),
-        Some("Enter a name.")
+        Some("Enter a name, or a given or family name.")
     );
 
     // Nonsense ids and versions are a missing contact or a conflict, never a 500.
@@ -486,7 +495,7 @@ async fn a_plain_form_post_redirects_back_with_the_input_and_the_reasons() {
         .strip_prefix("/contacts/")
         .and_then(|id| id.parse().ok())
         .unwrap_or_else(|| panic!("to the contact: {location}"));
-    assert_eq!(contact(&app, id).await.name, "Marie Curie");
+    assert_eq!(contact(&app, id).await.card.name, "Marie Curie");
 
     // A draft is only found by its own id.
     let page = app
@@ -550,7 +559,6 @@ async fn merging_keeps_chosen_fields_unites_tags_and_records_both_sides() {
             ("other", other.to_string()),
             ("keep_version", "1".into()),
             ("other_version", "1".into()),
-            ("email", "other".into()),
             ("title", "other".into()),
         ],
     )
@@ -558,14 +566,14 @@ async fn merging_keeps_chosen_fields_unites_tags_and_records_both_sides() {
     assert_eq!(response.status(), 200, "{:?}", response.text().await);
 
     let merged = contact(&app, keep).await;
-    assert_eq!(merged.name, "Ada Lovelace", "kept by default");
+    assert_eq!(merged.card.name, "Ada Lovelace", "kept by default");
     assert_eq!(
-        merged.email.as_deref(),
+        merged.card.primary_email().map(|e| e.as_str()),
         Some("ada@example.com"),
-        "taken from the other"
+        "the lists are united: the kept one had none, so the other's comes first"
     );
-    assert_eq!(merged.title.as_deref(), Some("Analyst"));
-    assert_eq!(merged.tags, ["maths", "poetry", "engines"]);
+    assert_eq!(merged.card.title.as_deref(), Some("Analyst"));
+    assert_eq!(merged.card.tags, ["maths", "poetry", "engines"]);
     assert!(contact(&app, other).await.deleted_at_micros.is_some());
     assert_eq!(
         app.search_text("lovelase").await.hits.len(),

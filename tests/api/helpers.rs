@@ -189,7 +189,7 @@ pub fn url_for(database: &str) -> String {
     url.to_string()
 }
 
-async fn admin_connection() -> PgConnection {
+pub async fn admin_connection() -> PgConnection {
     PgConnection::connect(&server_url())
         .await
         .expect("can connect to the test Postgres server")
@@ -607,21 +607,35 @@ pub async fn finished(app: &TestApp, id: Uuid, limit: Duration) -> ImportJob {
     .expect("the import finishes")
 }
 
-/// The form as the browser sends it: every field (empty when blank), plus `extra`.
+/// The form as the browser sends it: every field (empty when blank), with one row of
+/// emails and phones as a new form shows them, plus `extra`. In `extra`, `email`,
+/// `phone` and `location` are short for the first email, the first phone and the city
+/// of the first address.
 pub fn contact_form<'a>(name: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut fields = vec![
         ("name", name),
-        ("email", ""),
-        ("phone", ""),
+        ("given", ""),
+        ("family", ""),
+        ("emails[0][label]", ""),
+        ("emails[0][value]", ""),
+        ("phones[0][label]", ""),
+        ("phones[0][value]", ""),
+        ("birthday", ""),
         ("company", ""),
+        ("department", ""),
         ("title", ""),
-        ("location", ""),
         ("tier", "4"),
         ("tags", ""),
         ("notes", ""),
     ];
     for (key, value) in extra {
-        match fields.iter_mut().find(|(k, _)| k == key) {
+        let key = match *key {
+            "email" => "emails[0][value]",
+            "phone" => "phones[0][value]",
+            "location" => "addresses[0][city]",
+            key => key,
+        };
+        match fields.iter_mut().find(|(k, _)| *k == key) {
             Some(field) => field.1 = value,
             None => fields.push((key, value)),
         }

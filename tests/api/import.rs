@@ -32,7 +32,7 @@ async fn dry_run_commit_and_a_reimport_that_changes_nothing() {
     app.index_caught_up().await;
     // Alan is already in the directory, with another title.
     sqlx::query(
-        "INSERT INTO contacts (name, email, company, title) VALUES ('Alan Turing', 'Alan@Example.com', 'Bletchley Park', 'Mathematician')",
+        r#"INSERT INTO contacts (name, emails, company, title) VALUES ('Alan Turing', '[{"value": "Alan@Example.com"}]', 'Bletchley Park', 'Mathematician')"#,
     )
     .execute(&app.db)
     .await
@@ -69,7 +69,7 @@ async fn dry_run_commit_and_a_reimport_that_changes_nothing() {
     assert_eq!((done.done.create, done.done.update), (3, 1));
     assert_eq!(count(&app).await, before + 3);
     let alan: (String, i32, Vec<String>) = sqlx::query_as(
-        "SELECT title, version, tags FROM contacts WHERE lower(email) = 'alan@example.com'",
+        "SELECT title, version, tags FROM contacts WHERE lower(emails->0->>'value') = 'alan@example.com'",
     )
     .fetch_one(&app.db)
     .await
@@ -128,7 +128,7 @@ async fn an_unknown_column_can_be_mapped_before_commit() {
     let checked = job(&app, id).await;
     assert_eq!(
         checked.mapping.fields,
-        [None, Some(roster::domain::Field::Location)]
+        [None, Some(roster::domain::Field::Addresses)]
     );
     assert_eq!(checked.planned.invalid, 2, "no name column yet");
 
@@ -253,9 +253,9 @@ async fn an_import_killed_mid_way_resumes_where_it_stopped() {
 async fn blank_cells_and_missing_columns_leave_values_alone() {
     let app = spawn_app().await;
     sqlx::query(
-        "INSERT INTO contacts (name, email, phone, company, tags)
-         VALUES ('Hedy Lamarr', 'hedy@example.com', '+1 555 010 2000', 'MGM', '{inventor}'),
-                ('Nikola Tesla', 'tesla@example.com', NULL, NULL, '{}')",
+        r#"INSERT INTO contacts (name, emails, phones, company, tags)
+         VALUES ('Hedy Lamarr', '[{"value": "hedy@example.com"}]', '[{"value": "+1 555 010 2000"}]', 'MGM', '{inventor}'),
+                ('Nikola Tesla', '[{"value": "tesla@example.com"}]', '[]', NULL, '{}')"#,
     )
     .execute(&app.db)
     .await
@@ -273,7 +273,8 @@ async fn blank_cells_and_missing_columns_leave_values_alone() {
     start_import(&app, id).await;
     finished(&app, id, Duration::from_secs(30)).await;
     let hedy: (Option<String>, Option<String>, Option<String>, Vec<String>) = sqlx::query_as(
-        "SELECT title, phone, company, tags FROM contacts WHERE email = 'hedy@example.com'",
+        "SELECT title, phones->0->>'value', company, tags FROM contacts
+          WHERE emails->0->>'value' = 'hedy@example.com'",
     )
     .fetch_one(&app.db)
     .await
@@ -288,7 +289,7 @@ async fn blank_cells_and_missing_columns_leave_values_alone() {
         )
     );
     let teslas: Vec<Option<String>> =
-        sqlx::query_scalar("SELECT email FROM contacts WHERE name = 'Nikola Tesla' ORDER BY email")
+        sqlx::query_scalar("SELECT emails->0->>'value' AS email FROM contacts WHERE name = 'Nikola Tesla' ORDER BY email")
             .fetch_all(&app.db)
             .await
             .unwrap();
@@ -299,8 +300,8 @@ async fn blank_cells_and_missing_columns_leave_values_alone() {
 async fn possible_duplicates_are_listed_before_commit() {
     let app = spawn_app().await;
     let (existing,): (Uuid,) = sqlx::query_as(
-        "INSERT INTO contacts (name, phone, company) VALUES ('Grace Hopper', '+1 555 010 2000', 'US Navy')
-         RETURNING id",
+        r#"INSERT INTO contacts (name, phones, company) VALUES ('Grace Hopper', '[{"value": "+1 555 010 2000"}]', 'US Navy')
+         RETURNING id"#,
     )
     .fetch_one(&app.db)
     .await

@@ -533,11 +533,11 @@ async fn every_nasty_input_gets_a_normal_page() {
 async fn the_search_form_works_as_plain_html() {
     let app = spawn_app().await;
     sqlx::query(
-        "INSERT INTO contacts (name, company, location, tier, tags, notes) VALUES
-           ('Anthony May', 'Northwind', 'Lisbon', 1, '{investor,ai}', 'Met at Web Summit about fundraising'),
-           ('Anthony Mayer', 'Contoso', 'Porto', 2, '{ai}', NULL),
-           ('Maya Anthony', 'Fabrikam', 'Lisbon', 3, '{}', NULL),
-           ('Zed Other', 'Initech', 'Oslo', 4, '{}', 'Knows Anthony from school')",
+        "INSERT INTO contacts (name, company, addresses, tier, tags, notes) VALUES
+           ('Anthony May', 'Northwind', '[{\"city\": \"Lisbon\"}]', 1, '{investor,ai}', 'Met at Web Summit about fundraising'),
+           ('Anthony Mayer', 'Contoso', '[{\"city\": \"Porto\"}]', 2, '{ai}', NULL),
+           ('Maya Anthony', 'Fabrikam', '[{\"city\": \"Lisbon\"}]', 3, '{}', NULL),
+           ('Zed Other', 'Initech', '[{\"city\": \"Oslo\"}]', 4, '{}', 'Knows Anthony from school')",
     )
     .execute(&app.db)
     .await
@@ -592,10 +592,22 @@ async fn the_search_form_works_as_plain_html() {
 async fn a_contact_page_shows_every_field() {
     let app = spawn_app().await;
     let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO contacts (name, email, phone, company, title, location, tier, tags, notes)
-         VALUES ('Siobhán O''Brien', 'siobhan@example.com', '+353 1 555 0100', 'Contoso',
-                 'CTO', 'Dublin', 2, '{board,ai}', 'Prefers mornings')
-         RETURNING id",
+        r#"INSERT INTO contacts (name, given_name, family_name, nickname, pronouns, emails, phones,
+                                 addresses, links, ims, birthday, dates, company, department,
+                                 title, tier, tags, notes)
+         VALUES ('Siobhán O''Brien', 'Siobhán', 'O''Brien', 'Shiv', 'she/her',
+                 '[{"label": "work", "value": "siobhan@example.com"},
+                   {"label": "home", "value": "shiv@home.example"}]',
+                 '[{"label": "mobile", "value": "+353 1 555 0100", "e164": "+35315550100"},
+                   {"value": "01 555 0199"}]',
+                 '[{"label": "work", "street": "1 Grand Canal Sq", "city": "Dublin",
+                    "postal_code": "D02", "country": "IE"},
+                   {"label": "home", "city": "Galway", "country": "IE"}]',
+                 '[{"label": "github", "value": "github.com/siobhan"}]',
+                 '[{"label": "signal", "value": "@shiv"}]',
+                 '--04-15', '[{"label": "anniversary", "value": "2015-06-20"}]',
+                 'Contoso', 'Research', 'CTO', 2, '{board,ai}', 'Prefers mornings')
+         RETURNING id"#,
     )
     .fetch_one(&app.db)
     .await
@@ -607,10 +619,23 @@ async fn a_contact_page_shows_every_field() {
     for expected in [
         "Siobhán O",
         "Brien",
+        "“Shiv”",
+        "she/her",
         "siobhan@example.com",
+        "shiv@home.example",
         "+353 1 555 0100",
-        "CTO at Contoso",
-        "Dublin",
+        "tel:+35315550100",
+        "01 555 0199",
+        "CTO at Contoso, Research",
+        "1 Grand Canal Sq",
+        "D02 Dublin",
+        "Ireland",
+        "Galway",
+        "https://github.com/siobhan",
+        "@shiv",
+        "15 April",
+        "20 June 2015",
+        "Anniversary",
         "board",
         "Prefers mornings",
         "Close",

@@ -221,7 +221,7 @@ mod tests {
     fn changes_round_trip_through_json() {
         let changes = vec![
             change(Field::Name, Some("Ada"), Some("Ada Lovelace")),
-            change(Field::Email, None, Some("ada@example.com")),
+            change(Field::Emails, None, Some("ada@example.com")),
             change(Field::Notes, Some("x"), None),
         ];
         assert_eq!(changes_from_json(&changes_json(&changes)), changes);

@@ -4,10 +4,13 @@ use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use sqlx::types::Json;
+
 use crate::{
     domain::{
-        Contact, ContactDraft, ContactSummary, Cursor, DirectoryPage, Email, PageRequest, Phone,
-        RESTORE_DAYS, Tier,
+        Card, Contact, ContactSummary, Cursor, DirectoryPage, Email, PageRequest, RESTORE_DAYS,
+        Tier,
+        card::{Address, Entry, FileAs, NameParts, PartialDate, PhoneEntry},
         page::PAGE_SIZE,
         search::{RESULTS_PER_PAGE, SearchQuery},
     },
@@ -16,13 +19,13 @@ use crate::{
 
 // The four ways into the directory's order. Each reads one row more than a page, to
 // learn whether another page lies beyond; all seek through `contacts_created_at_idx`.
-const FIRST_PAGE: &str = "SELECT id, name, email, company, title, location, tier, tags, created_at
+const FIRST_PAGE: &str = "SELECT id, name, emails->0->>'value' AS email, company, title, addresses->0 AS address, tier, tags, created_at
     FROM contacts WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT $1";
-const PAGE_AFTER: &str = "SELECT id, name, email, company, title, location, tier, tags, created_at
+const PAGE_AFTER: &str = "SELECT id, name, emails->0->>'value' AS email, company, title, addresses->0 AS address, tier, tags, created_at
     FROM contacts WHERE deleted_at IS NULL AND (created_at, id) < ($2, $3) ORDER BY created_at DESC, id DESC LIMIT $1";
-const PAGE_BEFORE: &str = "SELECT id, name, email, company, title, location, tier, tags, created_at
+const PAGE_BEFORE: &str = "SELECT id, name, emails->0->>'value' AS email, company, title, addresses->0 AS address, tier, tags, created_at
     FROM contacts WHERE deleted_at IS NULL AND (created_at, id) > ($2, $3) ORDER BY created_at ASC, id ASC LIMIT $1";
-const LAST_PAGE: &str = "SELECT id, name, email, company, title, location, tier, tags, created_at
+const LAST_PAGE: &str = "SELECT id, name, emails->0->>'value' AS email, company, title, addresses->0 AS address, tier, tags, created_at
     FROM contacts WHERE deleted_at IS NULL ORDER BY created_at ASC, id ASC LIMIT $1";
 
 #[derive(sqlx::FromRow)]
@@ -32,7 +35,7 @@ struct SummaryRow {
     email: Option<String>,
     company: Option<String>,
     title: Option<String>,
-    location: Option<String>,
+    address: Option<Json<Address>>,
     tier: i16,
     tags: Vec<String>,
     created_at: OffsetDateTime,
@@ -56,7 +59,7 @@ impl SummaryRow {
             email: self.email,
             company: self.company,
             title: self.title,
-            location: self.location,
+            location: self.address.and_then(|address| address.place()),
             tier,
             tags: self.tags,
         })
@@ -186,15 +189,114 @@ pub async fn count(db: &PgPool) -> Result<i64> {
     )
 }
 
+/// The columns a [`Card`] is stored in, in order; and the same with their types, for
+/// reading cards from JSON rows (`jsonb_to_recordset`).
+const CARD_COLUMNS: &str = "name, name_prefix, given_name, middle_name, family_name,
+    name_suffix, nickname, phonetic_given, phonetic_family, pronouns, file_as, emails, phones,
+    addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes";
+const CARD_TYPES: &str = "name text, name_prefix text, given_name text, middle_name text,
+    family_name text, name_suffix text, nickname text, phonetic_given text, phonetic_family text,
+    pronouns text, file_as text, emails jsonb, phones jsonb, addresses jsonb, links jsonb,
+    ims jsonb, birthday text, dates jsonb, company text, department text, title text,
+    tier smallint, tags text[], notes text";
+
+const CONTACT_COLUMNS: &str = "id, name, name_prefix, given_name, middle_name, family_name,
+    name_suffix, nickname, phonetic_given, phonetic_family, pronouns, file_as, emails, phones,
+    addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes,
+    created_at, updated_at, version, deleted_at";
+
+/// A card as one JSON object named by [`CARD_COLUMNS`], plus its contact's id.
+#[derive(serde::Serialize)]
+struct CardRow<'a> {
+    id: Uuid,
+    name: &'a str,
+    name_prefix: Option<&'a str>,
+    given_name: Option<&'a str>,
+    middle_name: Option<&'a str>,
+    family_name: Option<&'a str>,
+    name_suffix: Option<&'a str>,
+    nickname: Option<&'a str>,
+    phonetic_given: Option<&'a str>,
+    phonetic_family: Option<&'a str>,
+    pronouns: Option<&'a str>,
+    file_as: &'static str,
+    emails: &'a [Entry<Email>],
+    phones: &'a [PhoneEntry],
+    addresses: &'a [Address],
+    links: &'a [Entry<String>],
+    ims: &'a [Entry<String>],
+    birthday: Option<String>,
+    dates: &'a [Entry<PartialDate>],
+    company: Option<&'a str>,
+    department: Option<&'a str>,
+    title: Option<&'a str>,
+    tier: i16,
+    tags: &'a [String],
+    notes: Option<&'a str>,
+}
+
+impl<'a> CardRow<'a> {
+    fn new(id: Uuid, card: &'a Card) -> Self {
+        let parts = &card.name_parts;
+        CardRow {
+            id,
+            name: &card.name,
+            name_prefix: parts.prefix.as_deref(),
+            given_name: parts.given.as_deref(),
+            middle_name: parts.middle.as_deref(),
+            family_name: parts.family.as_deref(),
+            name_suffix: parts.suffix.as_deref(),
+            nickname: parts.nickname.as_deref(),
+            phonetic_given: parts.phonetic_given.as_deref(),
+            phonetic_family: parts.phonetic_family.as_deref(),
+            pronouns: parts.pronouns.as_deref(),
+            file_as: card.file_as.as_str(),
+            emails: &card.emails,
+            phones: &card.phones,
+            addresses: &card.addresses,
+            links: &card.links,
+            ims: &card.ims,
+            birthday: card.birthday.map(PartialDate::to_iso),
+            dates: &card.dates,
+            company: card.company.as_deref(),
+            department: card.department.as_deref(),
+            title: card.title.as_deref(),
+            tier: i16::from(card.tier),
+            tags: &card.tags,
+            notes: card.notes.as_deref(),
+        }
+    }
+}
+
+/// Cards as one JSON array, for `jsonb_to_recordset`.
+fn card_rows<'a>(cards: impl Iterator<Item = (Uuid, &'a Card)>) -> Json<Vec<CardRow<'a>>> {
+    Json(cards.map(|(id, card)| CardRow::new(id, card)).collect())
+}
+
 #[derive(sqlx::FromRow)]
-struct ContactRow {
+pub(crate) struct ContactRow {
     id: Uuid,
     name: String,
-    email: Option<String>,
-    phone: Option<String>,
+    name_prefix: Option<String>,
+    given_name: Option<String>,
+    middle_name: Option<String>,
+    family_name: Option<String>,
+    name_suffix: Option<String>,
+    nickname: Option<String>,
+    phonetic_given: Option<String>,
+    phonetic_family: Option<String>,
+    pronouns: Option<String>,
+    file_as: String,
+    emails: Json<Vec<Entry<Email>>>,
+    phones: Json<Vec<PhoneEntry>>,
+    addresses: Json<Vec<Address>>,
+    links: Json<Vec<Entry<String>>>,
+    ims: Json<Vec<Entry<String>>>,
+    birthday: Option<String>,
+    dates: Json<Vec<Entry<PartialDate>>>,
     company: Option<String>,
+    department: Option<String>,
     title: Option<String>,
-    location: Option<String>,
     tier: i16,
     tags: Vec<String>,
     notes: Option<String>,
@@ -204,25 +306,47 @@ struct ContactRow {
     deleted_at: Option<OffsetDateTime>,
 }
 
-const CONTACT_COLUMNS: &str = "id, name, email, phone, company, title, location, tier, tags, notes,
-    created_at, updated_at, version, deleted_at";
-
 impl ContactRow {
-    fn into_contact(self) -> Result<Contact> {
-        let tier = Tier::try_from(self.tier).map_err(|_| {
-            anyhow::anyhow!("contact {} has tier {} in the database", self.id, self.tier)
-        })?;
+    pub(crate) fn into_contact(self) -> Result<Contact> {
+        let id = self.id;
+        let corrupt = |what: &str| anyhow::anyhow!("contact {id} has {what} in the database");
+        let tier = Tier::try_from(self.tier).map_err(|_| corrupt("an unknown tier"))?;
+        let birthday = match self.birthday.as_deref().map(PartialDate::parse) {
+            None => None,
+            Some(Ok(date)) => date,
+            Some(Err(_)) => return Err(corrupt("an impossible birthday").into()),
+        };
+        let file_as = FileAs::parse(&self.file_as).map_err(|_| corrupt("an unknown file-as"))?;
         Ok(Contact {
-            id: self.id,
-            name: self.name,
-            email: self.email,
-            phone: self.phone,
-            company: self.company,
-            title: self.title,
-            location: self.location,
-            tier,
-            tags: self.tags,
-            notes: self.notes,
+            id,
+            card: Card {
+                name: self.name,
+                name_parts: NameParts {
+                    prefix: self.name_prefix,
+                    given: self.given_name,
+                    middle: self.middle_name,
+                    family: self.family_name,
+                    suffix: self.name_suffix,
+                    nickname: self.nickname,
+                    phonetic_given: self.phonetic_given,
+                    phonetic_family: self.phonetic_family,
+                    pronouns: self.pronouns,
+                },
+                file_as,
+                emails: self.emails.0,
+                phones: self.phones.0,
+                addresses: self.addresses.0,
+                links: self.links.0,
+                ims: self.ims.0,
+                birthday,
+                dates: self.dates.0,
+                company: self.company,
+                department: self.department,
+                title: self.title,
+                tier,
+                tags: self.tags,
+                notes: self.notes,
+            },
             created_at_micros: micros(self.created_at),
             updated_at_micros: micros(self.updated_at),
             version: self.version,
@@ -254,47 +378,70 @@ pub async fn find_for_update(conn: &mut PgConnection, id: Uuid) -> Result<Option
     row.map(ContactRow::into_contact).transpose()
 }
 
-type RowQuery<'q> =
-    sqlx::query::QueryAs<'q, sqlx::Postgres, ContactRow, sqlx::postgres::PgArguments>;
-
-/// Binds a draft's fields as `$2`…`$10`, in the order of the table's columns.
-fn bind_draft<'q>(query: RowQuery<'q>, draft: &'q ContactDraft) -> RowQuery<'q> {
-    query
-        .bind(&draft.name)
-        .bind(draft.email.as_ref().map(Email::as_str))
-        .bind(draft.phone.as_ref().map(Phone::as_str))
-        .bind(&draft.company)
-        .bind(&draft.title)
-        .bind(&draft.location)
-        .bind(i16::from(draft.tier))
-        .bind(&draft.tags)
-        .bind(&draft.notes)
+/// Live contacts newest first, `limit` at a time, after the (created at, id) of the
+/// last one read: how the search index is built.
+pub async fn live_batch(
+    conn: &mut PgConnection,
+    after: Option<(i64, Uuid)>,
+    limit: i64,
+) -> Result<Vec<Contact>> {
+    let first = format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE deleted_at IS NULL
+          ORDER BY created_at DESC, id DESC LIMIT $1"
+    );
+    let next = format!(
+        "SELECT {CONTACT_COLUMNS} FROM contacts
+          WHERE deleted_at IS NULL AND (created_at, id) < ($2, $3)
+          ORDER BY created_at DESC, id DESC LIMIT $1"
+    );
+    let rows: Vec<ContactRow> = match after {
+        None => sqlx::query_as(&first).bind(limit),
+        Some((created_at, id)) => sqlx::query_as(&next)
+            .bind(limit)
+            .bind(from_micros(created_at)?)
+            .bind(id),
+    }
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(ContactRow::into_contact).collect()
 }
 
 /// Adds a contact.
-pub async fn insert(conn: &mut PgConnection, draft: &ContactDraft) -> Result<Contact> {
-    let sql = format!(
-        "INSERT INTO contacts (id, name, email, phone, company, title, location, tier, tags, notes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+pub async fn insert(conn: &mut PgConnection, card: &Card) -> Result<Contact> {
+    let row: ContactRow = sqlx::query_as(&format!(
+        "INSERT INTO contacts (id, {CARD_COLUMNS})
+         SELECT id, {CARD_COLUMNS} FROM jsonb_to_recordset($1) AS u(id uuid, {CARD_TYPES})
          RETURNING {CONTACT_COLUMNS}"
-    );
-    let row = sqlx::query_as(&sql).bind(Uuid::new_v4());
-    let row: ContactRow = bind_draft(row, draft).fetch_one(conn).await?;
+    ))
+    .bind(card_rows(std::iter::once((Uuid::new_v4(), card))))
+    .fetch_one(conn)
+    .await?;
     row.into_contact()
 }
 
 /// Replaces every field of a live contact, taking the next version.
-pub async fn update(conn: &mut PgConnection, id: Uuid, draft: &ContactDraft) -> Result<Contact> {
-    let sql = format!(
-        "UPDATE contacts SET name = $2, email = $3, phone = $4, company = $5, title = $6,
-                location = $7, tier = $8, tags = $9, notes = $10,
-                version = version + 1, updated_at = now()
-          WHERE id = $1
-         RETURNING {CONTACT_COLUMNS}"
-    );
-    let row = sqlx::query_as(&sql).bind(id);
-    let row: ContactRow = bind_draft(row, draft).fetch_one(conn).await?;
+pub async fn update(conn: &mut PgConnection, id: Uuid, card: &Card) -> Result<Contact> {
+    let row: ContactRow = sqlx::query_as(&format!(
+        "UPDATE contacts AS c SET ({CARD_COLUMNS}) = ({}), version = c.version + 1, updated_at = now()
+           FROM jsonb_to_recordset($1) AS u(id uuid, {CARD_TYPES})
+          WHERE c.id = u.id
+         RETURNING {}",
+        prefixed("u", CARD_COLUMNS),
+        prefixed("c", CONTACT_COLUMNS),
+    ))
+    .bind(card_rows(std::iter::once((id, card))))
+    .fetch_one(conn)
+    .await?;
     row.into_contact()
+}
+
+/// `a, b` → `p.a, p.b`.
+fn prefixed(table: &str, columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|column| format!("{table}.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Deletes (softly) or restores a contact, taking the next version.
@@ -313,9 +460,14 @@ pub async fn set_deleted(conn: &mut PgConnection, id: Uuid, deleted: bool) -> Re
     row.into_contact()
 }
 
-const SUMMARY_COLUMNS: &str = "id, name, email, company, title, location, tier, tags, created_at";
+const SUMMARY_COLUMNS: &str = "id, name, emails->0->>'value' AS email, company, title,
+    addresses->0 AS address, tier, tags, created_at";
 
-/// The live contact with this email address (any case), other than `except`.
+/// The unique index that holds one live contact per email address.
+pub const EMAIL_KEY: &str = "contact_keys_email_key";
+
+/// The live contact with this email address (any case, anywhere in its list), other
+/// than `except`.
 pub async fn email_owner(
     db: impl PgExecutor<'_>,
     email: &Email,
@@ -323,7 +475,7 @@ pub async fn email_owner(
 ) -> Result<Option<ContactSummary>> {
     let row: Option<SummaryRow> = sqlx::query_as(&format!(
         "SELECT {SUMMARY_COLUMNS} FROM contacts
-          WHERE lower(email) = $1 AND email IS NOT NULL AND deleted_at IS NULL
+          WHERE id = (SELECT contact_id FROM contact_keys WHERE kind = 'email' AND key = $1)
             AND id IS DISTINCT FROM $2"
     ))
     .bind(email.normalized())
@@ -333,19 +485,20 @@ pub async fn email_owner(
     row.map(SummaryRow::into_summary).transpose()
 }
 
-/// Live contacts whose phone has these digits, other than `except` (at most 20).
-pub async fn with_phone_digits(
+/// Live contacts with a phone of one of these keys (see [`PhoneEntry::key`]), other
+/// than `except` (at most 20).
+pub async fn with_phone_keys(
     db: impl PgExecutor<'_>,
-    digits: &str,
+    keys: &[String],
     except: Option<Uuid>,
 ) -> Result<Vec<ContactSummary>> {
     let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
         "SELECT {SUMMARY_COLUMNS} FROM contacts
-          WHERE regexp_replace(phone, '\\D', '', 'g') = $1 AND phone IS NOT NULL
+          WHERE id IN (SELECT contact_id FROM contact_keys WHERE kind = 'phone' AND key = ANY($1))
             AND deleted_at IS NULL AND id IS DISTINCT FROM $2
           LIMIT 20"
     ))
-    .bind(digits)
+    .bind(keys)
     .bind(except)
     .fetch_all(db)
     .await?;
@@ -438,15 +591,20 @@ pub async fn search_fallback(
     query: &SearchQuery,
     words: &[String],
 ) -> Result<Vec<ContactSummary>> {
-    let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-        "SELECT id, name, email, company, title, location, tier, tags, created_at
-           FROM contacts WHERE deleted_at IS NULL",
-    );
+    let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(format!(
+        "SELECT {SUMMARY_COLUMNS} FROM contacts WHERE deleted_at IS NULL"
+    ));
     for word in words.iter().take(crate::server::search::query::MAX_TERMS) {
         let pattern = like_pattern(word);
         sql.push(" AND (");
         for (i, column) in [
-            "name", "email", "phone", "company", "title", "location", "notes",
+            "name",
+            "emails::text",
+            "phones::text",
+            "company",
+            "title",
+            "addresses::text",
+            "notes",
         ]
         .iter()
         .enumerate()
@@ -467,7 +625,8 @@ pub async fn search_fallback(
         sql.push(" AND tier = ANY(").push_bind(tiers).push(")");
     }
     if !filters.locations.is_empty() {
-        sql.push(" AND location = ANY(")
+        // The city of the first address, as the index's facet holds it.
+        sql.push(" AND addresses->0->>'city' = ANY(")
             .push_bind(filters.locations.clone())
             .push(")");
     }
@@ -488,8 +647,8 @@ pub async fn search_fallback(
     rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
-/// Live contacts whose email is one of `emails` ignoring case (with `lock`, locked until
-/// the transaction ends).
+/// Live contacts having one of `emails` (ignoring case) anywhere in their list (with
+/// `lock`, locked until the transaction ends).
 pub async fn live_by_emails(
     conn: &mut PgConnection,
     emails: &[String],
@@ -498,8 +657,9 @@ pub async fn live_by_emails(
     let rows: Vec<ContactRow> = sqlx::query_as(&format!(
         // Both sides lowered by Postgres, so the comparison is the unique index's own.
         "SELECT {CONTACT_COLUMNS} FROM contacts
-           JOIN unnest($1::text[]) AS wanted(address) ON lower(email) = lower(wanted.address)
-          WHERE email IS NOT NULL AND deleted_at IS NULL
+          WHERE id IN (SELECT contact_id FROM contact_keys
+                        WHERE kind = 'email' AND key IN (SELECT lower(a) FROM unnest($1::text[]) a))
+            AND deleted_at IS NULL
           {}",
         if lock { "FOR UPDATE OF contacts" } else { "" }
     ))
@@ -520,7 +680,7 @@ pub async fn live_by_names(
     let rows: Vec<ContactRow> = sqlx::query_as(&format!(
         "SELECT {CONTACT_COLUMNS} FROM contacts
            JOIN unnest($1::text[]) AS wanted(typed) ON lower(name) = lower(wanted.typed)
-          WHERE email IS NULL AND deleted_at IS NULL
+          WHERE emails = '[]' AND deleted_at IS NULL
           {}",
         if lock { "FOR UPDATE OF contacts" } else { "" }
     ))
@@ -530,92 +690,16 @@ pub async fn live_by_names(
     rows.into_iter().map(ContactRow::into_contact).collect()
 }
 
-/// The columns of many drafts, as arrays for `UNNEST` (tags joined with commas, which
-/// no tag contains).
-struct DraftColumns {
-    name: Vec<String>,
-    email: Vec<Option<String>>,
-    phone: Vec<Option<String>>,
-    company: Vec<Option<String>>,
-    title: Vec<Option<String>>,
-    location: Vec<Option<String>>,
-    tier: Vec<i16>,
-    tags: Vec<String>,
-    notes: Vec<Option<String>>,
-}
-
-impl DraftColumns {
-    fn new<'a>(drafts: impl Iterator<Item = &'a ContactDraft>) -> DraftColumns {
-        let mut columns = DraftColumns {
-            name: Vec::new(),
-            email: Vec::new(),
-            phone: Vec::new(),
-            company: Vec::new(),
-            title: Vec::new(),
-            location: Vec::new(),
-            tier: Vec::new(),
-            tags: Vec::new(),
-            notes: Vec::new(),
-        };
-        for draft in drafts {
-            columns.name.push(draft.name.clone());
-            columns
-                .email
-                .push(draft.email.as_ref().map(|e| e.as_str().to_owned()));
-            columns
-                .phone
-                .push(draft.phone.as_ref().map(|p| p.as_str().to_owned()));
-            columns.company.push(draft.company.clone());
-            columns.title.push(draft.title.clone());
-            columns.location.push(draft.location.clone());
-            columns.tier.push(i16::from(draft.tier));
-            columns.tags.push(draft.tags.join(","));
-            columns.notes.push(draft.notes.clone());
-        }
-        columns
-    }
-}
-
-/// Many drafts as rows: `$1` the ids, `$2`… `$10` [`DraftColumns`] in order.
-const DRAFT_ROWS: &str = "UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
-        $6::text[], $7::text[], $8::int2[], $9::text[], $10::text[])
-     AS u(id, name, email, phone, company, title, location, tier, tags, notes)";
-
-/// Runs `sql` (over [`DRAFT_ROWS`]) with `ids` and the drafts' columns; returns each
-/// row's id and version.
-async fn write_many<'a>(
-    conn: &mut PgConnection,
-    sql: &str,
-    ids: &[Uuid],
-    drafts: impl Iterator<Item = &'a ContactDraft>,
-) -> Result<Vec<(Uuid, i32)>> {
-    let c = DraftColumns::new(drafts);
-    Ok(sqlx::query_as(sql)
-        .bind(ids)
-        .bind(&c.name)
-        .bind(&c.email)
-        .bind(&c.phone)
-        .bind(&c.company)
-        .bind(&c.title)
-        .bind(&c.location)
-        .bind(&c.tier)
-        .bind(&c.tags)
-        .bind(&c.notes)
-        .fetch_all(conn)
-        .await?)
-}
-
 /// Adds many contacts in one statement; returns their ids, in order.
-pub async fn insert_many(conn: &mut PgConnection, drafts: &[&ContactDraft]) -> Result<Vec<Uuid>> {
-    let ids: Vec<Uuid> = drafts.iter().map(|_| Uuid::new_v4()).collect();
-    let sql = format!(
-        "INSERT INTO contacts (id, name, email, phone, company, title, location, tier, tags, notes)
-         SELECT id, name, email, phone, company, title, location, tier,
-                string_to_array(tags, ','), notes
-           FROM {DRAFT_ROWS}
-         RETURNING id, version"
-    );
-    write_many(conn, &sql, &ids, drafts.iter().copied()).await?;
+pub async fn insert_many(conn: &mut PgConnection, cards: &[&Card]) -> Result<Vec<Uuid>> {
+    let ids: Vec<Uuid> = cards.iter().map(|_| Uuid::new_v4()).collect();
+    sqlx::query(&format!(
+        "INSERT INTO contacts (id, {CARD_COLUMNS})
+         SELECT id, {CARD_COLUMNS} FROM jsonb_to_recordset($1) AS u(id uuid, {CARD_TYPES})"
+    ))
+    .bind(card_rows(ids.iter().copied().zip(cards.iter().copied())))
+    .execute(conn)
+    .await?;
     Ok(ids)
 }
 
@@ -623,34 +707,30 @@ pub async fn insert_many(conn: &mut PgConnection, drafts: &[&ContactDraft]) -> R
 /// version; returns each id with its new version.
 pub async fn update_many(
     conn: &mut PgConnection,
-    updates: &[(Uuid, &ContactDraft)],
+    updates: &[(Uuid, &Card)],
 ) -> Result<Vec<(Uuid, i32)>> {
-    let ids: Vec<Uuid> = updates.iter().map(|(id, _)| *id).collect();
-    let sql = format!(
-        "UPDATE contacts AS c
-            SET name = u.name, email = u.email, phone = u.phone, company = u.company,
-                title = u.title, location = u.location, tier = u.tier,
-                tags = string_to_array(u.tags, ','), notes = u.notes,
-                version = c.version + 1, updated_at = now()
-           FROM {DRAFT_ROWS}
+    Ok(sqlx::query_as(&format!(
+        "UPDATE contacts AS c SET ({CARD_COLUMNS}) = ({}), version = c.version + 1, updated_at = now()
+           FROM jsonb_to_recordset($1) AS u(id uuid, {CARD_TYPES})
           WHERE c.id = u.id
-         RETURNING c.id, c.version"
-    );
-    write_many(conn, &sql, &ids, updates.iter().map(|(_, draft)| *draft)).await
+         RETURNING c.id, c.version",
+        prefixed("u", CARD_COLUMNS),
+    ))
+    .bind(card_rows(updates.iter().map(|(id, card)| (*id, *card))))
+    .fetch_all(conn)
+    .await?)
 }
 
-/// Live contacts whose phone has one of these digit strings: (id, name, digits).
-pub async fn with_any_phone_digits(
+/// Live contacts with a phone of one of these keys: (id, name, key).
+pub async fn with_any_phone_keys(
     conn: &mut PgConnection,
-    digits: &[String],
+    keys: &[String],
 ) -> Result<Vec<(Uuid, String, String)>> {
     Ok(sqlx::query_as(
-        "SELECT id, name, regexp_replace(phone, '\\D', '', 'g') FROM contacts
-           JOIN unnest($1::text[]) AS wanted(digits)
-             ON regexp_replace(phone, '\\D', '', 'g') = wanted.digits
-          WHERE phone IS NOT NULL AND deleted_at IS NULL",
+        "SELECT c.id, c.name, k.key FROM contact_keys k JOIN contacts c ON c.id = k.contact_id
+          WHERE k.kind = 'phone' AND k.key = ANY($1) AND c.deleted_at IS NULL",
     )
-    .bind(digits)
+    .bind(keys)
     .fetch_all(conn)
     .await?)
 }

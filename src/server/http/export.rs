@@ -161,7 +161,7 @@ async fn search_export(
             for id in ids {
                 match contacts::find(&state.db, id).await {
                     Ok(Some(contact)) if contact.deleted_at_micros.is_none() => {
-                        contacts.push(indexed(contact));
+                        contacts.push(IndexedContact::from(contact));
                     }
                     Ok(_) => {}
                     Err(error) => return failure(error),
@@ -308,8 +308,8 @@ pub async fn contact_vcard(State(state): State<AppState>, Path(id): Path<String>
         Ok(_) => return (StatusCode::NOT_FOUND, "No such contact.").into_response(),
         Err(error) => return failure(error),
     };
-    let name = contact.name.clone();
-    let card = export::vcard(&indexed(contact));
+    let name = contact.card.name.clone();
+    let card = export::vcard(&IndexedContact::from(contact));
     // An ASCII name for every client, and the real one for those that read RFC 5987.
     let ascii: String = name
         .chars()
@@ -328,24 +328,6 @@ pub async fn contact_vcard(State(state): State<AppState>, Path(id): Path<String>
         card,
     )
         .into_response()
-}
-
-/// A stored contact in the shape the writers take.
-fn indexed(contact: crate::domain::Contact) -> IndexedContact {
-    IndexedContact {
-        id: contact.id,
-        name: contact.name,
-        email: contact.email,
-        phone: contact.phone,
-        company: contact.company,
-        title: contact.title,
-        location: contact.location,
-        tier: i16::from(contact.tier),
-        tags: contact.tags,
-        notes: contact.notes,
-        created_at_micros: contact.created_at_micros,
-        version: contact.version,
-    }
 }
 
 /// An internal failure: logged, and answered without its cause.

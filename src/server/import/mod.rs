@@ -31,7 +31,7 @@ use super::{
 };
 use crate::{
     domain::{
-        AuditAction, Contact, ContactDraft, ContactInput, FieldChange,
+        AuditAction, Card, Contact, ContactInput, FieldChange,
         import::{
             ColumnMapping, ImportCounts, ImportFormat, ImportJob, ImportStatus, MAX_LISTED_ROWS,
             PossibleDuplicate, SkippedRow,
@@ -58,8 +58,9 @@ enum MatchKey {
     NameCompany(String, String),
 }
 
-fn match_key(draft: &ContactDraft) -> MatchKey {
-    match &draft.email {
+/// A row is known by its first email, or, without one, by its name and company.
+fn match_key(draft: &Card) -> MatchKey {
+    match draft.primary_email() {
         Some(email) => MatchKey::Email(email.normalized()),
         None => MatchKey::NameCompany(
             draft.name.to_lowercase(),
@@ -72,15 +73,15 @@ fn match_key(draft: &ContactDraft) -> MatchKey {
 struct ValidRow {
     line: u64,
     input: ContactInput,
-    draft: ContactDraft,
+    draft: Card,
 }
 
 /// What one valid, first-seen row will do.
 enum Planned<'a> {
-    Create(&'a ContactDraft),
+    Create(&'a Card),
     Update {
         id: Uuid,
-        draft: Box<ContactDraft>,
+        draft: Box<Card>,
         changes: Vec<FieldChange>,
     },
     Unchanged,
@@ -88,17 +89,29 @@ enum Planned<'a> {
     Duplicate,
 }
 
-/// An existing contact with the row's non-empty cells written over it: a blank cell (or
-/// a column the file does not have) leaves the contact's value as it is.
+/// An existing contact with the row written over it: a non-empty cell replaces a
+/// single value (a blank cell, or a column the file does not have, leaves it as it is);
+/// the row's emails, phones, addresses, links, handles and dates are added to the
+/// contact's own unless already there (up to each list's bound), so an import never
+/// drops an entry.
 fn overlay(contact: &Contact, row: &ContactInput) -> ContactInput {
     let mut input = ContactInput::from(contact);
     for (slot, value) in [
         (&mut input.name, &row.name),
-        (&mut input.email, &row.email),
-        (&mut input.phone, &row.phone),
+        (&mut input.prefix, &row.prefix),
+        (&mut input.given, &row.given),
+        (&mut input.middle, &row.middle),
+        (&mut input.family, &row.family),
+        (&mut input.suffix, &row.suffix),
+        (&mut input.nickname, &row.nickname),
+        (&mut input.phonetic_given, &row.phonetic_given),
+        (&mut input.phonetic_family, &row.phonetic_family),
+        (&mut input.pronouns, &row.pronouns),
+        (&mut input.file_as, &row.file_as),
+        (&mut input.birthday, &row.birthday),
         (&mut input.company, &row.company),
+        (&mut input.department, &row.department),
         (&mut input.title, &row.title),
-        (&mut input.location, &row.location),
         (&mut input.tier, &row.tier),
         (&mut input.tags, &row.tags),
         (&mut input.notes, &row.notes),
@@ -107,7 +120,34 @@ fn overlay(contact: &Contact, row: &ContactInput) -> ContactInput {
             slot.clone_from(value);
         }
     }
+    let same_text = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
+    let digits = |text: &str| -> String { text.chars().filter(char::is_ascii_digit).collect() };
+    add_missing(&mut input.emails, &row.emails, |a, b| {
+        same_text(&a.value, &b.value)
+    });
+    add_missing(&mut input.phones, &row.phones, |a, b| {
+        digits(&a.value) == digits(&b.value)
+    });
+    add_missing(&mut input.links, &row.links, |a, b| {
+        same_text(&a.value, &b.value)
+    });
+    add_missing(&mut input.ims, &row.ims, |a, b| {
+        same_text(&a.value, &b.value)
+    });
+    add_missing(&mut input.dates, &row.dates, |a, b| a == b);
+    add_missing(&mut input.addresses, &row.addresses, |a, b| {
+        same_text(&a.city, &b.city) && same_text(&a.street, &b.street)
+    });
     input
+}
+
+fn add_missing<T: Clone>(rows: &mut Vec<T>, new: &[T], same: impl Fn(&T, &T) -> bool) {
+    for entry in new {
+        if rows.len() < crate::domain::card::MAX_ENTRIES && !rows.iter().any(|row| same(row, entry))
+        {
+            rows.push(entry.clone());
+        }
+    }
 }
 
 /// Matches a batch of rows to the live directory (locking the matches if `lock`).
@@ -125,26 +165,28 @@ async fn plan<'a>(
     // Sent as typed: Postgres lowers both sides, exactly as its indexes do.
     let emails: Vec<String> = rows
         .iter()
-        .filter_map(|row| row.draft.email.as_ref().map(|e| e.as_str().to_owned()))
+        .filter_map(|row| row.draft.primary_email().map(|e| e.as_str().to_owned()))
         .collect();
     let names: Vec<String> = rows
         .iter()
-        .filter(|row| row.draft.email.is_none())
+        .filter(|row| row.draft.emails.is_empty())
         .map(|row| row.draft.name.clone())
         .collect();
     let mut existing: HashMap<MatchKey, Contact> = HashMap::new();
     if !emails.is_empty() {
+        // A contact is found by any of its addresses.
         for contact in contacts::live_by_emails(conn, &emails, lock).await? {
-            if let Some(email) = &contact.email {
-                existing.insert(MatchKey::Email(email.to_lowercase()), contact);
+            for entry in &contact.card.emails {
+                existing.insert(MatchKey::Email(entry.value.normalized()), contact.clone());
             }
         }
     }
     if !names.is_empty() {
         for contact in contacts::live_by_names(conn, &names, lock).await? {
             let key = MatchKey::NameCompany(
-                contact.name.to_lowercase(),
+                contact.card.name.to_lowercase(),
                 contact
+                    .card
                     .company
                     .as_deref()
                     .unwrap_or_default()
@@ -170,9 +212,9 @@ async fn plan<'a>(
             Some(contact) => {
                 // The overlay of two valid contacts is valid; should the stored one not
                 // be (data from before these rules), the row alone is.
-                let draft = ContactDraft::parse(&overlay(contact, &row.input))
+                let draft = Card::parse(&overlay(contact, &row.input))
                     .unwrap_or_else(|_| row.draft.clone());
-                let changes = draft.changes_from(contact);
+                let changes = draft.changes_from(&contact.card);
                 if changes.is_empty() {
                     Planned::Unchanged
                 } else {
@@ -212,8 +254,11 @@ impl Sorter {
         let draft = match row.input {
             Err(reason) => Err(reason),
             Ok(input) if input == ContactInput::default() => Err("The row is empty.".to_owned()),
-            Ok(input) => ContactDraft::parse(&input)
-                .map(|draft| (input, draft))
+            Ok(input) => Card::parse(&input)
+                .map(|mut draft| {
+                    crate::server::phones::normalize(&mut draft);
+                    (input, draft)
+                })
                 .map_err(|errors| errors.to_string()),
         };
         match draft {
@@ -408,23 +453,24 @@ async fn dry_run(
     })
 }
 
-/// Rows about to be created that may be contacts already there: the same phone digits,
-/// or the same name at the same company. One per row, the first found.
+/// Rows about to be created that may be contacts already there: a phone the same
+/// number as one of theirs, or the same name at the same company. One per row, the
+/// first found.
 async fn possible_duplicates(
     conn: &mut PgConnection,
     rows: &[&ValidRow],
 ) -> Result<Vec<PossibleDuplicate>> {
-    let digits: Vec<String> = rows
+    let keys: Vec<String> = rows
         .iter()
-        .filter_map(|row| row.draft.phone.as_ref().map(|phone| phone.digits()))
+        .flat_map(|row| row.draft.phones.iter().map(|phone| phone.key()))
         .collect();
-    let by_phone: HashMap<String, (Uuid, String)> = if digits.is_empty() {
+    let by_phone: HashMap<String, (Uuid, String)> = if keys.is_empty() {
         HashMap::new()
     } else {
-        contacts::with_any_phone_digits(conn, &digits)
+        contacts::with_any_phone_keys(conn, &keys)
             .await?
             .into_iter()
-            .map(|(id, name, digits)| (digits, (id, name)))
+            .map(|(id, name, key)| (key, (id, name)))
             .collect()
     };
     let (names, companies): (Vec<String>, Vec<String>) = rows
@@ -448,9 +494,9 @@ async fn possible_duplicates(
         .filter_map(|row| {
             let phone = row
                 .draft
-                .phone
-                .as_ref()
-                .and_then(|phone| by_phone.get(&phone.digits()))
+                .phones
+                .iter()
+                .find_map(|phone| by_phone.get(&phone.key()))
                 .map(|found| (found, "the same phone number"));
             let name = row.draft.company.as_ref().and_then(|company| {
                 by_name
@@ -1000,7 +1046,7 @@ async fn run_job(
                 Ok(applied) => break applied,
                 // A concurrent edit took an email this batch creates: plan again.
                 Err(Error::Database(sqlx::Error::Database(e)))
-                    if attempt < 3 && e.constraint() == Some("contacts_email_key") => {}
+                    if attempt < 3 && e.constraint() == Some(contacts::EMAIL_KEY) => {}
                 Err(error) => return Err(error),
             }
         };
@@ -1046,8 +1092,8 @@ async fn apply_batch(
 ) -> Result<(ImportCounts, i64)> {
     let mut tx = db.begin().await?;
     let planned = plan(&mut tx, drafts, true).await?;
-    let mut creates: Vec<(u64, &ContactDraft)> = Vec::new();
-    let mut updates: Vec<(u64, Uuid, Box<ContactDraft>, Vec<FieldChange>)> = Vec::new();
+    let mut creates: Vec<(u64, &Card)> = Vec::new();
+    let mut updates: Vec<(u64, Uuid, Box<Card>, Vec<FieldChange>)> = Vec::new();
     let mut done = ImportCounts {
         rows: done_before.rows + skipped.rows,
         invalid: done_before.invalid + skipped.invalid,
@@ -1064,7 +1110,7 @@ async fn apply_batch(
     }
     let mut entries = Vec::with_capacity(creates.len() + updates.len());
     if !creates.is_empty() {
-        let drafts: Vec<&ContactDraft> = creates.iter().map(|(_, d)| *d).collect();
+        let drafts: Vec<&Card> = creates.iter().map(|(_, d)| *d).collect();
         let ids = contacts::insert_many(&mut tx, &drafts).await?;
         for ((line, draft), contact) in creates.iter().zip(ids) {
             entries.push((
@@ -1077,7 +1123,7 @@ async fn apply_batch(
         done.create += creates.len() as u64;
     }
     if !updates.is_empty() {
-        let pairs: Vec<(Uuid, &ContactDraft)> = updates.iter().map(|u| (u.1, &*u.2)).collect();
+        let pairs: Vec<(Uuid, &Card)> = updates.iter().map(|u| (u.1, &*u.2)).collect();
         let versions: HashMap<Uuid, i32> = contacts::update_many(&mut tx, &pairs)
             .await?
             .into_iter()

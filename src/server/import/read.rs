@@ -10,6 +10,7 @@ use std::{
 
 use crate::domain::{
     ContactInput, Field,
+    card::{AddressInput, EntryInput},
     import::{ColumnMapping, ImportFormat},
 };
 
@@ -32,11 +33,11 @@ pub struct SourceRow {
 /// The columns a vCard offers, as the mapping shows them (fixed: vCards name their fields).
 const VCARD_COLUMNS: [(&str, Field); 8] = [
     ("FN (name)", Field::Name),
-    ("EMAIL", Field::Email),
-    ("TEL", Field::Phone),
+    ("EMAIL", Field::Emails),
+    ("TEL", Field::Phones),
     ("ORG", Field::Company),
     ("TITLE", Field::Title),
-    ("ADR (city)", Field::Location),
+    ("ADR (city)", Field::Addresses),
     ("CATEGORIES", Field::Tags),
     ("NOTE", Field::Notes),
 ];
@@ -186,36 +187,107 @@ fn input_from_record(record: &csv::ByteRecord, mapping: &ColumnMapping) -> Conta
         if value.is_empty() {
             continue;
         }
-        let slot = slot(&mut input, *field);
-        // Names spread over columns ("First name", "Last name") and tags are joined;
-        // any other field keeps its first value.
-        match field {
-            Field::Name if !slot.is_empty() => {
-                slot.push(' ');
-                slot.push_str(value);
-            }
-            Field::Tags if !slot.is_empty() => {
-                slot.push_str(", ");
-                slot.push_str(value);
-            }
-            _ if slot.is_empty() => slot.push_str(value),
-            _ => {}
-        }
+        fill(&mut input, *field, value);
     }
     input
 }
 
-fn slot(input: &mut ContactInput, field: Field) -> &mut String {
-    match field {
+/// Puts one column's value into the form: a list column adds an entry (an address
+/// column is the city of the first address); names spread over columns and tags are
+/// joined; any other field keeps its first value.
+fn fill(input: &mut ContactInput, field: Field, value: &str) {
+    // A list's cell may hold several entries, one per line, each `label: value`.
+    let entries = || {
+        value
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(|line| match line.split_once(": ") {
+                Some((label, value)) => (label.trim(), value.trim()),
+                None => ("", line),
+            })
+    };
+    let list = match field {
+        Field::Emails => Some(&mut input.emails),
+        Field::Phones => Some(&mut input.phones),
+        Field::Links => Some(&mut input.links),
+        Field::Ims => Some(&mut input.ims),
+        Field::Dates => Some(&mut input.dates),
+        _ => None,
+    };
+    if let Some(list) = list {
+        list.extend(entries().map(|(label, value)| EntryInput::new(label, value)));
+        return;
+    }
+    if field == Field::Addresses {
+        for (label, value) in entries() {
+            let parts: Vec<&str> = value
+                .split(crate::server::export::ADDRESS_PARTS.trim())
+                .collect();
+            if parts.len() == 6 {
+                let part = |i: usize| parts[i].trim().to_owned();
+                input.addresses.push(AddressInput {
+                    label: label.to_owned(),
+                    street: part(0),
+                    extended: part(1),
+                    city: part(2),
+                    region: part(3),
+                    postal_code: part(4),
+                    country: part(5),
+                });
+            } else {
+                // A place in one column ("City", "Location"): the city of the first
+                // address.
+                match input.addresses.first_mut() {
+                    Some(first) if first.city.is_empty() => first.city = value.to_owned(),
+                    Some(_) => {}
+                    None => input.addresses.push(AddressInput {
+                        label: label.to_owned(),
+                        city: value.to_owned(),
+                        ..AddressInput::default()
+                    }),
+                }
+            }
+        }
+        return;
+    }
+    let slot = match field {
+        Field::Emails
+        | Field::Phones
+        | Field::Links
+        | Field::Ims
+        | Field::Dates
+        | Field::Addresses => return,
         Field::Name => &mut input.name,
-        Field::Email => &mut input.email,
-        Field::Phone => &mut input.phone,
+        Field::Prefix => &mut input.prefix,
+        Field::Given => &mut input.given,
+        Field::Middle => &mut input.middle,
+        Field::Family => &mut input.family,
+        Field::Suffix => &mut input.suffix,
+        Field::Nickname => &mut input.nickname,
+        Field::PhoneticGiven => &mut input.phonetic_given,
+        Field::PhoneticFamily => &mut input.phonetic_family,
+        Field::Pronouns => &mut input.pronouns,
+        Field::FileAs => &mut input.file_as,
+        Field::Birthday => &mut input.birthday,
         Field::Company => &mut input.company,
+        Field::Department => &mut input.department,
         Field::Title => &mut input.title,
-        Field::Location => &mut input.location,
         Field::Tier => &mut input.tier,
         Field::Tags => &mut input.tags,
         Field::Notes => &mut input.notes,
+    };
+    match field {
+        Field::Name | Field::Given | Field::Middle | Field::Family if !slot.is_empty() => {
+            slot.push(' ');
+            slot.push_str(value);
+        }
+        Field::Tags if !slot.is_empty() => {
+            slot.push_str(", ");
+            slot.push_str(value);
+        }
+        _ if slot.is_empty() => slot.push_str(value),
+        _ => {}
     }
 }
 
@@ -275,13 +347,103 @@ impl Iterator for VcardReader {
     }
 }
 
-/// Splits `NAME;PARAM=x:value` (with an optional `group.` prefix) into the upper-case
-/// name and the value.
-fn property(line: &str) -> Option<(String, &str)> {
-    let (head, value) = line.split_once(':')?;
-    let name = head.split(';').next()?;
-    let name = name.rsplit('.').next()?;
-    Some((name.to_ascii_uppercase(), value))
+/// One content line: the upper-case name (without its `group.` prefix), its
+/// parameters and the value.
+struct Property<'a> {
+    name: String,
+    params: Vec<(String, String)>,
+    value: &'a str,
+}
+
+impl Property<'_> {
+    /// The values of a parameter (`TYPE=work,voice` and `TYPE=work;TYPE=voice` alike),
+    /// lowercase; vCard 2.1's bare words (`TEL;WORK;VOICE`) count as `TYPE`.
+    fn types(&self) -> Vec<String> {
+        self.params
+            .iter()
+            .filter(|(key, _)| key == "TYPE")
+            .flat_map(|(_, value)| value.split(','))
+            .map(|word| word.trim().to_ascii_lowercase())
+            .collect()
+    }
+
+    fn param(&self, key: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Splits `group.NAME;PARAM=x;PARAM="a;b:c":value` at the first `:` outside quotes.
+fn property(line: &str) -> Option<Property<'_>> {
+    let mut quoted = false;
+    let mut split = None;
+    for (at, ch) in line.char_indices() {
+        match ch {
+            '"' => quoted = !quoted,
+            ':' if !quoted => {
+                split = Some(at);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let at = split?;
+    let (head, value) = (&line[..at], &line[at + 1..]);
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for ch in head.chars() {
+        match ch {
+            '"' => quoted = !quoted,
+            ';' if !quoted => pieces.push(std::mem::take(&mut current)),
+            ch => current.push(ch),
+        }
+    }
+    pieces.push(current);
+    let mut pieces = pieces.into_iter();
+    let name = pieces.next()?;
+    let name = name.rsplit('.').next()?.to_ascii_uppercase();
+    let params = pieces
+        .map(|piece| match piece.split_once('=') {
+            Some((key, value)) => (key.trim().to_ascii_uppercase(), value.to_owned()),
+            None => ("TYPE".to_owned(), piece),
+        })
+        .collect();
+    Some(Property {
+        name,
+        params,
+        value,
+    })
+}
+
+/// The label a property's parameters give: Roster's own `X-ROSTER-LABEL` as written,
+/// else the first `TYPE` that means something to a person (`cell` is "mobile").
+fn vcard_label(property: &Property<'_>) -> String {
+    if let Some(label) = property.param("X-ROSTER-LABEL") {
+        return label.to_owned();
+    }
+    let words = property.types();
+    let has = |word: &str| words.iter().any(|w| w == word);
+    let label = if has("cell") {
+        "mobile"
+    } else if has("fax") && has("home") {
+        "home fax"
+    } else if has("fax") {
+        "work fax"
+    } else if has("pager") {
+        "pager"
+    } else if has("work") {
+        "work"
+    } else if has("home") {
+        "home"
+    } else if has("main-number") {
+        "main"
+    } else {
+        ""
+    };
+    label.to_owned()
 }
 
 /// Undoes vCard escaping: `\n` is a line break, `\,` `\;` `\\` are the characters.
@@ -325,60 +487,122 @@ fn components(value: &str, sep: char) -> Vec<String> {
 
 fn vcard_input(properties: &[String]) -> ContactInput {
     let mut input = ContactInput::default();
-    let mut structured_name = String::new();
     let mut tags: Vec<String> = Vec::new();
     for line in properties {
-        let Some((name, value)) = property(line) else {
+        let Some(property) = property(line) else {
             continue;
         };
+        let (name, value) = (property.name.clone(), property.value);
         let set = |slot: &mut String, text: String| {
             if slot.is_empty() {
                 *slot = text.trim().to_owned();
             }
         };
+        let entry = |value: String| EntryInput {
+            label: vcard_label(&property),
+            value: value.trim().to_owned(),
+        };
         match name.as_str() {
             "FN" => set(&mut input.name, unescape(value)),
-            "N" if structured_name.is_empty() => {
+            "N" => {
                 // Family;Given;Additional;Prefix;Suffix
                 let parts = components(value, ';');
-                let pick = |i: usize| parts.get(i).map(|p| p.trim()).unwrap_or_default();
-                structured_name = [pick(3), pick(1), pick(2), pick(0), pick(4)]
-                    .into_iter()
-                    .filter(|p| !p.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let part = |i: usize| {
+                    parts
+                        .get(i)
+                        .map(|p| p.trim().to_owned())
+                        .unwrap_or_default()
+                };
+                set(&mut input.family, part(0));
+                set(&mut input.given, part(1));
+                set(&mut input.middle, part(2));
+                set(&mut input.prefix, part(3));
+                set(&mut input.suffix, part(4));
             }
-            "EMAIL" => set(&mut input.email, unescape(value)),
-            "TEL" => set(
-                &mut input.phone,
-                unescape(value.strip_prefix("tel:").unwrap_or(value)),
-            ),
-            "ORG" => set(
-                &mut input.company,
-                components(value, ';')
-                    .into_iter()
-                    .next()
-                    .unwrap_or_default(),
-            ),
+            "NICKNAME" => set(&mut input.nickname, unescape(value)),
+            "EMAIL" => input.emails.push(entry(unescape(value))),
+            "TEL" => input
+                .phones
+                .push(entry(unescape(value.strip_prefix("tel:").unwrap_or(value)))),
+            "URL" => input.links.push(entry(unescape(value))),
+            "BDAY" => set(&mut input.birthday, unescape(value)),
+            "ANNIVERSARY" => input
+                .dates
+                .push(EntryInput::new("anniversary", &unescape(value))),
+            "ORG" => {
+                let parts = components(value, ';');
+                let mut parts = parts.into_iter();
+                set(&mut input.company, parts.next().unwrap_or_default());
+                set(&mut input.department, parts.next().unwrap_or_default());
+            }
             "TITLE" => set(&mut input.title, unescape(value)),
             "ADR" => {
                 // PO box;Extended;Street;Locality;Region;Postal code;Country
                 let parts = components(value, ';');
-                let place = [3, 4, 6]
+                let part = |i: usize| {
+                    parts
+                        .get(i)
+                        .map(|p| p.trim().to_owned())
+                        .unwrap_or_default()
+                };
+                let street = [part(0), part(2)]
                     .into_iter()
-                    .filter_map(|i| parts.get(i).map(|p| p.trim().to_owned()))
-                    .find(|p| !p.is_empty())
-                    .unwrap_or_default();
-                set(&mut input.location, place);
+                    .filter(|p| !p.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let country = part(6);
+                input.addresses.push(AddressInput {
+                    label: vcard_label(&property),
+                    street,
+                    extended: part(1),
+                    city: part(3),
+                    region: part(4),
+                    postal_code: part(5),
+                    // A country Roster does not know is kept in the city line rather
+                    // than refused or lost (issue 26 brings a fuller mapping).
+                    country: if crate::domain::countries::code_for(&country).is_some() {
+                        country
+                    } else {
+                        String::new()
+                    },
+                });
             }
             "CATEGORIES" => tags.extend(components(value, ',')),
             "NOTE" => set(&mut input.notes, unescape(value)),
             "X-ROSTER-TIER" => set(&mut input.tier, unescape(value)),
+            "PRONOUNS" | "X-PRONOUNS" => set(&mut input.pronouns, unescape(value)),
+            "X-ROSTER-FILE-AS" => set(&mut input.file_as, unescape(value)),
+            "X-ROSTER-DATE" => input.dates.push(entry(unescape(value))),
+            "IMPP" => input.ims.push(EntryInput {
+                label: property
+                    .param("X-SERVICE-TYPE")
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| vcard_label(&property)),
+                value: unescape(value),
+            }),
+            "X-PHONETIC-FIRST-NAME" => set(&mut input.phonetic_given, unescape(value)),
+            "X-PHONETIC-LAST-NAME" => set(&mut input.phonetic_family, unescape(value)),
             _ => {}
         }
     }
-    if input.name.is_empty() {
-        input.name = structured_name;
+    // A formatted name equal to the one the parts make is not pinned.
+    if !input.name.is_empty() {
+        let derived = crate::domain::card::NameParts {
+            prefix: Some(input.prefix.clone()),
+            given: Some(input.given.clone()),
+            middle: Some(input.middle.clone()),
+            family: Some(input.family.clone()),
+            suffix: Some(input.suffix.clone()),
+            ..Default::default()
+        };
+        let derived: Vec<String> = derived
+            .display_name()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        if derived.join(" ") == input.name.split_whitespace().collect::<Vec<_>>().join(" ") {
+            input.name.clear();
+        }
     }
     input.tags = tags.join(", ");
     input
@@ -424,7 +648,10 @@ mod tests {
         assert_eq!(ada.notes, "two\nlines");
         assert_eq!(rows[0].line, 2);
         assert_eq!(rows[1].line, 4, "the quoted line break counts");
-        assert_eq!(rows[1].input.as_ref().unwrap().email, "alan@example.com");
+        assert_eq!(
+            rows[1].input.as_ref().unwrap().emails[0].value,
+            "alan@example.com"
+        );
     }
 
     #[test]
@@ -434,7 +661,15 @@ mod tests {
             ImportFormat::Csv,
         );
         let jose = rows[0].input.as_ref().unwrap();
-        assert_eq!(jose.name, "José García");
+        assert_eq!(
+            (jose.given.as_str(), jose.family.as_str()),
+            ("José", "García")
+        );
+        assert_eq!(
+            crate::domain::Card::parse(jose).unwrap().name,
+            "José García",
+            "the name is made from its parts"
+        );
         assert_eq!(jose.tags, "a, b");
     }
 
@@ -451,15 +686,25 @@ mod tests {
         );
         assert_eq!(rows.len(), 3);
         let ada = rows[0].input.as_ref().unwrap();
-        assert_eq!(ada.name, "Ada Lovelace");
-        assert_eq!(ada.email, "ada@example.com");
+        let card = crate::domain::Card::parse(ada).unwrap();
+        assert_eq!(card.name, "Ada Lovelace");
+        assert_eq!(ada.emails[0].value, "ada@example.com");
+        assert_eq!(ada.phones[0].label, "mobile");
         assert_eq!(ada.company, "Analytical Engines");
-        assert_eq!(ada.location, "London");
+        assert_eq!(ada.department, "R&D");
+        let london = &card.addresses[0];
+        assert_eq!(london.city.as_deref(), Some("London"));
+        assert_eq!(london.street.as_deref(), Some("12 St James's Sq"));
+        assert_eq!(london.country.as_deref(), Some("GB"));
+        assert_eq!(london.label.as_deref(), Some("work"));
         assert_eq!(ada.tags, "maths, poetry");
         assert_eq!(ada.notes, "First line\nsecond, with comma");
         let alan = rows[1].input.as_ref().unwrap();
-        assert_eq!(alan.name, "Dr. Alan Mathison Turing");
-        assert_eq!(alan.phone, "+1-555-010-2000");
+        assert_eq!(
+            crate::domain::Card::parse(alan).unwrap().name,
+            "Dr. Alan Mathison Turing"
+        );
+        assert_eq!(alan.phones[0].value, "+1-555-010-2000");
         assert_eq!(alan.notes, "a long note folded");
         assert_eq!(rows[1].line, 13);
         assert!(rows[2].input.is_err());

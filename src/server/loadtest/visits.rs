@@ -325,22 +325,12 @@ async fn visit(shared: &Shared, recorder: &Recorder) -> bool {
         return false;
     };
     pause(shared, &mut rng, 1000..3000).await;
-    let input = form.input;
-    let notes = format!("Load test visit {n}: called about the spring meeting.");
+    let mut input = form.input;
+    input.notes = format!("Load test visit {n}: called about the spring meeting.");
     let version = form.version.map(|v| v.to_string()).unwrap_or_default();
-    let fields = [
-        ("name", input.name.as_str()),
-        ("email", input.email.as_str()),
-        ("phone", input.phone.as_str()),
-        ("company", input.company.as_str()),
-        ("title", input.title.as_str()),
-        ("location", input.location.as_str()),
-        ("tier", input.tier.as_str()),
-        ("tags", input.tags.as_str()),
-        ("notes", notes.as_str()),
-        ("id", id.as_str()),
-        ("version", version.as_str()),
-    ];
+    let mut fields = input.form_fields();
+    fields.push(("id".to_owned(), id.clone()));
+    fields.push(("version".to_owned(), version));
     let request = client
         .post(format!("{base}/api/save-contact"))
         .header("accept", "application/json")

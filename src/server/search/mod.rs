@@ -50,7 +50,7 @@ use super::{
     monitor::window::now_ms,
 };
 use crate::domain::{
-    ContactSummary, Tier,
+    Tier,
     search::{FacetValue, Facets, SearchHit, SearchPage, SearchQuery},
 };
 
@@ -565,45 +565,39 @@ pub fn run_on(
 }
 
 fn hit(contact: IndexedContact, terms: &[query::QueryTerm]) -> Result<SearchHit> {
-    let tier = Tier::try_from(contact.tier).map_err(|_| {
-        Error::Other(anyhow::anyhow!(
-            "indexed contact {} has tier {}",
-            contact.id,
-            contact.tier
-        ))
-    })?;
-    let name_highlights = highlight::highlights(&contact.name, terms);
+    let summary = contact.summary();
+    let card = &contact.card;
+    let name_highlights = highlight::highlights(&card.name, terms);
     // The notes excerpt explains a match the other fields do not: look in the notes
     // only for the words nothing else matched.
+    let places: Vec<String> = card.addresses.iter().map(|a| a.one_line()).collect();
     let unexplained = highlight::unexplained(
         terms,
         [
-            Some(contact.name.as_str()),
-            contact.email.as_deref(),
-            contact.company.as_deref(),
-            contact.title.as_deref(),
-            contact.location.as_deref(),
+            Some(card.name.as_str()),
+            card.company.as_deref(),
+            card.title.as_deref(),
+            card.department.as_deref(),
         ]
         .into_iter()
         .flatten()
-        .chain(contact.tags.iter().map(String::as_str)),
+        .chain(card.emails.iter().map(|e| e.value.as_str()))
+        .chain(places.iter().map(String::as_str))
+        .chain(
+            [&card.name_parts.nickname, &card.name_parts.middle]
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        )
+        .chain(card.tags.iter().map(String::as_str)),
     );
-    let notes_snippet = contact
+    let notes_snippet = card
         .notes
         .as_deref()
         .filter(|_| !unexplained.is_empty())
         .and_then(|notes| highlight::snippet(notes, &unexplained));
     Ok(SearchHit {
-        contact: ContactSummary {
-            id: contact.id,
-            name: contact.name,
-            email: contact.email,
-            company: contact.company,
-            title: contact.title,
-            location: contact.location,
-            tier,
-            tags: contact.tags,
-        },
+        contact: summary,
         name_highlights,
         notes_snippet,
     })
@@ -655,20 +649,35 @@ mod tests {
     use crate::domain::search::{FacetValue, Filters, SortOrder};
 
     pub(super) fn contact(n: u128, name: &str, notes: Option<&str>) -> IndexedContact {
-        IndexedContact {
-            id: Uuid::from_u128(n),
-            name: name.to_owned(),
-            email: None,
-            phone: None,
-            company: None,
-            title: None,
-            location: None,
-            tier: 3,
-            tags: Vec::new(),
-            notes: notes.map(str::to_owned),
-            created_at_micros: n as i64,
-            version: 1,
-        }
+        let mut contact = IndexedContact::named(Uuid::from_u128(n), name, n as i64);
+        contact.card.notes = notes.map(str::to_owned);
+        contact
+    }
+
+    fn in_city(city: &str) -> Vec<crate::domain::card::Address> {
+        vec![crate::domain::card::Address {
+            city: Some(city.to_owned()),
+            ..Default::default()
+        }]
+    }
+
+    fn with_emails_and_phones(
+        mut contact: IndexedContact,
+        emails: &[&str],
+        phones: &[&str],
+    ) -> IndexedContact {
+        let mut input = contact.card.to_input();
+        input.emails = emails
+            .iter()
+            .map(|e| crate::domain::card::EntryInput::new("", e))
+            .collect();
+        input.phones = phones
+            .iter()
+            .map(|p| crate::domain::card::EntryInput::new("", p))
+            .collect();
+        contact.card = crate::domain::Card::parse(&input).unwrap();
+        crate::server::phones::normalize(&mut contact.card);
+        contact
     }
 
     /// A real index in a temporary folder holding `contacts`.
@@ -796,16 +805,27 @@ mod tests {
 
     #[test]
     fn email_and_phone_queries_find_their_contact() {
-        let mut ana = contact(1, "Ana Silva", None);
-        ana.email = Some("Ana.Silva@Example.com".into());
-        ana.phone = Some("+1 (555) 010-2000".into());
-        let mut bo = contact(2, "Bo Silva", None);
-        bo.email = Some("bo.silva@example.com".into());
-        bo.phone = Some("+44 20 7946 0123".into());
+        let ana = with_emails_and_phones(
+            contact(1, "Ana Silva", None),
+            &["Ana.Silva@Example.com", "ana@home.example"],
+            &["+1 (555) 010-2000", "(201) 555-0199"],
+        );
+        let bo = with_emails_and_phones(
+            contact(2, "Bo Silva", None),
+            &["bo.silva@example.com"],
+            &["+44 20 7946 0123"],
+        );
         let (_dir, replica) = index_of(&[ana, bo]);
         assert_eq!(names(&replica, "ana.silva@example.com"), ["Ana Silva"]);
+        assert_eq!(
+            names(&replica, "ana@home.example"),
+            ["Ana Silva"],
+            "a second email"
+        );
         assert_eq!(names(&replica, "5550102000"), ["Ana Silva"]);
         assert_eq!(names(&replica, "+1 (555) 010-2000"), ["Ana Silva"]);
+        // A second phone, typed in national form, found by its international one.
+        assert_eq!(names(&replica, "+1 201 555 0199"), ["Ana Silva"]);
         assert_eq!(names(&replica, "7946 0123"), ["Bo Silva"]);
         assert_eq!(names(&replica, "silva").len(), 2);
     }
@@ -815,9 +835,9 @@ mod tests {
         let mut contacts = Vec::new();
         for n in 0..12u128 {
             let mut c = contact(n + 1, &format!("Person {n}"), None);
-            c.tier = (n % 4 + 1) as i16;
-            c.location = Some(if n % 2 == 0 { "Lisbon" } else { "Porto" }.into());
-            c.tags = if n % 3 == 0 {
+            c.card.tier = Tier::parse((n % 4 + 1) as i64).unwrap();
+            c.card.addresses = in_city(if n % 2 == 0 { "Lisbon" } else { "Porto" });
+            c.card.tags = if n % 3 == 0 {
                 vec!["vc".into(), "ai".into()]
             } else {
                 vec!["ai".into()]
@@ -942,10 +962,10 @@ mod tests {
         let replica = Replica::create(dir.path()).unwrap();
         let person = |n: u128| {
             let mut c = contact(n, &format!("Pat Person{n}"), None);
-            c.tier = (n % 4 + 1) as i16;
-            c.location = Some(format!("City {}", n % 7));
-            c.company = Some(format!("Company {}", n % 5));
-            c.tags = (0..(n % 4)).map(|t| format!("tag{t}")).collect();
+            c.card.tier = Tier::parse((n % 4 + 1) as i64).unwrap();
+            c.card.addresses = in_city(&format!("City {}", n % 7));
+            c.card.company = Some(format!("Company {}", n % 5));
+            c.card.tags = (0..(n % 4)).map(|t| format!("tag{t}")).collect();
             c
         };
         // One writer thread: one segment, large enough for its counts to be kept.
@@ -990,9 +1010,9 @@ mod tests {
             }
             for n in (round * 500 + 1..round * 500 + 400).step_by(11) {
                 let mut edited = person(n);
-                edited.tier = 2;
-                edited.tags = vec!["tag1".into(), "tag9".into()];
-                edited.location = Some("Elsewhere".into());
+                edited.card.tier = Tier::parse(2).unwrap();
+                edited.card.tags = vec!["tag1".into(), "tag9".into()];
+                edited.card.addresses = in_city("Elsewhere");
                 writer.delete_term(Term::from_field_text(
                     replica.fields.id,
                     &edited.id.to_string(),

@@ -53,8 +53,13 @@ pub enum Parsed {
     Everything,
     /// One email address: that contact only.
     Email(String),
-    /// A phone number: contacts whose number ends with, or contains, these digits.
-    Phone(String),
+    /// A phone number: contacts whose number ends with these digits, or with the
+    /// digits of its E.164 form (when it reads as a whole number in the default region,
+    /// so "020 7946 0958" finds "+44 20 7946 0958").
+    Phone {
+        digits: String,
+        e164: Option<String>,
+    },
     Words(Vec<QueryTerm>),
 }
 
@@ -73,7 +78,14 @@ pub fn parse(text: &str) -> Parsed {
         return Parsed::Email(text::normalize_email(text));
     }
     if text::looks_like_phone(text) {
-        return Parsed::Phone(text::digits(text));
+        let digits = text::digits(text);
+        let e164 = crate::domain::Phone::parse(text)
+            .ok()
+            .flatten()
+            .and_then(|phone| crate::server::phones::e164(&phone))
+            .map(|e164| text::digits(&e164))
+            .filter(|e164| *e164 != digits);
+        return Parsed::Phone { digits, e164 };
     }
     let mut words = text::folded_words(text);
     words.truncate(MAX_TERMS);
@@ -175,18 +187,20 @@ pub fn text_query(searcher: &Searcher, fields: &Fields, parsed: &Parsed) -> Box<
     match parsed {
         Parsed::Everything => Box::new(AllQuery),
         Parsed::Email(email) => constant(exact(fields.email_exact, email), EXACT),
-        Parsed::Phone(digits) => {
-            let suffix = term(fields.phone_suffixes, digits);
-            Box::new(DisjunctionMaxQuery::new(vec![
-                constant(
+        Parsed::Phone { digits, e164 } => {
+            let mut alternatives: Vec<Box<dyn Query>> = Vec::new();
+            for digits in std::iter::once(digits).chain(e164) {
+                let suffix = term(fields.phone_suffixes, digits);
+                alternatives.push(constant(
                     Box::new(TermQuery::new(suffix.clone(), IndexRecordOption::Basic)),
                     EXACT,
-                ),
-                constant(
+                ));
+                alternatives.push(constant(
                     Box::new(FuzzyTermQuery::new_prefix(suffix, 0, true)),
                     PREFIX,
-                ),
-            ]))
+                ));
+            }
+            Box::new(DisjunctionMaxQuery::new(alternatives))
         }
         Parsed::Words(words) => {
             let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(words.len() + 1);
@@ -329,7 +343,19 @@ mod tests {
         );
         assert_eq!(
             parse("+1 (555) 010-2000"),
-            Parsed::Phone("15550102000".into())
+            Parsed::Phone {
+                digits: "15550102000".into(),
+                e164: None
+            }
+        );
+        // Read in the default region (US unless set): the national form finds the
+        // international one.
+        assert_eq!(
+            parse("(201) 555-0123"),
+            Parsed::Phone {
+                digits: "2015550123".into(),
+                e164: Some("12015550123".into())
+            }
         );
     }
 

@@ -18,32 +18,72 @@ use tantivy::{
 use uuid::Uuid;
 
 use super::{text, tokenizers};
+use crate::domain::{Card, Contact, ContactSummary};
 
 /// Bump when the schema or what goes into it changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Prefixes are indexed up to this many characters; longer typed prefixes use the
 /// whole-word field's dictionary instead.
 pub const MAX_PREFIX_CHARS: usize = 20;
 
-/// The contact as the index stores it, to render results without asking Postgres.
+/// The contact as the index stores it, to render results and write exports without
+/// asking Postgres: the whole card.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IndexedContact {
     pub id: Uuid,
-    pub name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub company: Option<String>,
-    pub title: Option<String>,
-    pub location: Option<String>,
-    pub tier: i16,
-    pub tags: Vec<String>,
-    pub notes: Option<String>,
+    pub card: Card,
     pub created_at_micros: i64,
     pub version: i32,
 }
 
-/// The searchable areas of a contact, in the order they rank (name highest).
+impl From<Contact> for IndexedContact {
+    fn from(contact: Contact) -> Self {
+        IndexedContact {
+            id: contact.id,
+            card: contact.card,
+            created_at_micros: contact.created_at_micros,
+            version: contact.version,
+        }
+    }
+}
+
+impl IndexedContact {
+    /// A contact with a name and nothing else (tier 3), made at `created_at_micros`.
+    pub fn named(id: Uuid, name: &str, created_at_micros: i64) -> Self {
+        let card = Card::parse(&crate::domain::ContactInput {
+            name: name.to_owned(),
+            tier: "3".to_owned(),
+            ..Default::default()
+        })
+        .expect("a name is a card");
+        IndexedContact {
+            id,
+            card,
+            created_at_micros,
+            version: 1,
+        }
+    }
+
+    /// The row a list of results shows.
+    pub fn summary(&self) -> ContactSummary {
+        let card = &self.card;
+        ContactSummary {
+            id: self.id,
+            name: card.name.clone(),
+            email: card.primary_email().map(|email| email.as_str().to_owned()),
+            company: card.company.clone(),
+            title: card.title.clone(),
+            location: card.location(),
+            tier: card.tier,
+            tags: card.tags.clone(),
+        }
+    }
+}
+
+/// The searchable areas of a contact, in the order they rank (name highest). Each
+/// holds every entry of its kind: all emails, all phones, every part of every address
+/// (`Location`), the title with the department, the notes with links and handles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Area {
     Name,
@@ -212,6 +252,8 @@ pub fn sort_key(name: &str) -> String {
 /// The document for a contact. Only raw values go in: tantivy's indexing threads
 /// analyze them.
 pub fn document(fields: &Fields, contact: &IndexedContact) -> TantivyDocument {
+    let card = &contact.card;
+    let parts = &card.name_parts;
     let mut doc = TantivyDocument::default();
     doc.add_text(fields.id, contact.id.to_string());
     doc.add_text(
@@ -219,52 +261,80 @@ pub fn document(fields: &Fields, contact: &IndexedContact) -> TantivyDocument {
         serde_json::to_string(contact).expect("a contact serializes"),
     );
     for field in [fields.name_words, fields.name_prefixes, fields.name_exact] {
-        doc.add_text(field, &contact.name);
+        doc.add_text(field, &card.name);
     }
-    if let Some(email) = &contact.email {
+    // Other names the person goes by are found like the name (not as a whole name).
+    for other in [
+        &parts.nickname,
+        &parts.phonetic_given,
+        &parts.phonetic_family,
+        &parts.middle,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        doc.add_text(fields.name_words, other);
+        doc.add_text(fields.name_prefixes, other);
+    }
+    for email in &card.emails {
         for field in [
             fields.email_words,
             fields.email_prefixes,
             fields.email_exact,
         ] {
-            doc.add_text(field, email);
+            doc.add_text(field, email.value.as_str());
         }
     }
-    if let Some(phone) = &contact.phone {
-        doc.add_text(fields.phone_suffixes, phone);
-    }
-    for (value, words, prefixes) in [
-        (
-            &contact.company,
-            fields.company_words,
-            fields.company_prefixes,
-        ),
-        (&contact.title, fields.title_words, fields.title_prefixes),
-        (
-            &contact.location,
-            fields.location_words,
-            fields.location_prefixes,
-        ),
-    ] {
-        if let Some(value) = value {
-            doc.add_text(words, value);
-            doc.add_text(prefixes, value);
+    for phone in &card.phones {
+        doc.add_text(fields.phone_suffixes, phone.value.as_str());
+        if let Some(e164) = &phone.e164 {
+            doc.add_text(fields.phone_suffixes, e164);
         }
     }
-    for tag in &contact.tags {
+    let mut words = |value: &str, words: Field, prefixes: Field| {
+        doc.add_text(words, value);
+        doc.add_text(prefixes, value);
+    };
+    for value in [&card.company].into_iter().flatten() {
+        words(value, fields.company_words, fields.company_prefixes);
+    }
+    for value in [&card.title, &card.department].into_iter().flatten() {
+        words(value, fields.title_words, fields.title_prefixes);
+    }
+    for address in &card.addresses {
+        for value in [
+            &address.street,
+            &address.extended,
+            &address.city,
+            &address.region,
+            &address.postal_code,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            words(value, fields.location_words, fields.location_prefixes);
+        }
+        if let Some(country) = address.country_name() {
+            words(country, fields.location_words, fields.location_prefixes);
+        }
+    }
+    for tag in &card.tags {
         doc.add_text(fields.tag_words, tag);
         doc.add_text(fields.tag_prefixes, tag);
         doc.add_text(fields.tag, tag);
     }
-    if let Some(notes) = &contact.notes {
+    if let Some(notes) = &card.notes {
         doc.add_text(fields.notes_words, notes);
     }
-    doc.add_text(fields.sort_name, sort_key(&contact.name));
-    doc.add_u64(fields.tier, contact.tier.clamp(1, 4) as u64);
+    for entry in card.links.iter().chain(&card.ims) {
+        doc.add_text(fields.notes_words, &entry.value);
+    }
+    doc.add_text(fields.sort_name, sort_key(&card.sort_words()));
+    doc.add_u64(fields.tier, u64::from(card.tier.get()));
     // Always a value (empty when there is none): a dense column reads faster, and
-    // facets leave the empty value out.
-    doc.add_text(fields.location, contact.location.as_deref().unwrap_or(""));
-    doc.add_text(fields.company, contact.company.as_deref().unwrap_or(""));
+    // facets leave the empty value out. The city is the first address's.
+    doc.add_text(fields.location, card.city().unwrap_or_default());
+    doc.add_text(fields.company, card.company.as_deref().unwrap_or(""));
     doc.add_i64(fields.created_at, contact.created_at_micros);
     doc
 }

@@ -18,7 +18,6 @@ use tantivy::{
     directory::error::LockError,
     indexer::{LogMergePolicy, NoMergePolicy},
 };
-use time::OffsetDateTime;
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -28,6 +27,7 @@ use super::{
     replica::{Payload, Replica},
     schema::{self, IndexedContact, SCHEMA_VERSION},
 };
+use crate::server::db;
 
 /// How often the feed is polled when no notification arrives.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -53,67 +53,6 @@ const MERGE_DELETED_SHARE: f32 = 0.25;
 pub const CHANGES_CHANNEL: &str = "contacts_changed";
 pub const REINDEX_CHANNEL: &str = "roster_reindex";
 
-/// A contact as the feed and the build read it.
-#[derive(sqlx::FromRow)]
-struct ContactRow {
-    id: Uuid,
-    name: String,
-    email: Option<String>,
-    phone: Option<String>,
-    company: Option<String>,
-    title: Option<String>,
-    location: Option<String>,
-    tier: i16,
-    tags: Vec<String>,
-    notes: Option<String>,
-    created_at: OffsetDateTime,
-    version: i32,
-}
-
-impl From<ContactRow> for IndexedContact {
-    fn from(row: ContactRow) -> Self {
-        IndexedContact {
-            id: row.id,
-            name: row.name,
-            email: row.email,
-            phone: row.phone,
-            company: row.company,
-            title: row.title,
-            location: row.location,
-            tier: row.tier,
-            tags: row.tags,
-            notes: row.notes,
-            created_at_micros: (row.created_at.unix_timestamp_nanos() / 1_000) as i64,
-            version: row.version,
-        }
-    }
-}
-
-/// One entry of the feed: a contact as it now is, or its deletion.
-#[derive(sqlx::FromRow)]
-struct ChangeRow {
-    change_seq: i64,
-    deleted: bool,
-    #[sqlx(flatten)]
-    contact: OptionalContact,
-}
-
-#[derive(sqlx::FromRow)]
-struct OptionalContact {
-    id: Uuid,
-    name: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    company: Option<String>,
-    title: Option<String>,
-    location: Option<String>,
-    tier: Option<i16>,
-    tags: Option<Vec<String>>,
-    notes: Option<String>,
-    created_at: Option<OffsetDateTime>,
-    version: Option<i32>,
-}
-
 pub enum Change {
     Upsert(Box<IndexedContact>),
     Delete(Uuid),
@@ -128,44 +67,31 @@ impl Change {
     }
 }
 
-impl ChangeRow {
-    fn into_change(self) -> Change {
-        let c = self.contact;
-        match (self.deleted, c.name, c.tier, c.created_at, c.version) {
-            (false, Some(name), Some(tier), Some(created_at), Some(version)) => {
-                Change::Upsert(Box::new(IndexedContact::from(ContactRow {
-                    id: c.id,
-                    name,
-                    email: c.email,
-                    phone: c.phone,
-                    company: c.company,
-                    title: c.title,
-                    location: c.location,
-                    tier,
-                    tags: c.tags.unwrap_or_default(),
-                    notes: c.notes,
-                    created_at,
-                    version,
-                })))
-            }
-            _ => Change::Delete(c.id),
-        }
+/// One entry of the feed as a change: a live contact as it now is, or a deletion
+/// (soft or hard). The row holds the feed's `deleted` and `feed_id` columns and, for a
+/// live contact, every column of `contacts`.
+fn into_change(row: &sqlx::postgres::PgRow) -> anyhow::Result<Change> {
+    use sqlx::{FromRow, Row};
+    let id: Uuid = row.try_get("feed_id")?;
+    if row.try_get::<bool, _>("deleted")? {
+        return Ok(Change::Delete(id));
     }
+    let contact = db::contacts::ContactRow::from_row(row)?.into_contact()?;
+    Ok(Change::Upsert(Box::new(IndexedContact::from(contact))))
 }
 
 /// The feed after `position`, at most `BATCH` entries, read in one statement (one
-/// snapshot), oldest first.
-async fn fetch_changes(db: &PgPool, position: i64) -> sqlx::Result<Vec<ChangeRow>> {
-    sqlx::query_as(
-        "SELECT * FROM (
-            (SELECT change_seq, deleted_at IS NOT NULL AS deleted, id, name, email, phone, company, title,
-                    location, tier, tags, notes, created_at, version
+/// snapshot), oldest first: each with the contact's columns when it is live.
+async fn fetch_changes(db: &PgPool, position: i64) -> sqlx::Result<Vec<sqlx::postgres::PgRow>> {
+    sqlx::query(
+        "SELECT f.change_seq AS feed_seq, f.deleted, f.id AS feed_id, c.* FROM (
+            (SELECT change_seq, deleted_at IS NOT NULL AS deleted, id
                FROM contacts WHERE change_seq > $1 ORDER BY change_seq LIMIT $2)
             UNION ALL
-            (SELECT change_seq, true, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                    NULL, NULL, NULL
+            (SELECT change_seq, true, id
                FROM contact_tombstones WHERE change_seq > $1 ORDER BY change_seq LIMIT $2)
-         ) AS feed ORDER BY change_seq LIMIT $2",
+         ) AS f LEFT JOIN contacts c ON NOT f.deleted AND c.id = f.id
+         ORDER BY f.change_seq LIMIT $2",
     )
     .bind(position)
     .bind(BATCH)
@@ -343,35 +269,17 @@ impl Follower {
         let fields = replica.fields;
         // Newest first: results that tie in relevance keep index order, so this makes
         // them (mostly) newest first for free.
-        let mut after: Option<(OffsetDateTime, Uuid)> = None;
+        let mut after: Option<(i64, Uuid)> = None;
         let mut indexed = 0u64;
         loop {
-            let rows: Vec<ContactRow> = match after {
-                None => sqlx::query_as(
-                    "SELECT id, name, email, phone, company, title, location, tier, tags, notes,
-                            created_at, version
-                       FROM contacts WHERE deleted_at IS NULL
-                      ORDER BY created_at DESC, id DESC LIMIT $1",
-                )
-                .bind(BUILD_BATCH),
-                Some((created_at, id)) => sqlx::query_as(
-                    "SELECT id, name, email, phone, company, title, location, tier, tags, notes,
-                            created_at, version
-                       FROM contacts WHERE deleted_at IS NULL AND (created_at, id) < ($2, $3)
-                      ORDER BY created_at DESC, id DESC LIMIT $1",
-                )
-                .bind(BUILD_BATCH)
-                .bind(created_at)
-                .bind(id),
-            }
-            .fetch_all(&mut *tx)
-            .await?;
+            let rows = db::contacts::live_batch(&mut tx, after, BUILD_BATCH).await?;
             let Some(last) = rows.last() else { break };
-            after = Some((last.created_at, last.id));
+            after = Some((last.created_at_micros, last.id));
             let count = rows.len() as u64;
             writer = tokio::task::spawn_blocking(move || -> tantivy::Result<IndexWriter> {
-                for row in rows {
-                    writer.add_document(schema::document(&fields, &IndexedContact::from(row)))?;
+                for contact in rows {
+                    writer
+                        .add_document(schema::document(&fields, &IndexedContact::from(contact)))?;
                 }
                 Ok(writer)
             })
@@ -493,10 +401,10 @@ impl Follower {
             };
             let full = rows.len() as i64 >= BATCH;
             let payload = Payload {
-                position: last.change_seq,
+                position: sqlx::Row::try_get::<i64, _>(last, "feed_seq")?,
                 ..live.payload.clone()
             };
-            let changes: Vec<Change> = rows.into_iter().map(ChangeRow::into_change).collect();
+            let changes: Vec<Change> = rows.iter().map(into_change).collect::<Result<_, _>>()?;
             // After a failure the writer was dropped, which rolled the index back to its
             // last commit; reopen it and apply the same changes again.
             let writer = match live.writer.take() {
@@ -695,20 +603,7 @@ mod tests {
     use super::*;
 
     fn contact(n: u128) -> IndexedContact {
-        IndexedContact {
-            id: Uuid::from_u128(n),
-            name: format!("Pat Person{n}"),
-            email: None,
-            phone: None,
-            company: None,
-            title: None,
-            location: None,
-            tier: 3,
-            tags: Vec::new(),
-            notes: None,
-            created_at_micros: n as i64,
-            version: 1,
-        }
+        IndexedContact::named(Uuid::from_u128(n), &format!("Pat Person{n}"), n as i64)
     }
 
     /// Commits of a document or two merge among themselves, without rewriting the

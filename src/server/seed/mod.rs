@@ -16,7 +16,14 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use data::{COMPANIES, CULTURES, EVENTS, LOCATIONS, MONTHS, TAGS, TITLES, TOPICS};
+use data::{
+    COMPANIES, CULTURES, DEPARTMENTS, EVENTS, LOCATIONS, MONTHS, STREETS, TAGS, TITLES, TOPICS,
+};
+
+use crate::domain::{
+    Card, Email, Phone, Tier,
+    card::{Address, Entry, FileAs, NameParts, PartialDate, PhoneEntry},
+};
 
 /// Generated contacts are spread over time from here on, about 90 s apart.
 const EPOCH_SECONDS: i64 = 1_640_995_200; // 2022-01-01T00:00:00Z
@@ -58,19 +65,12 @@ impl fmt::Display for SeedReport {
     }
 }
 
-/// One generated contact, in the table's terms.
+/// One generated contact: a rich card (a share with several emails, phones and
+/// addresses, birthdays, links, handles, name parts), as a person might have entered it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeedContact {
     pub id: Uuid,
-    pub name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub company: Option<String>,
-    pub title: Option<String>,
-    pub location: Option<String>,
-    pub tier: i16,
-    pub tags: Vec<String>,
-    pub notes: Option<String>,
+    pub card: Card,
     pub created_at_micros: i64,
 }
 
@@ -112,9 +112,19 @@ impl Generator {
                 .expect("listed")
                 .to_string(),
         };
-        let email = rng
-            .random_bool(0.95)
-            .then(|| format!("{}.{}{index}@{domain}", slug(given), slug(family)));
+        let mut emails = Vec::new();
+        if rng.random_bool(0.95) {
+            let label = company.map(|_| "work".to_owned());
+            let address = format!("{}.{}{index}@{domain}", slug(given), slug(family));
+            emails.push(entry(label, email(&address)));
+            if rng.random_bool(0.3) {
+                let private = ["mail.example", "inbox.example", "post.example"]
+                    .choose(rng)
+                    .expect("listed");
+                let address = format!("{}{index}@{private}", slug(given));
+                emails.push(entry(Some("home".to_owned()), email(&address)));
+            }
+        }
 
         let mut bytes = [0u8; 16];
         rng.fill(&mut bytes);
@@ -132,25 +142,148 @@ impl Generator {
             .map(|tag| tag.to_string())
             .collect();
 
-        SeedContact {
-            id,
+        let mut phones = Vec::new();
+        if rng.random_bool(0.8) {
+            phones.push(phone_entry(Some("mobile"), phone(rng)));
+            if rng.random_bool(0.4) {
+                phones.push(phone_entry(Some("work"), phone(rng)));
+            }
+        }
+        let title = rng
+            .random_bool(0.9)
+            .then(|| TITLES.choose(rng).expect("listed").to_string());
+        let mut addresses = Vec::new();
+        if rng.random_bool(0.93) {
+            let (city, country) = *LOCATIONS.choose(rng).expect("listed");
+            let street = rng.random_bool(0.4).then(|| {
+                format!(
+                    "{} {}",
+                    rng.random_range(1..300),
+                    STREETS.choose(rng).expect("listed")
+                )
+            });
+            addresses.push(Address {
+                label: company.map(|_| "work".to_owned()),
+                street,
+                city: Some(city.to_owned()),
+                country: Some(country.to_owned()),
+                ..Address::default()
+            });
+            if rng.random_bool(0.15) {
+                let (city, country) = *LOCATIONS.choose(rng).expect("listed");
+                addresses.push(Address {
+                    label: Some("home".to_owned()),
+                    city: Some(city.to_owned()),
+                    country: Some(country.to_owned()),
+                    ..Address::default()
+                });
+            }
+        }
+        let birthday = rng.random_bool(0.6).then(|| PartialDate {
+            year: rng.random_bool(0.8).then(|| rng.random_range(1950..2004)),
+            month: rng.random_range(1..=12),
+            day: rng.random_range(1..=28),
+        });
+        let mut links = Vec::new();
+        if rng.random_bool(0.3) {
+            links.push(entry(
+                Some("linkedin".to_owned()),
+                format!("linkedin.com/in/{}-{}-{index}", slug(given), slug(family)),
+            ));
+        }
+        let mut ims = Vec::new();
+        if rng.random_bool(0.1) {
+            let service = ["signal", "telegram", "matrix"]
+                .choose(rng)
+                .expect("listed");
+            ims.push(entry(
+                Some((*service).to_owned()),
+                format!("@{}{index}", slug(given)),
+            ));
+        }
+        let mut dates = Vec::new();
+        if rng.random_bool(0.05) {
+            dates.push(entry(
+                Some("anniversary".to_owned()),
+                PartialDate {
+                    year: Some(rng.random_range(1980..2024)),
+                    month: rng.random_range(1..=12),
+                    day: rng.random_range(1..=28),
+                },
+            ));
+        }
+        let name_parts = NameParts {
+            given: Some(given.to_owned()),
+            family: Some(family.to_owned()),
+            nickname: rng
+                .random_bool(0.05)
+                .then(|| given.chars().take(3).collect()),
+            pronouns: rng.random_bool(0.1).then(|| {
+                ["she/her", "he/him", "they/them"]
+                    .choose(rng)
+                    .expect("listed")
+                    .to_string()
+            }),
+            ..NameParts::default()
+        };
+        let department = (company.is_some() && rng.random_bool(0.5))
+            .then(|| DEPARTMENTS.choose(rng).expect("listed").to_string());
+
+        let card = Card {
             name,
-            email,
-            phone: rng.random_bool(0.8).then(|| phone(rng)),
+            name_parts,
+            file_as: if culture.family_first {
+                FileAs::Family
+            } else {
+                FileAs::Given
+            },
+            emails,
+            phones,
+            addresses,
+            links,
+            ims,
+            birthday,
+            dates,
             company: company.map(str::to_owned),
-            title: rng
-                .random_bool(0.9)
-                .then(|| TITLES.choose(rng).expect("listed").to_string()),
-            location: rng
-                .random_bool(0.93)
-                .then(|| LOCATIONS.choose(rng).expect("listed").to_string()),
-            tier,
+            department,
+            title,
+            tier: Tier::parse(tier).expect("a tier"),
             tags,
             notes: notes(rng),
+        };
+        SeedContact {
+            id,
+            card,
             created_at_micros: EPOCH_SECONDS * 1_000_000
                 + index as i64 * SPACING_MICROS
                 + rng.random_range(0..SPACING_MICROS),
         }
+    }
+}
+
+fn entry<V>(label: Option<String>, value: V) -> Entry<V> {
+    Entry { label, value }
+}
+
+fn email(address: &str) -> Email {
+    Email::parse(address)
+        .ok()
+        .flatten()
+        .expect("generated addresses are valid")
+}
+
+/// A generated number with its E.164 form (the generator writes them in international
+/// form, so the digits are the E.164 form; the fictional US ones are not valid numbers
+/// and have none, exactly as libphonenumber would say).
+fn phone_entry(label: Option<&str>, typed: String) -> PhoneEntry {
+    let value = Phone::parse(&typed)
+        .ok()
+        .flatten()
+        .expect("generated numbers are valid");
+    PhoneEntry {
+        label: label.map(str::to_owned),
+        e164: crate::server::phones::e164(&value),
+        value,
     }
 }
 
@@ -201,7 +334,7 @@ fn notes(rng: &mut ChaCha8Rng) -> Option<String> {
         }
         let event = EVENTS.choose(rng).expect("listed");
         let topic = TOPICS.choose(rng).expect("listed");
-        let city = LOCATIONS.choose(rng).expect("listed");
+        let (city, _) = LOCATIONS.choose(rng).expect("listed");
         let month = MONTHS.choose(rng).expect("listed");
         let culture = CULTURES.choose(rng).expect("listed");
         let who = culture.given.choose(rng).expect("listed");
@@ -245,6 +378,11 @@ fn slug(text: &str) -> String {
 pub async fn seed(db: &PgPool, options: SeedOptions) -> anyhow::Result<SeedReport> {
     let started = Instant::now();
     let mut tx = db.begin().await?;
+    // A maintenance command: not bound by the web's statement timeout (a million rows
+    // take longer than any page may).
+    sqlx::query("SET LOCAL statement_timeout = 0")
+        .execute(&mut *tx)
+        .await?;
     // One seeder at a time, so two of them cannot pick the same starting point.
     sqlx::query("LOCK TABLE contacts IN SHARE ROW EXCLUSIVE MODE")
         .execute(&mut *tx)
@@ -263,8 +401,9 @@ pub async fn seed(db: &PgPool, options: SeedOptions) -> anyhow::Result<SeedRepor
     let mut generator = Generator::new(options.seed, existing as u64);
     let mut copy = tx
         .copy_in_raw(
-            "COPY contacts (id, name, email, phone, company, title, location, tier, tags, notes, \
-             created_at, updated_at) FROM STDIN",
+            "COPY contacts (id, name, given_name, family_name, nickname, pronouns, file_as, \
+             emails, phones, addresses, links, ims, birthday, dates, company, department, \
+             title, tier, tags, notes, created_at, updated_at) FROM STDIN",
         )
         .await
         .context("starting COPY into contacts")?;
@@ -303,17 +442,30 @@ fn copy_row(out: &mut String, contact: &SeedContact) {
             .expect("timestamp formats"),
         created_at.microsecond()
     );
+    let card = &contact.card;
+    let parts = &card.name_parts;
+    let json = |value: &dyn erased_json::Json| Some(value.to_json());
     let fields = [
         Some(contact.id.to_string()),
-        Some(contact.name.clone()),
-        contact.email.clone(),
-        contact.phone.clone(),
-        contact.company.clone(),
-        contact.title.clone(),
-        contact.location.clone(),
-        Some(contact.tier.to_string()),
-        Some(array_literal(&contact.tags)),
-        contact.notes.clone(),
+        Some(card.name.clone()),
+        parts.given.clone(),
+        parts.family.clone(),
+        parts.nickname.clone(),
+        parts.pronouns.clone(),
+        Some(card.file_as.as_str().to_owned()),
+        json(&card.emails),
+        json(&card.phones),
+        json(&card.addresses),
+        json(&card.links),
+        json(&card.ims),
+        card.birthday.map(PartialDate::to_iso),
+        json(&card.dates),
+        card.company.clone(),
+        card.department.clone(),
+        card.title.clone(),
+        Some(card.tier.get().to_string()),
+        Some(array_literal(&card.tags)),
+        card.notes.clone(),
         Some(timestamp.clone()),
         Some(timestamp),
     ];
@@ -327,6 +479,19 @@ fn copy_row(out: &mut String, contact: &SeedContact) {
         }
     }
     out.push('\n');
+}
+
+/// The lists as JSON, whatever their entry type.
+mod erased_json {
+    pub trait Json {
+        fn to_json(&self) -> String;
+    }
+
+    impl<T: serde::Serialize> Json for Vec<T> {
+        fn to_json(&self) -> String {
+            serde_json::to_string(self).expect("a card's lists serialize")
+        }
+    }
 }
 
 /// COPY text format escapes backslash, tab, newline and carriage return.
@@ -387,44 +552,40 @@ mod tests {
     }
 
     #[test]
-    fn contacts_are_plausible_and_within_the_schema() {
+    fn contacts_are_plausible_rich_and_valid_cards() {
         let contacts: Vec<_> = Generator::new(42, 0).take(20_000).collect();
         let mut emails = HashSet::new();
         for c in &contacts {
-            assert!(!c.name.trim().is_empty() && c.name.chars().count() <= 200);
-            assert!((1..=4).contains(&c.tier));
-            assert!(c.tags.len() <= 20 && c.tags.iter().all(|t| !t.is_empty() && t.len() <= 50));
-            for field in [
-                &c.email,
-                &c.phone,
-                &c.company,
-                &c.title,
-                &c.location,
-                &c.notes,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                assert!(!field.is_empty(), "optional fields are absent, never empty");
+            let card = &c.card;
+            // Every generated card is one the form would accept as it is.
+            let mut again = Card::parse(&card.to_input()).expect("a valid card");
+            for (phone, seeded) in again.phones.iter_mut().zip(&card.phones) {
+                phone.e164.clone_from(&seeded.e164);
             }
-            if let Some(email) = &c.email {
-                assert!(email.is_ascii() && email.contains('@'), "{email}");
+            assert_eq!(&again, card);
+            for email in &card.emails {
+                assert!(email.value.as_str().is_ascii());
                 assert!(
-                    emails.insert(email.to_lowercase()),
-                    "duplicate email {email}"
+                    emails.insert(email.value.normalized()),
+                    "duplicate email {}",
+                    email.value.as_str()
                 );
             }
-            assert!(c.notes.as_ref().is_none_or(|n| n.len() <= 10_000));
         }
         // Variety the directory and its search need to be exercised properly.
-        assert!(contacts.iter().any(|c| !c.name.is_ascii()));
-        assert!(contacts.iter().any(|c| c.notes.is_none()));
-        assert!(
-            contacts
-                .iter()
-                .any(|c| c.notes.as_ref().is_some_and(|n| n.len() > 500))
-        );
-        let tiers: HashSet<_> = contacts.iter().map(|c| c.tier).collect();
+        let share = |test: &dyn Fn(&Card) -> bool| {
+            contacts.iter().filter(|c| test(&c.card)).count() as f64 / contacts.len() as f64
+        };
+        assert!(share(&|c| !c.name.is_ascii()) > 0.01);
+        assert!(share(&|c| c.notes.is_none()) > 0.1);
+        assert!(share(&|c| c.notes.as_ref().is_some_and(|n| n.len() > 500)) > 0.001);
+        assert!(share(&|c| c.emails.len() >= 2) > 0.2);
+        assert!(share(&|c| c.phones.len() >= 2) > 0.2);
+        assert!(share(&|c| c.addresses.len() >= 2) > 0.1);
+        assert!(share(&|c| c.birthday.is_some_and(|b| b.year.is_none())) > 0.05);
+        assert!(share(&|c| c.phones.iter().any(|p| p.e164.is_some())) > 0.3);
+        assert!(share(&|c| !c.links.is_empty()) > 0.2);
+        let tiers: HashSet<_> = contacts.iter().map(|c| c.card.tier).collect();
         assert_eq!(tiers.len(), 4);
         let times: Vec<_> = contacts.iter().map(|c| c.created_at_micros).collect();
         assert!(

@@ -2,7 +2,7 @@
 //!
 //! The server renders it with the values to edit (or what a refused plain post left),
 //! so it works as a plain form post without JavaScript. Hydrated, the shared rules
-//! (`ContactDraft::parse`) run before anything is sent, and the server's answer (errors
+//! (`Card::parse`) run before anything is sent, and the server's answer (errors
 //! beside their fields, a conflict, a possible duplicate) shows in place, the input
 //! untouched; a save goes on to the contact's page (the server function redirects).
 
@@ -11,7 +11,16 @@ use leptos::{ev::SubmitEvent, form::FromFormData, html, prelude::*};
 use super::mark_hydrated;
 use crate::{
     api::contacts::SaveContact,
-    domain::{ContactDraft, Field, SaveOutcome, Tier, edit::ContactForm, format},
+    domain::{
+        Card, Field, FieldErrors, SaveOutcome, Tier,
+        card::{
+            ADDRESS_LABELS, AddressInput, DATE_LABELS, EMAIL_LABELS, EntryInput, IM_LABELS,
+            LINK_LABELS, MAX_ENTRIES, PHONE_LABELS, RowOp, move_row,
+        },
+        countries::COUNTRIES,
+        edit::ContactForm,
+        format,
+    },
     error::AppError,
     ui::{
         action_url,
@@ -34,7 +43,7 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
     let outcome = RwSignal::new(stashed);
     let failure = RwSignal::new(None::<AppError>);
     Effect::new(move |_| match save.value().get() {
-        Some(Ok(SaveOutcome::Saved { .. })) | None => {}
+        Some(Ok(SaveOutcome::Saved { .. } | SaveOutcome::RowsChanged)) | None => {}
         Some(Ok(refused)) => outcome.set(Some(refused)),
         Some(Err(error)) => failure.set(Some(error)),
     });
@@ -43,7 +52,7 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
         event.prevent_default();
         failure.set(None);
         match SaveContact::from_event(&event) {
-            Ok(args) => match ContactDraft::parse(&args.input) {
+            Ok(args) => match Card::parse(&args.input) {
                 Err(errors) => outcome.set(Some(SaveOutcome::Invalid { errors })),
                 Ok(_) => {
                     save.dispatch(args);
@@ -66,13 +75,20 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
             .map(|version| version.to_string())
             .unwrap_or_default()
     };
+    let errors = Signal::derive(move || {
+        outcome.with(|outcome| {
+            outcome
+                .as_ref()
+                .and_then(SaveOutcome::field_errors)
+                .cloned()
+        })
+    });
     let error_for = move |field: Field| {
         Signal::derive(move || {
-            outcome.with(|outcome| {
-                outcome
+            errors.with(|errors| {
+                errors
                     .as_ref()
-                    .and_then(SaveOutcome::field_errors)
-                    .and_then(|errors| errors.get(field))
+                    .and_then(|e| e.get(field))
                     .map(str::to_owned)
             })
         })
@@ -85,6 +101,30 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
     } else {
         input.tier.trim().to_owned()
     };
+    // The rarer name parts open by themselves when they hold something.
+    let more_names = [
+        &input.prefix,
+        &input.middle,
+        &input.suffix,
+        &input.nickname,
+        &input.phonetic_given,
+        &input.phonetic_family,
+        &input.pronouns,
+    ]
+    .iter()
+    .any(|value| !value.trim().is_empty())
+        || input.file_as == "family";
+    // Emails and phones show one empty row to type into; the other lists start with
+    // their "Add" button.
+    let with_blank = |mut rows: Vec<EntryInput>| {
+        if rows.is_empty() {
+            rows.push(EntryInput::default());
+        }
+        rows
+    };
+    let part = |field: Field, value: &String| {
+        view! { <TextField field value=value.clone() error=error_for(field) /> }
+    };
 
     view! {
         <form
@@ -96,29 +136,75 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
             on:submit=on_submit
         >
             {move || failure.get().map(|error| view! { <ErrorNotice error /> })}
-            {move || outcome.get().map(|outcome| view! { <OutcomeNotice outcome /> })}
+            {move || outcome.get().and_then(|outcome| outcome.message().map(|_| view! { <OutcomeNotice outcome /> }))}
+            // Enter in a field submits with the form's first submit button: this one,
+            // so it saves rather than pressing the first row's button.
+            <button type="submit" class="default-submit" tabindex="-1" aria-hidden="true">"Save"</button>
             {id.map(|id| view! { <input type="hidden" name="id" value=id.to_string() /> })}
             <input type="hidden" name="version" prop:value=version_value value=version_value />
-            <TextField field=Field::Name value=input.name error=error_for(Field::Name) required=true />
-            <div class="field-row">
-                <TextField field=Field::Email value=input.email error=error_for(Field::Email) kind="email" />
-                <TextField field=Field::Phone value=input.phone error=error_for(Field::Phone) kind="tel" />
-            </div>
-            <div class="field-row">
-                <TextField field=Field::Company value=input.company error=error_for(Field::Company) />
-                <TextField field=Field::Title value=input.title error=error_for(Field::Title) />
-            </div>
-            <div class="field-row">
-                <TextField field=Field::Location value=input.location error=error_for(Field::Location) />
-                <TierField value=tier_now error=error_for(Field::Tier) />
-            </div>
+            <fieldset class="form-section">
+                <legend>"Name"</legend>
+                <div class="field-row">
+                    {part(Field::Given, &input.given)}
+                    {part(Field::Family, &input.family)}
+                </div>
+                <TextField
+                    field=Field::Name
+                    value=input.name.clone()
+                    error=error_for(Field::Name)
+                    hint="Shown in the directory. Leave it empty to use the name above."
+                />
+                <details class="more-fields" open=more_names>
+                    <summary>"More name fields"</summary>
+                    <div class="field-row">
+                        {part(Field::Prefix, &input.prefix)}
+                        {part(Field::Middle, &input.middle)}
+                        {part(Field::Suffix, &input.suffix)}
+                    </div>
+                    <div class="field-row">
+                        {part(Field::Nickname, &input.nickname)}
+                        {part(Field::Pronouns, &input.pronouns)}
+                    </div>
+                    <div class="field-row">
+                        {part(Field::PhoneticGiven, &input.phonetic_given)}
+                        {part(Field::PhoneticFamily, &input.phonetic_family)}
+                    </div>
+                    <FileAsField value=input.file_as.clone() />
+                </details>
+            </fieldset>
+            <EntryList field=Field::Emails rows=with_blank(input.emails.clone()) errors kind="email" labels=EMAIL_LABELS />
+            <EntryList field=Field::Phones rows=with_blank(input.phones.clone()) errors kind="tel" labels=PHONE_LABELS />
+            <AddressList rows=input.addresses.clone() errors />
+            <EntryList field=Field::Links rows=input.links.clone() errors kind="url" labels=LINK_LABELS />
+            <EntryList field=Field::Ims rows=input.ims.clone() errors kind="text" labels=IM_LABELS />
+            <fieldset class="form-section">
+                <legend>"Dates"</legend>
+                <TextField
+                    field=Field::Birthday
+                    value=input.birthday.clone()
+                    error=error_for(Field::Birthday)
+                    hint="Like 1990-04-15, or 04-15 when the year is not known."
+                />
+                <EntryList field=Field::Dates rows=input.dates.clone() errors kind="text" labels=DATE_LABELS />
+            </fieldset>
+            <fieldset class="form-section">
+                <legend>"Work"</legend>
+                <div class="field-row">
+                    {part(Field::Company, &input.company)}
+                    {part(Field::Department, &input.department)}
+                </div>
+                <div class="field-row">
+                    {part(Field::Title, &input.title)}
+                    <TierField value=tier_now error=error_for(Field::Tier) />
+                </div>
+            </fieldset>
             <TextField
                 field=Field::Tags
-                value=input.tags
+                value=input.tags.clone()
                 error=error_for(Field::Tags)
                 hint="Separate tags with commas, like: investor, rust, berlin"
             />
-            <NotesField value=input.notes error=error_for(Field::Notes) />
+            <NotesField value=input.notes.clone() error=error_for(Field::Notes) />
             <div class="form-actions">
                 <button type="submit" class="primary" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save" }}
@@ -131,6 +217,319 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
                 <a class="button" href=cancel_href>"Cancel"</a>
             </div>
         </form>
+    }
+}
+
+/// The rows of one list, each with a key that stays with it as rows move (so a row's
+/// typed values and focus move with it), and the key the next row will take.
+struct Rows<T: Send + Sync + 'static> {
+    rows: RwSignal<Vec<(usize, RwSignal<T>)>>,
+    next: StoredValue<usize>,
+}
+
+impl<T: Send + Sync + 'static> Clone for Rows<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Rows<T> {}
+
+impl<T: Default + Clone + Send + Sync + 'static> Rows<T> {
+    fn new(values: Vec<T>) -> Self {
+        let count = values.len();
+        Rows {
+            rows: RwSignal::new(
+                values
+                    .into_iter()
+                    .enumerate()
+                    .map(|(key, value)| (key, RwSignal::new(value)))
+                    .collect(),
+            ),
+            next: StoredValue::new(count),
+        }
+    }
+
+    /// What a row button does, done in place (hydrated).
+    fn apply(self, op: RowOp) {
+        if op == RowOp::Add {
+            let key = self.next.get_value();
+            self.next.set_value(key + 1);
+            self.rows.update(|rows| {
+                if rows.len() < MAX_ENTRIES {
+                    rows.push((key, RwSignal::new(T::default())));
+                }
+            });
+        } else {
+            self.rows.update(|rows| {
+                move_row(rows, op);
+            });
+        }
+    }
+
+    /// Where the row with `key` is now.
+    fn position(self, key: usize) -> Signal<usize> {
+        Signal::derive(move || {
+            self.rows
+                .with(|rows| rows.iter().position(|(k, _)| *k == key))
+                .unwrap_or(0)
+        })
+    }
+}
+
+/// A row button: a submit button that, without JavaScript, asks the server for the
+/// form back changed (`row_op`); hydrated, it changes the rows in place.
+#[component]
+fn RowButton<T: Default + Clone + Send + Sync + 'static>(
+    rows: Rows<T>,
+    list: &'static str,
+    op: Signal<RowOp>,
+    label: Signal<String>,
+    text: &'static str,
+    #[prop(optional)] class: &'static str,
+) -> impl IntoView {
+    view! {
+        <button
+            type="submit"
+            name="row_op"
+            class=format!("row-button {class}")
+            value=move || op.get().value(list)
+            formnovalidate
+            aria-label=label
+            on:click=move |event| {
+                event.prevent_default();
+                rows.apply(op.get_untracked());
+            }
+        >
+            {text}
+        </button>
+    }
+}
+
+/// The buttons at the end of a row: make primary, move up and down, remove.
+#[component]
+fn RowActions<T: Default + Clone + Send + Sync + 'static>(
+    rows: Rows<T>,
+    list: &'static str,
+    noun: &'static str,
+    at: Signal<usize>,
+) -> impl IntoView {
+    let count = Signal::derive(move || rows.rows.with(Vec::len));
+    let described = move |verb: &str| {
+        let verb = verb.to_owned();
+        Signal::derive(move || format!("{verb} {noun} {}", at.get() + 1))
+    };
+    view! {
+        <div class="row-actions">
+            {move || (at.get() > 0).then(|| view! {
+                <RowButton rows list op=Signal::derive(move || RowOp::Primary(at.get())) label=described("Make primary") text="★" />
+                <RowButton rows list op=Signal::derive(move || RowOp::Up(at.get())) label=described("Move up") text="↑" />
+            })}
+            {move || (at.get() + 1 < count.get()).then(|| view! {
+                <RowButton rows list op=Signal::derive(move || RowOp::Down(at.get())) label=described("Move down") text="↓" />
+            })}
+            <RowButton rows list op=Signal::derive(move || RowOp::Remove(at.get())) label=described("Remove") text="✕" class="danger" />
+        </div>
+    }
+}
+
+/// The error shown on a list's row, or on the list itself.
+fn error_signal(
+    errors: Signal<Option<FieldErrors>>,
+    field: Field,
+    at: Option<Signal<usize>>,
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        errors.with(|errors| {
+            let errors = errors.as_ref()?;
+            match at {
+                Some(at) => errors.get_row(field, at.get()),
+                None => errors.get(field),
+            }
+            .map(str::to_owned)
+        })
+    })
+}
+
+/// A labelled list (emails, phones, links, handles, dates): rows of a label (offered
+/// words or anything typed) and a value.
+#[component]
+fn EntryList(
+    field: Field,
+    rows: Vec<EntryInput>,
+    errors: Signal<Option<FieldErrors>>,
+    kind: &'static str,
+    labels: &'static [&'static str],
+) -> impl IntoView {
+    let list = field.as_str();
+    let noun = field.label();
+    let rows = Rows::new(rows);
+    let datalist = format!("labels-{list}");
+    let list_error = error_signal(errors, field, None);
+    view! {
+        <fieldset class="form-section entry-list" id=format!("list-{list}")>
+            <legend>{list_legend(field)}</legend>
+            <datalist id=datalist.clone()>
+                {labels.iter().map(|label| view! { <option value=*label></option> }).collect_view()}
+            </datalist>
+            <ol class="rows">
+                <For each=move || rows.rows.get() key=|(key, _)| *key let((key, row))>
+                    {
+                        let at = rows.position(key);
+                        let error = error_signal(errors, field, Some(at));
+                        let id = move |part: &str| format!("{list}-{key}-{part}");
+                        let name = move |part: &'static str| move || format!("{list}[{}][{part}]", at.get());
+                        let error_id = id("error");
+                        let datalist = datalist.clone();
+                        view! {
+                            <li class="row" class:invalid=move || error.with(Option::is_some)>
+                                <div class="row-label">
+                                    <label for=id("label")>{move || format!("{noun} {} label", at.get() + 1)}</label>
+                                    <input
+                                        type="text"
+                                        id=id("label")
+                                        name=name("label")
+                                        list=datalist
+                                        autocomplete="off"
+                                        prop:value=move || row.with(|r| r.label.clone())
+                                        value=row.with_untracked(|r| r.label.clone())
+                                        on:input=move |ev| row.update(|r| r.label = event_target_value(&ev))
+                                    />
+                                </div>
+                                <div class="row-value">
+                                    <label for=id("value")>{move || format!("{noun} {}", at.get() + 1)}</label>
+                                    <input
+                                        type=kind
+                                        id=id("value")
+                                        name=name("value")
+                                        autocomplete="off"
+                                        aria-invalid=move || error.with(Option::is_some).then_some("true")
+                                        aria-describedby={
+                                            let error_id = error_id.clone();
+                                            move || error.with(Option::is_some).then(|| error_id.clone())
+                                        }
+                                        prop:value=move || row.with(|r| r.value.clone())
+                                        value=row.with_untracked(|r| r.value.clone())
+                                        on:input=move |ev| row.update(|r| r.value = event_target_value(&ev))
+                                    />
+                                </div>
+                                <RowActions rows list noun at />
+                                <FieldError id=error_id error />
+                            </li>
+                        }
+                    }
+                </For>
+            </ol>
+            <FieldError id=format!("list-{list}-error") error=list_error />
+            <RowButton rows list op=Signal::stored(RowOp::Add) label=Signal::stored(format!("Add {}", add_noun(field))) text="+ Add" class="add-row" />
+        </fieldset>
+    }
+}
+
+/// Postal addresses: rows of a label and the address's parts.
+#[component]
+fn AddressList(rows: Vec<AddressInput>, errors: Signal<Option<FieldErrors>>) -> impl IntoView {
+    let field = Field::Addresses;
+    let list = field.as_str();
+    let rows = Rows::new(rows);
+    let list_error = error_signal(errors, field, None);
+    view! {
+        <fieldset class="form-section entry-list" id="list-addresses">
+            <legend>"Addresses"</legend>
+            <datalist id="labels-addresses">
+                {ADDRESS_LABELS.iter().map(|label| view! { <option value=*label></option> }).collect_view()}
+            </datalist>
+            <datalist id="countries">
+                {COUNTRIES.iter().map(|(code, name)| view! { <option value=*code>{*name}</option> }).collect_view()}
+            </datalist>
+            <ol class="rows">
+                <For each=move || rows.rows.get() key=|(key, _)| *key let((key, row))>
+                    {
+                        let at = rows.position(key);
+                        let error = error_signal(errors, field, Some(at));
+                        let error_id = format!("{list}-{key}-error");
+                        let part = move |part: &'static str, label: &'static str, get: fn(&AddressInput) -> String, set: fn(&mut AddressInput, String)| {
+                            let id = format!("{list}-{key}-{part}");
+                            let list_attr = match part {
+                                "label" => Some("labels-addresses"),
+                                "country" => Some("countries"),
+                                _ => None,
+                            };
+                            view! {
+                                <div class=format!("address-part address-{part}")>
+                                    <label for=id.clone()>{label}</label>
+                                    <input
+                                        type="text"
+                                        id=id
+                                        name=move || format!("{list}[{}][{part}]", at.get())
+                                        list=list_attr
+                                        autocomplete="off"
+                                        prop:value=move || row.with(get)
+                                        value=row.with_untracked(get)
+                                        on:input=move |ev| row.update(|r| set(r, event_target_value(&ev)))
+                                    />
+                                </div>
+                            }
+                        };
+                        view! {
+                            <li class="row address-row" class:invalid=move || error.with(Option::is_some)>
+                                <p class="row-heading">{move || format!("Address {}", at.get() + 1)}</p>
+                                <div class="address-parts">
+                                    {part("label", "Label", |r| r.label.clone(), |r, v| r.label = v)}
+                                    {part("street", "Street", |r| r.street.clone(), |r, v| r.street = v)}
+                                    {part("extended", "Apartment, suite", |r| r.extended.clone(), |r, v| r.extended = v)}
+                                    {part("city", "City", |r| r.city.clone(), |r, v| r.city = v)}
+                                    {part("region", "Region", |r| r.region.clone(), |r, v| r.region = v)}
+                                    {part("postal_code", "Postal code", |r| r.postal_code.clone(), |r, v| r.postal_code = v)}
+                                    {part("country", "Country", |r| r.country.clone(), |r, v| r.country = v)}
+                                </div>
+                                <RowActions rows list noun="Address" at />
+                                <FieldError id=error_id error />
+                            </li>
+                        }
+                    }
+                </For>
+            </ol>
+            <FieldError id="list-addresses-error".to_owned() error=list_error />
+            <RowButton rows list op=Signal::stored(RowOp::Add) label=Signal::stored("Add an address".to_owned()) text="+ Add" class="add-row" />
+        </fieldset>
+    }
+}
+
+fn list_legend(field: Field) -> &'static str {
+    match field {
+        Field::Emails => "Emails",
+        Field::Phones => "Phones",
+        Field::Links => "Links",
+        Field::Ims => "Messaging",
+        Field::Dates => "Other dates",
+        _ => field.label(),
+    }
+}
+
+fn add_noun(field: Field) -> &'static str {
+    match field {
+        Field::Emails => "an email",
+        Field::Phones => "a phone",
+        Field::Links => "a link",
+        Field::Ims => "a messaging handle",
+        Field::Dates => "a date",
+        _ => "a row",
+    }
+}
+
+#[component]
+fn FileAsField(value: String) -> impl IntoView {
+    let id = field_id(Field::FileAs);
+    let family = value == "family";
+    view! {
+        <div class="field">
+            <label for=id.clone()>{Field::FileAs.label()}</label>
+            <select id=id name="file_as">
+                <option value="given" selected=!family>"Given name first (Ada Lovelace)"</option>
+                <option value="family" selected=family>"Family name first (Lovelace, Ada)"</option>
+            </select>
+        </div>
     }
 }
 

@@ -6,7 +6,11 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::contacts::{RestoreContact, get_contact, get_contact_history},
-    domain::{Contact, HistoryEntry, RESTORE_DAYS, format},
+    domain::{
+        Card, Contact, HistoryEntry, RESTORE_DAYS,
+        card::{Address, label_text, link_href},
+        format,
+    },
     error::AppError,
     ui::{
         action_url,
@@ -47,15 +51,7 @@ pub fn ContactPage() -> impl IntoView {
 fn ContactDetails(contact: Contact, history_tab: bool) -> impl IntoView {
     let Contact {
         id,
-        name,
-        email,
-        phone,
-        company,
-        title,
-        location,
-        tier,
-        tags,
-        notes,
+        card,
         created_at_micros,
         updated_at_micros,
         version: _,
@@ -85,39 +81,103 @@ fn ContactDetails(contact: Contact, history_tab: bool) -> impl IntoView {
     let banner = deleted_at_micros.map(|deleted_at| {
         view! { <DeletedBanner id=id.to_string() deleted_at /> }
     });
-    let role = match (&title, &company) {
-        (Some(title), Some(company)) => Some(format!("{title} at {company}")),
+    let company_line = match (&card.company, &card.department) {
+        (Some(company), Some(department)) => Some(format!("{company}, {department}")),
         (Some(only), None) | (None, Some(only)) => Some(only.clone()),
         (None, None) => None,
     };
+    let role = match (&card.title, company_line) {
+        (Some(title), Some(company)) => Some(format!("{title} at {company}")),
+        (Some(title), None) => Some(title.clone()),
+        (None, company) => company,
+    };
+    let parts = card.name_parts.clone();
+    let also = [
+        parts.nickname.clone().map(|n| format!("“{n}”")),
+        parts.pronouns.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
     let field = |label: &'static str, value: Option<AnyView>| {
         value.map(|value| view! { <dt>{label}</dt> <dd>{value}</dd> })
+    };
+    let name = card.name.clone();
+    let initials = initials(&name);
+    let Card {
+        emails,
+        phones,
+        addresses,
+        links,
+        ims,
+        birthday,
+        dates,
+        tier,
+        tags,
+        notes,
+        ..
+    } = card;
+    let full_name = {
+        let spelled = parts.display_name();
+        let phonetic = [parts.phonetic_given.clone(), parts.phonetic_family.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut lines = Vec::new();
+        if !spelled.is_empty() && spelled != name {
+            lines.push(spelled);
+        }
+        if !phonetic.is_empty() {
+            lines.push(format!("Pronounced {phonetic}"));
+        }
+        (!lines.is_empty()).then(|| lines.join(" — "))
     };
     view! {
         <Title text=name.clone() />
         <article class="contact-card">
             {banner}
             <header class="contact-header">
-                <div>
-                    <h1>{name}</h1>
-                    {role.map(|role| view! { <p class="contact-role">{role}</p> })}
+                <div class="contact-identity">
+                    <span class="avatar" aria-hidden="true">{initials}</span>
+                    <div>
+                        <h1>{name}</h1>
+                        {(!also.is_empty()).then(|| view! { <p class="contact-also">{also}</p> })}
+                        {role.map(|role| view! { <p class="contact-role">{role}</p> })}
+                    </div>
                 </div>
                 {actions}
             </header>
             {tabs}
             {history_tab.then(|| view! { <History id=id.to_string() /> })}
             <dl class="contact-fields" hidden=history_tab>
-                {field("Email", email.map(|email| {
-                    let href = format!("mailto:{email}");
-                    view! { <a href=href>{email}</a> }.into_any()
-                }))}
-                {field("Phone", phone.map(|phone| {
-                    let href = format!("tel:{}", phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect::<String>());
-                    view! { <a href=href>{phone}</a> }.into_any()
-                }))}
-                {field("Company", company.map(|company| company.into_any()))}
-                {field("Title", title.map(|title| title.into_any()))}
-                {field("Location", location.map(|location| location.into_any()))}
+                {field("Full name", full_name.map(|name| name.into_any()))}
+                {field("Email", entries(emails.into_iter().map(|e| {
+                    let address = e.value.as_str().to_owned();
+                    let href = format!("mailto:{address}");
+                    (e.label, view! { <a href=href>{address}</a> }.into_any())
+                }).collect()))}
+                {field("Phone", entries(phones.into_iter().map(|p| {
+                    let dial = p.e164.clone().unwrap_or_else(|| {
+                        p.value.as_str().chars().filter(|c| c.is_ascii_digit() || *c == '+').collect()
+                    });
+                    let href = format!("tel:{dial}");
+                    (p.label, view! { <a href=href>{p.value.as_str().to_owned()}</a> }.into_any())
+                }).collect()))}
+                {field("Address", entries(addresses.into_iter().map(|a| {
+                    let lines = address_lines(&a);
+                    (a.label.clone(), view! {
+                        <address>{lines.into_iter().map(|line| view! { <span class="address-line">{line}</span> }).collect_view()}</address>
+                    }.into_any())
+                }).collect()))}
+                {field("Link", entries(links.into_iter().map(|l| {
+                    let href = link_href(&l.value);
+                    (l.label, view! { <a href=href rel="noopener noreferrer nofollow">{l.value}</a> }.into_any())
+                }).collect()))}
+                {field("Messaging", entries(ims.into_iter().map(|i| (i.label, i.value.into_any())).collect()))}
+                {field("Birthday", birthday.map(|date| date.display().into_any()))}
+                {field("Date", entries(dates.into_iter().map(|d| (d.label, d.value.display().into_any())).collect()))}
                 {field("Tier", Some(view! {
                     <span class=format!("tier tier-{}", tier.get())>{format!("T{}", tier.get())}</span>
                     " " {tier.label()}
@@ -130,6 +190,65 @@ fn ContactDetails(contact: Contact, history_tab: bool) -> impl IntoView {
                 {field("Updated", Some(format::date(updated_at_micros).into_any()))}
             </dl>
         </article>
+    }
+}
+
+/// A list's entries, each with its label; the first marked primary when there are
+/// several. `None` for an empty list.
+fn entries(entries: Vec<(Option<String>, AnyView)>) -> Option<AnyView> {
+    let several = entries.len() > 1;
+    (!entries.is_empty()).then(|| {
+        view! {
+            <ul class="entries">
+                {entries
+                    .into_iter()
+                    .enumerate()
+                    .map(|(at, (label, value))| {
+                        view! {
+                            <li>
+                                {value}
+                                {label.map(|label| view! { <span class="entry-label">{label_text(&label)}</span> })}
+                                {(several && at == 0).then(|| view! { <span class="entry-primary">"primary"</span> })}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    })
+}
+
+/// An address as it is written on an envelope.
+fn address_lines(address: &Address) -> Vec<String> {
+    let locality = [
+        address.postal_code.as_deref(),
+        address.city.as_deref(),
+        address.region.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    [
+        address.street.clone(),
+        address.extended.clone(),
+        (!locality.is_empty()).then_some(locality),
+        address.country_name().map(str::to_owned),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Up to two letters for the avatar: the first letters of the first and last words.
+pub fn initials(name: &str) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let first = |word: &&str| word.chars().next().into_iter().flat_map(char::to_uppercase);
+    match words.as_slice() {
+        [] => String::new(),
+        [only] => first(only).collect(),
+        [head, .., last] => first(head).chain(first(last)).collect(),
     }
 }
 

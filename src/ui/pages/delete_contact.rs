@@ -28,7 +28,7 @@ pub fn DeleteContactPage() -> impl IntoView {
                             <Title text="Already deleted" />
                             <section class="message-page">
                                 <h1>"Already deleted"</h1>
-                                <p>{format!("{} has already been deleted.", contact.name)}</p>
+                                <p>{format!("{} has already been deleted.", contact.card.name)}</p>
                                 <p><a href=href>"Open it to restore it"</a></p>
                             </section>
                         }
@@ -37,9 +37,9 @@ pub fn DeleteContactPage() -> impl IntoView {
                     Ok(contact) => {
                         let back = format!("/contacts/{}", contact.id);
                         view! {
-                            <Title text=format!("Delete {}?", contact.name) />
+                            <Title text=format!("Delete {}?", contact.card.name) />
                             <section class="confirm-page">
-                                <h1>{format!("Delete {}?", contact.name)}</h1>
+                                <h1>{format!("Delete {}?", contact.card.name)}</h1>
                                 <p>
                                     {format!(
                                         "The contact leaves the directory and search at once. You can restore it from its page for {RESTORE_DAYS} days."

@@ -1,5 +1,6 @@
 //! `/contacts/{id}/merge`: merge another contact into this one. First pick the other
-//! (a search), then choose, field by field, which value to keep; tags are united.
+//! (a search), then choose, field by field, which value to keep; lists and tags are
+//! united.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,8 +12,8 @@ use crate::{
         search::search_contacts,
     },
     domain::{
-        Contact, SearchQuery,
-        merge::{CHOSEN_FIELDS, MergeChoices},
+        Card, Contact, Field, SearchQuery,
+        merge::{CHOSEN_FIELDS, MergeChoices, UNITED_FIELDS},
     },
     ui::{action_url, components::ErrorNotice},
 };
@@ -51,7 +52,7 @@ pub fn MergePage() -> impl IntoView {
 /// Find the contact to merge into this one.
 #[component]
 fn PickOther(keep: Contact, text: String) -> impl IntoView {
-    let heading = format!("Merge into {}", keep.name);
+    let heading = format!("Merge into {}", keep.card.name);
     let searched = (!text.trim().is_empty()).then(|| text.clone());
     let keep_id = keep.id;
     let results = Resource::new(
@@ -66,7 +67,7 @@ fn PickOther(keep: Contact, text: String) -> impl IntoView {
         },
     );
     let initial = if text.is_empty() {
-        keep.name.clone()
+        keep.card.name.clone()
     } else {
         text
     };
@@ -121,15 +122,31 @@ fn PickOther(keep: Contact, text: String) -> impl IntoView {
 #[component]
 fn SideBySide(keep: Contact, other: Contact) -> impl IntoView {
     let action = action_url::<MergeContacts>();
-    let heading = format!("Merge {} into {}", other.name, keep.name);
-    let suggested = MergeChoices::suggested(&keep, &other);
-    let merged_tags = suggested.merged(&keep, &other).tags;
+    let heading = format!("Merge {} into {}", other.card.name, keep.card.name);
+    let suggested = MergeChoices::suggested(&keep.card, &other.card);
+    // The lists and tags of both, as the merged contact will hold them.
+    let merged = Card::parse(&suggested.merged(&keep.card, &other.card));
     let shown = |value: Option<String>| value.unwrap_or_else(|| "—".to_owned());
+    let united = UNITED_FIELDS
+        .into_iter()
+        .filter_map(|field| {
+            let value: String = match &merged {
+                Ok(card) => card.field_text(field)?,
+                Err(errors) => (field == Field::Emails).then(|| errors.to_string())?,
+            };
+            Some(view! {
+                <tr>
+                    <th scope="row">{field.label()}</th>
+                    <td colspan="2" class="united">{value}</td>
+                </tr>
+            })
+        })
+        .collect_view();
     let rows = CHOSEN_FIELDS
         .into_iter()
         .map(|field| {
             let takes_other = suggested.takes_other(field);
-            let (ours, theirs) = (keep.field_text(field), other.field_text(field));
+            let (ours, theirs) = (keep.card.field_text(field), other.card.field_text(field));
             let name = field.as_str();
             let keep_id = format!("merge-{name}-keep");
             let other_id = format!("merge-{name}-other");
@@ -152,7 +169,7 @@ fn SideBySide(keep: Contact, other: Contact) -> impl IntoView {
         <Title text=heading.clone() />
         <p class="back"><a href=format!("/contacts/{}", keep.id)>"← Contact"</a></p>
         <h1>{heading}</h1>
-        <p>{format!("Choose which value to keep for each field. Tags are combined. {} will be deleted (it can be restored for 30 days), and both histories record the merge.", other.name)}</p>
+        <p>{format!("Choose which value to keep for each field. Emails, phones, addresses, links, messaging, dates and tags are combined, so no entry is lost. {} will be deleted (it can be restored for 30 days), and both histories record the merge.", other.card.name)}</p>
         // A plain form post: a refusal (a contact changed meanwhile) comes back as the
         // page's notice.
         <form method="post" action=action class="merge-form">
@@ -164,16 +181,13 @@ fn SideBySide(keep: Contact, other: Contact) -> impl IntoView {
                 <thead>
                     <tr>
                         <th scope="col">"Field"</th>
-                        <th scope="col">{format!("{} (kept)", keep.name)}</th>
-                        <th scope="col">{format!("{} (merged away)", other.name)}</th>
+                        <th scope="col">{format!("{} (kept)", keep.card.name)}</th>
+                        <th scope="col">{format!("{} (merged away)", other.card.name)}</th>
                     </tr>
                 </thead>
                 <tbody>
                     {rows}
-                    <tr>
-                        <th scope="row">"Tags"</th>
-                        <td colspan="2">{if merged_tags.is_empty() { "—".to_owned() } else { merged_tags }}</td>
-                    </tr>
+                    {united}
                 </tbody>
             </table>
             <div class="form-actions">

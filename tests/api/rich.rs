@@ -1,0 +1,403 @@
+//! The rich contact end to end through the server: several labelled emails, phones
+//! and addresses, found by any entry, checked for duplicates across every entry,
+//! united by a merge, changed by row buttons without JavaScript, and refused in words
+//! when an entry is wrong.
+
+use roster::domain::{
+    Card, Contact, ContactInput, Field, SaveOutcome,
+    card::{AddressInput, EntryInput},
+};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, save, spawn_app};
+
+/// Saves `input` as a new contact, as the hydrated form does.
+async fn create(app: &TestApp, input: &ContactInput) -> SaveOutcome {
+    let fields = input.form_fields();
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
+    save(app, &fields).await
+}
+
+async fn created(app: &TestApp, input: &ContactInput) -> Uuid {
+    match create(app, input).await {
+        SaveOutcome::Saved { id } => id,
+        other => panic!("expected the contact to be saved, got {other:?}"),
+    }
+}
+
+async fn contact(app: &TestApp, id: Uuid) -> Contact {
+    let response = app.get(&format!("/api/contact?id={id}")).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn rows(values: &[(&str, &str)]) -> Vec<EntryInput> {
+    values
+        .iter()
+        .map(|(label, value)| EntryInput::new(label, value))
+        .collect()
+}
+
+fn person(name: &str) -> ContactInput {
+    ContactInput {
+        name: name.to_owned(),
+        ..ContactInput::default()
+    }
+}
+
+fn names(page: &roster::domain::SearchPage) -> Vec<String> {
+    page.hits
+        .iter()
+        .map(|hit| hit.contact.name.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_entry_is_searchable_and_the_phone_in_any_format() {
+    let app = spawn_app().await;
+    app.index_caught_up().await;
+    created(
+        &app,
+        &ContactInput {
+            emails: rows(&[
+                ("work", "rosa@firm.example"),
+                ("home", "rosa.private@mail.example"),
+            ]),
+            phones: rows(&[("mobile", "+44 7700 900123"), ("work", "+1 (201) 555-0147")]),
+            addresses: vec![
+                AddressInput {
+                    label: "work".into(),
+                    city: "Lisbon".into(),
+                    country: "PT".into(),
+                    ..AddressInput::default()
+                },
+                AddressInput {
+                    label: "home".into(),
+                    street: "4 Quayside Walk".into(),
+                    city: "Tromsø".into(),
+                    country: "Norway".into(),
+                    ..AddressInput::default()
+                },
+            ],
+            nickname: "Ro".into(),
+            department: "Cartography".into(),
+            ..person("Rosalind Pereira")
+        },
+    )
+    .await;
+    created(&app, &person("Someone Else")).await;
+
+    for query in [
+        "rosa.private@mail.example",
+        // The second phone, typed with no punctuation, without and with its country code.
+        "2015550147",
+        "+12015550147",
+        "201-555-0147",
+        // The city of the second address, with and without its accent, and its street.
+        "Tromsø",
+        "tromso",
+        "quayside",
+        // The country of an address, by its name.
+        "norway",
+        "cartography",
+    ] {
+        assert_eq!(
+            names(&app.search_text(query).await),
+            ["Rosalind Pereira"],
+            "{query}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn duplicates_are_found_across_every_entry() {
+    let app = spawn_app().await;
+    let first = created(
+        &app,
+        &ContactInput {
+            emails: rows(&[
+                ("work", "first@firm.example"),
+                ("home", "Shared@Home.example"),
+            ]),
+            phones: rows(&[("", "+44 20 7946 0958"), ("", "+1 201 555 0111")]),
+            ..person("First Person")
+        },
+    )
+    .await;
+
+    // The same email as the first's second one, in another case: refused, naming it.
+    let outcome = create(
+        &app,
+        &ContactInput {
+            emails: rows(&[("", "new@firm.example"), ("", "shared@home.EXAMPLE")]),
+            ..person("Second Person")
+        },
+    )
+    .await;
+    let SaveOutcome::DuplicateEmail { existing } = outcome else {
+        panic!("expected a duplicate email, got {outcome:?}");
+    };
+    assert_eq!(existing.id, first);
+
+    // The same number as the first's second phone, written another way: a possible
+    // duplicate, saved only when confirmed.
+    let outcome = create(
+        &app,
+        &ContactInput {
+            phones: rows(&[("", "+33 1 00 00 00 00"), ("work", "(201) 555-0111")]),
+            ..person("Third Person")
+        },
+    )
+    .await;
+    let SaveOutcome::PossibleDuplicates { matches } = outcome else {
+        panic!("expected possible duplicates, got {outcome:?}");
+    };
+    assert_eq!(matches.iter().map(|m| m.id).collect::<Vec<_>>(), [first]);
+
+    // Two equal addresses in one contact are one too many.
+    let outcome = create(
+        &app,
+        &ContactInput {
+            emails: rows(&[("", "a@b.example"), ("", "A@B.example")]),
+            ..person("Fourth Person")
+        },
+    )
+    .await;
+    let errors = outcome.field_errors().expect("refused on the row");
+    assert_eq!(
+        errors.get_row(Field::Emails, 1),
+        Some("This address is already listed above.")
+    );
+}
+
+#[tokio::test]
+async fn a_merge_keeps_every_entry_of_both() {
+    let app = spawn_app().await;
+    let keep = created(
+        &app,
+        &ContactInput {
+            emails: rows(&[("work", "ada@engines.example")]),
+            phones: rows(&[("mobile", "+44 20 7946 0001")]),
+            addresses: vec![AddressInput {
+                city: "London".into(),
+                ..AddressInput::default()
+            }],
+            birthday: "1815-12-10".into(),
+            ..person("Ada Lovelace")
+        },
+    )
+    .await;
+    let other = ContactInput {
+        emails: rows(&[("home", "ada@home.example")]),
+        phones: rows(&[("", "+44 (20) 7946-0001"), ("home", "+44 20 7946 0002")]),
+        addresses: vec![AddressInput {
+            city: "Ockham".into(),
+            country: "GB".into(),
+            ..AddressInput::default()
+        }],
+        links: rows(&[("", "example.com/ada")]),
+        dates: rows(&[("anniversary", "1835-07-08")]),
+        ..person("Augusta Ada King")
+    };
+    // A possible duplicate (the same phone): saved knowingly.
+    let mut fields = other.form_fields();
+    fields.push(("confirm".to_owned(), "1".to_owned()));
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let SaveOutcome::Saved { id: other } = save(&app, &fields).await else {
+        panic!("the other contact is saved");
+    };
+
+    let response = app
+        .client
+        .post(app.url("/api/merge-contacts"))
+        .header("accept", "application/json")
+        .form(&[
+            ("keep", keep.to_string()),
+            ("other", other.to_string()),
+            ("keep_version", "1".to_owned()),
+            ("other_version", "1".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+
+    let card = contact(&app, keep).await.card;
+    assert_eq!(
+        card.emails
+            .iter()
+            .map(|e| e.value.as_str())
+            .collect::<Vec<_>>(),
+        ["ada@engines.example", "ada@home.example"]
+    );
+    assert_eq!(
+        card.phones
+            .iter()
+            .map(|p| p.value.as_str())
+            .collect::<Vec<_>>(),
+        ["+44 20 7946 0001", "+44 20 7946 0002"],
+        "the same number written another way is one entry"
+    );
+    assert_eq!(
+        card.addresses
+            .iter()
+            .map(|a| a.city.clone().unwrap())
+            .collect::<Vec<_>>(),
+        ["London", "Ockham"]
+    );
+    assert_eq!(card.links[0].value, "example.com/ada");
+    assert_eq!(card.dates[0].label.as_deref(), Some("anniversary"));
+    assert_eq!(
+        card.birthday.map(|b| b.to_iso()).as_deref(),
+        Some("1815-12-10")
+    );
+    assert_eq!(card.name, "Ada Lovelace");
+}
+
+#[tokio::test]
+async fn row_buttons_without_javascript_come_back_with_the_form_changed_and_nothing_saved() {
+    let app = spawn_app().await;
+    let input = ContactInput {
+        emails: rows(&[("work", "one@firm.example"), ("home", "two@home.example")]),
+        ..person("Rowan Button")
+    };
+    let mut fields = input.form_fields();
+    fields.push(("row_op".to_owned(), "primary:emails:1".to_owned()));
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    // A plain form post, as a browser without JavaScript sends it.
+    let response = app
+        .client
+        .post(app.url("/api/save-contact"))
+        .header("accept", "text/html")
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("/contacts/new?draft=") && location.ends_with("#list-emails"),
+        "{location}"
+    );
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(after, before, "nothing saved");
+
+    let page = app
+        .get(location.split('#').next().unwrap())
+        .await
+        .text()
+        .await
+        .unwrap();
+    let first = page
+        .find("two@home.example")
+        .expect("the second email is shown");
+    let second = page
+        .find("one@firm.example")
+        .expect("the first email is shown");
+    assert!(first < second, "the chosen email is now the first");
+    assert!(
+        page.contains("Rowan Button"),
+        "the rest of the form is kept"
+    );
+
+    // A row button naming no list is ignored, and the redirect holds no text of it.
+    let mut odd = input.form_fields();
+    odd.push(("row_op".to_owned(), "add:\r\nx-evil: 1".to_owned()));
+    let response = app
+        .client
+        .post(app.url("/api/save-contact"))
+        .header("accept", "text/html")
+        .form(&odd)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let location = response.headers()["location"].to_str().unwrap();
+    assert!(location.ends_with("#list-"), "{location}");
+    assert!(response.headers().get("x-evil").is_none());
+}
+
+#[tokio::test]
+async fn wrong_entries_are_refused_in_words_on_their_rows_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    // 10,000 phones in one post.
+    let many: Vec<EntryInput> = (0..10_000)
+        .map(|n| EntryInput::new("", &format!("+1 201 555 {:04}", n % 10_000)))
+        .collect();
+    let outcome = create(
+        &app,
+        &ContactInput {
+            phones: many,
+            ..person("Many Phones")
+        },
+    )
+    .await;
+    let errors = outcome.field_errors().expect("refused, not a 500");
+    assert!(
+        errors.get(Field::Phones).unwrap().contains("at most 20"),
+        "{errors}"
+    );
+
+    let outcome = create(
+        &app,
+        &ContactInput {
+            birthday: "2023-02-31".into(),
+            addresses: vec![AddressInput {
+                city: "Nowhere".into(),
+                country: "Atlantis".into(),
+                ..AddressInput::default()
+            }],
+            links: rows(&[("", "javascript:alert(1)")]),
+            dates: rows(&[("anniversary", "2020-13-01")]),
+            ..person("Wrong Entries")
+        },
+    )
+    .await;
+    let errors = outcome.field_errors().expect("refused field by field");
+    assert_eq!(
+        errors.get(Field::Birthday),
+        Some("February 2023 has 28 days.")
+    );
+    assert!(
+        errors
+            .get_row(Field::Addresses, 0)
+            .unwrap()
+            .contains("“Atlantis” is not a country")
+    );
+    assert!(
+        errors
+            .get_row(Field::Links, 0)
+            .unwrap()
+            .contains("web address")
+    );
+    assert!(errors.get_row(Field::Dates, 0).unwrap().contains("month"));
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(after, before, "nothing was written");
+
+    // The browser runs the same rules and gets the same words.
+    let same = Card::parse(&ContactInput {
+        birthday: "2023-02-31".into(),
+        ..person("Wrong Entries")
+    })
+    .unwrap_err();
+    assert_eq!(same.get(Field::Birthday), errors.get(Field::Birthday));
+}
