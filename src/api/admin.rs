@@ -108,13 +108,12 @@ pub async fn dashboard(period: String) -> Result<crate::domain::dashboard::Dashb
 pub async fn dashboard_view(period: String) -> Result<String, AppError> {
     use crate::{
         domain::{Role, dashboard::Period},
-        server::{RequestContext, monitor},
-        ui::pages::admin_dashboard::DashboardBody,
+        server::{RequestContext, monitor, rendered},
     };
     let cx = RequestContext::with_role(Role::Admin)?;
     let result = monitor::dashboard::build(&cx.state, Period::parse(&period)).await;
     let dashboard = cx.finish(result)?;
-    Ok(view! { <DashboardBody dashboard /> }.to_html())
+    Ok(rendered::dashboard_body(dashboard))
 }
 
 /// The audit log, newest first, 50 entries a page, filtered by who, action and day.

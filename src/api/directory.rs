@@ -3,7 +3,7 @@
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 
 use crate::{
-    domain::{DirectoryPage, DirectoryParts, PageRequest, SearchQuery},
+    domain::{DirectoryPage, DirectoryParts, PageRequest, SearchQuery, UpcomingBirthday},
     error::AppError,
 };
 
@@ -12,6 +12,22 @@ use crate::{
 pub async fn get_directory(page: PageRequest) -> Result<DirectoryPage, AppError> {
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Viewer)?;
     let result = crate::server::db::contacts::directory_page(&cx.state.db, page).await;
+    cx.finish(result)
+}
+
+/// The birthdays of the next 30 days (the server's date, UTC), soonest first.
+#[server(prefix = "/api", endpoint = "upcoming-birthdays", input = GetUrl)]
+pub async fn get_upcoming_birthdays() -> Result<Vec<UpcomingBirthday>, AppError> {
+    use crate::domain::contact::{UPCOMING_BIRTHDAY_DAYS, UPCOMING_BIRTHDAYS_SHOWN};
+    let cx = crate::server::RequestContext::with_role(crate::domain::Role::Viewer)?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let result = crate::server::db::contacts::upcoming_birthdays(
+        &cx.state.db,
+        today,
+        UPCOMING_BIRTHDAY_DAYS,
+        UPCOMING_BIRTHDAYS_SHOWN,
+    )
+    .await;
     cx.finish(result)
 }
 
@@ -24,14 +40,14 @@ pub async fn directory_view(
     query: SearchQuery,
     page: PageRequest,
 ) -> Result<DirectoryParts, AppError> {
-    use crate::{domain::Role, ui::pages::directory::Shown};
+    use crate::domain::Role;
     let cx = crate::server::RequestContext::with_role(Role::Viewer)?;
     let can_edit = cx
         .user
         .as_ref()
         .is_some_and(|user| user.role.allows(Role::Editor));
     if query.is_browse() {
-        return Ok(Shown::load(query, page, can_edit).await.render());
+        return Ok(cx.state.rendered.browse_parts(query, page, can_edit).await);
     }
     Ok(cx.state.rendered.search_parts(&cx, query, can_edit).await)
 }

@@ -327,6 +327,11 @@ impl PartialDate {
         }
     }
 
+    /// "15 Apr", without the year.
+    pub fn display_short(self) -> String {
+        format!("{} {}", self.day, &MONTHS[usize::from(self.month) - 1][..3])
+    }
+
     /// The day of the year it falls on, as `month * 100 + day` (for "upcoming").
     pub fn month_day(self) -> u16 {
         u16::from(self.month) * 100 + u16::from(self.day)

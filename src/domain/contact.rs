@@ -100,6 +100,33 @@ impl Contact {
     }
 }
 
+/// A birthday in the days ahead, for the directory's "Upcoming birthdays" panel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpcomingBirthday {
+    pub id: Uuid,
+    pub name: String,
+    pub birthday: super::card::PartialDate,
+    /// 0 is today.
+    pub in_days: u16,
+    /// The age they turn, when the year of birth is known.
+    pub turns: Option<u16>,
+}
+
+impl UpcomingBirthday {
+    /// "Today", "Tomorrow", "In 5 days".
+    pub fn when(&self) -> String {
+        match self.in_days {
+            0 => "Today".to_owned(),
+            1 => "Tomorrow".to_owned(),
+            n => format!("In {n} days"),
+        }
+    }
+}
+
+/// How far ahead the panel looks, and how many it shows.
+pub const UPCOMING_BIRTHDAY_DAYS: u16 = 30;
+pub const UPCOMING_BIRTHDAYS_SHOWN: usize = 8;
+
 /// How long a deleted contact can be restored before it is purged.
 pub const RESTORE_DAYS: i64 = 30;
 

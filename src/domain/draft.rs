@@ -9,6 +9,11 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::{
+    field::{ErrorAt, Field, FieldErrors},
+    reach::{Email, MAX_EMAIL_CHARS, MAX_PHONE_CHARS, Phone},
+};
+
 use super::{
     Tier,
     card::{
@@ -19,15 +24,11 @@ use super::{
 };
 
 pub const MAX_NAME_CHARS: usize = 200;
-pub const MAX_EMAIL_CHARS: usize = 254;
-pub const MAX_PHONE_CHARS: usize = 40;
 /// Company, department and title.
 pub const MAX_LINE_CHARS: usize = 200;
 pub const MAX_NOTES_CHARS: usize = 10_000;
 pub const MAX_TAGS: usize = 20;
 pub const MAX_TAG_CHARS: usize = 50;
-const MIN_PHONE_DIGITS: usize = 3;
-const MAX_PHONE_DIGITS: usize = 20;
 
 /// Every field of the contact form, as typed. Tags are one comma-separated line; each
 /// list is its rows in order (the first is the primary one).
@@ -133,264 +134,6 @@ impl ContactInput {
             Some(Field::Dates) => apply_row_op(&mut self.dates, op),
             _ => false,
         }
-    }
-}
-
-/// A field of a contact, as forms, errors and the audit log name it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Field {
-    Name,
-    Prefix,
-    Given,
-    Middle,
-    Family,
-    Suffix,
-    Nickname,
-    PhoneticGiven,
-    PhoneticFamily,
-    Pronouns,
-    FileAs,
-    // The names before the lists held one value each, as older audit entries and
-    // import mappings say.
-    #[serde(alias = "email")]
-    Emails,
-    #[serde(alias = "phone")]
-    Phones,
-    #[serde(alias = "location")]
-    Addresses,
-    Links,
-    Ims,
-    Birthday,
-    Dates,
-    Company,
-    Department,
-    Title,
-    Tier,
-    Tags,
-    Notes,
-}
-
-impl Field {
-    pub const ALL: [Field; 24] = [
-        Field::Name,
-        Field::Prefix,
-        Field::Given,
-        Field::Middle,
-        Field::Family,
-        Field::Suffix,
-        Field::Nickname,
-        Field::PhoneticGiven,
-        Field::PhoneticFamily,
-        Field::Pronouns,
-        Field::FileAs,
-        Field::Emails,
-        Field::Phones,
-        Field::Addresses,
-        Field::Links,
-        Field::Ims,
-        Field::Birthday,
-        Field::Dates,
-        Field::Company,
-        Field::Department,
-        Field::Title,
-        Field::Tier,
-        Field::Tags,
-        Field::Notes,
-    ];
-
-    /// The name parts, in the form's order.
-    pub const NAME_PARTS: [Field; 9] = [
-        Field::Prefix,
-        Field::Given,
-        Field::Middle,
-        Field::Family,
-        Field::Suffix,
-        Field::Nickname,
-        Field::PhoneticGiven,
-        Field::PhoneticFamily,
-        Field::Pronouns,
-    ];
-
-    /// The form field's `name` (a list's rows are `emails[0][value]`…), and the key in diffs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Field::Name => "name",
-            Field::Prefix => "prefix",
-            Field::Given => "given",
-            Field::Middle => "middle",
-            Field::Family => "family",
-            Field::Suffix => "suffix",
-            Field::Nickname => "nickname",
-            Field::PhoneticGiven => "phonetic_given",
-            Field::PhoneticFamily => "phonetic_family",
-            Field::Pronouns => "pronouns",
-            Field::FileAs => "file_as",
-            Field::Emails => "emails",
-            Field::Phones => "phones",
-            Field::Addresses => "addresses",
-            Field::Links => "links",
-            Field::Ims => "ims",
-            Field::Birthday => "birthday",
-            Field::Dates => "dates",
-            Field::Company => "company",
-            Field::Department => "department",
-            Field::Title => "title",
-            Field::Tier => "tier",
-            Field::Tags => "tags",
-            Field::Notes => "notes",
-        }
-    }
-
-    /// The field a name stands for, including the names of the single fields that the
-    /// lists replaced (`email`, `phone`, `location`).
-    pub fn parse(name: &str) -> Option<Field> {
-        match name {
-            "email" => Some(Field::Emails),
-            "phone" => Some(Field::Phones),
-            "location" => Some(Field::Addresses),
-            _ => Field::ALL.into_iter().find(|field| field.as_str() == name),
-        }
-    }
-
-    /// The label people see.
-    pub fn label(self) -> &'static str {
-        match self {
-            Field::Name => "Name",
-            Field::Prefix => "Prefix",
-            Field::Given => "Given name",
-            Field::Middle => "Middle name",
-            Field::Family => "Family name",
-            Field::Suffix => "Suffix",
-            Field::Nickname => "Nickname",
-            Field::PhoneticGiven => "Phonetic given name",
-            Field::PhoneticFamily => "Phonetic family name",
-            Field::Pronouns => "Pronouns",
-            Field::FileAs => "File as",
-            Field::Emails => "Email",
-            Field::Phones => "Phone",
-            Field::Addresses => "Address",
-            Field::Links => "Link",
-            Field::Ims => "Messaging",
-            Field::Birthday => "Birthday",
-            Field::Dates => "Date",
-            Field::Company => "Company",
-            Field::Department => "Department",
-            Field::Title => "Title",
-            Field::Tier => "Tier",
-            Field::Tags => "Tags",
-            Field::Notes => "Notes",
-        }
-    }
-
-    /// Whether the field is a list of rows.
-    pub fn is_list(self) -> bool {
-        matches!(
-            self,
-            Field::Emails
-                | Field::Phones
-                | Field::Addresses
-                | Field::Links
-                | Field::Ims
-                | Field::Dates
-        )
-    }
-}
-
-/// Where a problem is: a field, or one row of a list field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct ErrorAt {
-    pub field: Field,
-    pub row: Option<usize>,
-}
-
-/// What is wrong with a form: at most one message per field or row, in field order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldErrors(Vec<(ErrorAt, String)>);
-
-impl FieldErrors {
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Records `message` for `field` unless it already has one (the first problem found
-    /// is the one to fix first).
-    pub fn add(&mut self, field: Field, message: impl Into<String>) {
-        self.add_at(ErrorAt { field, row: None }, message);
-    }
-
-    /// Records `message` for one row of a list.
-    pub fn add_row(&mut self, field: Field, row: usize, message: impl Into<String>) {
-        self.add_at(
-            ErrorAt {
-                field,
-                row: Some(row),
-            },
-            message,
-        );
-    }
-
-    fn add_at(&mut self, at: ErrorAt, message: impl Into<String>) {
-        if !self.0.iter().any(|(seen, _)| *seen == at) {
-            self.0.push((at, message.into()));
-            self.0.sort_by_key(|(at, _)| *at);
-        }
-    }
-
-    /// The message for a field itself (not one of its rows).
-    pub fn get(&self, field: Field) -> Option<&str> {
-        self.get_at(ErrorAt { field, row: None })
-    }
-
-    pub fn get_row(&self, field: Field, row: usize) -> Option<&str> {
-        self.get_at(ErrorAt {
-            field,
-            row: Some(row),
-        })
-    }
-
-    fn get_at(&self, at: ErrorAt) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(seen, _)| *seen == at)
-            .map(|(_, message)| message.as_str())
-    }
-
-    /// Whether the field or any of its rows has a problem.
-    pub fn touches(&self, field: Field) -> bool {
-        self.0.iter().any(|(at, _)| at.field == field)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (ErrorAt, &str)> {
-        self.0.iter().map(|(at, message)| (*at, message.as_str()))
-    }
-
-    /// The fields with problems, once each, in order.
-    pub fn fields(&self) -> Vec<Field> {
-        let mut fields: Vec<Field> = self.0.iter().map(|(at, _)| at.field).collect();
-        fields.dedup();
-        fields
-    }
-}
-
-impl std::fmt::Display for FieldErrors {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut first = true;
-        for (at, message) in self.iter() {
-            if !first {
-                f.write_str("; ")?;
-            }
-            first = false;
-            match at.row {
-                Some(row) => write!(f, "{} {}: {message}", at.field.label(), row + 1)?,
-                None => write!(f, "{}: {message}", at.field.label())?,
-            }
-        }
-        Ok(())
     }
 }
 
@@ -678,7 +421,7 @@ impl From<&super::Contact> for ContactInput {
     }
 }
 
-fn too_long(max: usize) -> String {
+pub(crate) fn too_long(max: usize) -> String {
     format!("Keep it to {max} characters or fewer.")
 }
 
@@ -750,141 +493,6 @@ pub fn parse_tags(text: &str) -> Result<Vec<String>, String> {
         ));
     }
     Ok(tags)
-}
-
-/// An email address as typed (trimmed), known to be well formed. Two addresses are the
-/// same contact when their [`Email::normalized`] forms are equal.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Email(String);
-
-impl Email {
-    /// `Ok(None)` for an empty field.
-    pub fn parse(text: &str) -> Result<Option<Email>, String> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Ok(None);
-        }
-        let invalid = || Err("Enter an email address like name@example.com.".to_owned());
-        if text.chars().count() > MAX_EMAIL_CHARS {
-            return Err(too_long(MAX_EMAIL_CHARS));
-        }
-        let Some((local, domain)) = text.rsplit_once('@') else {
-            return invalid();
-        };
-        let local_ok = !local.is_empty()
-            && local.len() <= 64
-            && !local.starts_with('.')
-            && !local.ends_with('.')
-            && !local.contains("..")
-            && local
-                .chars()
-                .all(|c| !c.is_whitespace() && !c.is_control() && !"@<>()[]\\,;:\"".contains(c));
-        let labels: Vec<&str> = domain.split('.').collect();
-        let domain_ok = labels.len() >= 2
-            && labels.iter().all(|label| {
-                !label.is_empty()
-                    && label.len() <= 63
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-                    && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-            })
-            && labels.last().is_some_and(|tld| tld.chars().count() >= 2);
-        if local_ok && domain_ok {
-            Ok(Some(Email(text.to_owned())))
-        } else {
-            invalid()
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Lowercase: how duplicates are found (`contacts_email_key` does the same).
-    pub fn normalized(&self) -> String {
-        self.0.to_lowercase()
-    }
-}
-
-/// A phone number as typed (trimmed, runs of spaces made one), known to be one: an
-/// optional leading `+`, digits with spaces, brackets, dots, dashes or slashes between
-/// them, and an optional extension (`ext. 12`, `x12`). Its E.164 form, found on the
-/// server, is kept beside it in a [`super::card::PhoneEntry`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Phone(String);
-
-impl Phone {
-    /// `Ok(None)` for an empty field.
-    pub fn parse(text: &str) -> Result<Option<Phone>, String> {
-        let text = one_line(text);
-        if text.is_empty() {
-            return Ok(None);
-        }
-        let invalid = || {
-            Err("Enter a phone number using digits, spaces and + ( ) - . only, like +1 555 010 2000.".to_owned())
-        };
-        if text.chars().count() > MAX_PHONE_CHARS {
-            return Err(too_long(MAX_PHONE_CHARS));
-        }
-        let (number, extension) = split_extension(&text);
-        let number = number.trim();
-        let body = number.strip_prefix('+').unwrap_or(number);
-        if !body
-            .chars()
-            .all(|c| c.is_ascii_digit() || " ().-/".contains(c))
-        {
-            return invalid();
-        }
-        let digits = body.chars().filter(char::is_ascii_digit).count();
-        if !(MIN_PHONE_DIGITS..=MAX_PHONE_DIGITS).contains(&digits) {
-            return Err(format!(
-                "A phone number has {MIN_PHONE_DIGITS} to {MAX_PHONE_DIGITS} digits."
-            ));
-        }
-        if let Some(extension) = extension
-            && (extension.is_empty() || !extension.chars().all(|c| c.is_ascii_digit()))
-        {
-            return invalid();
-        }
-        Ok(Some(Phone(text)))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Only the digits of the number (no extension): how duplicates are found when the
-    /// E.164 form is not known.
-    pub fn digits(&self) -> String {
-        split_extension(&self.0)
-            .0
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect()
-    }
-
-    /// Whether the number was typed in international form (`+…`).
-    pub fn is_international(&self) -> bool {
-        self.0.starts_with('+')
-    }
-
-    /// The extension's digits, if there is one.
-    pub fn extension(&self) -> Option<String> {
-        split_extension(&self.0).1
-    }
-}
-
-/// The number and the extension (`ext. 12`, `ext 12`, `x12`, any case), trimmed.
-fn split_extension(text: &str) -> (String, Option<String>) {
-    let lower = text.to_lowercase();
-    match lower
-        .split_once("ext.")
-        .or_else(|| lower.split_once("ext"))
-        .or_else(|| lower.split_once('x'))
-    {
-        Some((number, extension)) => (number.trim().to_owned(), Some(extension.trim().to_owned())),
-        None => (lower.trim().to_owned(), None),
-    }
 }
 
 #[cfg(test)]
@@ -1062,63 +670,6 @@ mod tests {
     }
 
     #[test]
-    fn emails() {
-        for good in [
-            "ada@example.com",
-            "Ada.Lovelace+work@mail.example.co.uk",
-            "josé@bücher.de",
-            "  x@y.io ",
-        ] {
-            assert!(Email::parse(good).unwrap().is_some(), "{good}");
-        }
-        for bad in [
-            "ada",
-            "ada@",
-            "@example.com",
-            "ada@example",
-            "ada@@example.com",
-            "ada lovelace@example.com",
-            "ada@exa mple.com",
-            ".ada@example.com",
-            "ada..l@example.com",
-            "ada@-example.com",
-            "ada@example.c",
-            "<script>@x.com",
-        ] {
-            assert!(Email::parse(bad).is_err(), "{bad}");
-        }
-        assert_eq!(Email::parse("").unwrap(), None);
-        let email = Email::parse("Ada@Example.COM").unwrap().unwrap();
-        assert_eq!(email.as_str(), "Ada@Example.COM");
-        assert_eq!(email.normalized(), "ada@example.com");
-    }
-
-    #[test]
-    fn phones_are_kept_as_typed() {
-        let phone = |text: &str| Phone::parse(text).unwrap().unwrap();
-        assert_eq!(phone(" +1 (555)  010-2000 ").as_str(), "+1 (555) 010-2000");
-        assert_eq!(phone("555.010.2000").as_str(), "555.010.2000");
-        assert_eq!(phone("020 7946 0958 ext. 3").digits(), "02079460958");
-        assert_eq!(
-            phone("020 7946 0958 ext. 3").extension().as_deref(),
-            Some("3")
-        );
-        assert_eq!(phone("+1 (555) 010-2000").digits(), "15550102000");
-        assert!(phone("+1 (555) 010-2000").is_international());
-        for bad in [
-            "call me",
-            "12",
-            "+1 555 CALL NOW",
-            "1".repeat(21).as_str(),
-            "555 x",
-            "1+2",
-        ] {
-            assert!(Phone::parse(bad).is_err(), "{bad}");
-        }
-        assert_eq!(Phone::parse(" ").unwrap(), None);
-    }
-
-    #[test]
     fn tags_are_trimmed_and_deduplicated() {
         assert_eq!(
             parse_tags(" rust , Go,  ,rust,RUST, open   source").unwrap(),
@@ -1218,15 +769,5 @@ mod tests {
         assert_eq!(form.emails, rows(&[("", "a@x.io")]));
         assert!(!form.apply_row_op("add:name"));
         assert!(!form.apply_row_op("remove:emails:7"));
-    }
-
-    #[test]
-    fn field_names_round_trip() {
-        for field in Field::ALL {
-            assert_eq!(Field::parse(field.as_str()), Some(field));
-        }
-        assert_eq!(Field::parse("email"), Some(Field::Emails));
-        assert_eq!(Field::parse("location"), Some(Field::Addresses));
-        assert_eq!(Field::parse("password"), None);
     }
 }

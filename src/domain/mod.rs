@@ -10,14 +10,16 @@ pub mod countries;
 pub mod dashboard;
 pub mod draft;
 pub mod edit;
+pub mod field;
 pub mod format;
 pub mod import;
 pub mod merge;
 pub mod page;
+pub mod reach;
 pub mod search;
 
 pub use account::{CurrentUser, Role};
-pub use contact::{Contact, ContactSummary, RESTORE_DAYS, Tier, TierError};
+pub use contact::{Contact, ContactSummary, RESTORE_DAYS, Tier, TierError, UpcomingBirthday};
 pub use draft::{Card, ContactInput, Email, Field, FieldErrors, Phone};
 pub use edit::{AuditAction, FieldChange, HistoryEntry, SaveOutcome};
 pub use page::{Cursor, DirectoryPage, PageRequest};

@@ -3,7 +3,7 @@
 
 use leptos::prelude::use_context;
 
-use super::{error::Error, startup::AppState};
+use super::{error::Error, state::AppState};
 use crate::{
     domain::{CurrentUser, Role},
     error::AppError,

@@ -24,7 +24,9 @@ pub mod rendered;
 pub mod search;
 pub mod seed;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 
 pub use context::RequestContext;
-pub use startup::{AppState, Application};
+pub use startup::Application;
+pub use state::AppState;

@@ -107,6 +107,17 @@ impl RenderedParts {
         self.served_kept.load(Ordering::Relaxed)
     }
 
+    /// The filters and results of the directory itself (`query` is a browse): listed
+    /// from Postgres, never kept.
+    pub async fn browse_parts(
+        &self,
+        query: SearchQuery,
+        page: crate::domain::PageRequest,
+        can_edit: bool,
+    ) -> DirectoryParts {
+        Shown::load(query, page, can_edit).await.render()
+    }
+
     /// The filters and results for `query` (not a browse of the directory), for a
     /// user who can edit or not.
     pub async fn search_parts(
@@ -150,6 +161,13 @@ impl RenderedParts {
         }
         parts
     }
+}
+
+/// The dashboard's tiles and panels as its page shows them: what its refresh swaps in.
+pub fn dashboard_body(dashboard: crate::domain::dashboard::Dashboard) -> String {
+    use crate::ui::pages::admin_dashboard::DashboardBody;
+    use leptos::prelude::*;
+    view! { <DashboardBody dashboard /> }.to_html()
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
-use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
@@ -19,9 +18,10 @@ use super::{
     db, http,
     limits::Limiter,
     monitor::{self, Monitor},
-    redis::{self, Redis},
+    redis,
     rendered::RenderedParts,
     search::{SearchIndex, SearchService, sync::Follower},
+    state::AppState,
 };
 
 /// Search answers kept in process (entries, seconds) and in Redis (seconds; the
@@ -32,34 +32,6 @@ const SEARCH_REDIS_TTL: Duration = Duration::from_secs(300);
 
 /// How long shutdown waits for the search follower to commit and stop.
 const FOLLOWER_STOP_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What every request handler and server function can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub db: PgPool,
-    pub redis: Option<Redis>,
-    pub search: Arc<SearchService>,
-    pub config: Arc<Config>,
-    pub health: Arc<http::health::HealthCache>,
-    /// Where sessions live (Redis, or this process without it), with each user's index.
-    pub sessions: Sessions,
-    pub limiter: Arc<Limiter>,
-    /// This instance's rollups, and the fleet's through Redis.
-    pub monitor: Arc<Monitor>,
-    /// Rendered search pages, kept for everyone of the same role.
-    pub pages: Arc<http::page_cache::PageCache>,
-    /// The search box's rendered parts, kept per answer and role.
-    pub rendered: Arc<RenderedParts>,
-    /// Exports being downloaded, per user.
-    pub exports: Arc<http::export::ExportSlots>,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
 
 /// A built application whose socket is bound but which does not serve yet.
 pub struct Application {

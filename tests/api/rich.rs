@@ -401,3 +401,71 @@ async fn wrong_entries_are_refused_in_words_on_their_rows_and_nothing_is_written
     .unwrap_err();
     assert_eq!(same.get(Field::Birthday), errors.get(Field::Birthday));
 }
+
+#[tokio::test]
+async fn the_directory_lists_the_birthdays_of_the_next_30_days_soonest_first() {
+    let app = spawn_app().await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let day = |ahead: i64| today + time::Duration::days(ahead);
+    let with_year = |date: time::Date, born: i32| {
+        format!("{born:04}-{:02}-{:02}", u8::from(date.month()), date.day())
+    };
+    let without_year =
+        |date: time::Date| format!("--{:02}-{:02}", u8::from(date.month()), date.day());
+    for (name, birthday) in [
+        ("In Three Days", with_year(day(3), 1990)),
+        ("Tomorrow Person", without_year(day(1))),
+        ("Today Person", with_year(day(0), 2000)),
+        ("Too Far Ahead", without_year(day(40))),
+        ("Just Passed", without_year(day(-1))),
+    ] {
+        created(
+            &app,
+            &ContactInput {
+                birthday,
+                ..person(name)
+            },
+        )
+        .await;
+    }
+    let deleted = created(
+        &app,
+        &ContactInput {
+            birthday: without_year(day(2)),
+            ..person("Deleted Person")
+        },
+    )
+    .await;
+    let response = app
+        .client
+        .post(app.url("/api/delete-contact"))
+        .header("accept", "application/json")
+        .form(&[("id", deleted.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let html = app.get("/").await.text().await.unwrap();
+    let panel = &html[html.find("Upcoming birthdays").expect("the panel is shown")..];
+    let panel = &panel[..panel.find("</section>").unwrap()];
+    let order: Vec<usize> = ["Today Person", "Tomorrow Person", "In Three Days"]
+        .iter()
+        .map(|name| panel.find(name).unwrap_or_else(|| panel.len() + 1))
+        .collect();
+    assert!(
+        order.windows(2).all(|pair| pair[0] < pair[1]) && order[2] <= panel.len(),
+        "soonest first: {panel}"
+    );
+    assert!(panel.contains("Today"));
+    assert!(
+        panel.contains(&format!("turns {}", day(3).year() - 1990)),
+        "{panel}"
+    );
+    for absent in ["Too Far Ahead", "Just Passed", "Deleted Person"] {
+        assert!(!panel.contains(absent), "{absent}: {panel}");
+    }
+    // A search shows its results, not the panel.
+    let html = app.get("/?q=person").await.text().await.unwrap();
+    assert!(!html.contains("Upcoming birthdays"));
+}

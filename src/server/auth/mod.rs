@@ -28,7 +28,7 @@ use crate::{
     error::AppError,
     server::{
         http::{metrics::ServedUser, pages},
-        startup::AppState,
+        state::AppState,
     },
 };
 pub use sessions::{SIGNED_IN_KEY, Sessions};

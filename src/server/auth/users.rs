@@ -17,7 +17,7 @@ use crate::{
         db::users::{self, AccountState, UserRecord},
         error::{Error, Result},
         limits::{self, Decision, Kind},
-        startup::AppState,
+        state::AppState,
     },
 };
 

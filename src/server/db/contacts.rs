@@ -754,3 +754,62 @@ pub async fn with_name_at_company(
     .fetch_all(conn)
     .await?)
 }
+
+/// Live contacts whose birthday falls in the `days` days from `today` (today
+/// included), soonest first, at most `limit`. 29 February counts on 28 February in
+/// a year without one.
+pub async fn upcoming_birthdays(
+    db: impl PgExecutor<'_>,
+    today: time::Date,
+    days: u16,
+    limit: usize,
+) -> Result<Vec<crate::domain::UpcomingBirthday>> {
+    // The day of the year of each day ahead, as `contact_month_day` writes it (415 for
+    // 15 April), and how far ahead it is.
+    let mut ahead: Vec<(i16, u16)> = Vec::new();
+    let mut date = today;
+    for offset in 0..days {
+        let month_day = i16::from(u8::from(date.month())) * 100 + i16::from(date.day());
+        ahead.push((month_day, offset));
+        if month_day == 228 && !time::util::is_leap_year(date.year()) {
+            ahead.push((229, offset));
+        }
+        date = date.next_day().unwrap_or(date);
+    }
+    let month_days: Vec<i16> = ahead.iter().map(|(month_day, _)| *month_day).collect();
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+        // The predicates of `contacts_birthday_idx`, so the index serves the lookup.
+        "SELECT id, name, birthday FROM contacts
+          WHERE contact_month_day(birthday) = ANY($1)
+            AND birthday IS NOT NULL AND deleted_at IS NULL
+          LIMIT 2000",
+    )
+    .bind(&month_days)
+    .fetch_all(db)
+    .await?;
+    let mut upcoming: Vec<crate::domain::UpcomingBirthday> = rows
+        .into_iter()
+        .filter_map(|(id, name, birthday)| {
+            let birthday = PartialDate::parse(&birthday).ok().flatten()?;
+            let month_day = birthday.month_day() as i16;
+            let in_days = ahead
+                .iter()
+                .find(|(md, _)| *md == month_day)
+                .map(|(_, offset)| *offset)?;
+            let year_then = (today + time::Duration::days(i64::from(in_days))).year();
+            let turns = birthday
+                .year
+                .and_then(|born| u16::try_from(year_then - i32::from(born)).ok());
+            Some(crate::domain::UpcomingBirthday {
+                id,
+                name,
+                birthday,
+                in_days,
+                turns,
+            })
+        })
+        .collect();
+    upcoming.sort_by(|a, b| a.in_days.cmp(&b.in_days).then_with(|| a.name.cmp(&b.name)));
+    upcoming.truncate(limit);
+    Ok(upcoming)
+}

@@ -21,7 +21,7 @@ use axum::{
 };
 use tower_http::services::ServeDir;
 
-use crate::server::startup::AppState;
+use crate::server::state::AppState;
 
 /// A year, for files whose name changes with their content.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";

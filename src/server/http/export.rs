@@ -16,7 +16,7 @@ use crate::{
         db::contacts,
         export,
         search::{query, schema::IndexedContact},
-        startup::AppState,
+        state::AppState,
     },
 };
 

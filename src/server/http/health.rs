@@ -24,7 +24,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::server::{
     search::{IndexState, IndexStatus},
-    startup::AppState,
+    state::AppState,
 };
 
 const CONTENT_TYPE: &str = "application/health+json";

@@ -168,7 +168,7 @@ impl Drop for Active {
 /// and user; at WARN when slower than `ROSTER_SLOW_REQUEST_MS`. Requests being
 /// answered are counted in `http_server_active_requests`.
 pub async fn track(
-    axum::extract::State(state): axum::extract::State<crate::server::startup::AppState>,
+    axum::extract::State(state): axum::extract::State<crate::server::state::AppState>,
     request: Request,
     next: Next,
 ) -> Response {

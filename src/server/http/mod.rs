@@ -30,7 +30,7 @@ use tower_http::{
 };
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
-use super::{auth, context::REQUEST_ID_HEADER, startup::AppState};
+use super::{auth, context::REQUEST_ID_HEADER, state::AppState};
 use crate::ui::{App, shell};
 
 /// The app's routes, generated once per process. Generating them sets a process-wide

@@ -39,7 +39,7 @@ use uuid::Uuid;
 use super::security::{PageNonce, page_csp};
 use crate::{
     domain::{CurrentUser, Role, SearchQuery},
-    server::{cache::Flights, monitor::window::now_ms, search::fresh_enough, startup::AppState},
+    server::{cache::Flights, monitor::window::now_ms, search::fresh_enough, state::AppState},
 };
 
 /// The largest page a template is made of (a search page is about 80 KB).

@@ -20,7 +20,7 @@ use crate::{
         auth::{is_api, is_public},
         context::client_ip,
         limits::{Decision, Kind},
-        startup::AppState,
+        state::AppState,
     },
 };
 

@@ -11,7 +11,7 @@ use axum::{
 };
 
 use super::pages;
-use crate::server::{auth::is_api, startup::AppState};
+use crate::server::{auth::is_api, state::AppState};
 
 /// The policy of everything that is not a page: no scripts at all.
 const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \

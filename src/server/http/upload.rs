@@ -19,7 +19,7 @@ use crate::{
         db::audit::Actor,
         error::Error,
         import::{self, Upload},
-        startup::AppState,
+        state::AppState,
     },
 };
 

@@ -13,7 +13,7 @@ use crate::{
     server::{
         error::Result,
         http::health::{self, Status},
-        startup::AppState,
+        state::AppState,
     },
 };
 

@@ -15,10 +15,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    api::{directory::get_directory, search::search_contacts},
+    api::{
+        directory::{get_directory, get_upcoming_birthdays},
+        search::search_contacts,
+    },
     domain::{
-        DirectoryPage as Listing, DirectoryParts, PageRequest, SearchPage, SearchQuery, format,
-        search::SearchHit,
+        DirectoryPage as Listing, DirectoryParts, PageRequest, SearchPage, SearchQuery,
+        UpcomingBirthday, format, search::SearchHit,
     },
     error::AppError,
     ui::{
@@ -102,21 +105,37 @@ pub fn DirectoryPage() -> impl IntoView {
         )
     });
     let editor = can_edit();
+    let browsing = query.is_browse();
     let shown = Resource::new(
         move || (query.clone(), paging),
         move |(query, paging)| Shown::load(query, paging, editor),
+    );
+    // Beside the directory itself (not a search), the birthdays ahead.
+    let birthdays = Resource::new(
+        move || browsing,
+        |browsing| async move {
+            if browsing {
+                get_upcoming_birthdays().await.unwrap_or_default()
+            } else {
+                Vec::new()
+            }
+        },
     );
 
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let shown = shown.await;
+                let birthdays = birthdays.await;
                 view! {
                     <Title text=shown.title() />
                     <div class="directory-layout">
-                        <aside class="sidebar" aria-label="Filters" id="filters">
-                            <Filters shown=shown.clone() />
-                        </aside>
+                        <div class="sidebar-column">
+                            <aside class="sidebar" aria-label="Filters" id="filters">
+                                <Filters shown=shown.clone() />
+                            </aside>
+                            <UpcomingBirthdays birthdays />
+                        </div>
                         <section class="main-column">
                             <div class="page-head">
                                 <h1>"Directory"</h1>
@@ -137,6 +156,36 @@ pub fn DirectoryPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// "Upcoming birthdays": who has one in the next 30 days, soonest first.
+#[component]
+fn UpcomingBirthdays(birthdays: Vec<UpcomingBirthday>) -> impl IntoView {
+    (!birthdays.is_empty()).then(|| {
+        view! {
+            <section class="birthdays" aria-labelledby="birthdays-heading">
+                <h2 id="birthdays-heading">"Upcoming birthdays"</h2>
+                <ul>
+                    {birthdays
+                        .into_iter()
+                        .map(|upcoming| {
+                            let when = upcoming.when();
+                            let turns = upcoming.turns.map(|age| format!(" · turns {age}"));
+                            view! {
+                                <li>
+                                    <a href=format!("/contacts/{}", upcoming.id)>{upcoming.name}</a>
+                                    <span class="muted">
+                                        {format!(" {} · {when}", upcoming.birthday.display_short())}
+                                        {turns}
+                                    </span>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </section>
+        }
+    })
 }
 
 /// The filter sidebar for what the search counted.

@@ -1,0 +1,410 @@
+//! The search service's tests: real indexes in temporary folders.
+
+use tantivy::Term;
+
+use super::{replica::Payload, *};
+use crate::domain::search::{FacetValue, Filters, SortOrder};
+
+pub(super) fn contact(n: u128, name: &str, notes: Option<&str>) -> IndexedContact {
+    let mut contact = IndexedContact::named(Uuid::from_u128(n), name, n as i64);
+    contact.card.notes = notes.map(str::to_owned);
+    contact
+}
+
+fn in_city(city: &str) -> Vec<crate::domain::card::Address> {
+    vec![crate::domain::card::Address {
+        city: Some(city.to_owned()),
+        ..Default::default()
+    }]
+}
+
+fn with_emails_and_phones(
+    mut contact: IndexedContact,
+    emails: &[&str],
+    phones: &[&str],
+) -> IndexedContact {
+    let mut input = contact.card.to_input();
+    input.emails = emails
+        .iter()
+        .map(|e| crate::domain::card::EntryInput::new("", e))
+        .collect();
+    input.phones = phones
+        .iter()
+        .map(|p| crate::domain::card::EntryInput::new("", p))
+        .collect();
+    contact.card = crate::domain::Card::parse(&input).unwrap();
+    crate::server::phones::normalize(&mut contact.card);
+    contact
+}
+
+/// A real index in a temporary folder holding `contacts`.
+pub(super) fn index_of(contacts: &[IndexedContact]) -> (tempfile::TempDir, Replica) {
+    let dir = tempfile::tempdir().unwrap();
+    let replica = Replica::create(dir.path()).unwrap();
+    let mut writer: tantivy::IndexWriter = replica.index.writer(20_000_000).unwrap();
+    for contact in contacts {
+        writer
+            .add_document(schema::document(&replica.fields, contact))
+            .unwrap();
+    }
+    let mut commit = writer.prepare_commit().unwrap();
+    let payload = Payload {
+        schema: schema::SCHEMA_VERSION,
+        directory: Uuid::nil(),
+        position: 1,
+    };
+    commit.set_payload(&serde_json::to_string(&payload).unwrap());
+    commit.commit().unwrap();
+    replica.reload().unwrap();
+    (dir, replica)
+}
+
+fn names(replica: &Replica, text: &str) -> Vec<String> {
+    let query = SearchQuery::default().with_text(text);
+    run(replica, query)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|hit| hit.contact.name)
+        .collect()
+}
+
+#[test]
+fn cached_answers_are_served_while_current_enough() {
+    let cached = super::CachedPage::new(10, 1_000, SearchPage::default());
+    let bound = super::MAX_STALENESS.as_millis() as i64;
+    // At the index's position: served however old.
+    assert!(cached.serves(0, 10, 1_000 + 10 * bound));
+    // The index has moved on: served within the bound, not after it.
+    assert!(cached.serves(0, 12, 1_000 + bound));
+    assert!(!cached.serves(0, 12, 1_000 + bound + 1));
+    // Never to a session that has itself written a later change, however fresh.
+    assert!(!cached.serves(11, 12, 1_000));
+    assert!(cached.serves(10, 12, 1_000));
+}
+
+#[test]
+fn exact_beats_prefix_beats_fuzzy() {
+    let (_dir, replica) = index_of(&[
+        contact(1, "Maria Mayfield", None), // prefix "may…"
+        contact(2, "Maria Mey", None),      // nothing for "may"
+        contact(3, "Maria May", None),      // exact
+    ]);
+    assert_eq!(
+        names(&replica, "maria may"),
+        ["Maria May", "Maria Mayfield"]
+    );
+
+    let (_dir, replica) = index_of(&[
+        contact(1, "Anthonyx Smith", None), // one typo (not the last word: no prefix)
+        contact(2, "Antony Smith", None),   // one typo
+        contact(3, "Anthony Smith", None),  // exact
+    ]);
+    let found = names(&replica, "anthony smith");
+    assert_eq!(found[0], "Anthony Smith");
+    let mut typos = found[1..].to_vec();
+    typos.sort();
+    assert_eq!(
+        typos,
+        ["Anthonyx Smith", "Antony Smith"],
+        "equal scores, either order"
+    );
+}
+
+#[test]
+fn the_exact_full_name_comes_first() {
+    let (_dir, replica) = index_of(&[
+        contact(1, "Anthony May Jr", None),
+        contact(2, "May Anthony", None),
+        contact(3, "Anthony Mayer", None),
+        contact(4, "Anthony May", None),
+        contact(5, "Anthony Smith", Some("Met Anthony May at a conference")),
+    ]);
+    let found = names(&replica, "Anthony May");
+    assert_eq!(found[0], "Anthony May");
+    assert!(found.contains(&"Anthony Mayer".to_owned()));
+}
+
+#[test]
+fn name_matches_outrank_notes_matches() {
+    let (_dir, replica) = index_of(&[
+        contact(
+            1,
+            "Olga Petrova",
+            Some("Introduced by Haruto at the summit"),
+        ),
+        contact(2, "Haruto Tanaka", None),
+    ]);
+    assert_eq!(names(&replica, "haruto"), ["Haruto Tanaka", "Olga Petrova"]);
+}
+
+#[test]
+fn accents_case_and_typos_are_forgiven() {
+    let (_dir, replica) = index_of(&[
+        contact(1, "José Núñez", None),
+        contact(2, "Zoë Lefèvre", None),
+    ]);
+    assert_eq!(names(&replica, "jose nunez"), ["José Núñez"]);
+    assert_eq!(names(&replica, "JOSÉ"), ["José Núñez"]);
+    assert_eq!(names(&replica, "lefevre"), ["Zoë Lefèvre"]);
+    assert_eq!(names(&replica, "lefevr"), ["Zoë Lefèvre"], "prefix");
+    assert_eq!(names(&replica, "lefervre zoe"), ["Zoë Lefèvre"], "typo");
+    assert_eq!(
+        names(&replica, "lfevre zoe"),
+        ["Zoë Lefèvre"],
+        "one deletion"
+    );
+    assert!(
+        names(&replica, "jise").is_empty(),
+        "no typos in four letters"
+    );
+}
+
+#[test]
+fn email_and_phone_queries_find_their_contact() {
+    let ana = with_emails_and_phones(
+        contact(1, "Ana Silva", None),
+        &["Ana.Silva@Example.com", "ana@home.example"],
+        &["+1 (555) 010-2000", "(201) 555-0199"],
+    );
+    let bo = with_emails_and_phones(
+        contact(2, "Bo Silva", None),
+        &["bo.silva@example.com"],
+        &["+44 20 7946 0123"],
+    );
+    let (_dir, replica) = index_of(&[ana, bo]);
+    assert_eq!(names(&replica, "ana.silva@example.com"), ["Ana Silva"]);
+    assert_eq!(
+        names(&replica, "ana@home.example"),
+        ["Ana Silva"],
+        "a second email"
+    );
+    assert_eq!(names(&replica, "5550102000"), ["Ana Silva"]);
+    assert_eq!(names(&replica, "+1 (555) 010-2000"), ["Ana Silva"]);
+    // A second phone, typed in national form, found by its international one.
+    assert_eq!(names(&replica, "+1 201 555 0199"), ["Ana Silva"]);
+    assert_eq!(names(&replica, "7946 0123"), ["Bo Silva"]);
+    assert_eq!(names(&replica, "silva").len(), 2);
+}
+
+#[test]
+fn filters_narrow_and_facets_count() {
+    let mut contacts = Vec::new();
+    for n in 0..12u128 {
+        let mut c = contact(n + 1, &format!("Person {n}"), None);
+        c.card.tier = Tier::parse((n % 4 + 1) as i64).unwrap();
+        c.card.addresses = in_city(if n % 2 == 0 { "Lisbon" } else { "Porto" });
+        c.card.tags = if n % 3 == 0 {
+            vec!["vc".into(), "ai".into()]
+        } else {
+            vec!["ai".into()]
+        };
+        contacts.push(c);
+    }
+    let (_dir, replica) = index_of(&contacts);
+    let query = SearchQuery {
+        text: "person".into(),
+        filters: Filters {
+            tiers: vec![Tier::parse(1).unwrap()],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let page = run(&replica, query).unwrap();
+    assert_eq!(page.total, 3);
+    assert!(page.hits.iter().all(|hit| hit.contact.tier.get() == 1));
+    // The tier facet ignores its own selection; the others count what is shown.
+    let tier_counts: Vec<u64> = page
+        .facets
+        .tiers
+        .iter()
+        .map(|(_, count, _)| *count)
+        .collect();
+    assert_eq!(tier_counts, [3, 3, 3, 3]);
+    assert_eq!(
+        page.facets.locations,
+        [FacetValue {
+            value: "Lisbon".into(),
+            count: 3,
+            selected: false
+        }]
+    );
+    let vc = page
+        .facets
+        .tags
+        .iter()
+        .find(|tag| tag.value == "vc")
+        .unwrap();
+    assert_eq!(
+        vc.count, 1,
+        "n = 0, 4, 8 are tier 1; of those only 0 is a multiple of 3"
+    );
+}
+
+#[test]
+fn sorting_by_name_and_newest() {
+    let (_dir, replica) = index_of(&[
+        contact(1, "Zoë Adams", None),
+        contact(2, "Álvaro Adams", None),
+        contact(3, "Maya Adams", None),
+    ]);
+    let by = |sort| {
+        let query = SearchQuery {
+            text: "adams".into(),
+            sort,
+            ..Default::default()
+        };
+        run(&replica, query)
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|hit| hit.contact.name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        by(SortOrder::Name),
+        ["Álvaro Adams", "Maya Adams", "Zoë Adams"]
+    );
+    assert_eq!(
+        by(SortOrder::Newest),
+        ["Maya Adams", "Álvaro Adams", "Zoë Adams"]
+    );
+}
+
+#[test]
+fn a_misspelling_that_finds_nothing_gets_a_suggestion() {
+    let (_dir, replica) = index_of(&[contact(1, "Christina Okafor", None)]);
+    let page = run(
+        &replica,
+        SearchQuery::default().with_text("christian okafor"),
+    )
+    .unwrap();
+    // "christian" is within two edits of "christina", so the typo search already finds her.
+    assert_eq!(page.total, 1);
+    let page = run(
+        &replica,
+        SearchQuery::default().with_text("okafro christnia"),
+    )
+    .unwrap();
+    assert_eq!(page.total, 1, "typos in both words");
+    let page = run(&replica, SearchQuery::default().with_text("okfar")).unwrap();
+    assert_eq!(
+        page.total, 0,
+        "two edits in five letters is beyond the budget"
+    );
+    assert_eq!(page.suggestion.as_deref(), Some("okafor"));
+}
+
+#[test]
+fn deleting_by_id_removes_a_contact() {
+    let (_dir, replica) = index_of(&[
+        contact(1, "Noa Cohen", None),
+        contact(2, "Eitan Cohen", None),
+    ]);
+    let mut writer: tantivy::IndexWriter = replica.index.writer(20_000_000).unwrap();
+    writer.delete_term(Term::from_field_text(
+        replica.fields.id,
+        &Uuid::from_u128(1).to_string(),
+    ));
+    writer.commit().unwrap();
+    replica.reload().unwrap();
+    assert_eq!(names(&replica, "cohen"), ["Eitan Cohen"]);
+}
+
+/// Counts kept for a large segment and brought up to date after deletions and
+/// edits are exactly what counting every document again gives.
+#[test]
+fn kept_facet_counts_follow_deletions_and_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let replica = Replica::create(dir.path()).unwrap();
+    let person = |n: u128| {
+        let mut c = contact(n, &format!("Pat Person{n}"), None);
+        c.card.tier = Tier::parse((n % 4 + 1) as i64).unwrap();
+        c.card.addresses = in_city(&format!("City {}", n % 7));
+        c.card.company = Some(format!("Company {}", n % 5));
+        c.card.tags = (0..(n % 4)).map(|t| format!("tag{t}")).collect();
+        c
+    };
+    // One writer thread: one segment, large enough for its counts to be kept.
+    let mut writer: tantivy::IndexWriter = replica
+        .index
+        .writer_with_num_threads(1, 100_000_000)
+        .unwrap();
+    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+    for n in 0..12_000u128 {
+        writer
+            .add_document(schema::document(&replica.fields, &person(n)))
+            .unwrap();
+    }
+    writer.commit().unwrap();
+    replica.reload().unwrap();
+    let queries = [
+        SearchQuery::default().with_text("p"),
+        SearchQuery {
+            text: "pat".into(),
+            filters: Filters {
+                tiers: vec![Tier::parse(2).unwrap()],
+                tags: vec!["tag1".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    ];
+    let counts = |page: SearchPage| (page.total, page.facets);
+    for query in &queries {
+        run(&replica, query.clone()).unwrap();
+    }
+    assert_eq!(replica.columns.reused(), 0, "nothing kept before");
+
+    for round in 0..3u128 {
+        // Some contacts deleted, some edited (the old version deleted, the new
+        // one added to a new segment with other values).
+        for n in (round * 500..round * 500 + 400).step_by(7) {
+            writer.delete_term(Term::from_field_text(
+                replica.fields.id,
+                &Uuid::from_u128(n).to_string(),
+            ));
+        }
+        for n in (round * 500 + 1..round * 500 + 400).step_by(11) {
+            let mut edited = person(n);
+            edited.card.tier = Tier::parse(2).unwrap();
+            edited.card.tags = vec!["tag1".into(), "tag9".into()];
+            edited.card.addresses = in_city("Elsewhere");
+            writer.delete_term(Term::from_field_text(
+                replica.fields.id,
+                &edited.id.to_string(),
+            ));
+            writer
+                .add_document(schema::document(&replica.fields, &edited))
+                .unwrap();
+        }
+        writer.commit().unwrap();
+        replica.reload().unwrap();
+
+        let reused = replica.columns.reused();
+        let kept: Vec<_> = queries
+            .iter()
+            .map(|query| counts(run(&replica, query.clone()).unwrap()))
+            .collect();
+        assert_eq!(
+            replica.columns.reused(),
+            reused + queries.len() as u64,
+            "round {round}: the large segment's counts were brought up to date"
+        );
+        replica.columns.forget_tallies();
+        let counted: Vec<_> = queries
+            .iter()
+            .map(|query| counts(run(&replica, query.clone()).unwrap()))
+            .collect();
+        assert_eq!(kept, counted, "round {round}");
+    }
+    let (total, facets) = &counts(run(&replica, queries[0].clone()).unwrap());
+    assert!(*total < 12_000, "the deletions are counted: {total}");
+    assert!(
+        facets
+            .locations
+            .iter()
+            .any(|value| value.value == "Elsewhere"),
+        "the edits are counted"
+    );
+}
