@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod auth;
 pub mod bulk;
+pub mod companies;
 pub mod contacts;
 pub mod directory;
 pub mod import;

@@ -70,6 +70,9 @@ pub struct ContactSummary {
 pub struct Contact {
     pub id: Uuid,
     pub card: super::Card,
+    /// The company record the card's company names (see `companies`).
+    #[serde(default)]
+    pub company_id: Option<Uuid>,
     /// Microseconds since the Unix epoch, UTC.
     pub created_at_micros: i64,
     pub updated_at_micros: i64,

@@ -52,6 +52,7 @@ pub async fn save(
         Err(errors) => return Ok(SaveOutcome::Invalid { errors }),
     };
     super::phones::normalize(&mut draft);
+    spell_company_as_recorded(db, &mut draft).await?;
     if let Some(existing) = email_owner(db, &draft, request.id).await? {
         return Ok(SaveOutcome::DuplicateEmail { existing });
     }
@@ -117,6 +118,17 @@ pub async fn save(
     };
     commit_visible(tx, index, saved.id).await?;
     Ok(SaveOutcome::Saved { id: saved.id })
+}
+
+/// A company already in the directory takes its record's spelling ("acme  INC" is
+/// "Acme Inc"), as the database will write it, so the history records what is stored.
+async fn spell_company_as_recorded(db: &PgPool, card: &mut Card) -> Result<()> {
+    if let Some(company) = &card.company
+        && let Some(name) = super::db::companies::canonical_name(db, company).await?
+    {
+        card.company = Some(name);
+    }
+    Ok(())
 }
 
 /// Another live contact with one of the card's email addresses, if any.
@@ -342,6 +354,7 @@ pub async fn merge(
         AppError::BadRequest(format!("The merged contact would not be valid: {errors}"))
     })?;
     super::phones::normalize(&mut draft);
+    spell_company_as_recorded(db, &mut draft).await?;
     // The merged-away contact goes first, freeing its email for the kept one.
     let merged_away = contacts::set_deleted(&mut tx, other.id, true).await?;
     audit::record(

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod bulk;
 pub mod cache;
 pub mod cli;
+pub mod companies;
 pub mod config;
 pub mod contacts;
 pub mod context;

@@ -23,8 +23,8 @@ use leptos_router::{
 
 use components::FlashNotice;
 use pages::{
-    AdminDashboardPage, AdminUsersPage, BulkPage, ContactFormPage, ContactPage, DeleteContactPage,
-    DirectoryPage, ImportJobPage, ImportPage, LoginPage, MergePage, NotFound,
+    AdminDashboardPage, AdminUsersPage, BulkPage, CompanyPage, ContactFormPage, ContactPage,
+    DeleteContactPage, DirectoryPage, ImportJobPage, ImportPage, LoginPage, MergePage, NotFound,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -140,6 +140,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/bulk") view=BulkPage ssr=SsrMode::Async />
                     <Route path=path!("/import") view=ImportPage ssr=SsrMode::Async />
                     <Route path=path!("/import/:id") view=ImportJobPage ssr=SsrMode::Async />
+                    <Route path=path!("/companies/:id") view=CompanyPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/new") view=ContactFormPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:id") view=ContactPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:id/edit") view=ContactFormPage ssr=SsrMode::Async />

@@ -53,7 +53,10 @@ async fn migrating_100k_old_contacts_to_the_rich_model_loses_no_value() {
                  CASE WHEN n % 5 = 0 THEN NULL
                       WHEN n % 3 = 0 THEN '+44 (20) 7946-' || lpad((n % 10000)::text, 4, '0') || ' ext. 12'
                       ELSE '555.010.' || lpad((n % 10000)::text, 4, '0') END,
-                 CASE WHEN n % 11 = 0 THEN NULL ELSE 'Company "' || (n % 97) || '" \ Ltd' END,
+                 CASE WHEN n % 11 = 0 THEN NULL
+                      -- Spellings of one company that differ in case and spacing.
+                      WHEN n % 5 = 1 THEN '  COMPANY   "' || (n % 97) || '" \ LTD '
+                      ELSE 'Company "' || (n % 97) || '" \ Ltd' END,
                  CASE WHEN n % 13 = 0 THEN NULL ELSE 'Title ' || (n % 31) END,
                  CASE WHEN n % 4 = 0 THEN NULL
                       WHEN n % 999 = 0 THEN repeat('Ł', 200)
@@ -102,7 +105,8 @@ async fn migrating_100k_old_contacts_to_the_rich_model_loses_no_value() {
         r#"SELECT count(*) FROM old_contacts o LEFT JOIN contacts c USING (id)
             WHERE c.id IS NULL
                OR c.name IS DISTINCT FROM o.name
-               OR c.company IS DISTINCT FROM o.company
+               OR company_key(c.company) IS DISTINCT FROM company_key(o.company)
+               OR (c.company IS NULL) <> (c.company_id IS NULL)
                OR c.title IS DISTINCT FROM o.title
                OR c.tier IS DISTINCT FROM o.tier
                OR c.tags IS DISTINCT FROM o.tags
@@ -124,6 +128,17 @@ async fn migrating_100k_old_contacts_to_the_rich_model_loses_no_value() {
     )
     .await;
     assert_eq!(lost, 0, "contacts whose values changed in the migration");
+    // Free-text companies became records, one per name whatever its case and spacing,
+    // each named by its most common spelling, which its people now show.
+    assert_eq!(count("SELECT count(*) FROM companies").await, 97);
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM contacts c JOIN companies k ON k.id = c.company_id
+              WHERE c.company IS DISTINCT FROM k.name OR k.name NOT LIKE 'Company \"%'"
+        )
+        .await,
+        0
+    );
     // Nothing is made up: no labels, no other parts, no new name parts.
     assert_eq!(
         count(

@@ -469,3 +469,141 @@ async fn the_directory_lists_the_birthdays_of_the_next_30_days_soonest_first() {
     let html = app.get("/?q=person").await.text().await.unwrap();
     assert!(!html.contains("Upcoming birthdays"));
 }
+
+#[tokio::test]
+async fn companies_are_records_with_their_people_one_per_name_and_renamed_everywhere() {
+    let app = spawn_app().await;
+    app.index_caught_up().await;
+    let ada = created(
+        &app,
+        &ContactInput {
+            company: "Analytical Engines".into(),
+            title: "Analyst".into(),
+            ..person("Ada Lovelace")
+        },
+    )
+    .await;
+    // Typed another way, it is the same company.
+    let charles = created(
+        &app,
+        &ContactInput {
+            company: "  analytical   ENGINES ".into(),
+            department: "Design".into(),
+            ..person("Charles Babbage")
+        },
+    )
+    .await;
+    let (a, c) = (contact(&app, ada).await, contact(&app, charles).await);
+    let company = a.company_id.expect("linked to a company record");
+    assert_eq!(c.company_id, Some(company));
+    assert_eq!(
+        c.card.company.as_deref(),
+        Some("Analytical Engines"),
+        "the record's spelling"
+    );
+    let companies: i64 = sqlx::query_scalar("SELECT count(*) FROM companies")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(companies, 1);
+
+    // Its page lists its people; the contact's page links to it.
+    let page = app.get(&format!("/companies/{company}")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    for expected in [
+        "Analytical Engines",
+        "2 people",
+        "Ada Lovelace",
+        "Charles Babbage",
+    ] {
+        assert!(html.contains(expected), "{expected}");
+    }
+    let html = app
+        .get(&format!("/contacts/{ada}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("/companies/{company}")));
+    assert_eq!(
+        app.get(&format!("/companies/{}", Uuid::new_v4()))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(app.get("/companies/not-an-id").await.status(), 404);
+
+    // The contact form's suggestions.
+    let names: Vec<String> = app
+        .get("/api/company-names?prefix=analyt")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(names, ["Analytical Engines"]);
+
+    // Renamed, with a domain: every person shows the new name, in search too, and
+    // their history says who renamed it.
+    let response = app
+        .client
+        .post(app.url("/api/save-company"))
+        .header("accept", "application/json")
+        .form(&[
+            ("id", company.to_string()),
+            ("name", "Difference Engines Ltd".to_owned()),
+            ("domain", "https://www.difference.example/".to_owned()),
+            ("city", "London".to_owned()),
+            ("country", "GB".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    let a = contact(&app, ada).await;
+    assert_eq!(a.card.company.as_deref(), Some("Difference Engines Ltd"));
+    assert_eq!(
+        a.version, 2,
+        "a form opened before the rename would be a conflict"
+    );
+    assert_eq!(
+        names_of(&app.search_text("difference").await),
+        ["Ada Lovelace", "Charles Babbage"]
+    );
+    let html = app
+        .get(&format!("/companies/{company}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("difference.example") && html.contains("London"));
+
+    // A name another company has is refused in words.
+    created(
+        &app,
+        &ContactInput {
+            company: "Other Works".into(),
+            ..person("Someone Else")
+        },
+    )
+    .await;
+    let response = app
+        .client
+        .post(app.url("/api/save-company"))
+        .header("accept", "application/json")
+        .form(&[
+            ("id", company.to_string()),
+            ("name", "other works".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("already called"));
+}
+
+fn names_of(page: &roster::domain::SearchPage) -> Vec<String> {
+    let mut names = names(page);
+    names.sort();
+    names
+}

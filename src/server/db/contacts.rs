@@ -67,7 +67,7 @@ impl SummaryRow {
 }
 
 /// Postgres stores microseconds; so do cursors.
-fn micros(at: OffsetDateTime) -> i64 {
+pub(crate) fn micros(at: OffsetDateTime) -> i64 {
     (at.unix_timestamp_nanos() / 1_000) as i64
 }
 
@@ -203,7 +203,7 @@ const CARD_TYPES: &str = "name text, name_prefix text, given_name text, middle_n
 const CONTACT_COLUMNS: &str = "id, name, name_prefix, given_name, middle_name, family_name,
     name_suffix, nickname, phonetic_given, phonetic_family, pronouns, file_as, emails, phones,
     addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes,
-    created_at, updated_at, version, deleted_at";
+    company_id, created_at, updated_at, version, deleted_at";
 
 /// A card as one JSON object named by [`CARD_COLUMNS`], plus its contact's id.
 #[derive(serde::Serialize)]
@@ -300,6 +300,7 @@ pub(crate) struct ContactRow {
     tier: i16,
     tags: Vec<String>,
     notes: Option<String>,
+    company_id: Option<Uuid>,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
     version: i32,
@@ -347,6 +348,7 @@ impl ContactRow {
                 tags: self.tags,
                 notes: self.notes,
             },
+            company_id: self.company_id,
             created_at_micros: micros(self.created_at),
             updated_at_micros: micros(self.updated_at),
             version: self.version,

@@ -2,6 +2,7 @@
 //! function taking a pool, connection or transaction.
 
 pub mod audit;
+pub mod companies;
 pub mod contacts;
 pub mod drafts;
 pub mod users;

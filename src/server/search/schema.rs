@@ -21,7 +21,7 @@ use super::{text, tokenizers};
 use crate::domain::{Card, Contact, ContactSummary};
 
 /// Bump when the schema or what goes into it changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Prefixes are indexed up to this many characters; longer typed prefixes use the
 /// whole-word field's dictionary instead.

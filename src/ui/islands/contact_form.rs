@@ -10,7 +10,7 @@ use leptos::{ev::SubmitEvent, form::FromFormData, html, prelude::*};
 
 use super::mark_hydrated;
 use crate::{
-    api::contacts::SaveContact,
+    api::{companies::company_names, contacts::SaveContact},
     domain::{
         Card, Field, FieldErrors, SaveOutcome, Tier,
         card::{
@@ -190,7 +190,7 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
             <fieldset class="form-section">
                 <legend>"Work"</legend>
                 <div class="field-row">
-                    {part(Field::Company, &input.company)}
+                    <CompanyField value=input.company.clone() error=error_for(Field::Company) />
                     {part(Field::Department, &input.department)}
                 </div>
                 <div class="field-row">
@@ -515,6 +515,51 @@ fn add_noun(field: Field) -> &'static str {
         Field::Ims => "a messaging handle",
         Field::Dates => "a date",
         _ => "a row",
+    }
+}
+
+/// The company, with the names of companies already in the directory offered as one
+/// types (hydrated; without JavaScript any name is typed, and an existing company is
+/// still found by its name whatever its case and spacing).
+#[component]
+fn CompanyField(value: String, error: Signal<Option<String>>) -> impl IntoView {
+    let id = field_id(Field::Company);
+    let error_id = format!("{id}-error");
+    let names = RwSignal::new(Vec::<String>::new());
+    let asked = RwSignal::new(String::new());
+    let on_input = move |event: leptos::ev::Event| {
+        let typed = event_target_value(&event);
+        asked.set(typed.clone());
+        leptos::task::spawn_local(async move {
+            if let Ok(found) = company_names(typed.clone()).await
+                && asked.get_untracked() == typed
+            {
+                names.set(found);
+            }
+        });
+    };
+    view! {
+        <div class="field" class:invalid=move || error.with(Option::is_some)>
+            <label for=id.clone()>{Field::Company.label()}</label>
+            <input
+                type="text"
+                id=id
+                name="company"
+                value=value
+                list="company-names"
+                autocomplete="off"
+                aria-invalid=move || error.with(Option::is_some).then_some("true")
+                aria-describedby={
+                    let error_id = error_id.clone();
+                    move || error.with(Option::is_some).then(|| error_id.clone())
+                }
+                on:input=on_input
+            />
+            <datalist id="company-names">
+                {move || names.get().into_iter().map(|name| view! { <option value=name></option> }).collect_view()}
+            </datalist>
+            <FieldError id=error_id error />
+        </div>
     }
 }
 

@@ -52,6 +52,7 @@ fn ContactDetails(contact: Contact, history_tab: bool) -> impl IntoView {
     let Contact {
         id,
         card,
+        company_id,
         created_at_micros,
         updated_at_micros,
         version: _,
@@ -91,6 +92,15 @@ fn ContactDetails(contact: Contact, history_tab: bool) -> impl IntoView {
         (Some(title), None) => Some(title.clone()),
         (None, company) => company,
     };
+    // The company's own page, with everyone who works there.
+    let company_link = company_id
+        .zip(card.company.clone())
+        .map(|(company_id, name)| {
+            view! {
+                <dt>"Company"</dt>
+                <dd><a href=format!("/companies/{company_id}") class="company-link">{name}</a></dd>
+            }
+        });
     let parts = card.name_parts.clone();
     let also = [
         parts.nickname.clone().map(|n| format!("“{n}”")),
@@ -153,6 +163,7 @@ fn ContactDetails(contact: Contact, history_tab: bool) -> impl IntoView {
             {history_tab.then(|| view! { <History id=id.to_string() /> })}
             <dl class="contact-fields" hidden=history_tab>
                 {field("Full name", full_name.map(|name| name.into_any()))}
+                {company_link}
                 {field("Email", entries(emails.into_iter().map(|e| {
                     let address = e.value.as_str().to_owned();
                     let href = format!("mailto:{address}");

@@ -3,6 +3,7 @@
 pub mod admin_dashboard;
 mod admin_users;
 mod bulk;
+mod company;
 mod contact;
 mod contact_form;
 mod delete_contact;
@@ -15,6 +16,7 @@ mod not_found;
 pub use admin_dashboard::AdminDashboardPage;
 pub use admin_users::AdminUsersPage;
 pub use bulk::BulkPage;
+pub use company::CompanyPage;
 pub use contact::ContactPage;
 pub use contact_form::ContactFormPage;
 pub use delete_contact::DeleteContactPage;
