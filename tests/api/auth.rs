@@ -26,11 +26,15 @@ const SERVER_FUNCTIONS: &[(&str, Option<Role>)] = &[
     ("/api/directory-view", Some(Role::Viewer)),
     ("/api/contact", Some(Role::Viewer)),
     ("/api/contact-history", Some(Role::Viewer)),
+    ("/api/upcoming-birthdays", Some(Role::Viewer)),
+    ("/api/company", Some(Role::Viewer)),
+    ("/api/company-names", Some(Role::Viewer)),
     ("/api/contact-form", Some(Role::Editor)),
     ("/api/save-contact", Some(Role::Editor)),
     ("/api/delete-contact", Some(Role::Editor)),
     ("/api/restore-contact", Some(Role::Editor)),
     ("/api/merge-contacts", Some(Role::Editor)),
+    ("/api/save-company", Some(Role::Editor)),
     ("/api/bulk-preview", Some(Role::Editor)),
     ("/api/bulk-apply", Some(Role::Editor)),
     ("/api/import-job", Some(Role::Editor)),
@@ -89,6 +93,9 @@ async fn every_server_function_checks_the_role() {
                 | "/api/directory-view"
                 | "/api/contact"
                 | "/api/contact-history"
+                | "/api/upcoming-birthdays"
+                | "/api/company"
+                | "/api/company-names"
                 | "/api/contact-form"
                 | "/api/bulk-preview"
                 | "/api/import-job"
