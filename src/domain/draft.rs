@@ -367,6 +367,21 @@ impl Card {
         self.addresses.first().and_then(Address::place)
     }
 
+    /// The row a list shows for the contact `id` holding this card: its primary email,
+    /// its first address's place.
+    pub fn summary(&self, id: uuid::Uuid) -> super::ContactSummary {
+        super::ContactSummary {
+            id,
+            name: self.name.clone(),
+            email: self.primary_email().map(|email| email.as_str().to_owned()),
+            company: self.company.clone(),
+            title: self.title.clone(),
+            location: self.location(),
+            tier: self.tier,
+            tags: self.tags.clone(),
+        }
+    }
+
     /// The city of the first address: what the directory's city filter reads.
     pub fn city(&self) -> Option<&str> {
         self.addresses.first().and_then(|a| a.city.as_deref())

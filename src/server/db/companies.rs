@@ -4,10 +4,13 @@
 use sqlx::{PgConnection, PgExecutor, types::Json};
 use uuid::Uuid;
 
-use super::audit::{self, Actor};
+use super::{
+    audit::{self, Actor},
+    contacts::{SUMMARY_COLUMNS, SummaryRow},
+};
 use crate::{
     domain::{
-        AuditAction, ContactSummary, Field, FieldChange, Tier,
+        AuditAction, ContactSummary, Field, FieldChange,
         card::Address,
         company::{Company, CompanyDraft, PEOPLE_SHOWN},
     },
@@ -87,23 +90,10 @@ pub async fn names_starting(
 /// The live contacts at a company, by name (at most [`PEOPLE_SHOWN`]), and how many
 /// there are in all.
 pub async fn people(db: &sqlx::PgPool, id: Uuid) -> Result<(Vec<ContactSummary>, u64)> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: Uuid,
-        name: String,
-        email: Option<String>,
-        company: Option<String>,
-        title: Option<String>,
-        address: Option<Json<Address>>,
-        tier: i16,
-        tags: Vec<String>,
-    }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, name, emails->0->>'value' AS email, company, title, addresses->0 AS address,
-                tier, tags
-           FROM contacts WHERE company_id = $1 AND deleted_at IS NULL
-          ORDER BY name, id LIMIT $2",
-    )
+    let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM contacts WHERE company_id = $1 AND deleted_at IS NULL
+          ORDER BY name, id LIMIT $2"
+    ))
     .bind(id)
     .bind(PEOPLE_SHOWN as i64)
     .fetch_all(db)
@@ -116,17 +106,8 @@ pub async fn people(db: &sqlx::PgPool, id: Uuid) -> Result<(Vec<ContactSummary>,
     .await?;
     let people = rows
         .into_iter()
-        .map(|row| ContactSummary {
-            id: row.id,
-            name: row.name,
-            email: row.email,
-            company: row.company,
-            title: row.title,
-            location: row.address.and_then(|address| address.place()),
-            tier: Tier::try_from(row.tier).unwrap_or(Tier::ALL[3]),
-            tags: row.tags,
-        })
-        .collect();
+        .map(SummaryRow::into_summary)
+        .collect::<Result<Vec<_>>>()?;
     Ok((people, total.max(0) as u64))
 }
 

@@ -28,8 +28,9 @@ const PAGE_BEFORE: &str = "SELECT id, name, emails->0->>'value' AS email, compan
 const LAST_PAGE: &str = "SELECT id, name, emails->0->>'value' AS email, company, title, addresses->0 AS address, tier, tags, created_at
     FROM contacts WHERE deleted_at IS NULL ORDER BY created_at ASC, id ASC LIMIT $1";
 
+/// A directory row as the queries of [`SUMMARY_COLUMNS`] read it.
 #[derive(sqlx::FromRow)]
-struct SummaryRow {
+pub(crate) struct SummaryRow {
     id: Uuid,
     name: String,
     email: Option<String>,
@@ -49,7 +50,7 @@ impl SummaryRow {
         }
     }
 
-    fn into_summary(self) -> Result<ContactSummary> {
+    pub(crate) fn into_summary(self) -> Result<ContactSummary> {
         let tier = Tier::try_from(self.tier).map_err(|_| {
             anyhow::anyhow!("contact {} has tier {} in the database", self.id, self.tier)
         })?;
@@ -462,7 +463,7 @@ pub async fn set_deleted(conn: &mut PgConnection, id: Uuid, deleted: bool) -> Re
     row.into_contact()
 }
 
-const SUMMARY_COLUMNS: &str = "id, name, emails->0->>'value' AS email, company, title,
+pub(crate) const SUMMARY_COLUMNS: &str = "id, name, emails->0->>'value' AS email, company, title,
     addresses->0 AS address, tier, tags, created_at";
 
 /// The unique index that holds one live contact per email address.

@@ -67,17 +67,7 @@ impl IndexedContact {
 
     /// The row a list of results shows.
     pub fn summary(&self) -> ContactSummary {
-        let card = &self.card;
-        ContactSummary {
-            id: self.id,
-            name: card.name.clone(),
-            email: card.primary_email().map(|email| email.as_str().to_owned()),
-            company: card.company.clone(),
-            title: card.title.clone(),
-            location: card.location(),
-            tier: card.tier,
-            tags: card.tags.clone(),
-        }
+        self.card.summary(self.id)
     }
 }
 
