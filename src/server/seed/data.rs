@@ -697,21 +697,6 @@ pub const TOPICS: &[&str] = &[
     "the advisory agreement",
 ];
 
-pub const MONTHS: &[&str] = &[
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// Street names for the addresses that have one.
 pub const STREETS: &[&str] = &[
     "Main Street",

@@ -16,13 +16,11 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use data::{
-    COMPANIES, CULTURES, DEPARTMENTS, EVENTS, LOCATIONS, MONTHS, STREETS, TAGS, TITLES, TOPICS,
-};
+use data::{COMPANIES, CULTURES, DEPARTMENTS, EVENTS, LOCATIONS, STREETS, TAGS, TITLES, TOPICS};
 
 use crate::domain::{
     Card, Email, Phone, Tier,
-    card::{Address, Entry, FileAs, NameParts, PartialDate, PhoneEntry},
+    card::{Address, Entry, FileAs, MONTHS, NameParts, PartialDate, PhoneEntry},
 };
 
 /// Generated contacts are spread over time from here on, about 90 s apart.
