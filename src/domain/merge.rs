@@ -110,16 +110,12 @@ impl MergeChoices {
         merged.phonetic_given = from.phonetic_given.clone();
         merged.phonetic_family = from.phonetic_family.clone();
         merged.file_as = from.file_as.clone();
-        for (field, value) in [
-            (Field::Nickname, &mut merged.nickname),
-            (Field::Pronouns, &mut merged.pronouns),
-        ] {
-            if value.is_empty() {
-                *value = match field {
-                    Field::Nickname => theirs.nickname.clone(),
-                    _ => theirs.pronouns.clone(),
-                };
-            }
+        // A nickname or pronouns only the other has are kept.
+        if merged.nickname.is_empty() {
+            merged.nickname.clone_from(&theirs.nickname);
+        }
+        if merged.pronouns.is_empty() {
+            merged.pronouns.clone_from(&theirs.pronouns);
         }
         merged.company = side(Field::Company).company.clone();
         merged.department = side(Field::Department).department.clone();
