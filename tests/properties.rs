@@ -9,11 +9,12 @@ use roster::{
     domain::{
         SearchQuery,
         card::{AddressInput, EntryInput},
+        custom::{CustomField, CustomKind, by_name},
         draft::{Card, ContactInput, Email, Phone, parse_tags},
         import::ImportFormat,
     },
     server::{
-        export::{CSV_HEADER, csv_record, defuse, restore_cell, vcard},
+        export::{csv_header, csv_record, defuse, restore_cell, vcard},
         import::read::{guess_mapping, rows},
         search::{query, schema::IndexedContact, text},
     },
@@ -90,7 +91,7 @@ fn date() -> impl Strategy<Value = String> {
 }
 
 /// A rich contact that meets every rule, as a form would hold it.
-fn valid_input() -> impl Strategy<Value = ContactInput> {
+fn valid_core() -> impl Strategy<Value = ContactInput> {
     let line = "[A-Za-z0-9À-ÿ][A-Za-z0-9À-ÿ &.,'()/-]{0,40}";
     let word = "[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'-]{0,20}";
     let names = (
@@ -265,6 +266,98 @@ fn arbitrary_input() -> impl Strategy<Value = ContactInput> {
         )
 }
 
+/// Custom fields of every kind (and a retired one), as an admin might define them.
+fn custom_fields() -> Vec<CustomField> {
+    let field = |id: i32, name: &str, kind: CustomKind, options: &[&str]| CustomField {
+        id,
+        name: name.to_owned(),
+        kind,
+        options: options.iter().map(|o| (*o).to_owned()).collect(),
+        position: id,
+        retired: false,
+    };
+    vec![
+        field(1, "Met at", CustomKind::Text, &[]),
+        field(2, "Score", CustomKind::Number, &[]),
+        field(3, "Joined", CustomKind::Date, &[]),
+        field(
+            4,
+            "Shirt size",
+            CustomKind::Choice,
+            &["S", "M", "L, or larger"],
+        ),
+        field(
+            5,
+            "Languages",
+            CustomKind::Choices,
+            &["Go", "Rust", "Zig; or C"],
+        ),
+        field(6, "Board member", CustomKind::Checkbox, &[]),
+        field(7, "Profile", CustomKind::Url, &[]),
+    ]
+}
+
+/// Values for some of [`custom_fields`], as a form holds them.
+fn custom_values() -> impl Strategy<Value = std::collections::BTreeMap<String, String>> {
+    (
+        prop::option::of("[A-Za-z0-9À-ÿ][A-Za-z0-9À-ÿ &.,;'()/=+-]{0,60}"),
+        prop::option::of(-1_000_000i64..1_000_000),
+        prop::option::of((1900u16..2030, 1u8..13, 1u8..29)),
+        prop::option::of(0usize..3),
+        proptest::collection::vec(any::<bool>(), 3),
+        any::<bool>(),
+        prop::option::of("https://[a-z]{1,10}\\.example/[a-z0-9]{0,10}"),
+    )
+        .prop_map(|(text, score, joined, size, languages, board, profile)| {
+            let fields = custom_fields();
+            let mut values = std::collections::BTreeMap::new();
+            let mut put = |id: i32, value: String| {
+                values.insert(format!("f{id}"), value);
+            };
+            if let Some(text) = text {
+                put(1, text);
+            }
+            if let Some(score) = score {
+                put(2, format!("{}", score as f64 / 100.0));
+            }
+            if let Some((year, month, day)) = joined {
+                put(3, format!("{year:04}-{month:02}-{day:02}"));
+            }
+            if let Some(at) = size {
+                put(4, fields[3].options[at].clone());
+            }
+            let chosen: Vec<String> = languages
+                .iter()
+                .zip(&fields[4].options)
+                .filter(|(ticked, _)| **ticked)
+                .map(|(_, option)| option.clone())
+                .collect();
+            if !chosen.is_empty() {
+                put(5, chosen.join("\n"));
+            }
+            if board {
+                put(6, "yes".to_owned());
+            }
+            if let Some(profile) = profile {
+                put(7, profile);
+            }
+            values
+        })
+}
+
+/// A valid contact with custom values.
+fn valid_input() -> impl Strategy<Value = ContactInput> {
+    (valid_core(), custom_values()).prop_map(|(mut input, custom)| {
+        input.custom = custom;
+        input
+    })
+}
+
+/// The contact rules with [`custom_fields`].
+fn parse(input: &ContactInput) -> Result<Card, roster::domain::FieldErrors> {
+    Card::parse_with(input, &custom_fields())
+}
+
 /// A card as the index stores it, for the export writers.
 fn indexed(card: Card) -> IndexedContact {
     IndexedContact {
@@ -289,9 +382,17 @@ fn read_all(
     format: ImportFormat,
 ) -> Result<Vec<Result<ContactInput, String>>, String> {
     let file = file_with(bytes);
-    let mapping = guess_mapping(file.path(), format)?;
+    let mut mapping = guess_mapping(file.path(), format)?;
+    mapping.match_custom(&custom_fields());
     let rows = rows(file.path(), format, &mapping).map_err(|error| error.to_string())?;
-    Ok(rows.map(|row| row.input).collect())
+    Ok(rows
+        .map(|row| {
+            row.input.map(|mut input| {
+                by_name(&mut input.custom, &custom_fields());
+                input
+            })
+        })
+        .collect())
 }
 
 /// Reads `bytes` as the import would and puts every row through the contact rules;
@@ -299,7 +400,7 @@ fn read_all(
 fn read_and_check(bytes: &[u8], format: ImportFormat) {
     if let Ok(rows) = read_all(bytes, format) {
         for row in rows.into_iter().flatten() {
-            let _ = Card::parse(&row);
+            let _ = parse(&row);
         }
     }
 }
@@ -368,10 +469,10 @@ proptest! {
 
     #[test]
     fn valid_contacts_round_trip_through_the_form(input in valid_input()) {
-        let draft = Card::parse(&input);
+        let draft = parse(&input);
         prop_assert!(draft.is_ok(), "{:?} is refused: {:?}", input, draft);
         let draft = draft.unwrap();
-        prop_assert_eq!(Card::parse(&draft.to_input()), Ok(draft.clone()));
+        prop_assert_eq!(parse(&draft.to_input()), Ok(draft.clone()));
         for email in &draft.emails {
             let again = Email::parse(email.value.as_str()).unwrap().unwrap();
             prop_assert_eq!(again.normalized(), email.value.normalized());
@@ -419,19 +520,19 @@ proptest! {
         delimiter in prop_oneof![Just(b','), Just(b';'), Just(b'\t')],
     ) {
         let cards: Vec<Card> =
-            inputs.iter().map(|input| Card::parse(input).unwrap()).collect();
+            inputs.iter().map(|input| parse(input).unwrap()).collect();
         let mut writer = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
-        writer.write_record(CSV_HEADER).unwrap();
+        writer.write_record(csv_header(&custom_fields())).unwrap();
         // Cells as Roster's export writes them (formula starts marked).
         for card in &cards {
-            writer.write_record(csv_record(&indexed(card.clone()))).unwrap();
+            writer.write_record(csv_record(&indexed(card.clone()), &custom_fields())).unwrap();
         }
         let bytes = writer.into_inner().unwrap();
         let read = read_all(&bytes, ImportFormat::Csv).unwrap();
         prop_assert_eq!(read.len(), cards.len());
         for (row, card) in read.into_iter().zip(cards) {
             let input = row.unwrap();
-            prop_assert_eq!(Card::parse(&input), Ok(card));
+            prop_assert_eq!(parse(&input), Ok(card));
         }
     }
 
@@ -440,13 +541,16 @@ proptest! {
         inputs in proptest::collection::vec(valid_input(), 1..10),
     ) {
         let cards: Vec<Card> =
-            inputs.iter().map(|input| Card::parse(input).unwrap()).collect();
-        let text: String = cards.iter().map(|card| vcard(&indexed(card.clone()))).collect();
+            inputs.iter().map(|input| parse(input).unwrap()).collect();
+        let text: String = cards
+            .iter()
+            .map(|card| vcard(&indexed(card.clone()), &custom_fields()))
+            .collect();
         let read = read_all(text.as_bytes(), ImportFormat::Vcard).unwrap();
         prop_assert_eq!(read.len(), cards.len());
         for (row, card) in read.into_iter().zip(cards) {
             let input = row.unwrap();
-            prop_assert_eq!(Card::parse(&input), Ok(card));
+            prop_assert_eq!(parse(&input), Ok(card));
         }
     }
 }

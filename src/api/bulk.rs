@@ -17,7 +17,8 @@ pub async fn preview_bulk(
     use crate::{domain::bulk::BulkAction, server::bulk};
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Editor)?;
     let result = async {
-        let action = BulkAction::parse(&action, &value).map_err(AppError::BadRequest)?;
+        let fields = crate::server::db::custom_fields::live(&cx.state.db).await?;
+        let action = BulkAction::parse(&action, &value, &fields).map_err(AppError::BadRequest)?;
         let ids = bulk::resolve(&cx.state.search, &selection).await?;
         bulk::preview(&cx.state.db, &ids, &action).await
     }
@@ -35,7 +36,8 @@ pub async fn apply_bulk(
     use crate::{domain::bulk::BulkAction, server::bulk};
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Editor)?;
     let result = async {
-        let action = BulkAction::parse(&action, &value).map_err(AppError::BadRequest)?;
+        let fields = crate::server::db::custom_fields::live(&cx.state.db).await?;
+        let action = BulkAction::parse(&action, &value, &fields).map_err(AppError::BadRequest)?;
         let ids = bulk::resolve(&cx.state.search, &selection).await?;
         let changed =
             bulk::apply(&cx.state.db, &cx.state.search, &cx.actor(), &ids, &action).await?;

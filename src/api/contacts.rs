@@ -59,7 +59,8 @@ pub async fn get_contact_form(
                 .filter(|form| form.id == id),
             _ => None,
         };
-        Ok(match (stashed, contact) {
+        let fields = crate::server::db::custom_fields::live(&cx.state.db).await?;
+        let mut form = match (stashed, contact) {
             (Some(mut form), contact) => {
                 form.saved_name = contact.map(|contact| contact.card.name);
                 form
@@ -70,6 +71,7 @@ pub async fn get_contact_form(
                 input: ContactInput::from(&contact),
                 version: Some(contact.version),
                 outcome: None,
+                fields: Vec::new(),
             },
             (None, None) => ContactForm {
                 id: None,
@@ -77,8 +79,11 @@ pub async fn get_contact_form(
                 input: ContactInput::default(),
                 version: None,
                 outcome: None,
+                fields: Vec::new(),
             },
-        })
+        };
+        form.fields = fields;
+        Ok(form)
     }
     .await;
     cx.finish(result)
@@ -125,6 +130,7 @@ pub async fn save_contact(
                 input,
                 version,
                 outcome: None,
+                fields: Vec::new(),
             };
             let key = drafts::stash(&cx.state.db, &form).await?;
             let path = match id {
@@ -160,6 +166,7 @@ pub async fn save_contact(
                     input,
                     version,
                     outcome: Some(refused.clone()),
+                    fields: Vec::new(),
                 };
                 let key = drafts::stash(&cx.state.db, &form).await?;
                 let path = match id {

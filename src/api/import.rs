@@ -31,15 +31,12 @@ pub async fn remap_import(
     id: String,
     #[server(default)] fields: Vec<String>,
 ) -> Result<(), AppError> {
-    use crate::domain::{Field, import::ColumnMapping};
+    use crate::domain::import::ColumnMapping;
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Editor)?;
     let result = async {
         let id = uuid::Uuid::try_parse(id.trim()).map_err(|_| AppError::NotFound)?;
         crate::server::import::ensure_owner(&cx.state.db, id, cx.signed_in()?).await?;
-        let mapping = ColumnMapping {
-            headers: Vec::new(),
-            fields: fields.iter().map(|name| Field::parse(name)).collect(),
-        };
+        let mapping = ColumnMapping::from_targets(&fields);
         crate::server::import::remap(
             &cx.state.db,
             &cx.state.config.data_dir,

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bulk;
 pub mod companies;
 pub mod contacts;
+pub mod custom_fields;
 pub mod directory;
 pub mod import;
 pub mod search;

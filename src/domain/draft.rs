@@ -7,6 +7,8 @@
 //! runs the same rules before sending, and the server runs them again whatever the
 //! client sent.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 pub use super::{
@@ -21,6 +23,7 @@ use super::{
         LINK_LABELS, MAX_ENTRIES, NameParts, PHONE_LABELS, PartialDate, PhoneEntry, RowOp,
         apply_row_op, parse_label, parse_part, parse_url,
     },
+    custom::{self, CustomField, CustomValue, CustomValues},
 };
 
 pub const MAX_NAME_CHARS: usize = 200;
@@ -60,6 +63,9 @@ pub struct ContactInput {
     pub tier: String,
     pub tags: String,
     pub notes: String,
+    /// Custom fields' values as typed, by field id (`custom[7]`; a multiple choice's
+    /// ticked boxes `custom[7.0]`, `custom[7.2]`…).
+    pub custom: BTreeMap<String, String>,
 }
 
 impl ContactInput {
@@ -102,6 +108,9 @@ impl ContactInput {
                 one(&format!("{list}[{at}][label]"), &row.label);
                 one(&format!("{list}[{at}][value]"), &row.value);
             }
+        }
+        for (key, value) in &self.custom {
+            one(&format!("custom[{key}]"), value);
         }
         for (at, address) in self.addresses.iter().enumerate() {
             for (part, value) in [
@@ -158,12 +167,23 @@ pub struct Card {
     pub tier: Tier,
     pub tags: Vec<String>,
     pub notes: Option<String>,
+    /// Values of custom fields, by field id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom: CustomValues,
 }
 
 impl Card {
-    /// Validates every field, reporting every problem at once (each list's problems on
-    /// their rows). Blank rows are dropped. An empty tier means the default, 4.
+    /// [`Card::parse_with`] no custom fields: for input that holds no custom values
+    /// (a value for a field it does not know is an error, never dropped).
     pub fn parse(input: &ContactInput) -> Result<Card, FieldErrors> {
+        Card::parse_with(input, &[])
+    }
+
+    /// Validates every field, reporting every problem at once (each list's problems on
+    /// their rows; a custom field's on its id). Blank rows are dropped. An empty tier
+    /// means the default, 4. `fields` are the custom fields the input may hold values
+    /// for (the live ones).
+    pub fn parse_with(input: &ContactInput, fields: &[CustomField]) -> Result<Card, FieldErrors> {
         let mut errors = FieldErrors::default();
 
         let mut part = |field: Field, text: &str| match parse_part(text) {
@@ -274,6 +294,8 @@ impl Card {
             errors.add(Field::Notes, too_long(MAX_NOTES_CHARS));
         }
 
+        let custom = parse_custom(&mut errors, &input.custom, fields);
+
         match tier {
             Some(tier) if errors.is_empty() => Ok(Card {
                 name,
@@ -292,6 +314,7 @@ impl Card {
                 tier,
                 tags,
                 notes: (!notes.is_empty()).then_some(notes),
+                custom,
             }),
             _ => Err(errors),
         }
@@ -351,6 +374,7 @@ impl Card {
             tier: self.tier.get().to_string(),
             tags: self.tags.join(", "),
             notes: text(&self.notes),
+            custom: custom::to_inputs(&self.custom),
         }
     }
 
@@ -398,6 +422,33 @@ impl Card {
 
 /// Parses each non-blank row of a list, recording each refusal on its row (numbered as
 /// the form shows them, blank rows included). At most [`MAX_ENTRIES`] rows.
+/// Each custom value checked against its field; a value for no field in `fields` is
+/// refused (on the field it names).
+fn parse_custom(
+    errors: &mut FieldErrors,
+    inputs: &BTreeMap<String, String>,
+    fields: &[CustomField],
+) -> CustomValues {
+    for key in inputs.keys() {
+        let known = custom::key_field(key).filter(|id| fields.iter().any(|f| f.id == *id));
+        if known.is_none() {
+            let at = custom::key_field(key).map_or(0, |id| id.unsigned_abs() as usize);
+            errors.add_row(Field::Custom, at, "There is no such field any more.");
+        }
+    }
+    let mut values = CustomValues::new();
+    for field in fields {
+        match CustomValue::parse(field, &custom::input_text(inputs, field.id)) {
+            Ok(Some(value)) => {
+                values.insert(field.id, value);
+            }
+            Ok(None) => {}
+            Err(message) => errors.add_row(Field::Custom, field.id as usize, message),
+        }
+    }
+    values
+}
+
 fn parse_list<I, T>(
     errors: &mut FieldErrors,
     field: Field,

@@ -9,8 +9,25 @@ use super::{ContactInput, ContactSummary, Field, FieldErrors};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {
     pub field: Field,
+    /// Which custom field, when `field` is [`Field::Custom`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<i32>,
     pub old: Option<String>,
     pub new: Option<String>,
+}
+
+impl FieldChange {
+    /// What the change is to, as people read it: the field's label, or the custom
+    /// field's name (`names`: every custom field, retired ones too).
+    pub fn label(&self, names: &[super::custom::CustomField]) -> String {
+        match self.custom {
+            Some(id) => names
+                .iter()
+                .find(|field| field.id == id)
+                .map_or_else(|| "A removed field".to_owned(), |field| field.name.clone()),
+            None => self.field.label().to_owned(),
+        }
+    }
 }
 
 /// What saving the contact form came to. Anything but `Saved` sends the form back
@@ -103,6 +120,9 @@ pub struct ContactForm {
     pub input: ContactInput,
     pub version: Option<i32>,
     pub outcome: Option<SaveOutcome>,
+    /// The live custom fields, in their order (read afresh each time the form opens).
+    #[serde(default)]
+    pub fields: Vec<super::custom::CustomField>,
 }
 
 /// A message kept for the page a plain form post returns to.
@@ -230,7 +250,14 @@ impl super::Card {
             Field::Tier => Some(self.tier.get().to_string()),
             Field::Tags => (!self.tags.is_empty()).then(|| self.tags.join(", ")),
             Field::Notes => self.notes.clone(),
+            // One custom field at a time: [`Self::custom_text`].
+            Field::Custom => None,
         }
+    }
+
+    /// A custom field's value as text, as the audit log records it.
+    pub fn custom_text(&self, id: i32) -> Option<String> {
+        self.custom.get(&id).map(|value| value.to_text())
     }
 
     /// What saving this draft over `before` changes, field by field.
@@ -239,8 +266,30 @@ impl super::Card {
             .into_iter()
             .filter_map(|field| {
                 let (old, new) = (before.field_text(field), self.field_text(field));
-                (old != new).then_some(FieldChange { field, old, new })
+                (old != new).then_some(FieldChange {
+                    field,
+                    custom: None,
+                    old,
+                    new,
+                })
             })
+            .chain(
+                before
+                    .custom
+                    .keys()
+                    .chain(self.custom.keys())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .filter_map(|&id| {
+                        let (old, new) = (before.custom_text(id), self.custom_text(id));
+                        (old != new).then_some(FieldChange {
+                            field: Field::Custom,
+                            custom: Some(id),
+                            old,
+                            new,
+                        })
+                    }),
+            )
             .collect()
     }
 
@@ -251,10 +300,17 @@ impl super::Card {
             .filter_map(|field| {
                 self.field_text(field).map(|new| FieldChange {
                     field,
+                    custom: None,
                     old: None,
                     new: Some(new),
                 })
             })
+            .chain(self.custom.iter().map(|(&id, value)| FieldChange {
+                field: Field::Custom,
+                custom: Some(id),
+                old: None,
+                new: Some(value.to_text()),
+            }))
             .collect()
     }
 }

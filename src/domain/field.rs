@@ -36,6 +36,8 @@ pub enum Field {
     Tier,
     Tags,
     Notes,
+    /// A custom field: which one is the error's row, or the change's `custom`.
+    Custom,
 }
 
 impl Field {
@@ -106,6 +108,7 @@ impl Field {
             Field::Tier => "tier",
             Field::Tags => "tags",
             Field::Notes => "notes",
+            Field::Custom => "custom",
         }
     }
 
@@ -147,6 +150,7 @@ impl Field {
             Field::Tier => "Tier",
             Field::Tags => "Tags",
             Field::Notes => "Notes",
+            Field::Custom => "Custom field",
         }
     }
 
@@ -244,20 +248,29 @@ impl FieldErrors {
     }
 }
 
+impl FieldErrors {
+    /// Every problem in one line, each named by its field (a custom field by its name
+    /// among `fields`) and row: "Email 2: …; Shirt size: …".
+    pub fn describe(&self, fields: &[super::custom::CustomField]) -> String {
+        self.iter()
+            .map(|(at, message)| match (at.field, at.row) {
+                (Field::Custom, row) => {
+                    let name = row
+                        .and_then(|id| fields.iter().find(|f| f.id as usize == id))
+                        .map_or("A custom field", |field| field.name.as_str());
+                    format!("{name}: {message}")
+                }
+                (field, Some(row)) => format!("{} {}: {message}", field.label(), row + 1),
+                (field, None) => format!("{}: {message}", field.label()),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 impl std::fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut first = true;
-        for (at, message) in self.iter() {
-            if !first {
-                f.write_str("; ")?;
-            }
-            first = false;
-            match at.row {
-                Some(row) => write!(f, "{} {}: {message}", at.field.label(), row + 1)?,
-                None => write!(f, "{}: {message}", at.field.label())?,
-            }
-        }
-        Ok(())
+        f.write_str(&self.describe(&[]))
     }
 }
 

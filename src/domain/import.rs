@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::Field;
+use super::{Field, custom::CustomField};
 
 /// The largest file accepted for import.
 pub const MAX_IMPORT_BYTES: u64 = 50 * 1024 * 1024;
@@ -69,6 +69,9 @@ pub fn field_for_header(header: &str) -> Option<Field> {
 pub struct ColumnMapping {
     pub headers: Vec<String>,
     pub fields: Vec<Option<Field>>,
+    /// For each column, the custom field it fills (by id) when `fields` has none for it.
+    #[serde(default)]
+    pub custom: Vec<Option<i32>>,
 }
 
 impl ColumnMapping {
@@ -77,6 +80,51 @@ impl ColumnMapping {
         ColumnMapping {
             headers: headers.to_vec(),
             fields: headers.iter().map(|h| field_for_header(h)).collect(),
+            custom: Vec::new(),
+        }
+    }
+
+    /// Columns no field claimed, named as a live custom field is (any case), fill it.
+    pub fn match_custom(&mut self, live: &[CustomField]) {
+        let key = |text: &str| text.trim().to_lowercase();
+        self.custom = self
+            .headers
+            .iter()
+            .zip(&self.fields)
+            .map(|(header, field)| match field {
+                Some(_) => None,
+                None => live
+                    .iter()
+                    .find(|custom| !custom.retired && key(&custom.name) == key(header))
+                    .map(|custom| custom.id),
+            })
+            .collect();
+    }
+
+    /// The custom field column `at` fills, if any.
+    pub fn custom_at(&self, at: usize) -> Option<i32> {
+        self.custom.get(at).copied().flatten()
+    }
+
+    /// A column's target as the mapping form names it: a field's name or `custom.7`.
+    pub fn target_name(&self, at: usize) -> String {
+        match (self.fields.get(at).copied().flatten(), self.custom_at(at)) {
+            (Some(field), _) => field.as_str().to_owned(),
+            (None, Some(id)) => format!("custom.{id}"),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// The mapping the form posted: for each column, a field's name, `custom.7`, or
+    /// nothing (ignored).
+    pub fn from_targets(targets: &[String]) -> ColumnMapping {
+        ColumnMapping {
+            headers: Vec::new(),
+            fields: targets.iter().map(|name| Field::parse(name)).collect(),
+            custom: targets
+                .iter()
+                .map(|name| name.strip_prefix("custom.").and_then(|id| id.parse().ok()))
+                .collect(),
         }
     }
 

@@ -123,6 +123,14 @@ impl MergeChoices {
         merged.birthday = side(Field::Birthday).birthday.clone();
         merged.tier = side(Field::Tier).tier.clone();
         merged.notes = side(Field::Notes).notes.clone();
+        // A custom value only the other has is kept; where both have one, the kept
+        // contact's stands.
+        for (key, value) in &theirs.custom {
+            merged
+                .custom
+                .entry(key.clone())
+                .or_insert_with(|| value.clone());
+        }
 
         let emails = |card: &Card| -> Vec<String> {
             card.emails.iter().map(|e| e.value.normalized()).collect()

@@ -8,6 +8,7 @@ pub mod card;
 pub mod company;
 pub mod contact;
 pub mod countries;
+pub mod custom;
 pub mod dashboard;
 pub mod draft;
 pub mod edit;

@@ -587,6 +587,7 @@ pub async fn import(config: &Config, rows: u64) -> anyhow::Result<String> {
                     created_at_micros: c.created_at_micros,
                     version: 1,
                 },
+                &[],
             ))?;
         }
         writer.flush()?;

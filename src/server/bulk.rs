@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{PgPool, types::Json};
 use uuid::Uuid;
 
 use super::{
@@ -16,10 +16,14 @@ use crate::{
     domain::{
         AuditAction, Field, FieldChange,
         bulk::{BulkAction, BulkPreview, BulkSelection},
+        custom::{CustomValue, CustomValues},
         draft::MAX_TAGS,
     },
     error::AppError,
 };
+
+/// A contact as a bulk change reads it: id, tags, tier, company, custom values.
+type BulkRow = (Uuid, Vec<String>, i16, Option<String>, Json<CustomValues>);
 
 /// The most contacts one bulk action may change.
 pub const MAX_BULK: usize = 1_000_000;
@@ -77,8 +81,22 @@ fn changes_condition(action: &BulkAction) -> &'static str {
             "EXISTS (SELECT 1 FROM unnest(tags) AS t WHERE lower(t) = lower($2))"
         }
         BulkAction::SetTier(_) => "tier <> $2",
+        // A company of the same name whatever its case and spacing is the same one.
+        BulkAction::SetCompany(_) => {
+            "company_key(coalesce(company, '')) <> company_key(coalesce($2, ''))"
+        }
+        // `$2` is `{"7": value}`, or the key alone when clearing.
+        BulkAction::SetCustom { value: Some(_), .. } => "NOT custom @> $2::jsonb",
+        BulkAction::SetCustom { value: None, .. } => "custom ? $2",
         BulkAction::Delete => "true",
     }
+}
+
+/// A custom value as `contacts.custom` holds it under its field: `{"7": {"choice": "M"}}`.
+fn custom_patch(field: i32, value: &CustomValue) -> serde_json::Value {
+    let mut values = CustomValues::new();
+    values.insert(field, value.clone());
+    serde_json::to_value(values).unwrap_or_default()
 }
 
 /// Binds the action's value as `$2`, for the actions whose SQL uses one.
@@ -90,6 +108,13 @@ fn with_value<'q, O>(
         BulkAction::Delete => query,
         BulkAction::SetTier(tier) => query.bind(i16::from(*tier)),
         BulkAction::AddTag(tag) | BulkAction::RemoveTag(tag) => query.bind(tag.clone()),
+        BulkAction::SetCompany(company) => query.bind(company.clone()),
+        BulkAction::SetCustom {
+            field,
+            value: Some(value),
+            ..
+        } => query.bind(custom_patch(*field, value).to_string()),
+        BulkAction::SetCustom { field, .. } => query.bind(field.to_string()),
     }
 }
 
@@ -129,12 +154,12 @@ pub async fn apply(
 ) -> Result<u64> {
     let mut tx = db.begin().await?;
     let sql = format!(
-        "SELECT id, tags, tier FROM contacts
+        "SELECT id, tags, tier, company, custom FROM contacts
           WHERE id = ANY($1) AND deleted_at IS NULL AND {}
           ORDER BY id FOR UPDATE",
         changes_condition(action)
     );
-    let rows: Vec<(Uuid, Vec<String>, i16)> = with_value(sqlx::query_as(&sql).bind(ids), action)
+    let rows: Vec<BulkRow> = with_value(sqlx::query_as(&sql).bind(ids), action)
         .fetch_all(&mut *tx)
         .await?;
     if rows.is_empty() {
@@ -143,7 +168,7 @@ pub async fn apply(
     if let BulkAction::AddTag(_) = action {
         let full = rows
             .iter()
-            .filter(|(_, tags, _)| tags.len() >= MAX_TAGS)
+            .filter(|(_, tags, ..)| tags.len() >= MAX_TAGS)
             .count();
         if full > 0 {
             return Err(AppError::BadRequest(format!(
@@ -160,6 +185,9 @@ pub async fn apply(
                           WHERE lower(t) <> lower($2) ORDER BY n)"
         }
         BulkAction::SetTier(_) => "tier = $2",
+        BulkAction::SetCompany(_) => "company = $2",
+        BulkAction::SetCustom { value: Some(_), .. } => "custom = custom || $2::jsonb",
+        BulkAction::SetCustom { value: None, .. } => "custom = custom - $2",
         BulkAction::Delete => "deleted_at = now()",
     };
     let sql = format!(
@@ -176,7 +204,7 @@ pub async fn apply(
         json!({ "bulk": action.name(), "value": action.value(), "contacts": changed.len() });
     let entries: Vec<(Uuid, i32, Vec<FieldChange>, serde_json::Value)> = rows
         .into_iter()
-        .map(|(id, tags, tier)| {
+        .map(|(id, tags, tier, company, custom)| {
             let joined = |tags: &[String]| (!tags.is_empty()).then(|| tags.join(", "));
             let changes = match action {
                 BulkAction::AddTag(tag) => {
@@ -184,6 +212,7 @@ pub async fn apply(
                     after.push(tag.clone());
                     vec![FieldChange {
                         field: Field::Tags,
+                        custom: None,
                         old: joined(&tags),
                         new: joined(&after),
                     }]
@@ -196,14 +225,28 @@ pub async fn apply(
                         .collect();
                     vec![FieldChange {
                         field: Field::Tags,
+                        custom: None,
                         old: joined(&tags),
                         new: joined(&after),
                     }]
                 }
                 BulkAction::SetTier(new) => vec![FieldChange {
                     field: Field::Tier,
+                    custom: None,
                     old: Some(tier.to_string()),
                     new: Some(new.get().to_string()),
+                }],
+                BulkAction::SetCompany(new) => vec![FieldChange {
+                    field: Field::Company,
+                    custom: None,
+                    old: company,
+                    new: new.clone(),
+                }],
+                BulkAction::SetCustom { field, value, .. } => vec![FieldChange {
+                    field: Field::Custom,
+                    custom: Some(*field),
+                    old: custom.0.get(field).map(CustomValue::to_text),
+                    new: value.as_ref().map(CustomValue::to_text),
                 }],
                 BulkAction::Delete => Vec::new(),
             };

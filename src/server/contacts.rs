@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{
     db::{
         audit::{self, Actor},
-        contacts,
+        contacts, custom_fields,
     },
     error::{Error, Result},
     search::{SearchIndex, text},
@@ -20,7 +20,7 @@ use super::{
 use crate::{
     domain::{
         AuditAction, Card, Contact, ContactInput, ContactSummary, RESTORE_DAYS, SaveOutcome,
-        merge::MergeChoices,
+        custom::CustomField, merge::MergeChoices,
     },
     error::AppError,
 };
@@ -47,7 +47,8 @@ pub async fn save(
     actor: &Actor,
     request: SaveRequest,
 ) -> Result<SaveOutcome> {
-    let mut draft = match Card::parse(&request.input) {
+    let fields = custom_fields::live(db).await?;
+    let mut draft = match Card::parse_with(&request.input, &fields) {
         Ok(draft) => draft,
         Err(errors) => return Ok(SaveOutcome::Invalid { errors }),
     };
@@ -94,6 +95,7 @@ pub async fn save(
             if current.version != seen {
                 return conflict(&mut tx, &current, seen).await;
             }
+            keep_retired_values(&mut draft, &current.card, &fields);
             let changes = draft.changes_from(&current.card);
             if changes.is_empty() {
                 return Ok(SaveOutcome::Saved { id });
@@ -118,6 +120,16 @@ pub async fn save(
     };
     commit_visible(tx, index, saved.id).await?;
     Ok(SaveOutcome::Saved { id: saved.id })
+}
+
+/// The values of fields that are not live (retired since, so not on the form) stay as
+/// they were: retiring a field hides its values, it never drops them.
+pub fn keep_retired_values(draft: &mut Card, stored: &Card, live: &[CustomField]) {
+    for (id, value) in &stored.custom {
+        if !live.iter().any(|field| field.id == *id) {
+            draft.custom.insert(*id, value.clone());
+        }
+    }
 }
 
 /// A company already in the directory takes its record's spelling ("acme  INC" is
@@ -350,7 +362,10 @@ pub async fn merge(
         )
         .into());
     }
-    let mut draft = Card::parse(&choices.merged(&keep.card, &other.card)).map_err(|errors| {
+    // Every field, retired ones too: the values are both contacts' stored ones.
+    let fields = custom_fields::all(db).await?;
+    let merged = choices.merged(&keep.card, &other.card);
+    let mut draft = Card::parse_with(&merged, &fields).map_err(|errors| {
         AppError::BadRequest(format!("The merged contact would not be valid: {errors}"))
     })?;
     super::phones::normalize(&mut draft);

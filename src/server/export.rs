@@ -4,7 +4,10 @@
 use std::fmt::Write as _;
 
 use super::search::schema::IndexedContact;
-use crate::domain::card::{Address, PartialDate};
+use crate::domain::{
+    card::{Address, PartialDate},
+    custom::CustomField,
+};
 
 /// The CSV header: the names the import recognises, so an export re-imports as is.
 /// A list's cell holds its entries one per line, each `label: value` (or the value
@@ -72,9 +75,42 @@ pub fn restore_cell(value: &str) -> &str {
     }
 }
 
-/// One contact as a CSV record, in [`CSV_HEADER`]'s order. Every text cell is
-/// defused (a phone's "+44 …" starts like a formula).
-pub fn csv_record(contact: &IndexedContact) -> [String; 25] {
+/// A custom field's column: its name (a retired one's marked, as another live field
+/// may have its name).
+fn custom_column(field: &CustomField) -> String {
+    if field.retired {
+        format!("{} (retired)", field.name)
+    } else {
+        field.name.clone()
+    }
+}
+
+/// [`CSV_HEADER`], then a column per custom field (`fields`: every one, retired ones
+/// too, in their order), named as the field is, so the import maps it back.
+pub fn csv_header(fields: &[CustomField]) -> Vec<String> {
+    CSV_HEADER
+        .iter()
+        .map(|name| (*name).to_owned())
+        .chain(fields.iter().map(custom_column))
+        .collect()
+}
+
+/// One contact as a CSV record, in [`csv_header`]'s order. Every text cell is defused
+/// (a phone's "+44 …" starts like a formula).
+pub fn csv_record(contact: &IndexedContact, fields: &[CustomField]) -> Vec<String> {
+    let mut record = csv_core(contact).to_vec();
+    record.extend(fields.iter().map(|field| {
+        contact
+            .card
+            .custom
+            .get(&field.id)
+            .map(|value| defuse(&value.to_text()))
+            .unwrap_or_default()
+    }));
+    record
+}
+
+fn csv_core(contact: &IndexedContact) -> [String; 25] {
     let card = &contact.card;
     let parts = &card.name_parts;
     let text = |value: &Option<String>| defuse(value.as_deref().unwrap_or_default());
@@ -205,7 +241,7 @@ fn vcard_date(date: PartialDate) -> String {
 /// One contact as a vCard 4.0, with every field: standard properties where vCard has
 /// them (N, NICKNAME, EMAIL, TEL, ADR, URL, IMPP, BDAY, ANNIVERSARY, ORG, TITLE,
 /// PRONOUNS from RFC 9554), Apple's phonetic names, and `X-ROSTER-…` for the rest.
-pub fn vcard(contact: &IndexedContact) -> String {
+pub fn vcard(contact: &IndexedContact, fields: &[CustomField]) -> String {
     let card = &contact.card;
     let parts = &card.name_parts;
     let text = |value: &Option<String>| escape(value.as_deref().unwrap_or_default());
@@ -328,6 +364,20 @@ pub fn vcard(contact: &IndexedContact) -> String {
     if let Some(notes) = &card.notes {
         line(&mut out, &format!("NOTE:{}", escape(notes)));
     }
+    // Custom values by their field's name (the import finds the live field of that
+    // name); several choices one per line.
+    for field in fields {
+        if let Some(value) = card.custom.get(&field.id) {
+            line(
+                &mut out,
+                &format!(
+                    "X-ROSTER-CUSTOM;X-ROSTER-FIELD={}:{}",
+                    param_value(&field.name),
+                    escape(&value.to_text())
+                ),
+            );
+        }
+    }
     let mut tier = String::new();
     let _ = write!(tier, "X-ROSTER-TIER:{}", card.tier.get());
     line(&mut out, &tier);
@@ -347,56 +397,96 @@ mod tests {
     };
     use crate::server::import::read;
 
-    fn contact() -> IndexedContact {
-        let card = Card::parse(&ContactInput {
-            name: "=HYPERLINK(\"x\") Zoë; Lefèvre".into(),
-            prefix: "Dr.".into(),
-            given: "Zoë".into(),
-            family: "Lefèvre".into(),
-            nickname: "Zozo".into(),
-            phonetic_given: "Zo-ay".into(),
-            pronouns: "she/her".into(),
-            file_as: "family".into(),
-            emails: vec![
-                EntryInput::new("work", "zoe@example.fr"),
-                EntryInput::new("Perso; home", "zoe@home.example"),
-            ],
-            phones: vec![
-                EntryInput::new("mobile", "+33 6 12 34 56 78"),
-                EntryInput::new("work fax", "01 23 45 67 89"),
-            ],
-            addresses: vec![
-                AddressInput {
-                    label: "work".into(),
-                    street: "1 rue de Rivoli, bâtiment B".into(),
-                    city: "Paris".into(),
-                    postal_code: "75001".into(),
-                    country: "FR".into(),
-                    ..AddressInput::default()
-                },
-                AddressInput {
-                    city: "Lyon".into(),
-                    ..AddressInput::default()
-                },
-            ],
-            links: vec![EntryInput::new("github", "github.com/zoe")],
-            ims: vec![EntryInput::new("signal", "+33612345678")],
-            birthday: "--07-14".into(),
-            dates: vec![
-                EntryInput::new("anniversary", "2015-06-20"),
-                EntryInput::new("First met", "2019-03-02"),
-            ],
-            company: "Acme, Inc".into(),
-            department: "R&D".into(),
-            title: "CTO".into(),
-            tier: "2".into(),
-            tags: "founder, rust".into(),
-            notes: format!(
-                "Line one\nLine two; with \\ backslash {}",
-                "long ".repeat(30).trim_end()
+    fn fields() -> Vec<CustomField> {
+        use crate::domain::custom::CustomKind;
+        let field =
+            |id: i32, name: &str, kind: CustomKind, options: &[&str], retired: bool| CustomField {
+                id,
+                name: name.into(),
+                kind,
+                options: options.iter().map(|o| (*o).to_owned()).collect(),
+                position: id,
+                retired,
+            };
+        vec![
+            field(1, "Met at", CustomKind::Text, &[], false),
+            field(
+                2,
+                "Languages",
+                CustomKind::Choices,
+                &["Go", "Rust", "Zig"],
+                false,
             ),
-            ..ContactInput::default()
-        })
+            field(3, "Score", CustomKind::Text, &[], false),
+            field(4, "Joined", CustomKind::Date, &[], false),
+            field(5, "Board member", CustomKind::Checkbox, &[], false),
+            field(6, "Old field", CustomKind::Text, &[], true),
+        ]
+    }
+
+    fn contact() -> IndexedContact {
+        let card = Card::parse_with(
+            &ContactInput {
+                name: "=HYPERLINK(\"x\") Zoë; Lefèvre".into(),
+                prefix: "Dr.".into(),
+                given: "Zoë".into(),
+                family: "Lefèvre".into(),
+                nickname: "Zozo".into(),
+                phonetic_given: "Zo-ay".into(),
+                pronouns: "she/her".into(),
+                file_as: "family".into(),
+                emails: vec![
+                    EntryInput::new("work", "zoe@example.fr"),
+                    EntryInput::new("Perso; home", "zoe@home.example"),
+                ],
+                phones: vec![
+                    EntryInput::new("mobile", "+33 6 12 34 56 78"),
+                    EntryInput::new("work fax", "01 23 45 67 89"),
+                ],
+                addresses: vec![
+                    AddressInput {
+                        label: "work".into(),
+                        street: "1 rue de Rivoli, bâtiment B".into(),
+                        city: "Paris".into(),
+                        postal_code: "75001".into(),
+                        country: "FR".into(),
+                        ..AddressInput::default()
+                    },
+                    AddressInput {
+                        city: "Lyon".into(),
+                        ..AddressInput::default()
+                    },
+                ],
+                links: vec![EntryInput::new("github", "github.com/zoe")],
+                ims: vec![EntryInput::new("signal", "+33612345678")],
+                birthday: "--07-14".into(),
+                dates: vec![
+                    EntryInput::new("anniversary", "2015-06-20"),
+                    EntryInput::new("First met", "2019-03-02"),
+                ],
+                company: "Acme, Inc".into(),
+                department: "R&D".into(),
+                title: "CTO".into(),
+                tier: "2".into(),
+                tags: "founder, rust".into(),
+                notes: format!(
+                    "Line one\nLine two; with \\ backslash {}",
+                    "long ".repeat(30).trim_end()
+                ),
+                custom: [
+                    ("f1", "Met at RustConf; with a, comma"),
+                    ("f2", "Rust\nZig"),
+                    ("f3", "=1+2"),
+                    ("f4", "1990-04-15"),
+                    ("f5", "yes"),
+                ]
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value.to_owned()))
+                .collect(),
+                ..ContactInput::default()
+            },
+            &fields(),
+        )
         .unwrap();
         IndexedContact {
             id: uuid::Uuid::nil(),
@@ -409,19 +499,25 @@ mod tests {
     fn read_back(text: &str, format: ImportFormat) -> Card {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(text.as_bytes()).unwrap();
-        let mapping = read::guess_mapping(file.path(), format).unwrap();
+        let mut mapping = read::guess_mapping(file.path(), format).unwrap();
+        mapping.match_custom(&fields());
         let rows: Vec<_> = read::rows(file.path(), format, &mapping).unwrap().collect();
         assert_eq!(rows.len(), 1);
-        Card::parse(rows[0].input.as_ref().unwrap()).unwrap()
+        let mut input = rows[0].input.clone().unwrap();
+        crate::domain::custom::by_name(&mut input.custom, &fields());
+        let live: Vec<CustomField> = fields().into_iter().filter(|f| !f.retired).collect();
+        Card::parse_with(&input, &live).unwrap()
     }
 
     #[test]
     fn formulas_are_defused_and_restored() {
-        let record = csv_record(&contact());
+        let record = csv_record(&contact(), &fields());
         assert!(record[0].starts_with("'="));
         assert_eq!(restore_cell(&record[0]), contact().card.name);
         // The phones too: a leading + starts a formula.
         assert!(record[12].starts_with("mobile: +33"), "{}", record[12]);
+        // A custom value is defused like any other cell.
+        assert_eq!(record[25 + 2], "'=1+2");
         assert_eq!(restore_cell("'quoted"), "'quoted");
         // Full-width formula starts, which some spreadsheets read as their ASCII forms.
         for start in ['\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'] {
@@ -434,8 +530,22 @@ mod tests {
     #[test]
     fn a_csv_export_reads_back_as_the_same_card() {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        writer.write_record(CSV_HEADER).unwrap();
-        writer.write_record(csv_record(&contact())).unwrap();
+        let header = csv_header(&fields());
+        assert_eq!(
+            header[25..],
+            [
+                "Met at",
+                "Languages",
+                "Score",
+                "Joined",
+                "Board member",
+                "Old field (retired)"
+            ]
+        );
+        writer.write_record(&header).unwrap();
+        writer
+            .write_record(csv_record(&contact(), &fields()))
+            .unwrap();
         let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
         let card = read_back(&text, ImportFormat::Csv);
         assert_eq!(card, contact().card);
@@ -443,7 +553,13 @@ mod tests {
 
     #[test]
     fn a_vcard_reads_back_as_the_same_card() {
-        let text = vcard(&contact());
+        let text = vcard(&contact(), &fields());
+        assert!(
+            text.contains(
+                "X-ROSTER-CUSTOM;X-ROSTER-FIELD=\"Met at\":Met at RustConf\\; with a\\, comma"
+            ),
+            "{text}"
+        );
         assert!(text.lines().all(|line| line.len() <= 75), "folded");
         assert!(
             text.contains("EMAIL;TYPE=work;PREF=1:zoe@example.fr"),

@@ -11,6 +11,7 @@ pub mod companies;
 pub mod config;
 pub mod contacts;
 pub mod context;
+pub mod custom_fields;
 pub mod db;
 pub mod error;
 pub mod export;

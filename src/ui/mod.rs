@@ -23,8 +23,9 @@ use leptos_router::{
 
 use components::FlashNotice;
 use pages::{
-    AdminDashboardPage, AdminUsersPage, BulkPage, CompanyPage, ContactFormPage, ContactPage,
-    DeleteContactPage, DirectoryPage, ImportJobPage, ImportPage, LoginPage, MergePage, NotFound,
+    AdminDashboardPage, AdminFieldsPage, AdminUsersPage, BulkPage, CompanyPage, ContactFormPage,
+    ContactPage, DeleteContactPage, DirectoryPage, ImportJobPage, ImportPage, LoginPage, MergePage,
+    NotFound,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -149,6 +150,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminDashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/fields") view=AdminFieldsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -165,6 +167,7 @@ fn UserMenu() -> impl IntoView {
                 {user.role.is_admin().then(|| view! {
                     <a href="/admin">"Dashboard"</a>
                     <a href="/admin/users">"Users"</a>
+                    <a href="/admin/fields">"Fields"</a>
                 })}
                 <span class="user-name">{user.email.clone()}</span>
                 <span class="role-badge">{user.role.label()}</span>

@@ -661,7 +661,10 @@ pub async fn save_as(
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200, "save answers 200");
+    let status = response.status();
+    if status != 200 {
+        panic!("save answers {status}: {}", response.text().await.unwrap());
+    }
     response.json().await.unwrap()
 }
 

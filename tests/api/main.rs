@@ -13,6 +13,7 @@ mod cluster;
 mod config;
 mod contacts;
 mod crash;
+mod custom;
 mod directory;
 mod export;
 mod health;

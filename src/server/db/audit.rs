@@ -41,10 +41,11 @@ impl Actor {
 pub fn changes_json(changes: &[FieldChange]) -> Value {
     let mut map = Map::new();
     for change in changes {
-        map.insert(
-            change.field.as_str().to_owned(),
-            json!({ "old": change.old, "new": change.new }),
-        );
+        let key = match change.custom {
+            Some(id) => format!("custom.{id}"),
+            None => change.field.as_str().to_owned(),
+        };
+        map.insert(key, json!({ "old": change.old, "new": change.new }));
     }
     Value::Object(map)
 }
@@ -57,14 +58,21 @@ fn changes_from_json(value: &Value) -> Vec<FieldChange> {
     let mut changes: Vec<FieldChange> = map
         .iter()
         .filter_map(|(name, change)| {
+            let custom = name
+                .strip_prefix("custom.")
+                .and_then(|id| id.parse::<i32>().ok());
             Some(FieldChange {
-                field: Field::parse(name)?,
+                field: match custom {
+                    Some(_) => Field::Custom,
+                    None => Field::parse(name)?,
+                },
+                custom,
                 old: text(change.get("old")),
                 new: text(change.get("new")),
             })
         })
         .collect();
-    changes.sort_by_key(|change| change.field);
+    changes.sort_by_key(|change| (change.field, change.custom));
     changes
 }
 
@@ -158,13 +166,16 @@ pub async fn since_version(
 pub fn combine(entries: &[HistoryEntry]) -> Vec<FieldChange> {
     let mut combined: Vec<FieldChange> = Vec::new();
     for change in entries.iter().flat_map(|entry| &entry.changes) {
-        match combined.iter_mut().find(|c| c.field == change.field) {
+        match combined
+            .iter_mut()
+            .find(|c| (c.field, c.custom) == (change.field, change.custom))
+        {
             Some(existing) => existing.new.clone_from(&change.new),
             None => combined.push(change.clone()),
         }
     }
     combined.retain(|change| change.old != change.new);
-    combined.sort_by_key(|change| change.field);
+    combined.sort_by_key(|change| (change.field, change.custom));
     combined
 }
 
@@ -212,6 +223,7 @@ mod tests {
     fn change(field: Field, old: Option<&str>, new: Option<&str>) -> FieldChange {
         FieldChange {
             field,
+            custom: None,
             old: old.map(str::to_owned),
             new: new.map(str::to_owned),
         }

@@ -149,6 +149,7 @@ pub async fn update(
         .map(|(contact, version, before)| {
             let change = FieldChange {
                 field: Field::Company,
+                custom: None,
                 old: before.clone().or_else(|| old.clone()),
                 new: Some(draft.name.clone()),
             };

@@ -11,6 +11,7 @@ use crate::{
         Card, Contact, ContactSummary, Cursor, DirectoryPage, Email, PageRequest, RESTORE_DAYS,
         Tier,
         card::{Address, Entry, FileAs, NameParts, PartialDate, PhoneEntry},
+        custom::CustomValues,
         page::PAGE_SIZE,
         search::{RESULTS_PER_PAGE, SearchQuery},
     },
@@ -194,17 +195,17 @@ pub async fn count(db: &PgPool) -> Result<i64> {
 /// reading cards from JSON rows (`jsonb_to_recordset`).
 const CARD_COLUMNS: &str = "name, name_prefix, given_name, middle_name, family_name,
     name_suffix, nickname, phonetic_given, phonetic_family, pronouns, file_as, emails, phones,
-    addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes";
+    addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes, custom";
 const CARD_TYPES: &str = "name text, name_prefix text, given_name text, middle_name text,
     family_name text, name_suffix text, nickname text, phonetic_given text, phonetic_family text,
     pronouns text, file_as text, emails jsonb, phones jsonb, addresses jsonb, links jsonb,
     ims jsonb, birthday text, dates jsonb, company text, department text, title text,
-    tier smallint, tags text[], notes text";
+    tier smallint, tags text[], notes text, custom jsonb";
 
 const CONTACT_COLUMNS: &str = "id, name, name_prefix, given_name, middle_name, family_name,
     name_suffix, nickname, phonetic_given, phonetic_family, pronouns, file_as, emails, phones,
     addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes,
-    company_id, created_at, updated_at, version, deleted_at";
+    custom, company_id, created_at, updated_at, version, deleted_at";
 
 /// A card as one JSON object named by [`CARD_COLUMNS`], plus its contact's id.
 #[derive(serde::Serialize)]
@@ -234,6 +235,7 @@ struct CardRow<'a> {
     tier: i16,
     tags: &'a [String],
     notes: Option<&'a str>,
+    custom: &'a CustomValues,
 }
 
 impl<'a> CardRow<'a> {
@@ -265,6 +267,7 @@ impl<'a> CardRow<'a> {
             tier: i16::from(card.tier),
             tags: &card.tags,
             notes: card.notes.as_deref(),
+            custom: &card.custom,
         }
     }
 }
@@ -301,6 +304,7 @@ pub(crate) struct ContactRow {
     tier: i16,
     tags: Vec<String>,
     notes: Option<String>,
+    custom: Json<CustomValues>,
     company_id: Option<Uuid>,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
@@ -348,6 +352,7 @@ impl ContactRow {
                 tier,
                 tags: self.tags,
                 notes: self.notes,
+                custom: self.custom.0,
             },
             company_id: self.company_id,
             created_at_micros: micros(self.created_at),

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod companies;
 pub mod contacts;
+pub mod custom_fields;
 pub mod drafts;
 pub mod users;
 

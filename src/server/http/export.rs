@@ -8,12 +8,14 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use crate::{
-    domain::{CurrentUser, SearchQuery, search::decode_component},
+    domain::{CurrentUser, SearchQuery, custom::CustomField, search::decode_component},
     server::{
-        db::contacts,
+        db::{contacts, custom_fields},
         export,
         search::{query, schema::IndexedContact},
         state::AppState,
@@ -153,6 +155,11 @@ async fn search_export(
         )
             .into_response();
     };
+    // Every custom field, retired ones too: an export carries every value.
+    let fields: Arc<[CustomField]> = match custom_fields::all(&state.db).await {
+        Ok(fields) => fields.into(),
+        Err(error) => return failure(error),
+    };
     let raw = raw.unwrap_or_default();
     let request = match ticked(&raw) {
         // Ticked rows: those contacts, from Postgres, in the order ticked.
@@ -167,7 +174,7 @@ async fn search_export(
                     Err(error) => return failure(error),
                 }
             }
-            let body = Bytes::from(render(format, &contacts, true));
+            let body = Bytes::from(render(format, &contacts, &fields, true));
             return download(
                 format,
                 futures_util::stream::iter([Ok::<_, std::io::Error>(body)]),
@@ -209,7 +216,7 @@ async fn search_export(
         "export started"
     );
     let header = match format {
-        Format::Csv => Some(Ok(Bytes::from(render(format, &[], true)))),
+        Format::Csv => Some(Ok(Bytes::from(render(format, &[], &fields, true)))),
         Format::Vcard => None,
     };
     let replica = published.replica.clone();
@@ -218,12 +225,13 @@ async fn search_export(
     let body = futures_util::StreamExt::then(futures_util::stream::iter(chunks), move |chunk| {
         let replica = replica.clone();
         let searcher = searcher.clone();
+        let fields = fields.clone();
         let _downloading = &slot;
         async move {
             let rendered = tokio::task::spawn_blocking(move || {
                 replica
                     .stored_contacts(&searcher, &chunk)
-                    .map(|contacts| render(format, &contacts, false))
+                    .map(|contacts| render(format, &contacts, &fields, false))
             })
             .await;
             match rendered {
@@ -246,15 +254,20 @@ async fn search_export(
 }
 
 /// Contacts as CSV records (after the header, if `header`) or vCards.
-fn render(format: Format, contacts: &[IndexedContact], header: bool) -> Vec<u8> {
+fn render(
+    format: Format,
+    contacts: &[IndexedContact],
+    fields: &[CustomField],
+    header: bool,
+) -> Vec<u8> {
     match format {
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(Vec::new());
             if header {
-                let _ = writer.write_record(export::CSV_HEADER);
+                let _ = writer.write_record(export::csv_header(fields));
             }
             for contact in contacts {
-                let _ = writer.write_record(export::csv_record(contact));
+                let _ = writer.write_record(export::csv_record(contact, fields));
             }
             let body = writer.into_inner().unwrap_or_default();
             if header {
@@ -268,7 +281,7 @@ fn render(format: Format, contacts: &[IndexedContact], header: bool) -> Vec<u8> 
         }
         Format::Vcard => contacts
             .iter()
-            .map(export::vcard)
+            .map(|contact| export::vcard(contact, fields))
             .collect::<String>()
             .into_bytes(),
     }
@@ -308,8 +321,12 @@ pub async fn contact_vcard(State(state): State<AppState>, Path(id): Path<String>
         Ok(_) => return (StatusCode::NOT_FOUND, "No such contact.").into_response(),
         Err(error) => return failure(error),
     };
+    let fields = match custom_fields::all(&state.db).await {
+        Ok(fields) => fields,
+        Err(error) => return failure(error),
+    };
     let name = contact.card.name.clone();
-    let card = export::vcard(&IndexedContact::from(contact));
+    let card = export::vcard(&IndexedContact::from(contact), &fields);
     // An ASCII name for every client, and the real one for those that read RFC 5987.
     let ascii: String = name
         .chars()

@@ -163,7 +163,8 @@ pub async fn create_job(
             .await
             .map_err(anyhow::Error::from)?
     };
-    let mapping = guessed.map_err(AppError::BadRequest)?;
+    let mut mapping = guessed.map_err(AppError::BadRequest)?;
+    mapping.match_custom(&crate::server::db::custom_fields::live(db).await?);
     let report = checked_dry_run(db, &path, format, &mapping, limits).await?;
 
     let id = Uuid::new_v4();
@@ -394,9 +395,16 @@ pub async fn remap(
             AppError::BadRequest("The column mapping does not fit this file.".into()).into(),
         );
     }
+    let live = crate::server::db::custom_fields::live(db).await?;
+    let custom = mapping
+        .custom
+        .iter()
+        .map(|id| id.filter(|id| live.iter().any(|field| field.id == *id)))
+        .collect();
     let mapping = ColumnMapping {
         headers: job.mapping.headers.clone(),
         fields: mapping.fields,
+        custom,
     };
     let path = fetch_file(db, id, data_dir).await?;
     let report = checked_dry_run(db, &path, job.format, &mapping, limits).await?;
@@ -545,7 +553,7 @@ async fn run_job(
     }
     let path = fetch_file(db, id, data_dir).await?;
     let resume_after = job.done.rows;
-    let mut sorter = Sorter::new();
+    let mut sorter = Sorter::new(crate::server::db::custom_fields::all(db).await?);
     let mut done = job.done.clone();
     let mut batches = read_batches(path.to_path_buf(), job.format, job.mapping.clone());
     let mut position = 0i64;
@@ -578,7 +586,7 @@ async fn run_job(
         let mut attempt = 0;
         let applied = loop {
             attempt += 1;
-            match apply_batch(db, id, &actor, &drafts, &skipped, &done).await {
+            match apply_batch(db, id, &actor, &drafts, &sorter.fields, &skipped, &done).await {
                 Ok(applied) => break applied,
                 // A concurrent edit took an email this batch creates: plan again.
                 Err(Error::Database(sqlx::Error::Database(e)))
@@ -623,11 +631,12 @@ async fn apply_batch(
     id: Uuid,
     actor: &Actor,
     drafts: &[ValidRow],
+    fields: &[crate::domain::custom::CustomField],
     skipped: &ImportCounts,
     done_before: &ImportCounts,
 ) -> Result<(ImportCounts, i64)> {
     let mut tx = db.begin().await?;
-    let planned = plan::plan(&mut tx, drafts, true).await?;
+    let planned = plan::plan(&mut tx, drafts, fields, true).await?;
     let mut creates: Vec<(u64, &Card)> = Vec::new();
     let mut updates: Vec<(u64, Uuid, Box<Card>, Vec<FieldChange>)> = Vec::new();
     let mut done = ImportCounts {

@@ -17,13 +17,17 @@ use super::read::{self, SourceRow};
 use crate::{
     domain::{
         Card, Contact, ContactInput, FieldChange,
+        custom::CustomField,
         import::{
             ColumnMapping, ImportCounts, ImportFormat, MAX_LISTED_ROWS, PossibleDuplicate,
             SkippedRow,
         },
     },
     error::AppError,
-    server::{db::contacts, error::Result},
+    server::{
+        db::{contacts, custom_fields},
+        error::Result,
+    },
 };
 
 /// What identifies a row's contact within a file and in the directory.
@@ -95,6 +99,11 @@ pub(super) fn overlay(contact: &Contact, row: &ContactInput) -> ContactInput {
             slot.clone_from(value);
         }
     }
+    for (key, value) in &row.custom {
+        if !value.trim().is_empty() {
+            input.custom.insert(key.clone(), value.clone());
+        }
+    }
     let same_text = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
     let digits = |text: &str| -> String { text.chars().filter(char::is_ascii_digit).collect() };
     add_missing(&mut input.emails, &row.emails, |a, b| {
@@ -126,9 +135,12 @@ pub(super) fn add_missing<T: Clone>(rows: &mut Vec<T>, new: &[T], same: impl Fn(
 }
 
 /// Matches a batch of rows to the live directory (locking the matches if `lock`).
+/// `fields` are every custom field, retired ones too (a stored contact may hold values
+/// of any).
 pub(super) async fn plan<'a>(
     conn: &mut PgConnection,
     rows: &'a [ValidRow],
+    fields: &[CustomField],
     lock: bool,
 ) -> Result<Vec<Planned<'a>>> {
     // Lookups by key always want the indexes. Early in an import the planner has no
@@ -187,7 +199,7 @@ pub(super) async fn plan<'a>(
             Some(contact) => {
                 // The overlay of two valid contacts is valid; should the stored one not
                 // be (data from before these rules), the row alone is.
-                let draft = Card::parse(&overlay(contact, &row.input))
+                let draft = Card::parse_with(&overlay(contact, &row.input), fields)
                     .unwrap_or_else(|_| row.draft.clone());
                 let changes = draft.changes_from(&contact.card);
                 if changes.is_empty() {
@@ -207,6 +219,9 @@ pub(super) async fn plan<'a>(
 /// Rows of a file sorted into batches: valid first-seen drafts to plan, and the rest
 /// counted (and listed) as they go.
 pub(super) struct Sorter {
+    /// Every custom field, and the live ones (which rows may fill).
+    pub(super) fields: Vec<CustomField>,
+    live: Vec<CustomField>,
     pub(super) seen: HashSet<MatchKey>,
     pub(super) counts: ImportCounts,
     pub(super) invalid_rows: Vec<SkippedRow>,
@@ -214,8 +229,10 @@ pub(super) struct Sorter {
 }
 
 impl Sorter {
-    pub(super) fn new() -> Sorter {
+    pub(super) fn new(fields: Vec<CustomField>) -> Sorter {
         Sorter {
+            live: fields.iter().filter(|f| !f.retired).cloned().collect(),
+            fields,
             seen: HashSet::new(),
             counts: ImportCounts::default(),
             invalid_rows: Vec::new(),
@@ -229,12 +246,15 @@ impl Sorter {
         let draft = match row.input {
             Err(reason) => Err(reason),
             Ok(input) if input == ContactInput::default() => Err("The row is empty.".to_owned()),
-            Ok(input) => Card::parse(&input)
-                .map(|mut draft| {
-                    crate::server::phones::normalize(&mut draft);
-                    (input, draft)
-                })
-                .map_err(|errors| errors.to_string()),
+            Ok(mut input) => {
+                crate::domain::custom::by_name(&mut input.custom, &self.live);
+                Card::parse_with(&input, &self.live)
+                    .map(|mut draft| {
+                        crate::server::phones::normalize(&mut draft);
+                        (input, draft)
+                    })
+                    .map_err(|errors| errors.describe(&self.live))
+            }
         };
         match draft {
             Err(reason) => {
@@ -389,7 +409,7 @@ pub(super) async fn dry_run(
     mapping: &ColumnMapping,
     limits: ImportLimits,
 ) -> Result<DryRun> {
-    let mut sorter = Sorter::new();
+    let mut sorter = Sorter::new(custom_fields::all(db).await?);
     let mut possible: Vec<PossibleDuplicate> = Vec::new();
     let mut batches = read_batches(path.to_owned(), format, mapping.clone());
     while let Some(batch) = batches.recv().await {
@@ -408,7 +428,7 @@ pub(super) async fn dry_run(
         }
         // Only looking: no locks, and nothing to keep.
         let mut tx = db.begin().await?;
-        let planned = plan(&mut tx, &drafts, false).await?;
+        let planned = plan(&mut tx, &drafts, &sorter.fields, false).await?;
         sorter.count(&planned);
         let creating: Vec<&ValidRow> = drafts
             .iter()

@@ -48,6 +48,7 @@ pub fn guess_mapping(path: &Path, format: ImportFormat) -> Result<ColumnMapping,
         ImportFormat::Vcard => Ok(ColumnMapping {
             headers: VCARD_COLUMNS.iter().map(|(h, _)| (*h).to_owned()).collect(),
             fields: VCARD_COLUMNS.iter().map(|(_, f)| Some(*f)).collect(),
+            custom: Vec::new(),
         }),
         ImportFormat::Csv => {
             let mut start = Vec::new();
@@ -178,16 +179,27 @@ fn decode(bytes: &[u8]) -> String {
 
 fn input_from_record(record: &csv::ByteRecord, mapping: &ColumnMapping) -> ContactInput {
     let mut input = ContactInput::default();
-    for (column, field) in mapping.fields.iter().enumerate() {
-        let (Some(field), Some(value)) = (field, record.get(column)) else {
+    for (column, value) in record.iter().enumerate() {
+        let field = mapping.fields.get(column).copied().flatten();
+        let custom = mapping.custom_at(column);
+        if field.is_none() && custom.is_none() {
             continue;
-        };
+        }
         let value = decode(value);
         let value = crate::server::export::restore_cell(value.trim());
         if value.is_empty() {
             continue;
         }
-        fill(&mut input, *field, value);
+        match (field, custom) {
+            (Some(field), _) => fill(&mut input, field, value),
+            (None, Some(id)) => {
+                input
+                    .custom
+                    .entry(crate::domain::custom::input_key(id))
+                    .or_insert_with(|| value.to_owned());
+            }
+            (None, None) => {}
+        }
     }
     input
 }
@@ -257,7 +269,8 @@ fn fill(input: &mut ContactInput, field: Field, value: &str) {
         | Field::Links
         | Field::Ims
         | Field::Dates
-        | Field::Addresses => return,
+        | Field::Addresses
+        | Field::Custom => return,
         Field::Name => &mut input.name,
         Field::Prefix => &mut input.prefix,
         Field::Given => &mut input.given,
@@ -573,6 +586,16 @@ fn vcard_input(properties: &[String]) -> ContactInput {
             "PRONOUNS" | "X-PRONOUNS" => set(&mut input.pronouns, unescape(value)),
             "X-ROSTER-FILE-AS" => set(&mut input.file_as, unescape(value)),
             "X-ROSTER-DATE" => input.dates.push(entry(unescape(value))),
+            // A custom value by its field's name, found among the live fields when the
+            // row is checked (`custom::by_name`).
+            "X-ROSTER-CUSTOM" => {
+                if let Some(name) = property.param("X-ROSTER-FIELD") {
+                    input.custom.insert(
+                        format!("{}{name}", crate::domain::custom::BY_NAME),
+                        unescape(value),
+                    );
+                }
+            }
             "IMPP" => input.ims.push(EntryInput {
                 label: property
                     .param("X-SERVICE-TYPE")

@@ -18,10 +18,10 @@ use tantivy::{
 use uuid::Uuid;
 
 use super::{text, tokenizers};
-use crate::domain::{Card, Contact, ContactSummary};
+use crate::domain::{Card, Contact, ContactSummary, custom::CustomValue};
 
 /// Bump when the schema or what goes into it changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Prefixes are indexed up to this many characters; longer typed prefixes use the
 /// whole-word field's dictionary instead.
@@ -291,6 +291,21 @@ pub fn document(fields: &Fields, contact: &IndexedContact) -> TantivyDocument {
     for value in [&card.title, &card.department].into_iter().flatten() {
         words(value, fields.title_words, fields.title_prefixes);
     }
+    // Custom values that are words (text, choices, links) rank as the title does; a
+    // number or a date is found as notes are.
+    for value in card.custom.values() {
+        match value {
+            CustomValue::Text(text) | CustomValue::Url(text) => {
+                words(text, fields.title_words, fields.title_prefixes);
+            }
+            CustomValue::Choice(_) | CustomValue::Choices(_) => {
+                for choice in value.choices() {
+                    words(choice, fields.title_words, fields.title_prefixes);
+                }
+            }
+            CustomValue::Number(_) | CustomValue::Date(_) | CustomValue::Checkbox(_) => {}
+        }
+    }
     for address in &card.addresses {
         for value in [
             &address.street,
@@ -318,6 +333,13 @@ pub fn document(fields: &Fields, contact: &IndexedContact) -> TantivyDocument {
     }
     for entry in card.links.iter().chain(&card.ims) {
         doc.add_text(fields.notes_words, &entry.value);
+    }
+    for value in card.custom.values() {
+        match value {
+            CustomValue::Number(text) => doc.add_text(fields.notes_words, text),
+            CustomValue::Date(date) => doc.add_text(fields.notes_words, date.to_iso()),
+            _ => {}
+        }
     }
     doc.add_text(fields.sort_name, sort_key(&card.sort_words()));
     doc.add_u64(fields.tier, u64::from(card.tier.get()));

@@ -248,6 +248,7 @@ impl Generator {
             tier: Tier::parse(tier).expect("a tier"),
             tags,
             notes: notes(rng),
+            custom: Default::default(),
         };
         SeedContact {
             id,

@@ -2,11 +2,15 @@
 
 use leptos::prelude::*;
 
-use crate::domain::FieldChange;
+use crate::domain::{FieldChange, custom::CustomField};
 
-/// Field, before, after.
+/// Field, before, after. `fields` name the custom fields changed (every one, retired
+/// ones too).
 #[component]
-pub fn ChangeTable(changes: Vec<FieldChange>) -> impl IntoView {
+pub fn ChangeTable(
+    changes: Vec<FieldChange>,
+    #[prop(optional)] fields: Vec<CustomField>,
+) -> impl IntoView {
     let shown = |value: Option<String>| value.unwrap_or_else(|| "—".to_owned());
     view! {
         <table class="changes">
@@ -18,7 +22,7 @@ pub fn ChangeTable(changes: Vec<FieldChange>) -> impl IntoView {
                     .into_iter()
                     .map(|change| view! {
                         <tr>
-                            <th scope="row">{change.field.label()}</th>
+                            <th scope="row">{change.label(&fields)}</th>
                             <td>{shown(change.old)}</td>
                             <td>{shown(change.new)}</td>
                         </tr>

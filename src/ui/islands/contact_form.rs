@@ -18,6 +18,7 @@ use crate::{
             LINK_LABELS, MAX_ENTRIES, PHONE_LABELS, RowOp, move_row,
         },
         countries::COUNTRIES,
+        custom::{self, CustomField, CustomKind},
         edit::ContactForm,
         format,
     },
@@ -38,7 +39,9 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
         input,
         version,
         outcome: stashed,
+        fields,
     } = form;
+    let custom_fields = StoredValue::new(fields.clone());
     let save = ServerAction::<SaveContact>::new();
     let outcome = RwSignal::new(stashed);
     let failure = RwSignal::new(None::<AppError>);
@@ -52,12 +55,14 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
         event.prevent_default();
         failure.set(None);
         match SaveContact::from_event(&event) {
-            Ok(args) => match Card::parse(&args.input) {
-                Err(errors) => outcome.set(Some(SaveOutcome::Invalid { errors })),
-                Ok(_) => {
-                    save.dispatch(args);
+            Ok(args) => {
+                match custom_fields.with_value(|fields| Card::parse_with(&args.input, fields)) {
+                    Err(errors) => outcome.set(Some(SaveOutcome::Invalid { errors })),
+                    Ok(_) => {
+                        save.dispatch(args);
+                    }
                 }
-            },
+            }
             Err(_) => failure.set(Some(AppError::BadRequest(
                 "The form could not be read. Please reload the page and try again.".into(),
             ))),
@@ -136,7 +141,7 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
             on:submit=on_submit
         >
             {move || failure.get().map(|error| view! { <ErrorNotice error /> })}
-            {move || outcome.get().and_then(|outcome| outcome.message().map(|_| view! { <OutcomeNotice outcome /> }))}
+            {move || outcome.get().and_then(|outcome| outcome.message().map(|_| view! { <OutcomeNotice outcome fields=custom_fields.get_value() /> }))}
             // Enter in a field submits with the form's first submit button: this one,
             // so it saves rather than pressing the first row's button.
             <button type="submit" class="default-submit" tabindex="-1" aria-hidden="true">"Save"</button>
@@ -205,6 +210,24 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
                 hint="Separate tags with commas, like: investor, rust, berlin"
             />
             <NotesField value=input.notes.clone() error=error_for(Field::Notes) />
+            {(!fields.is_empty()).then(|| view! {
+                <fieldset class="form-section custom-fields" id="custom-fields">
+                    <legend>"More fields"</legend>
+                    {fields.iter().map(|field| {
+                        let text = custom::input_text(&input.custom, field.id);
+                        let id = field.id;
+                        let error = Signal::derive(move || {
+                            errors.with(|errors| {
+                                errors
+                                    .as_ref()
+                                    .and_then(|e| e.get_row(Field::Custom, id as usize))
+                                    .map(str::to_owned)
+                            })
+                        });
+                        view! { <CustomInput field=field.clone() text error /> }
+                    }).collect_view()}
+                </fieldset>
+            })}
             <div class="form-actions">
                 <button type="submit" class="primary" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Saving…" } else { "Save" }}
@@ -582,6 +605,123 @@ fn field_id(field: Field) -> String {
     format!("field-{}", field.as_str())
 }
 
+/// A custom field's control, by its kind: a text box, a list to choose from, boxes to
+/// tick. A multiple choice posts each ticked option as `custom[7.N]`.
+#[component]
+fn CustomInput(field: CustomField, text: String, error: Signal<Option<String>>) -> impl IntoView {
+    let id = format!("custom-{}", field.id);
+    let name = format!("custom[{}]", custom::input_key(field.id));
+    let error_id = format!("{id}-error");
+    let described = {
+        let error_id = error_id.clone();
+        move || error.with(Option::is_some).then(|| error_id.clone())
+    };
+    let invalid = move || error.with(Option::is_some).then_some("true");
+    let control = match field.kind {
+        CustomKind::Choice => {
+            let chosen = text.trim().to_lowercase();
+            view! {
+                <label for=id.clone()>{field.name.clone()}</label>
+                <select id=id.clone() name=name aria-invalid=invalid aria-describedby=described>
+                    <option value="">"—"</option>
+                    {field.options.iter().map(|option| view! {
+                        <option value=option.clone() selected=option.to_lowercase() == chosen>{option.clone()}</option>
+                    }).collect_view()}
+                </select>
+            }
+            .into_any()
+        }
+        CustomKind::Choices => {
+            let chosen: Vec<String> = text
+                .lines()
+                .map(|line| line.trim().to_lowercase())
+                .collect();
+            view! {
+                <fieldset class="choices" id=id.clone() aria-invalid=invalid aria-describedby=described>
+                    <legend>{field.name.clone()}</legend>
+                    {field.options.iter().enumerate().map(|(at, option)| {
+                        let box_id = format!("{id}-{at}");
+                        let label_for = box_id.clone();
+                        view! {
+                            <label class="choice" for=label_for>
+                                <input
+                                    type="checkbox"
+                                    id=box_id
+                                    name=format!("custom[{}.{at}]", custom::input_key(field.id))
+                                    value=option.clone()
+                                    checked=chosen.contains(&option.to_lowercase())
+                                />
+                                {option.clone()}
+                            </label>
+                        }
+                    }).collect_view()}
+                </fieldset>
+            }
+            .into_any()
+        }
+        CustomKind::Checkbox => {
+            let ticked = !matches!(
+                text.trim().to_lowercase().as_str(),
+                "" | "no" | "false" | "0" | "off"
+            );
+            view! {
+                <label class="choice" for=id.clone()>
+                    <input type="checkbox" id=id.clone() name=name value="yes" checked=ticked aria-describedby=described />
+                    {field.name.clone()}
+                </label>
+            }
+            .into_any()
+        }
+        kind => {
+            let (input_type, mode, hint) = match kind {
+                CustomKind::Number => ("text", Some("decimal"), None),
+                CustomKind::Date => (
+                    "text",
+                    None,
+                    Some("Like 2024-04-15, or 04-15 without a year."),
+                ),
+                CustomKind::Url => ("url", None, None),
+                _ => ("text", None, None),
+            };
+            let hint_id = format!("{id}-hint");
+            let described = {
+                let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
+                move || {
+                    let mut ids = Vec::new();
+                    if hint.is_some() {
+                        ids.push(hint_id.clone());
+                    }
+                    if error.with(Option::is_some) {
+                        ids.push(error_id.clone());
+                    }
+                    (!ids.is_empty()).then(|| ids.join(" "))
+                }
+            };
+            view! {
+                <label for=id.clone()>{field.name.clone()}</label>
+                <input
+                    type=input_type
+                    id=id.clone()
+                    name=name
+                    value=text
+                    inputmode=mode
+                    aria-invalid=invalid
+                    aria-describedby=described
+                    autocomplete="off"
+                />
+                {hint.map(|hint| view! { <p class="field-hint" id=hint_id>{hint}</p> })}
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <div class="field" class:invalid=move || error.with(Option::is_some) data-custom=field.name.clone()>
+            {control}
+            <FieldError id=error_id error />
+        </div>
+    }
+}
+
 /// A labelled one-line field, with its error (if any) beside it.
 #[component]
 fn TextField(
@@ -699,7 +839,7 @@ fn FieldError(id: String, error: Signal<Option<String>>) -> impl IntoView {
 
 /// Why the last save was refused, with what the person needs to decide what next.
 #[component]
-fn OutcomeNotice(outcome: SaveOutcome) -> impl IntoView {
+fn OutcomeNotice(outcome: SaveOutcome, fields: Vec<CustomField>) -> impl IntoView {
     let message = outcome.message();
     let details = match outcome {
         SaveOutcome::Conflict {
@@ -707,7 +847,7 @@ fn OutcomeNotice(outcome: SaveOutcome) -> impl IntoView {
         } => Some(
             view! {
                 <p class="notice-detail">{format!("Changed on {}:", format::date(at_micros))}</p>
-                <ChangeTable changes />
+                <ChangeTable changes fields />
             }
             .into_any(),
         ),

@@ -5,10 +5,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    api::contacts::{RestoreContact, get_contact, get_contact_history},
+    api::{
+        contacts::{RestoreContact, get_contact, get_contact_history},
+        custom_fields::custom_fields,
+    },
     domain::{
         Card, Contact, HistoryEntry, RESTORE_DAYS,
         card::{Address, label_text, link_href},
+        custom::{CustomField, CustomValue},
         format,
     },
     error::AppError,
@@ -24,15 +28,16 @@ pub fn ContactPage() -> impl IntoView {
     let history_tab =
         use_query_map().with_untracked(|query| query.get("tab").as_deref() == Some("history"));
     let contact = Resource::new(move || id.clone(), get_contact);
+    let fields = Resource::new(|| (), |_| custom_fields());
     view! {
         <p class="back">
             <a href="/">"← Directory"</a>
         </p>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match contact.await {
-                    Ok(contact) => view! { <ContactDetails contact history_tab /> }.into_any(),
-                    Err(AppError::NotFound) => view! {
+                match (contact.await, fields.await) {
+                    (Ok(contact), Ok(fields)) => view! { <ContactDetails contact fields history_tab /> }.into_any(),
+                    (Err(AppError::NotFound), _) => view! {
                         <Title text="Contact not found" />
                         <section class="message-page">
                             <h1>"Contact not found"</h1>
@@ -40,7 +45,7 @@ pub fn ContactPage() -> impl IntoView {
                         </section>
                     }
                     .into_any(),
-                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                    (Err(error), _) | (_, Err(error)) => view! { <ErrorNotice error /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -48,7 +53,7 @@ pub fn ContactPage() -> impl IntoView {
 }
 
 #[component]
-fn ContactDetails(contact: Contact, history_tab: bool) -> impl IntoView {
+fn ContactDetails(contact: Contact, fields: Vec<CustomField>, history_tab: bool) -> impl IntoView {
     let Contact {
         id,
         card,
@@ -126,8 +131,30 @@ fn ContactDetails(contact: Contact, history_tab: bool) -> impl IntoView {
         tier,
         tags,
         notes,
+        custom,
         ..
     } = card;
+    // The live fields' values, in the fields' order (a retired field's value is kept
+    // but not shown).
+    let custom_rows = fields
+        .iter()
+        .filter(|field| !field.retired)
+        .filter_map(|field| {
+            let value = custom.get(&field.id)?;
+            let shown = match value {
+                CustomValue::Url(url) => {
+                    let href = link_href(url);
+                    view! { <a href=href rel="noopener noreferrer nofollow">{url.clone()}</a> }.into_any()
+                }
+                CustomValue::Choices(chosen) => view! {
+                    <ul class="tags">{chosen.iter().map(|c| view! { <li class="tag">{c.clone()}</li> }).collect_view()}</ul>
+                }
+                .into_any(),
+                other => other.display().into_any(),
+            };
+            Some(view! { <dt>{field.name.clone()}</dt> <dd data-custom=field.name.clone()>{shown}</dd> })
+        })
+        .collect_view();
     let full_name = {
         let spelled = parts.display_name();
         let phonetic = [parts.phonetic_given.clone(), parts.phonetic_family.clone()]
@@ -160,7 +187,7 @@ fn ContactDetails(contact: Contact, history_tab: bool) -> impl IntoView {
                 {actions}
             </header>
             {tabs}
-            {history_tab.then(|| view! { <History id=id.to_string() /> })}
+            {history_tab.then(|| view! { <History id=id.to_string() fields=fields.clone() /> })}
             <dl class="contact-fields" hidden=history_tab>
                 {field("Full name", full_name.map(|name| name.into_any()))}
                 {company_link}
@@ -197,6 +224,7 @@ fn ContactDetails(contact: Contact, history_tab: bool) -> impl IntoView {
                     <ul class="tags">{tags.into_iter().map(|tag| view! { <li class="tag">{tag}</li> }).collect_view()}</ul>
                 }.into_any()))}
                 {field("Notes", notes.map(|notes| view! { <p class="notes">{notes}</p> }.into_any()))}
+                {custom_rows}
                 {field("Added", Some(format::date(created_at_micros).into_any()))}
                 {field("Updated", Some(format::date(updated_at_micros).into_any()))}
             </dl>
@@ -290,8 +318,9 @@ fn DeletedBanner(id: String, deleted_at: i64) -> impl IntoView {
 
 /// The contact's changes, newest first.
 #[component]
-fn History(id: String) -> impl IntoView {
+fn History(id: String, fields: Vec<CustomField>) -> impl IntoView {
     let entries = Resource::new(move || id.clone(), get_contact_history);
+    let fields = StoredValue::new(fields);
     view! {
         <section class="history" aria-label="History">
             <Suspense fallback=|| view! { <p class="loading">"Loading history…"</p> }>
@@ -303,7 +332,7 @@ fn History(id: String) -> impl IntoView {
                         .into_any(),
                         Ok(entries) => view! {
                             <ol class="history-list">
-                                {entries.into_iter().map(|entry| view! { <HistoryItem entry /> }).collect_view()}
+                                {entries.into_iter().map(|entry| view! { <HistoryItem entry fields=fields.get_value() /> }).collect_view()}
                             </ol>
                         }
                         .into_any(),
@@ -316,10 +345,10 @@ fn History(id: String) -> impl IntoView {
 }
 
 #[component]
-fn HistoryItem(entry: HistoryEntry) -> impl IntoView {
+fn HistoryItem(entry: HistoryEntry, fields: Vec<CustomField>) -> impl IntoView {
     let who = entry.actor.unwrap_or_else(|| "Someone".to_owned());
     let changes =
-        (!entry.changes.is_empty()).then(|| view! { <ChangeTable changes=entry.changes /> });
+        (!entry.changes.is_empty()).then(|| view! { <ChangeTable changes=entry.changes fields /> });
     view! {
         <li class="history-entry">
             <p>

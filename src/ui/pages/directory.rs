@@ -377,10 +377,12 @@ fn BulkBar(total: u64, search: String) -> impl IntoView {
                 <option value="add-tag">"Add tag"</option>
                 <option value="remove-tag">"Remove tag"</option>
                 <option value="set-tier">"Set tier"</option>
+                <option value="set-company">"Set company"</option>
+                <option value="set-field">"Set custom field"</option>
                 <option value="delete">"Delete"</option>
             </select>
-            <label for="bulk-value" class="visually-hidden">"Tag or tier"</label>
-            <input id="bulk-value" name="value" placeholder="Tag, or tier 1–4" />
+            <label for="bulk-value" class="visually-hidden">"Tag, tier, company, or field and value"</label>
+            <input id="bulk-value" name="value" placeholder="Tag, tier 1–4, company, or Field: value" />
             <input type="hidden" name="search" value=search />
             <button type="submit" class="secondary">"Review…"</button>
             // The same selection, downloaded instead (`formaction`: no script needed).

@@ -8,9 +8,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    api::import::{RemapImport, StartImport, get_import_job, recent_imports},
+    api::{
+        custom_fields::custom_fields,
+        import::{RemapImport, StartImport, get_import_job, recent_imports},
+    },
     domain::{
-        Field, format,
+        Field,
+        custom::CustomField,
+        format,
         import::{ImportCounts, ImportJob, ImportStatus, PossibleDuplicate, SkippedRow},
     },
     error::AppError,
@@ -217,38 +222,52 @@ fn Counts(counts: ImportCounts, final_report: bool) -> impl IntoView {
     }
 }
 
-/// Each column of the file and the field it fills, editable before commit.
+/// Each column of the file and the field it fills (a custom field too), editable
+/// before commit.
 #[component]
 fn Mapping(job: ImportJob) -> impl IntoView {
+    let custom = Resource::new(|| (), |_| custom_fields());
     let editable = job.format == crate::domain::import::ImportFormat::Csv;
-    let rows = job
-        .mapping
-        .headers
-        .iter()
-        .zip(job.mapping.fields.iter())
-        .enumerate()
-        .map(|(i, (header, field))| {
-            let select_id = format!("column-{i}");
-            let header = if header.is_empty() { format!("Column {}", i + 1) } else { header.clone() };
-            let field = *field;
-            view! {
-                <tr>
-                    <th scope="row"><label for=select_id.clone()>{header}</label></th>
-                    <td>
-                        <select id=select_id name=format!("fields[{i}]") disabled=!editable>
-                            <option value="" selected=field.is_none()>"— ignore —"</option>
-                            {Field::ALL
-                                .into_iter()
-                                .map(|f| view! {
-                                    <option value=f.as_str() selected=field == Some(f)>{f.label()}</option>
-                                })
-                                .collect_view()}
-                        </select>
-                    </td>
-                </tr>
-            }
+    let mapping = StoredValue::new(job.mapping.clone());
+    let rows = move |mapping: &crate::domain::import::ColumnMapping, live: Vec<CustomField>| {
+        mapping
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(i, header)| {
+                let select_id = format!("column-{i}");
+                let header = if header.is_empty() { format!("Column {}", i + 1) } else { header.clone() };
+                let target = mapping.target_name(i);
+                view! {
+                    <tr>
+                        <th scope="row"><label for=select_id.clone()>{header}</label></th>
+                        <td>
+                            <select id=select_id name=format!("fields[{i}]") disabled=!editable>
+                                <option value="" selected=target.is_empty()>"— ignore —"</option>
+                                {Field::ALL
+                                    .into_iter()
+                                    .map(|f| view! {
+                                        <option value=f.as_str() selected=target == f.as_str()>{f.label()}</option>
+                                    })
+                                    .collect_view()}
+                                {live.iter().filter(|f| !f.retired).map(|f| {
+                                    let value = format!("custom.{}", f.id);
+                                    let selected = target == value;
+                                    view! { <option value=value selected=selected>{f.name.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                        </td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    let rows = move || {
+        Suspend::new(async move {
+            let live = custom.await.unwrap_or_default();
+            mapping.with_value(|mapping| rows(mapping, live))
         })
-        .collect_view();
+    };
     view! {
         <section class="mapping">
             <h2>"Columns"</h2>
@@ -256,7 +275,7 @@ fn Mapping(job: ImportJob) -> impl IntoView {
                 <input type="hidden" name="id" value=job.id.to_string() />
                 <table class="mapping-table">
                     <thead><tr><th scope="col">"Column in the file"</th><th scope="col">"Roster field"</th></tr></thead>
-                    <tbody>{rows}</tbody>
+                    <tbody><Suspense fallback=|| ()>{rows}</Suspense></tbody>
                 </table>
                 {editable.then(|| view! {
                     <button type="submit" class="secondary">"Check again with these columns"</button>

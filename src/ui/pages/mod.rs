@@ -1,6 +1,7 @@
 //! One file per page.
 
 pub mod admin_dashboard;
+pub mod admin_fields;
 mod admin_users;
 mod bulk;
 mod company;
@@ -14,6 +15,7 @@ mod merge;
 mod not_found;
 
 pub use admin_dashboard::AdminDashboardPage;
+pub use admin_fields::AdminFieldsPage;
 pub use admin_users::AdminUsersPage;
 pub use bulk::BulkPage;
 pub use company::CompanyPage;
