@@ -63,22 +63,40 @@ impl SortOrder {
 }
 
 /// Filters narrowing a search. Values within one filter are alternatives (tier 1 or
-/// 2); tags must all be present; different filters must all hold.
+/// 2); tags and custom choices must all be present; different filters must all hold.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Filters {
     pub tiers: Vec<Tier>,
     pub locations: Vec<String>,
+    /// ISO 3166 codes of the first address's country.
+    pub countries: Vec<String>,
     pub companies: Vec<String>,
     pub tags: Vec<String>,
+    /// Options of choice-type custom fields, each [`choice_value`] (`7:M`).
+    pub choices: Vec<String>,
 }
 
 impl Filters {
     pub fn is_empty(&self) -> bool {
         self.tiers.is_empty()
             && self.locations.is_empty()
+            && self.countries.is_empty()
             && self.companies.is_empty()
             && self.tags.is_empty()
+            && self.choices.is_empty()
     }
+}
+
+/// How the index and a filter name one option of a choice-type custom field: its
+/// field's id, a colon, the option (`7:M`).
+pub fn choice_value(field: i32, option: &str) -> String {
+    format!("{field}:{option}")
+}
+
+/// The field and option a [`choice_value`] names.
+pub fn parse_choice_value(value: &str) -> Option<(i32, &str)> {
+    let (field, option) = value.split_once(':')?;
+    Some((field.parse().ok()?, option))
 }
 
 /// The filters a user can toggle, by their URL parameter.
@@ -86,8 +104,10 @@ impl Filters {
 pub enum FilterKind {
     Tier,
     Location,
+    Country,
     Company,
     Tag,
+    Choice,
 }
 
 impl FilterKind {
@@ -96,8 +116,10 @@ impl FilterKind {
         match self {
             FilterKind::Tier => "tier",
             FilterKind::Location => "location",
+            FilterKind::Country => "country",
             FilterKind::Company => "company",
             FilterKind::Tag => "tag",
+            FilterKind::Choice => "choice",
         }
     }
 }
@@ -139,8 +161,10 @@ impl SearchQuery {
             filters: Filters {
                 tiers,
                 locations: values("location"),
+                countries: values("country"),
                 companies: values("company"),
                 tags: values("tag"),
+                choices: values("choice"),
             },
             sort: first("sort")
                 .and_then(|value| SortOrder::parse(value.trim()))
@@ -175,11 +199,17 @@ impl SearchQuery {
         for location in &self.filters.locations {
             pairs.push(("location", location.clone()));
         }
+        for country in &self.filters.countries {
+            pairs.push(("country", country.clone()));
+        }
         for company in &self.filters.companies {
             pairs.push(("company", company.clone()));
         }
         for tag in &self.filters.tags {
             pairs.push(("tag", tag.clone()));
+        }
+        for choice in &self.filters.choices {
+            pairs.push(("choice", choice.clone()));
         }
         if self.sort != SortOrder::Relevance {
             pairs.push(("sort", self.sort.as_str().to_owned()));
@@ -257,8 +287,10 @@ impl SearchQuery {
                 }
             }
             FilterKind::Location => toggle(&mut filters.locations, value),
+            FilterKind::Country => toggle(&mut filters.countries, value),
             FilterKind::Company => toggle(&mut filters.companies, value),
             FilterKind::Tag => toggle(&mut filters.tags, value),
+            FilterKind::Choice => toggle(&mut filters.choices, value),
         }
         next
     }
@@ -451,8 +483,21 @@ pub struct Facets {
     /// Every tier, with the number of matching contacts in it.
     pub tiers: Vec<(Tier, u64, bool)>,
     pub locations: Vec<FacetValue>,
+    /// By ISO code (the sidebar shows the country's name).
+    pub countries: Vec<FacetValue>,
     pub companies: Vec<FacetValue>,
     pub tags: Vec<FacetValue>,
+    /// Per choice-type custom field that matching contacts hold, its options; each
+    /// value a [`choice_value`].
+    pub choices: Vec<ChoiceFacet>,
+}
+
+/// One choice-type custom field's options among the matches.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceFacet {
+    pub field: i32,
+    pub name: String,
+    pub values: Vec<FacetValue>,
 }
 
 /// One page of results with what the page shows around them.

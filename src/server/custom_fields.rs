@@ -16,6 +16,7 @@ pub async fn add(db: &PgPool, input: &CustomFieldInput) -> Result<CustomField> {
     // One definition change at a time, so the live-field count and the positions hold.
     lock(&mut tx).await?;
     let field = custom_fields::create(&mut tx, &spec).await?;
+    move_the_index(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(field = field.id, name = %field.name, kind = field.kind.as_str(), "custom field added");
     Ok(field)
@@ -57,6 +58,7 @@ pub async fn save(db: &PgPool, id: i32, input: &CustomFieldInput) -> Result<()> 
         }
     }
     custom_fields::update(&mut tx, id, &spec).await?;
+    move_the_index(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(field = id, name = %spec.name, "custom field changed");
     Ok(())
@@ -70,6 +72,7 @@ pub async fn set_retired(db: &PgPool, id: i32, retired: bool) -> Result<()> {
         .await?
         .ok_or(AppError::NotFound)?;
     custom_fields::set_retired(&mut tx, id, retired).await?;
+    move_the_index(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(field = id, retired, "custom field retired or restored");
     Ok(())
@@ -80,7 +83,26 @@ pub async fn shift(db: &PgPool, id: i32, up: bool) -> Result<()> {
     let mut tx = db.begin().await?;
     lock(&mut tx).await?;
     custom_fields::shift(&mut tx, id, up).await?;
+    move_the_index(&mut tx).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Moves the change feed on with a tombstone of no contact, so every instance's index
+/// (and what is kept from it: cached searches, rendered pages) moves past the change
+/// and the pages that name fields are made again with the new names and order.
+async fn move_the_index(tx: &mut sqlx::PgConnection) -> Result<()> {
+    sqlx::query("SELECT contact_write_lock()")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO contact_tombstones (id) VALUES ('00000000-0000-0000-0000-000000000000')",
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("SELECT pg_notify('contacts_changed', '')")
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 

@@ -138,7 +138,22 @@ impl RenderedParts {
                 return Shown::searched(query, cx.finish(Err(error)), can_edit).render();
             }
         };
-        let key = format!("{can_edit}|{}", query.to_query_string());
+        // The choice facets are named by the custom fields, which the kept parts must
+        // match too.
+        let fields = if answer.page.facets.choices.is_empty() {
+            None
+        } else {
+            match cx.state.search.custom_fields().await {
+                Ok(fields) => Some(fields),
+                Err(error) => {
+                    return Shown::searched(query, cx.finish(Err(error)), can_edit).render();
+                }
+            }
+        };
+        let named_by = fields
+            .as_ref()
+            .map_or(0, |fields| Arc::as_ptr(fields) as *const () as usize);
+        let key = format!("{can_edit}|{named_by}|{}", query.to_query_string());
         if let Some(kept) = self
             .entries
             .get(&key)
@@ -148,11 +163,14 @@ impl RenderedParts {
             self.served_kept.fetch_add(1, Ordering::Relaxed);
             return kept.with_time(&time_text(started.elapsed().as_micros() as u64, true));
         }
-        let page = SearchPage {
+        let mut page = SearchPage {
             cached,
             took_micros: started.elapsed().as_micros() as u64,
             ..answer.page.clone()
         };
+        if let Some(fields) = &fields {
+            crate::server::search::name_choice_facets(&mut page.facets, fields);
+        }
         let parts = Shown::searched(query, Ok(page), can_edit).render();
         metrics::counter!("rendered_parts_total", "outcome" => "rendered").increment(1);
         if self.enabled {

@@ -4,8 +4,9 @@
 //! back in; a bulk change sets them; the history names them.
 
 use roster::domain::{
-    Contact, HistoryEntry, Role, SaveOutcome,
+    Contact, HistoryEntry, Role, SaveOutcome, SearchQuery,
     custom::{CustomField, CustomValue},
+    search::choice_value,
 };
 use uuid::Uuid;
 
@@ -167,12 +168,71 @@ async fn values_are_typed_checked_and_outlive_renames_reordering_and_retirement(
         .unwrap();
     assert!(page.contains("Shirt size") && page.contains("COBOL standards meeting"));
 
-    // Found by a custom value.
+    // Found by a custom value, filtered by a choice, counted by choice and country
+    // (the first address's).
+    saved(
+        &app,
+        &[
+            ("name", "Grace Murray"),
+            (&size_key, "S"),
+            ("addresses[0][city]", "Arlington"),
+            ("addresses[0][country]", "United States"),
+        ],
+    )
+    .await;
     app.index_caught_up().await;
     let hits = app.search_text("cobol standards").await;
     assert!(hits.hits.iter().any(|hit| hit.contact.id == id), "{hits:?}");
+    let grace = SearchQuery::default().with_text("grace");
+    let all = app.search(&grace).await;
+    assert_eq!(all.total, 2);
+    let sizes = all
+        .facets
+        .choices
+        .iter()
+        .find(|facet| facet.field == size)
+        .expect("a facet for the size");
+    assert_eq!(sizes.name, "Shirt size");
+    let counted: Vec<(String, u64)> = sizes
+        .values
+        .iter()
+        .map(|v| (v.value.clone(), v.count))
+        .collect();
+    assert!(
+        counted.contains(&(choice_value(size, "M"), 1)),
+        "{counted:?}"
+    );
+    assert!(
+        counted.contains(&(choice_value(size, "S"), 1)),
+        "{counted:?}"
+    );
+    assert_eq!(all.facets.countries[0].value, "US");
+    let mut only_m = grace.clone();
+    only_m.filters.choices = vec![choice_value(size, "M")];
+    let filtered = app.search(&only_m).await;
+    assert_eq!(filtered.total, 1);
+    assert_eq!(filtered.hits[0].contact.id, id);
+    let mut in_us = grace.clone();
+    in_us.filters.countries = vec!["US".into()];
+    assert_eq!(
+        app.search(&in_us).await.hits[0].contact.name,
+        "Grace Murray"
+    );
+    // The page offers them by name, as boxes to tick without JavaScript.
+    let page = app
+        .get(&format!("/?{}", grace.to_query_string()))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<legend>Shirt size</legend>"),
+        "the facet is named"
+    );
+    assert!(page.contains(&format!("value=\"{}\"", choice_value(size, "M"))));
 
-    // A rename and a new order touch no contact.
+    // A rename and a new order touch no contact (and the facet takes the new name at
+    // once, though no contact changed).
     let version = contact(&app, id).await.version;
     let back = admin_post(
         &app,
@@ -207,6 +267,19 @@ async fn values_are_typed_checked_and_outlive_renames_reordering_and_retirement(
     assert_eq!(
         again.card.custom.get(&size),
         Some(&CustomValue::Choice("M".into()))
+    );
+    app.index_caught_up().await;
+    let renamed = app.search(&grace).await;
+    assert_eq!(renamed.facets.choices[0].name, "T-shirt size");
+    let page = app
+        .get(&format!("/?{}", grace.to_query_string()))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<legend>T-shirt size</legend>"),
+        "the page is made again"
     );
     // An option a contact holds cannot be taken away.
     let back = admin_post(

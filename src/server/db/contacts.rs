@@ -638,6 +638,24 @@ pub async fn search_fallback(
             .push_bind(filters.locations.clone())
             .push(")");
     }
+    if !filters.countries.is_empty() {
+        sql.push(" AND addresses->0->>'country' = ANY(")
+            .push_bind(filters.countries.clone())
+            .push(")");
+    }
+    for choice in &filters.choices {
+        let (field, option) =
+            crate::domain::search::parse_choice_value(choice).unwrap_or((0, choice.as_str()));
+        sql.push(" AND (custom->")
+            .push_bind(field.to_string())
+            .push("->>'choice' = ")
+            .push_bind(option.to_owned())
+            .push(" OR custom->")
+            .push_bind(field.to_string())
+            .push("->'choices' ? ")
+            .push_bind(option.to_owned())
+            .push(")");
+    }
     if !filters.companies.is_empty() {
         sql.push(" AND company = ANY(")
             .push_bind(filters.companies.clone())

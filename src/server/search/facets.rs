@@ -1,5 +1,5 @@
-//! Counting the matching contacts per tier, location, company and tag, and the total,
-//! in one pass over the documents that match the words.
+//! Counting the matching contacts per tier, location, country, company, tag and
+//! custom choice, and the total, in one pass over the documents that match the words.
 //!
 //! Filters are applied here, from the same values, rather than in the query: a
 //! document that passes every filter counts toward the total and every facet; one
@@ -37,7 +37,7 @@ use tantivy::{
     query::Weight,
 };
 
-use crate::domain::search::Filters;
+use crate::domain::search::{Filters, parse_choice_value};
 
 /// No value (a contact without a location, say).
 const NONE: u32 = u32::MAX;
@@ -60,8 +60,11 @@ pub struct FacetCounts {
     /// Index 1..=4 by tier.
     pub tiers: [u64; 5],
     pub locations: HashMap<String, u64>,
+    pub countries: HashMap<String, u64>,
     pub companies: HashMap<String, u64>,
     pub tags: HashMap<String, u64>,
+    /// By `choice_value` (`7:M`).
+    pub choices: HashMap<String, u64>,
 }
 
 impl FacetCounts {
@@ -72,8 +75,10 @@ impl FacetCounts {
         }
         for (mine, theirs) in [
             (&mut self.locations, other.locations),
+            (&mut self.countries, other.countries),
             (&mut self.companies, other.companies),
             (&mut self.tags, other.tags),
+            (&mut self.choices, other.choices),
         ] {
             for (value, count) in theirs {
                 *mine.entry(value).or_default() += count;
@@ -94,11 +99,60 @@ struct Decoded {
 pub struct SegmentColumns {
     tiers: Vec<u8>,
     location: Decoded,
+    country: Decoded,
     company: Decoded,
-    tag_dictionary: Option<StrColumn>,
-    /// Document `d`'s tags are `tag_ords[tag_offsets[d]..tag_offsets[d + 1]]`.
-    tag_offsets: Vec<u32>,
-    tag_ords: Vec<u32>,
+    tags: Multi,
+    choices: Multi,
+}
+
+/// A column of several values per document, decoded: document `d`'s value ordinals
+/// are `ords[offsets[d]..offsets[d + 1]]`.
+struct Multi {
+    dictionary: Option<StrColumn>,
+    offsets: Vec<u32>,
+    ords: Vec<u32>,
+    /// For the choices column: the custom field of each value ordinal (`7:M` is field
+    /// 7's), so each field's filter is applied on its own.
+    field_of: Vec<i32>,
+}
+
+impl Multi {
+    fn decode(reader: &SegmentReader, name: &str) -> tantivy::Result<Multi> {
+        let column = reader.fast_fields().str(name)?;
+        let mut offsets = Vec::with_capacity(reader.max_doc() as usize + 1);
+        let mut ords = Vec::new();
+        offsets.push(0);
+        for doc in 0..reader.max_doc() {
+            if let Some(column) = &column {
+                ords.extend(column.term_ords(doc).map(|ord| ord as u32));
+            }
+            offsets.push(ords.len() as u32);
+        }
+        let mut field_of = Vec::new();
+        if name == "choice"
+            && let Some(column) = &column
+        {
+            let all: Vec<u64> = (0..column.num_terms() as u64).collect();
+            column.dictionary().sorted_ords_to_term_cb(&all, |bytes| {
+                let value = String::from_utf8_lossy(bytes);
+                field_of.push(parse_choice_value(&value).map_or(0, |(field, _)| field));
+            })?;
+        }
+        Ok(Multi {
+            dictionary: column,
+            offsets,
+            ords,
+            field_of,
+        })
+    }
+
+    fn of(&self, doc: DocId) -> &[u32] {
+        let doc = doc as usize;
+        match (self.offsets.get(doc), self.offsets.get(doc + 1)) {
+            (Some(&start), Some(&end)) => &self.ords[start as usize..end as usize],
+            _ => &[],
+        }
+    }
 }
 
 impl SegmentColumns {
@@ -141,34 +195,16 @@ impl SegmentColumns {
             })
         };
         let location = single("location", &mut buffer)?;
+        let country = single("country", &mut buffer)?;
         let company = single("company", &mut buffer)?;
-
-        let tag_column = fast.str("tag")?;
-        let mut tag_offsets = Vec::with_capacity(docs + 1);
-        let mut tag_ords = Vec::new();
-        tag_offsets.push(0);
-        for doc in 0..reader.max_doc() {
-            if let Some(column) = &tag_column {
-                tag_ords.extend(column.term_ords(doc).map(|ord| ord as u32));
-            }
-            tag_offsets.push(tag_ords.len() as u32);
-        }
         Ok(SegmentColumns {
             tiers,
             location,
+            country,
             company,
-            tag_dictionary: tag_column,
-            tag_offsets,
-            tag_ords,
+            tags: Multi::decode(reader, "tag")?,
+            choices: Multi::decode(reader, "choice")?,
         })
-    }
-
-    fn tags(&self, doc: DocId) -> &[u32] {
-        let doc = doc as usize;
-        match (self.tag_offsets.get(doc), self.tag_offsets.get(doc + 1)) {
-            (Some(&start), Some(&end)) => &self.tag_ords[start as usize..end as usize],
-            _ => &[],
-        }
     }
 }
 
@@ -344,21 +380,47 @@ impl Collector for FacetCollector<'_> {
             selected_tiers |= 1 << tier.get();
         }
         let location = Facet::new(columns.location.dictionary.as_ref(), &filters.locations)?;
+        let country = Facet::new(columns.country.dictionary.as_ref(), &filters.countries)?;
         let company = Facet::new(columns.company.dictionary.as_ref(), &filters.companies)?;
-        let tag = Facet::new(columns.tag_dictionary.as_ref(), &filters.tags)?;
+        let tag = Facet::new(columns.tags.dictionary.as_ref(), &filters.tags)?;
+        let choice = Facet::new(columns.choices.dictionary.as_ref(), &filters.choices)?;
+        // Each field with selected options: those options' ordinals here (`NONE` for
+        // one no document of this segment has).
+        let mut choice_fields: Vec<(i32, Vec<u32>)> = Vec::new();
+        for value in &filters.choices {
+            let Some((field, _)) = parse_choice_value(value) else {
+                continue;
+            };
+            let ord = match &columns.choices.dictionary {
+                Some(column) => column
+                    .dictionary()
+                    .term_ord(value.as_bytes())?
+                    .map_or(NONE, |ord| ord as u32),
+                None => NONE,
+            };
+            match choice_fields.iter_mut().find(|(f, _)| *f == field) {
+                Some((_, ords)) => ords.push(ord),
+                None => choice_fields.push((field, vec![ord])),
+            }
+        }
         let tally = Tally {
             total: 0,
             tiers: [0; 5],
             locations: vec![0; location.values()],
+            countries: vec![0; country.values()],
             companies: vec![0; company.values()],
             tags: vec![0; tag.values()],
+            choices: vec![0; choice.values()],
         };
         Ok(SegmentFacets {
             filtering: !filters.is_empty(),
             selected_tiers,
             location,
+            country,
             company,
             tag,
+            choice,
+            choice_fields,
             tally,
             columns,
         })
@@ -495,6 +557,14 @@ impl Facet {
         !self.filtering || (ord != NONE && self.selected.contains(&ord))
     }
 
+    /// Whether several values pass: every selected one is among them (one missing
+    /// from this segment's dictionary means no document here has it).
+    fn passes_all(&self, ords: &[u32]) -> bool {
+        !self.filtering
+            || (self.selected.len() == self.requested
+                && self.selected.iter().all(|ord| ords.contains(ord)))
+    }
+
     /// The counts by value, the empty value left out. The ordinals seen are resolved
     /// to text in one sequential walk of the dictionary.
     fn harvest(&self, counts: &[u64]) -> HashMap<String, u64> {
@@ -530,8 +600,10 @@ struct Tally {
     total: u64,
     tiers: [u64; 5],
     locations: Vec<u64>,
+    countries: Vec<u64>,
     companies: Vec<u64>,
     tags: Vec<u64>,
+    choices: Vec<u64>,
 }
 
 /// One count up (`ADD`) or down.
@@ -556,8 +628,12 @@ pub struct SegmentFacets {
     /// Bit `n` set: tier `n` is selected.
     selected_tiers: u8,
     location: Facet,
+    country: Facet,
     company: Facet,
     tag: Facet,
+    choice: Facet,
+    /// The selected options by custom field: each field is a filter of its own.
+    choice_fields: Vec<(i32, Vec<u32>)>,
     tally: Tally,
     columns: Arc<SegmentColumns>,
 }
@@ -567,6 +643,8 @@ const TIER: u8 = 1;
 const LOCATION: u8 = 2;
 const COMPANY: u8 = 4;
 const TAG: u8 = 8;
+const COUNTRY: u8 = 16;
+const CHOICE: u8 = 32;
 
 impl SegmentFacets {
     /// Counts a matching document in (`ADD`), or takes it out of the counts.
@@ -580,16 +658,22 @@ impl SegmentFacets {
         let at = doc as usize;
         let tier = columns.tiers.get(at).copied().unwrap_or(0);
         let location = columns.location.ords.get(at).copied().unwrap_or(NONE);
+        let country = columns.country.ords.get(at).copied().unwrap_or(NONE);
         let company = columns.company.ords.get(at).copied().unwrap_or(NONE);
-        let tags = columns.tags(doc);
+        let tags = columns.tags.of(doc);
+        let choices = columns.choices.of(doc);
 
         if !self.filtering {
             bump::<ADD>(&mut tally.total);
             bump::<ADD>(&mut tally.tiers[usize::from(tier)]);
             bump_value::<ADD>(&mut tally.locations, location);
+            bump_value::<ADD>(&mut tally.countries, country);
             bump_value::<ADD>(&mut tally.companies, company);
             for &ord in tags {
                 bump_value::<ADD>(&mut tally.tags, ord);
+            }
+            for &ord in choices {
+                bump_value::<ADD>(&mut tally.choices, ord);
             }
             return;
         }
@@ -601,16 +685,26 @@ impl SegmentFacets {
         if !self.location.passes(location) {
             failed |= LOCATION;
         }
+        if !self.country.passes(country) {
+            failed |= COUNTRY;
+        }
         if !self.company.passes(company) {
             failed |= COMPANY;
         }
-        // Every selected tag must be present (one missing from this segment's
-        // dictionary means no contact here has it).
-        if self.tag.filtering
-            && (self.tag.selected.len() < self.tag.requested
-                || !self.tag.selected.iter().all(|ord| tags.contains(ord)))
-        {
+        if !self.tag.passes_all(tags) {
             failed |= TAG;
+        }
+        // The one custom field whose selection the document fails (if only one
+        // does): its options still count, as choosing another of them would add it.
+        let mut failed_field = None;
+        for (field, selected) in &self.choice_fields {
+            if !selected.iter().all(|ord| choices.contains(ord)) {
+                failed |= CHOICE;
+                failed_field = match failed_field {
+                    None => Some(*field),
+                    Some(_) => Some(i32::MIN),
+                };
+            }
         }
 
         // A document counts toward a facet if every *other* filter passes.
@@ -624,12 +718,24 @@ impl SegmentFacets {
         if counts_for(LOCATION) {
             bump_value::<ADD>(&mut tally.locations, location);
         }
+        if counts_for(COUNTRY) {
+            bump_value::<ADD>(&mut tally.countries, country);
+        }
         if counts_for(COMPANY) {
             bump_value::<ADD>(&mut tally.companies, company);
         }
         if counts_for(TAG) {
             for &ord in tags {
                 bump_value::<ADD>(&mut tally.tags, ord);
+            }
+        }
+        if counts_for(CHOICE) {
+            let field_of = &columns.choices.field_of;
+            for &ord in choices {
+                let field = field_of.get(ord as usize).copied();
+                if failed_field.is_none() || failed_field == field {
+                    bump_value::<ADD>(&mut tally.choices, ord);
+                }
             }
         }
     }
@@ -656,8 +762,10 @@ impl SegmentCollector for SegmentFacets {
             total: self.tally.total,
             tiers,
             locations: self.location.harvest(&self.tally.locations),
+            countries: self.country.harvest(&self.tally.countries),
             companies: self.company.harvest(&self.tally.companies),
             tags: self.tag.harvest(&self.tally.tags),
+            choices: self.choice.harvest(&self.tally.choices),
         }
     }
 }

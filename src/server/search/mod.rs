@@ -51,7 +51,8 @@ use super::{
 };
 use crate::domain::{
     Tier,
-    search::{FacetValue, Facets, SearchHit, SearchPage, SearchQuery},
+    custom::CustomField,
+    search::{ChoiceFacet, FacetValue, Facets, SearchHit, SearchPage, SearchQuery},
 };
 
 /// Facet values listed per filter (the selected ones are always listed too).
@@ -345,6 +346,10 @@ pub struct SearchService {
     permits: Semaphore,
     /// The same search asked at the same moment runs once.
     flights: Flights<CachedPage>,
+    /// The live custom fields as read when the index stood at a position (they name
+    /// the choice facets): every change to them moves the index (see
+    /// `server::custom_fields`), so they are read again once it has.
+    fields: ArcSwapOption<(i64, Arc<[CustomField]>)>,
 }
 
 impl SearchService {
@@ -356,7 +361,32 @@ impl SearchService {
             db,
             permits: Semaphore::new(cores * 2),
             flights: Flights::default(),
+            fields: ArcSwapOption::empty(),
         }
+    }
+
+    /// The custom fields as the index's position last saw them (read from Postgres
+    /// when the index has moved since).
+    pub async fn custom_fields(&self) -> Result<Arc<[CustomField]>> {
+        let position = self.index.position();
+        if let Some(seen) = self.fields.load_full()
+            && seen.0 == position
+        {
+            return Ok(seen.1.clone());
+        }
+        let fields: Arc<[CustomField]> = super::db::custom_fields::all(&self.db).await?.into();
+        self.fields
+            .store(Some(Arc::new((position, fields.clone()))));
+        Ok(fields)
+    }
+
+    /// Names the page's choice facets by their fields, in the fields' order (a page
+    /// is kept without them, as a rename does not change its matches).
+    pub async fn name_choices(&self, page: &mut SearchPage) -> Result<()> {
+        if !page.facets.choices.is_empty() {
+            name_choice_facets(&mut page.facets, &self.custom_fields().await?);
+        }
+        Ok(())
     }
 
     pub fn cache(&self) -> &CacheNamespace<CachedPage> {
@@ -373,7 +403,7 @@ impl SearchService {
         let started = Instant::now();
         let found = self.answer(query, seen).await?;
         let took_micros = started.elapsed().as_micros() as u64;
-        Ok(match found {
+        let mut page = match found {
             Found::Kept(cached) => SearchPage {
                 cached: true,
                 took_micros,
@@ -384,7 +414,9 @@ impl SearchService {
                 ..cached.page.clone()
             },
             Found::Fallback(page) => *page,
-        })
+        };
+        self.name_choices(&mut page).await?;
+        Ok(page)
     }
 
     /// [`Self::search`]'s answer as it is kept: callers that keep something made from
@@ -551,8 +583,10 @@ pub fn run_on(
             })
             .collect(),
         locations: facet_values(facets.locations, &filters.locations),
+        countries: facet_values(facets.countries, &filters.countries),
         companies: facet_values(facets.companies, &filters.companies),
         tags: facet_values(facets.tags, &filters.tags),
+        choices: choice_facets(facets.choices, &filters.choices),
     };
     Ok(SearchPage {
         query,
@@ -604,6 +638,57 @@ fn hit(contact: IndexedContact, terms: &[query::QueryTerm]) -> Result<SearchHit>
 }
 
 /// The most frequent values (then alphabetical), with every selected value included.
+/// The choices counted, by custom field (in id order; the page names and orders them
+/// by the live fields, [`name_choice_facets`]).
+fn choice_facets(counts: HashMap<String, u64>, selected: &[String]) -> Vec<ChoiceFacet> {
+    let mut by_field: std::collections::BTreeMap<i32, HashMap<String, u64>> = Default::default();
+    for (value, count) in counts {
+        if let Some((field, _)) = crate::domain::search::parse_choice_value(&value) {
+            by_field.entry(field).or_default().insert(value, count);
+        }
+    }
+    for value in selected {
+        if let Some((field, _)) = crate::domain::search::parse_choice_value(value) {
+            by_field.entry(field).or_default();
+        }
+    }
+    by_field
+        .into_iter()
+        .map(|(field, counts)| {
+            let mine: Vec<String> = selected
+                .iter()
+                .filter(|value| {
+                    crate::domain::search::parse_choice_value(value).map(|(f, _)| f) == Some(field)
+                })
+                .cloned()
+                .collect();
+            ChoiceFacet {
+                field,
+                name: String::new(),
+                values: facet_values(counts, &mine),
+            }
+        })
+        .collect()
+}
+
+/// Names each choice facet by its field and puts them in the fields' order; the
+/// facets of fields no longer live are left out.
+pub fn name_choice_facets(facets: &mut Facets, fields: &[crate::domain::custom::CustomField]) {
+    let mut named: Vec<ChoiceFacet> = Vec::new();
+    for field in fields.iter().filter(|field| !field.retired) {
+        if let Some(mut facet) = facets
+            .choices
+            .iter()
+            .find(|facet| facet.field == field.id)
+            .cloned()
+        {
+            facet.name.clone_from(&field.name);
+            named.push(facet);
+        }
+    }
+    facets.choices = named;
+}
+
 fn facet_values(counts: HashMap<String, u64>, selected: &[String]) -> Vec<FacetValue> {
     let mut values: Vec<(String, u64)> = counts.into_iter().collect();
     values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));

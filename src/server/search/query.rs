@@ -262,6 +262,14 @@ pub fn filter_clauses(fields: &Fields, filters: &Filters) -> Vec<(Occur, Box<dyn
             .collect();
         clauses.push((Occur::Must, any_of(terms)));
     }
+    if !filters.countries.is_empty() {
+        let terms = filters
+            .countries
+            .iter()
+            .map(|v| term(fields.country, v))
+            .collect();
+        clauses.push((Occur::Must, any_of(terms)));
+    }
     if !filters.companies.is_empty() {
         let terms = filters
             .companies
@@ -270,14 +278,16 @@ pub fn filter_clauses(fields: &Fields, filters: &Filters) -> Vec<(Occur, Box<dyn
             .collect();
         clauses.push((Occur::Must, any_of(terms)));
     }
-    for tag in &filters.tags {
-        clauses.push((
-            Occur::Must,
-            Box::new(TermQuery::new(
-                term(fields.tag, tag),
-                IndexRecordOption::Basic,
-            )),
-        ));
+    for (field, values) in [
+        (fields.tag, &filters.tags),
+        (fields.choice, &filters.choices),
+    ] {
+        for value in values {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(term(field, value), IndexRecordOption::Basic)),
+            ));
+        }
     }
     clauses
 }

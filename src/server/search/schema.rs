@@ -18,7 +18,7 @@ use tantivy::{
 use uuid::Uuid;
 
 use super::{text, tokenizers};
-use crate::domain::{Card, Contact, ContactSummary, custom::CustomValue};
+use crate::domain::{Card, Contact, ContactSummary, custom::CustomValue, search::choice_value};
 
 /// Bump when the schema or what goes into it changes: older indexes are then rebuilt.
 pub const SCHEMA_VERSION: u32 = 7;
@@ -137,8 +137,12 @@ pub struct Fields {
     /// Exact values for filters and facet counts.
     pub tier: Field,
     pub location: Field,
+    /// The first address's country (ISO code).
+    pub country: Field,
     pub company: Field,
     pub tag: Field,
+    /// The options of choice-type custom values, each `7:M` (`choice_value`).
+    pub choice: Field,
     /// Sort keys.
     pub created_at: Field,
     pub sort_name: Field,
@@ -226,8 +230,10 @@ pub fn schema() -> (Schema, Fields) {
         notes_words,
         tier: builder.add_u64_field("tier", INDEXED | FAST),
         location: builder.add_text_field("location", STRING | FAST),
+        country: builder.add_text_field("country", STRING | FAST),
         company: builder.add_text_field("company", STRING | FAST),
         tag: builder.add_text_field("tag", STRING | FAST),
+        choice: builder.add_text_field("choice", STRING | FAST),
         created_at: builder.add_i64_field("created_at", FAST),
         sort_name: builder.add_text_field("sort_name", TextOptions::default().set_fast("raw")),
     };
@@ -346,6 +352,18 @@ pub fn document(fields: &Fields, contact: &IndexedContact) -> TantivyDocument {
     // Always a value (empty when there is none): a dense column reads faster, and
     // facets leave the empty value out. The city is the first address's.
     doc.add_text(fields.location, card.city().unwrap_or_default());
+    doc.add_text(
+        fields.country,
+        card.addresses
+            .first()
+            .and_then(|address| address.country.as_deref())
+            .unwrap_or_default(),
+    );
+    for (id, value) in &card.custom {
+        for option in value.choices() {
+            doc.add_text(fields.choice, choice_value(*id, option));
+        }
+    }
     doc.add_text(fields.company, card.company.as_deref().unwrap_or(""));
     doc.add_i64(fields.created_at, contact.created_at_micros);
     doc

@@ -408,3 +408,83 @@ fn kept_facet_counts_follow_deletions_and_edits() {
         "the edits are counted"
     );
 }
+
+#[test]
+fn countries_and_custom_choices_filter_and_count() {
+    use crate::domain::{
+        custom::{CustomField, CustomKind, CustomValue},
+        search::choice_value,
+    };
+    let mut contacts = Vec::new();
+    for n in 0..9u128 {
+        let mut c = contact(n + 1, &format!("Member {n}"), None);
+        c.card.addresses = vec![crate::domain::card::Address {
+            city: Some("Somewhere".into()),
+            country: Some(if n % 3 == 0 { "PT" } else { "NO" }.into()),
+            ..Default::default()
+        }];
+        // Field 7, a single choice; field 9, several.
+        c.card
+            .custom
+            .insert(7, CustomValue::Choice(if n < 3 { "S" } else { "M" }.into()));
+        if n % 2 == 0 {
+            c.card
+                .custom
+                .insert(9, CustomValue::Choices(vec!["Go".into(), "Rust".into()]));
+        }
+        contacts.push(c);
+    }
+    let (_dir, replica) = index_of(&contacts);
+    let query = SearchQuery {
+        text: "member".into(),
+        filters: Filters {
+            countries: vec!["PT".into()],
+            choices: vec![choice_value(9, "Rust")],
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let page = run(&replica, query).unwrap();
+    // PT: 0, 3, 6; of those with Rust (even): 0 and 6.
+    assert_eq!(page.total, 2);
+    let count = |values: &[FacetValue], value: &str| {
+        values
+            .iter()
+            .find(|v| v.value == value)
+            .map_or(0, |v| v.count)
+    };
+    // The country facet ignores its own selection: Rust-takers by country.
+    assert_eq!(count(&page.facets.countries, "NO"), 3, "2, 4, 8");
+    assert_eq!(count(&page.facets.countries, "PT"), 2);
+    let mut facets = page.facets.clone();
+    let field = |id: i32, name: &str, retired: bool| CustomField {
+        id,
+        name: name.into(),
+        kind: CustomKind::Choices,
+        options: Vec::new(),
+        position: id,
+        retired,
+    };
+    crate::server::search::name_choice_facets(
+        &mut facets,
+        &[field(9, "Languages", false), field(7, "Shirt size", false)],
+    );
+    let names: Vec<&str> = facets.choices.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["Languages", "Shirt size"], "in the fields' order");
+    let sizes = &facets.choices[1].values;
+    assert_eq!(count(sizes, &choice_value(7, "S")), 1, "0 of 0 and 6");
+    assert_eq!(count(sizes, &choice_value(7, "M")), 1, "6");
+    let langs = &facets.choices[0].values;
+    assert_eq!(count(langs, &choice_value(9, "Go")), 2);
+    assert!(
+        langs
+            .iter()
+            .any(|v| v.selected && v.value == choice_value(9, "Rust"))
+    );
+    // A retired field's facet is not offered.
+    crate::server::search::name_choice_facets(
+        &mut facets,
+        &[field(9, "Languages", true), field(7, "Shirt size", false)],
+    );
+    assert_eq!(facets.choices.len(), 1);
+}

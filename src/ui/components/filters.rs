@@ -17,8 +17,10 @@ pub fn FilterSidebar(query: SearchQuery, facets: Facets) -> impl IntoView {
     let Facets {
         tiers,
         locations,
+        countries,
         companies,
         tags,
+        choices,
     } = facets;
     let tiers: Vec<FacetValue> = tiers
         .into_iter()
@@ -38,8 +40,12 @@ pub fn FilterSidebar(query: SearchQuery, facets: Facets) -> impl IntoView {
             <h2 class="filters-title">"Filters"</h2>
             <FacetGroup title="Tier" kind=FilterKind::Tier values=tiers />
             <FacetGroup title="Location" kind=FilterKind::Location values=locations />
+            <FacetGroup title="Country" kind=FilterKind::Country values=countries />
             <FacetGroup title="Company" kind=FilterKind::Company values=companies />
             <FacetGroup title="Tags" kind=FilterKind::Tag values=tags />
+            {choices.into_iter().map(|facet| view! {
+                <FacetGroup title=facet.name kind=FilterKind::Choice values=facet.values />
+            }).collect_view()}
             <div class="filter-actions">
                 <button type="submit" form="search-form" class="apply-filters">"Apply filters"</button>
                 {clear}
@@ -60,8 +66,26 @@ fn tier_label(value: &str) -> String {
     }
 }
 
+/// The label shown for a value: a tier's name, a country's name, a choice's option.
+fn value_label(kind: FilterKind, value: &str) -> String {
+    match kind {
+        FilterKind::Tier => tier_label(value),
+        FilterKind::Country => crate::domain::countries::name(value)
+            .unwrap_or(value)
+            .to_owned(),
+        FilterKind::Choice => crate::domain::search::parse_choice_value(value)
+            .map_or(value, |(_, option)| option)
+            .to_owned(),
+        _ => value.to_owned(),
+    }
+}
+
 #[component]
-fn FacetGroup(title: &'static str, kind: FilterKind, values: Vec<FacetValue>) -> impl IntoView {
+fn FacetGroup(
+    #[prop(into)] title: String,
+    kind: FilterKind,
+    values: Vec<FacetValue>,
+) -> impl IntoView {
     if values.is_empty() {
         return ().into_any();
     }
@@ -72,7 +96,7 @@ fn FacetGroup(title: &'static str, kind: FilterKind, values: Vec<FacetValue>) ->
                 {values
                     .into_iter()
                     .map(|FacetValue { value, count, selected }| {
-                        let label = if kind == FilterKind::Tier { tier_label(&value) } else { value.clone() };
+                        let label = value_label(kind, &value);
                         view! {
                             <li>
                                 <label class="facet">
