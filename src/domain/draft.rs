@@ -63,9 +63,16 @@ pub struct ContactInput {
     pub tier: String,
     pub tags: String,
     pub notes: String,
-    /// Custom fields' values as typed, by field id (`custom[7]`; a multiple choice's
-    /// ticked boxes `custom[7.0]`, `custom[7.2]`…).
+    /// Custom fields' values as typed, by field key (`custom[f7]`; a multiple
+    /// choice's ticked boxes `custom[f7.0]`, `custom[f7.2]`…).
     pub custom: BTreeMap<String, String>,
+    /// The photo's name (its hash) as the form carries it; empty for none.
+    pub photo: String,
+    /// Ticked: the photo is taken away.
+    pub remove_photo: String,
+    /// Why the photo chosen with the form could not be taken (the server's photo
+    /// reader writes it; the form shows it on the photo field).
+    pub photo_error: String,
 }
 
 impl ContactInput {
@@ -94,6 +101,7 @@ impl ContactInput {
             ("tier", &self.tier),
             ("tags", &self.tags),
             ("notes", &self.notes),
+            ("photo", &self.photo),
         ] {
             one(name, value);
         }
@@ -170,6 +178,9 @@ pub struct Card {
     /// Values of custom fields, by field id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub custom: CustomValues,
+    /// The photo, by the hash that names it (`/photos/{hash}-{size}.jpg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
 }
 
 impl Card {
@@ -295,6 +306,24 @@ impl Card {
         }
 
         let custom = parse_custom(&mut errors, &input.custom, fields);
+        let photo = if !input.photo_error.trim().is_empty() {
+            errors.add(Field::Photo, one_line(&input.photo_error));
+            None
+        } else if !input.remove_photo.trim().is_empty() {
+            None
+        } else {
+            match input.photo.trim() {
+                "" => None,
+                hash if is_photo_hash(hash) => Some(hash.to_owned()),
+                _ => {
+                    errors.add(
+                        Field::Photo,
+                        "The photo could not be kept. Choose it again.",
+                    );
+                    None
+                }
+            }
+        };
 
         match tier {
             Some(tier) if errors.is_empty() => Ok(Card {
@@ -315,6 +344,7 @@ impl Card {
                 tags,
                 notes: (!notes.is_empty()).then_some(notes),
                 custom,
+                photo,
             }),
             _ => Err(errors),
         }
@@ -375,6 +405,8 @@ impl Card {
             tags: self.tags.join(", "),
             notes: text(&self.notes),
             custom: custom::to_inputs(&self.custom),
+            photo: self.photo.clone().unwrap_or_default(),
+            ..ContactInput::default()
         }
     }
 
@@ -422,6 +454,14 @@ impl Card {
 
 /// Parses each non-blank row of a list, recording each refusal on its row (numbered as
 /// the form shows them, blank rows included). At most [`MAX_ENTRIES`] rows.
+/// Whether `text` can name a photo: 32 lowercase hexadecimal digits.
+pub fn is_photo_hash(text: &str) -> bool {
+    text.len() == 32
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// Each custom value checked against its field; a value for no field in `fields` is
 /// refused (on the field it names).
 fn parse_custom(

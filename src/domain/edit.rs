@@ -252,6 +252,11 @@ impl super::Card {
             Field::Notes => self.notes.clone(),
             // One custom field at a time: [`Self::custom_text`].
             Field::Custom => None,
+            // The photo by the start of its name: enough to tell two apart.
+            Field::Photo => self
+                .photo
+                .as_ref()
+                .map(|hash| format!("Photo {}", &hash[..8.min(hash.len())])),
         }
     }
 
@@ -264,6 +269,7 @@ impl super::Card {
     pub fn changes_from(&self, before: &super::Card) -> Vec<FieldChange> {
         Field::ALL
             .into_iter()
+            .chain([Field::Photo])
             .filter_map(|field| {
                 let (old, new) = (before.field_text(field), self.field_text(field));
                 (old != new).then_some(FieldChange {
@@ -297,6 +303,7 @@ impl super::Card {
     pub fn as_created(&self) -> Vec<FieldChange> {
         Field::ALL
             .into_iter()
+            .chain([Field::Photo])
             .filter_map(|field| {
                 self.field_text(field).map(|new| FieldChange {
                     field,

@@ -38,6 +38,7 @@ pub enum Field {
     Notes,
     /// A custom field: which one is the error's row, or the change's `custom`.
     Custom,
+    Photo,
 }
 
 impl Field {
@@ -109,6 +110,7 @@ impl Field {
             Field::Tags => "tags",
             Field::Notes => "notes",
             Field::Custom => "custom",
+            Field::Photo => "photo",
         }
     }
 
@@ -119,6 +121,7 @@ impl Field {
             "email" => Some(Field::Emails),
             "phone" => Some(Field::Phones),
             "location" => Some(Field::Addresses),
+            "photo" => Some(Field::Photo),
             _ => Field::ALL.into_iter().find(|field| field.as_str() == name),
         }
     }
@@ -151,6 +154,7 @@ impl Field {
             Field::Tags => "Tags",
             Field::Notes => "Notes",
             Field::Custom => "Custom field",
+            Field::Photo => "Photo",
         }
     }
 

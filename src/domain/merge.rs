@@ -123,6 +123,10 @@ impl MergeChoices {
         merged.birthday = side(Field::Birthday).birthday.clone();
         merged.tier = side(Field::Tier).tier.clone();
         merged.notes = side(Field::Notes).notes.clone();
+        // A photo only the other has is kept.
+        if merged.photo.is_empty() {
+            merged.photo.clone_from(&theirs.photo);
+        }
         // A custom value only the other has is kept; where both have one, the kept
         // contact's stands.
         for (key, value) in &theirs.custom {

@@ -54,6 +54,16 @@ pub async fn save(
     };
     super::phones::normalize(&mut draft);
     spell_company_as_recorded(db, &mut draft).await?;
+    if let Some(photo) = &draft.photo
+        && !super::photos::exists(db, photo).await?
+    {
+        let mut errors = crate::domain::FieldErrors::default();
+        errors.add(
+            crate::domain::Field::Photo,
+            "The photo could not be kept. Choose it again.",
+        );
+        return Ok(SaveOutcome::Invalid { errors });
+    }
     if let Some(existing) = email_owner(db, &draft, request.id).await? {
         return Ok(SaveOutcome::DuplicateEmail { existing });
     }

@@ -21,6 +21,7 @@ pub mod limits;
 pub mod loadtest;
 pub mod monitor;
 pub mod phones;
+pub mod photos;
 pub mod redis;
 pub mod rendered;
 pub mod search;

@@ -338,7 +338,8 @@ impl http::serve::Accept for ClosingListener {
 }
 
 /// Removes, every hour, the contacts deleted longer ago than they can be restored
-/// (with their history), and import files never started within a day.
+/// (with their history and photo), import files never started within a day, and
+/// photos no contact has shown for a day.
 async fn purge_deleted(db: PgPool, data_dir: std::path::PathBuf, mut stop: watch::Receiver<bool>) {
     loop {
         match crate::server::db::contacts::purge_deleted(&db).await {
@@ -350,6 +351,11 @@ async fn purge_deleted(db: PgPool, data_dir: std::path::PathBuf, mut stop: watch
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "removed import files never started"),
             Err(error) => tracing::warn!(error = %error, "removing import files never started"),
+        }
+        match crate::server::photos::sweep_unused(&db).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed photos no contact shows"),
+            Err(error) => tracing::warn!(error = %error, "removing photos no contact shows"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}

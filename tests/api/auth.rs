@@ -29,6 +29,7 @@ const SERVER_FUNCTIONS: &[(&str, Option<Role>)] = &[
     ("/api/upcoming-birthdays", Some(Role::Viewer)),
     ("/api/company", Some(Role::Viewer)),
     ("/api/company-names", Some(Role::Viewer)),
+    ("/api/custom-fields", Some(Role::Viewer)),
     ("/api/contact-form", Some(Role::Editor)),
     ("/api/save-contact", Some(Role::Editor)),
     ("/api/delete-contact", Some(Role::Editor)),
@@ -48,6 +49,10 @@ const SERVER_FUNCTIONS: &[(&str, Option<Role>)] = &[
     ("/api/admin/dashboard", Some(Role::Admin)),
     ("/api/admin/dashboard-view", Some(Role::Admin)),
     ("/api/admin/audit", Some(Role::Admin)),
+    ("/api/admin/add-field", Some(Role::Admin)),
+    ("/api/admin/save-field", Some(Role::Admin)),
+    ("/api/admin/retire-field", Some(Role::Admin)),
+    ("/api/admin/move-field", Some(Role::Admin)),
     // Last: it ends the caller's session.
     ("/api/sign-out", Some(Role::Viewer)),
 ];
@@ -96,6 +101,7 @@ async fn every_server_function_checks_the_role() {
                 | "/api/upcoming-birthdays"
                 | "/api/company"
                 | "/api/company-names"
+                | "/api/custom-fields"
                 | "/api/contact-form"
                 | "/api/bulk-preview"
                 | "/api/import-job"

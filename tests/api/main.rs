@@ -22,6 +22,7 @@ mod loadtest;
 mod metrics;
 mod migration;
 mod page_cache;
+mod photos;
 mod rich;
 mod search;
 mod security;

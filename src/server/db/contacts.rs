@@ -195,17 +195,17 @@ pub async fn count(db: &PgPool) -> Result<i64> {
 /// reading cards from JSON rows (`jsonb_to_recordset`).
 const CARD_COLUMNS: &str = "name, name_prefix, given_name, middle_name, family_name,
     name_suffix, nickname, phonetic_given, phonetic_family, pronouns, file_as, emails, phones,
-    addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes, custom";
+    addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes, custom, photo";
 const CARD_TYPES: &str = "name text, name_prefix text, given_name text, middle_name text,
     family_name text, name_suffix text, nickname text, phonetic_given text, phonetic_family text,
     pronouns text, file_as text, emails jsonb, phones jsonb, addresses jsonb, links jsonb,
     ims jsonb, birthday text, dates jsonb, company text, department text, title text,
-    tier smallint, tags text[], notes text, custom jsonb";
+    tier smallint, tags text[], notes text, custom jsonb, photo text";
 
 const CONTACT_COLUMNS: &str = "id, name, name_prefix, given_name, middle_name, family_name,
     name_suffix, nickname, phonetic_given, phonetic_family, pronouns, file_as, emails, phones,
     addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes,
-    custom, company_id, created_at, updated_at, version, deleted_at";
+    custom, photo, company_id, created_at, updated_at, version, deleted_at";
 
 /// A card as one JSON object named by [`CARD_COLUMNS`], plus its contact's id.
 #[derive(serde::Serialize)]
@@ -236,6 +236,7 @@ struct CardRow<'a> {
     tags: &'a [String],
     notes: Option<&'a str>,
     custom: &'a CustomValues,
+    photo: Option<&'a str>,
 }
 
 impl<'a> CardRow<'a> {
@@ -268,6 +269,7 @@ impl<'a> CardRow<'a> {
             tags: &card.tags,
             notes: card.notes.as_deref(),
             custom: &card.custom,
+            photo: card.photo.as_deref(),
         }
     }
 }
@@ -305,6 +307,7 @@ pub(crate) struct ContactRow {
     tags: Vec<String>,
     notes: Option<String>,
     custom: Json<CustomValues>,
+    photo: Option<String>,
     company_id: Option<Uuid>,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
@@ -353,6 +356,7 @@ impl ContactRow {
                 tags: self.tags,
                 notes: self.notes,
                 custom: self.custom.0,
+                photo: self.photo,
             },
             company_id: self.company_id,
             created_at_micros: micros(self.created_at),
@@ -561,15 +565,21 @@ pub async fn recently_deleted(
 /// Removes for good the contacts deleted more than the restore window ago (each leaves
 /// a tombstone for the followers). Returns how many.
 pub async fn purge_deleted(db: impl PgExecutor<'_>) -> Result<u64> {
-    // The contact's history goes with it, in the same statement: nothing of a purged
-    // contact is kept.
+    // The contact's history and photo go with it, in the same statement: nothing of a
+    // purged contact is kept (the photo stays while another contact shows it).
     let purged: i64 = sqlx::query_scalar(
         "WITH purged AS (
              DELETE FROM contacts
               WHERE deleted_at IS NOT NULL AND deleted_at < now() - make_interval(days => $1)
-              RETURNING id
+              RETURNING id, photo
          ), history AS (
              DELETE FROM audit_log WHERE contact_id IN (SELECT id FROM purged)
+         ), pictures AS (
+             DELETE FROM photos p
+              WHERE p.hash IN (SELECT photo FROM purged WHERE photo IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM contacts c
+                                 WHERE c.photo = p.hash
+                                   AND c.id NOT IN (SELECT id FROM purged))
          )
          SELECT count(*) FROM purged",
     )

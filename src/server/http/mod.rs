@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/deep", get(health::deep))
         .route("/metrics", get(metrics::scrape))
         .route("/api/vitals", post(crate::server::monitor::vitals::receive))
+        .route("/photos/{name}", get(crate::server::photos::serve))
         .merge(exports)
         .leptos_routes_with_context(&state, routes, page_nonce, {
             let options = state.leptos_options.clone();
@@ -108,6 +109,12 @@ pub fn router(state: AppState) -> Router {
 
     let mut router = bounded
         .merge(uploads)
+        // The contact form with a photo: read here, under its own bounds, after the
+        // caller's role is checked and before the server function's body limit.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::server::photos::read_form_with_photo,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             page_cache::serve,

@@ -270,7 +270,8 @@ fn fill(input: &mut ContactInput, field: Field, value: &str) {
         | Field::Ims
         | Field::Dates
         | Field::Addresses
-        | Field::Custom => return,
+        | Field::Custom
+        | Field::Photo => return,
         Field::Name => &mut input.name,
         Field::Prefix => &mut input.prefix,
         Field::Given => &mut input.given,

@@ -249,6 +249,7 @@ impl Generator {
             tags,
             notes: notes(rng),
             custom: Default::default(),
+            photo: None,
         };
         SeedContact {
             id,

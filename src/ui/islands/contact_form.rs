@@ -51,21 +51,34 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
         Some(Err(error)) => failure.set(Some(error)),
     });
 
+    let photo_file = NodeRef::<html::Input>::new();
     let on_submit = move |event: SubmitEvent| {
-        event.prevent_default();
         failure.set(None);
+        // A photo chosen goes with the form as the browser posts it (multipart), once
+        // the rules pass: the server reads it before the save.
+        let photo_chosen = photo_file
+            .get_untracked()
+            .is_some_and(|input| !input.value().is_empty());
         match SaveContact::from_event(&event) {
             Ok(args) => {
                 match custom_fields.with_value(|fields| Card::parse_with(&args.input, fields)) {
-                    Err(errors) => outcome.set(Some(SaveOutcome::Invalid { errors })),
+                    Err(errors) => {
+                        event.prevent_default();
+                        outcome.set(Some(SaveOutcome::Invalid { errors }));
+                    }
+                    Ok(_) if photo_chosen => {}
                     Ok(_) => {
+                        event.prevent_default();
                         save.dispatch(args);
                     }
                 }
             }
-            Err(_) => failure.set(Some(AppError::BadRequest(
-                "The form could not be read. Please reload the page and try again.".into(),
-            ))),
+            Err(_) => {
+                event.prevent_default();
+                failure.set(Some(AppError::BadRequest(
+                    "The form could not be read. Please reload the page and try again.".into(),
+                )));
+            }
         }
     };
 
@@ -137,6 +150,7 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
             class="contact-form"
             method="post"
             action=action
+            enctype="multipart/form-data"
             novalidate
             on:submit=on_submit
         >
@@ -177,6 +191,7 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
                     <FileAsField value=input.file_as.clone() />
                 </details>
             </fieldset>
+            <PhotoField photo=input.photo.clone() file=photo_file error=error_for(Field::Photo) />
             <EntryList field=Field::Emails rows=with_blank(input.emails.clone()) errors kind="email" labels=EMAIL_LABELS />
             <EntryList field=Field::Phones rows=with_blank(input.phones.clone()) errors kind="tel" labels=PHONE_LABELS />
             <AddressList rows=input.addresses.clone() errors />
@@ -603,6 +618,51 @@ fn FileAsField(value: String) -> impl IntoView {
 
 fn field_id(field: Field) -> String {
     format!("field-{}", field.as_str())
+}
+
+/// The photo: the one kept (with a box to remove it), and a file to choose. The file
+/// goes with the form's own post; the server reads it (`server::photos`).
+#[component]
+fn PhotoField(
+    photo: String,
+    file: NodeRef<html::Input>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let has_photo = !photo.trim().is_empty();
+    let described = move || {
+        if error.with(Option::is_some) {
+            "photo-hint photo-error".to_owned()
+        } else {
+            "photo-hint".to_owned()
+        }
+    };
+    view! {
+        <fieldset class="form-section photo-field" id="photo" class:invalid=move || error.with(Option::is_some)>
+            <legend>"Photo"</legend>
+            <input type="hidden" name="photo" value=photo.clone() />
+            {has_photo.then(|| view! {
+                <img class="avatar avatar-photo" src=format!("/photos/{photo}-96.jpg") alt="The photo kept" width="96" height="96" />
+                <label class="choice" for="remove-photo">
+                    <input type="checkbox" id="remove-photo" name="remove_photo" value="yes" />
+                    "Remove the photo"
+                </label>
+            })}
+            <div class="field">
+                <label for="photo-file">{if has_photo { "Choose another photo" } else { "Choose a photo" }}</label>
+                <input
+                    type="file"
+                    id="photo-file"
+                    name="photo_file"
+                    node_ref=file
+                    accept="image/jpeg,image/png,image/webp,image/gif"
+                    aria-invalid=move || error.with(Option::is_some).then_some("true")
+                    aria-describedby=described
+                />
+                <p class="field-hint" id="photo-hint">"A JPEG, PNG, WebP or GIF of 10 MB or less. It is cut square and kept without its camera data (place, time, device)."</p>
+                <FieldError id="photo-error".to_owned() error />
+            </div>
+        </fieldset>
+    }
 }
 
 /// A custom field's control, by its kind: a text box, a list to choose from, boxes to

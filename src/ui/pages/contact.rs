@@ -132,6 +132,7 @@ fn ContactDetails(contact: Contact, fields: Vec<CustomField>, history_tab: bool)
         tags,
         notes,
         custom,
+        photo: card_photo,
         ..
     } = card;
     // The live fields' values, in the fields' order (a retired field's value is kept
@@ -177,7 +178,12 @@ fn ContactDetails(contact: Contact, fields: Vec<CustomField>, history_tab: bool)
             {banner}
             <header class="contact-header">
                 <div class="contact-identity">
-                    <span class="avatar" aria-hidden="true">{initials}</span>
+                    {match card_photo {
+                        Some(hash) => view! {
+                            <img class="avatar avatar-photo" src=format!("/photos/{hash}-384.jpg") alt="" width="96" height="96" />
+                        }.into_any(),
+                        None => view! { <span class="avatar" aria-hidden="true">{initials}</span> }.into_any(),
+                    }}
                     <div>
                         <h1>{name}</h1>
                         {(!also.is_empty()).then(|| view! { <p class="contact-also">{also}</p> })}
