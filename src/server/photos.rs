@@ -122,7 +122,7 @@ pub fn process(bytes: &[u8]) -> std::result::Result<Photo, String> {
 }
 
 /// Keeps a photo (a photo already kept is kept once).
-pub async fn store(db: &PgPool, photo: &Photo) -> Result<()> {
+pub async fn store(conn: &mut sqlx::PgConnection, photo: &Photo) -> Result<()> {
     for (size, bytes) in &photo.sizes {
         sqlx::query(
             "INSERT INTO photos (hash, size, bytes) VALUES ($1, $2, $3)
@@ -131,10 +131,14 @@ pub async fn store(db: &PgPool, photo: &Photo) -> Result<()> {
         .bind(&photo.hash)
         .bind(*size as i16)
         .bind(bytes)
-        .execute(db)
+        .execute(&mut *conn)
         .await?;
     }
     Ok(())
+}
+
+async fn stored(db: &PgPool, photo: &Photo) -> Result<()> {
+    store(&mut *db.acquire().await?, photo).await
 }
 
 /// Whether a photo of this name is kept.
@@ -286,7 +290,7 @@ pub async fn read_form_with_photo(
     if let Some(bytes) = file {
         let processed = tokio::task::spawn_blocking(move || process(&bytes)).await;
         let outcome = match processed {
-            Ok(Ok(photo)) => match store(&state.db, &photo).await {
+            Ok(Ok(photo)) => match stored(&state.db, &photo).await {
                 Ok(()) => Ok(photo.hash),
                 Err(error) => {
                     tracing::error!(%error, "storing a photo failed");

@@ -76,14 +76,58 @@ pub struct SeedContact {
 pub struct Generator {
     rng: ChaCha8Rng,
     index: u64,
+    demo: Demo,
 }
+
+/// What the demo contacts may show beyond their card: values for the demo's custom
+/// fields (when the directory has them) and photos. The random draws are the same
+/// with or without them, so a seed names the same contacts either way.
+#[derive(Clone, Debug, Default)]
+pub struct Demo {
+    pub fields: Option<DemoFields>,
+    /// Names of photos already kept, shared out among the contacts that have one.
+    pub photos: Vec<String>,
+}
+
+/// The ids of the demo's custom fields (see [`DEMO_FIELDS`]).
+#[derive(Clone, Copy, Debug)]
+pub struct DemoFields {
+    pub shirt_size: i32,
+    pub interests: i32,
+    pub board_member: i32,
+    pub member_since: i32,
+}
+
+/// The custom fields a new directory's demo data defines: name, kind, options.
+pub const DEMO_FIELDS: [(&str, &str, &str); 4] = [
+    ("Shirt size", "choice", "S\nM\nL\nXL"),
+    (
+        "Interests",
+        "choices",
+        "AI\nClimate\nFintech\nOpen source\nRobotics",
+    ),
+    ("Board member", "checkbox", ""),
+    ("Member since", "date", ""),
+];
+/// Distinct demo portraits made (each shared by several contacts).
+const DEMO_PHOTOS: u64 = 120;
 
 impl Generator {
     /// Contacts number `start`, `start + 1`, … of the dataset named by `seed`.
     pub fn new(seed: u64, start: u64) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(start);
-        Generator { rng, index: start }
+        Generator {
+            rng,
+            index: start,
+            demo: Demo::default(),
+        }
+    }
+
+    /// The same stream, with custom values and photos where `demo` has them.
+    pub fn with_demo(mut self, demo: Demo) -> Self {
+        self.demo = demo;
+        self
     }
 
     pub fn next_contact(&mut self) -> SeedContact {
@@ -227,6 +271,44 @@ impl Generator {
         let department = (company.is_some() && rng.random_bool(0.5))
             .then(|| DEPARTMENTS.choose(rng).expect("listed").to_string());
 
+        // Custom values and a photo, drawn whether or not the demo has them.
+        let size = rng
+            .random_bool(0.4)
+            .then(|| ["S", "M", "L", "XL"][rng.random_range(0..4)]);
+        let interest_count = [0, 0, 1, 1, 2, 3][rng.random_range(0..6)];
+        let interests: Vec<String> = ["AI", "Climate", "Fintech", "Open source", "Robotics"]
+            .choose_multiple(rng, interest_count)
+            .map(|interest| interest.to_string())
+            .collect();
+        let board_member = rng.random_bool(0.03);
+        let member_since = rng.random_bool(0.25).then(|| PartialDate {
+            year: Some(rng.random_range(2005..2026)),
+            month: rng.random_range(1..=12),
+            day: rng.random_range(1..=28),
+        });
+        let with_photo = rng.random_bool(0.08);
+        let mut custom = crate::domain::custom::CustomValues::new();
+        if let Some(ids) = self.demo.fields {
+            use crate::domain::custom::CustomValue;
+            if let Some(size) = size {
+                custom.insert(ids.shirt_size, CustomValue::Choice(size.to_owned()));
+            }
+            if !interests.is_empty() {
+                let mut chosen = interests;
+                let order = ["AI", "Climate", "Fintech", "Open source", "Robotics"];
+                chosen.sort_by_key(|c| order.iter().position(|o| o == c));
+                custom.insert(ids.interests, CustomValue::Choices(chosen));
+            }
+            if board_member {
+                custom.insert(ids.board_member, CustomValue::Checkbox(true));
+            }
+            if let Some(date) = member_since {
+                custom.insert(ids.member_since, CustomValue::Date(date));
+            }
+        }
+        let photo = (with_photo && !self.demo.photos.is_empty())
+            .then(|| self.demo.photos[(index as usize) % self.demo.photos.len()].clone());
+
         let card = Card {
             name,
             name_parts,
@@ -248,8 +330,8 @@ impl Generator {
             tier: Tier::parse(tier).expect("a tier"),
             tags,
             notes: notes(rng),
-            custom: Default::default(),
-            photo: None,
+            custom,
+            photo,
         };
         SeedContact {
             id,
@@ -398,12 +480,13 @@ pub async fn seed(db: &PgPool, options: SeedOptions) -> anyhow::Result<SeedRepor
         });
     }
 
-    let mut generator = Generator::new(options.seed, existing as u64);
+    let demo = demo(&mut tx, options.seed).await?;
+    let mut generator = Generator::new(options.seed, existing as u64).with_demo(demo);
     let mut copy = tx
         .copy_in_raw(
             "COPY contacts (id, name, given_name, family_name, nickname, pronouns, file_as, \
              emails, phones, addresses, links, ims, birthday, dates, company, department, \
-             title, tier, tags, notes, created_at, updated_at) FROM STDIN",
+             title, tier, tags, notes, custom, photo, created_at, updated_at) FROM STDIN",
         )
         .await
         .context("starting COPY into contacts")?;
@@ -425,6 +508,64 @@ pub async fn seed(db: &PgPool, options: SeedOptions) -> anyhow::Result<SeedRepor
         added: options.count,
         total: existing + options.count as i64,
         seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The demo's custom fields (defined when the directory has none yet; found by name
+/// and kind otherwise) and its portraits, kept as any photo is.
+async fn demo(tx: &mut sqlx::PgConnection, seed: u64) -> anyhow::Result<Demo> {
+    use crate::{
+        domain::custom::{CustomFieldInput, CustomKind},
+        server::db::custom_fields,
+    };
+    let mut fields = custom_fields::live(&mut *tx).await?;
+    if custom_fields::all(&mut *tx).await?.is_empty() {
+        for (name, kind, options) in DEMO_FIELDS {
+            let spec = CustomFieldInput {
+                name: name.into(),
+                kind: kind.into(),
+                options: options.into(),
+            }
+            .parse(None)
+            .map_err(anyhow::Error::msg)?;
+            fields.push(custom_fields::create(&mut *tx, &spec).await?);
+        }
+    }
+    let find = |name: &str, kind: CustomKind| {
+        fields
+            .iter()
+            .find(|field| field.name == name && field.kind == kind)
+            .map(|field| field.id)
+    };
+    let ids = (|| {
+        Some(DemoFields {
+            shirt_size: find("Shirt size", CustomKind::Choice)?,
+            interests: find("Interests", CustomKind::Choices)?,
+            board_member: find("Board member", CustomKind::Checkbox)?,
+            member_since: find("Member since", CustomKind::Date)?,
+        })
+    })();
+    let portraits = tokio::task::spawn_blocking(move || {
+        (0..DEMO_PHOTOS)
+            .map(|n| {
+                crate::server::photos::process(&crate::server::photos::sample_portrait(
+                    seed.wrapping_add(n),
+                    384,
+                    384,
+                ))
+            })
+            .collect::<Result<Vec<_>, String>>()
+    })
+    .await?
+    .map_err(anyhow::Error::msg)?;
+    let mut photos = Vec::with_capacity(portraits.len());
+    for portrait in portraits {
+        crate::server::photos::store(&mut *tx, &portrait).await?;
+        photos.push(portrait.hash);
+    }
+    Ok(Demo {
+        fields: ids,
+        photos,
     })
 }
 
@@ -466,6 +607,8 @@ fn copy_row(out: &mut String, contact: &SeedContact) {
         Some(card.tier.get().to_string()),
         Some(array_literal(&card.tags)),
         card.notes.clone(),
+        Some(serde_json::to_string(&card.custom).expect("custom values serialize")),
+        card.photo.clone(),
         Some(timestamp.clone()),
         Some(timestamp),
     ];
@@ -540,6 +683,60 @@ mod tests {
         assert_eq!(a, b);
         let c: Vec<_> = Generator::new(8, 0).take(200).collect();
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn demo_contacts_hold_valid_custom_values_and_photos_and_are_the_same_people() {
+        use crate::domain::custom::{CustomField, CustomFieldInput};
+        let ids = DemoFields {
+            shirt_size: 1,
+            interests: 2,
+            board_member: 3,
+            member_since: 4,
+        };
+        let fields: Vec<CustomField> = DEMO_FIELDS
+            .iter()
+            .enumerate()
+            .map(|(at, (name, kind, options))| {
+                let spec = CustomFieldInput {
+                    name: (*name).into(),
+                    kind: (*kind).into(),
+                    options: (*options).into(),
+                }
+                .parse(None)
+                .unwrap();
+                CustomField {
+                    id: at as i32 + 1,
+                    name: spec.name,
+                    kind: spec.kind,
+                    options: spec.options,
+                    position: at as i32,
+                    retired: false,
+                }
+            })
+            .collect();
+        let demo = Demo {
+            fields: Some(ids),
+            photos: vec!["ab".repeat(16), "cd".repeat(16)],
+        };
+        let rich: Vec<_> = Generator::new(42, 0).with_demo(demo).take(2_000).collect();
+        let plain: Vec<_> = Generator::new(42, 0).take(2_000).collect();
+        for (a, b) in rich.iter().zip(&plain) {
+            assert_eq!((a.id, &a.card.name), (b.id, &b.card.name));
+            assert!(b.card.custom.is_empty() && b.card.photo.is_none());
+            let again = Card::parse_with(&a.card.to_input(), &fields).map(|mut card| {
+                card.phones.clone_from(&a.card.phones);
+                card
+            });
+            assert_eq!(again.as_ref(), Ok(&a.card));
+        }
+        let custom = rich.iter().filter(|c| !c.card.custom.is_empty()).count();
+        let photos = rich.iter().filter(|c| c.card.photo.is_some()).count();
+        assert!(
+            (1_400..1_900).contains(&custom),
+            "{custom} with custom values"
+        );
+        assert!((100..250).contains(&photos), "{photos} with a photo");
     }
 
     #[test]
