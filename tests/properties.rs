@@ -345,10 +345,27 @@ fn custom_values() -> impl Strategy<Value = std::collections::BTreeMap<String, S
         })
 }
 
-/// A valid contact with custom values.
+/// A valid contact with related people and custom values.
 fn valid_input() -> impl Strategy<Value = ContactInput> {
-    (valid_core(), custom_values()).prop_map(|(mut input, custom)| {
+    let related = proptest::collection::vec(
+        (
+            prop_oneof![
+                Just(""),
+                Just("spouse"),
+                Just("manager"),
+                Just("relative"),
+                Just("Mentor; or so")
+            ],
+            "[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ .,;'-]{0,30}[a-z]",
+        ),
+        0..3,
+    );
+    (valid_core(), custom_values(), related).prop_map(|(mut input, custom, related)| {
         input.custom = custom;
+        input.related = related
+            .into_iter()
+            .map(|(label, name)| EntryInput::new(label, &name))
+            .collect();
         input
     })
 }

@@ -1,3 +1,4 @@
+import type { Browser } from '@playwright/test';
 import { test, expect, type Page } from './fixtures';
 
 // Keeping the directory right, with JavaScript off (plain form posts and redirects) and
@@ -10,6 +11,31 @@ function uniqueWord(): string {
   let word = 'zz';
   for (let i = 0; i < 8; i++) word += letters[Math.floor(Math.random() * letters.length)];
   return word;
+}
+
+/** A JPEG drawn by the browser (in a context of its own, with JavaScript, whatever
+ * the test's): a photo to choose on the form. */
+async function drawnPhoto(browser: Browser): Promise<Buffer> {
+  const context = await browser.newContext({ javaScriptEnabled: true });
+  const page = await context.newPage();
+  const data = await page.evaluate(() => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 320;
+    canvas.height = 240;
+    const draw = canvas.getContext('2d')!;
+    const gradient = draw.createLinearGradient(0, 0, 320, 240);
+    gradient.addColorStop(0, '#2f6f9f');
+    gradient.addColorStop(1, '#e0c080');
+    draw.fillStyle = gradient;
+    draw.fillRect(0, 0, 320, 240);
+    draw.fillStyle = '#f0d2b4';
+    draw.beginPath();
+    draw.arc(160, 110, 60, 0, Math.PI * 2);
+    draw.fill();
+    return canvas.toDataURL('image/jpeg', 0.9).split(',')[1];
+  });
+  await context.close();
+  return Buffer.from(data, 'base64');
 }
 
 async function saveForm(page: Page) {
@@ -134,7 +160,7 @@ test('edit, delete and restore a contact, with its history', async ({ page, read
   await expect(page.locator('tbody tr .contact-link')).toHaveText([name]);
 });
 
-test('a rich contact: two emails, two phones, an address, a birthday and a company, found by its second phone typed another way', async ({ page, ready }) => {
+test('a rich contact: two emails, two phones, an address, a birthday, a photo, a company and a custom field, found by its second phone typed another way and on its company page', async ({ page, ready, browser }) => {
   const word = uniqueWord();
   // Numbers of its own (in fictional ranges the generated contacts do not use), so the
   // two projects' contacts are not possible duplicates of each other or of another.
@@ -168,6 +194,8 @@ test('a rich contact: two emails, two phones, an address, a birthday and a compa
   await page.getByLabel('Birthday').fill('04-15');
   await page.getByLabel('Company').fill(`Firm ${word}`);
   await page.getByLabel('Department').fill('Research');
+  // A custom field of the demo directory's (a single choice).
+  await page.getByLabel('Shirt size').selectOption('M');
   // What was typed before each round trip is still there.
   await expect(page.getByLabel('Email 1', { exact: true })).toHaveValue(`${word}@work.example`);
   await expect(page.getByLabel('Given name', { exact: true })).toHaveValue('Rita');
@@ -178,9 +206,22 @@ test('a rich contact: two emails, two phones, an address, a birthday and a compa
   await expect(page.getByLabel('Email 1', { exact: true })).toHaveValue(`${word}@home.example`);
   await expect(page.getByLabel('Email 2', { exact: true })).toHaveValue(`${word}@work.example`);
 
+  // A photo, chosen last: it goes with the form's own post.
+  await page.getByLabel('Choose a photo').setInputFiles({
+    name: 'rita.jpg',
+    mimeType: 'image/jpeg',
+    buffer: await drawnPhoto(browser),
+  });
   await saveForm(page);
   await expect(page).toHaveURL(/\/contacts\/[0-9a-f-]{36}$/);
   const contactUrl = page.url();
+  const photo = page.locator('.contact-header img.avatar-photo');
+  await expect(photo).toHaveAttribute('src', /^\/photos\/[0-9a-f]{32}-384\.jpg$/);
+  const served = await page.request.get((await photo.getAttribute('src'))!);
+  expect(served.status()).toBe(200);
+  expect(served.headers()['content-type']).toBe('image/jpeg');
+  expect(served.headers()['cache-control']).toContain('immutable');
+  await expect(page.locator('dd[data-custom="Shirt size"]')).toHaveText('M');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Rita ${word}`);
   const fields = page.locator('.contact-fields');
   await expect(fields).toContainText(`${word}@home.example`);
@@ -192,6 +233,11 @@ test('a rich contact: two emails, two phones, an address, a birthday and a compa
   await expect(fields).toContainText('Portugal');
   await expect(fields).toContainText('15 April');
   await expect(page.locator('.contact-role')).toHaveText(`Firm ${word}, Research`);
+
+  // Her company's page lists her.
+  await page.locator('a.company-link').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Firm ${word}`);
+  await expect(page.locator('tbody tr .contact-link')).toHaveText([`Rita ${word}`]);
 
   // Found by the second phone, typed without the country code or punctuation.
   await page.goto(`/?q=${encodeURIComponent(`201555${digits}`)}`);
@@ -208,10 +254,45 @@ test('a rich contact: two emails, two phones, an address, a birthday and a compa
   await page.getByRole('button', { name: 'Remove Email 2' }).click();
   await ready(page);
   await expect(page.getByLabel('Email 2', { exact: true })).toHaveCount(0);
+  await page.getByLabel('Shirt size').selectOption('L');
   await saveForm(page);
   await expect(page).toHaveURL(contactUrl);
   await expect(page.locator('.contact-fields')).not.toContainText(`${word}@work.example`);
+  // The photo stays through an edit that does not touch it.
+  await expect(page.locator('.contact-header img.avatar-photo')).toHaveCount(1);
+  await expect(page.locator('dd[data-custom="Shirt size"]')).toHaveText('L');
   await page.getByRole('link', { name: 'History' }).click();
   await expect(page.locator('.history-entry').first()).toContainText('Edited');
-  await expect(page.locator('.history-entry').first().locator('tbody tr')).toHaveText([/Email/]);
+  await expect(page.locator('.history-entry').first().locator('tbody tr')).toHaveText([/Email/, /Shirt size/]);
+});
+
+test('an admin defines a custom field; the form offers it, checks its values, and the page shows it', async ({ page, ready }) => {
+  const word = uniqueWord();
+  const field = `Met at ${word}`;
+  await page.goto('/admin/fields');
+  await ready(page);
+  await page.getByLabel('Name', { exact: true }).last().fill(field);
+  await page.getByLabel('Holds').selectOption('number');
+  await page.getByRole('button', { name: 'Add field' }).click();
+  await expect(page).toHaveURL(/\/admin\/fields/);
+  await expect(page.locator(`li[data-field="${field}"]`)).toBeVisible();
+
+  await page.goto('/contacts/new');
+  await ready(page);
+  await page.getByLabel('Name', { exact: true }).fill(`Field Tester ${word}`);
+  await page.getByLabel(field).fill('eleven');
+  await saveForm(page);
+  // Refused on the field, in words, with everything typed kept.
+  await expect(page.locator('#custom-fields')).toContainText('Enter a number, like 42 or 3.5.');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue(`Field Tester ${word}`);
+  await page.getByLabel(field).fill('11');
+  await saveForm(page);
+  await expect(page).toHaveURL(/\/contacts\/[0-9a-f-]{36}$/);
+  await expect(page.locator(`dd[data-custom="${field}"]`)).toHaveText('11');
+
+  // Retired, it leaves the form and the page; its value is kept for when it returns.
+  await page.goto('/admin/fields');
+  await ready(page);
+  await page.getByRole('button', { name: `Retire ${field}` }).click();
+  await expect(page.getByRole('button', { name: `Restore ${field}` })).toBeVisible();
 });

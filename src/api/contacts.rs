@@ -32,6 +32,35 @@ pub async fn get_contact(id: String) -> Result<Contact, AppError> {
     cx.finish(result)
 }
 
+/// The people whose contacts name this one among their related people (linked), each
+/// with the relationship as it reads from this side.
+#[server(prefix = "/api", endpoint = "contact-relations", input = GetUrl)]
+pub async fn get_contact_relations(
+    id: String,
+) -> Result<Vec<crate::domain::contact::RelatedPerson>, AppError> {
+    use crate::{
+        domain::{card::inverse_label, contact::RelatedPerson},
+        server::db::contacts,
+    };
+    let cx = crate::server::RequestContext::with_role(crate::domain::Role::Viewer)?;
+    let result = async {
+        let id = parse_id(&id)?;
+        Ok(contacts::relating_to(&cx.state.db, id)
+            .await?
+            .into_iter()
+            .flat_map(|(other, name, related)| {
+                related.into_iter().map(move |entry| RelatedPerson {
+                    id: other,
+                    name: name.clone(),
+                    label: inverse_label(entry.label.as_deref()),
+                })
+            })
+            .collect())
+    }
+    .await;
+    cx.finish(result)
+}
+
 /// The contact form as it should open: empty for a new contact, the contact's values
 /// for an edit, or, after a refused post without JavaScript, what was posted and why
 /// it was refused (`draft`).

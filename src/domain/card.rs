@@ -32,6 +32,49 @@ pub const IM_LABELS: &[&str] = &[
     "signal", "whatsapp", "telegram", "matrix", "xmpp", "skype", "teams", "slack", "other",
 ];
 pub const DATE_LABELS: &[&str] = &["anniversary", "other"];
+pub const RELATED_LABELS: &[&str] = &[
+    "spouse",
+    "partner",
+    "manager",
+    "assistant",
+    "child",
+    "parent",
+    "sibling",
+    "friend",
+    "relative",
+    "referred by",
+];
+
+/// A person this contact is related to: by label (manager, spouse…) and name, and,
+/// when the directory has that person, a link to their contact.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Related {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The person's name as written.
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<uuid::Uuid>,
+}
+
+/// How a relationship reads from the other person's side: if Ada lists Bo as her
+/// `manager`, Bo's page lists Ada as a `report`.
+pub fn inverse_label(label: Option<&str>) -> String {
+    match label {
+        Some("spouse") => "spouse".into(),
+        Some("partner") => "partner".into(),
+        Some("manager") => "report".into(),
+        Some("assistant") => "assists them".into(),
+        Some("child") => "parent".into(),
+        Some("parent") => "child".into(),
+        Some("sibling") => "sibling".into(),
+        Some("friend") => "friend".into(),
+        Some("relative") => "relative".into(),
+        Some("referred by") => "referred them".into(),
+        Some(other) => format!("lists them as {}", label_text(other)),
+        None => "lists them".into(),
+    }
+}
 
 /// An entry's label: one of the offered words (stored lowercase) or a custom one as
 /// typed. Entries may have none.

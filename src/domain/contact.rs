@@ -93,6 +93,16 @@ impl Contact {
     }
 }
 
+/// Someone whose contact names this one among their related people, as this one's
+/// page lists them: "Ada Lovelace — report".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelatedPerson {
+    pub id: Uuid,
+    pub name: String,
+    /// The relationship from this contact's side (see `card::inverse_label`).
+    pub label: String,
+}
+
 /// A birthday in the days ahead, for the directory's "Upcoming birthdays" panel.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpcomingBirthday {

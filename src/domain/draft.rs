@@ -20,8 +20,8 @@ use super::{
     Tier,
     card::{
         Address, AddressInput, DATE_LABELS, EMAIL_LABELS, Entry, EntryInput, FileAs, IM_LABELS,
-        LINK_LABELS, MAX_ENTRIES, NameParts, PHONE_LABELS, PartialDate, PhoneEntry, RowOp,
-        apply_row_op, parse_label, parse_part, parse_url,
+        LINK_LABELS, MAX_ENTRIES, NameParts, PHONE_LABELS, PartialDate, PhoneEntry, RELATED_LABELS,
+        Related, RowOp, apply_row_op, parse_label, parse_part, parse_url,
     },
     custom::{self, CustomField, CustomValue, CustomValues},
 };
@@ -55,6 +55,8 @@ pub struct ContactInput {
     pub addresses: Vec<AddressInput>,
     pub links: Vec<EntryInput>,
     pub ims: Vec<EntryInput>,
+    /// People related to this one, by label and name.
+    pub related: Vec<EntryInput>,
     pub birthday: String,
     pub dates: Vec<EntryInput>,
     pub company: String,
@@ -110,6 +112,7 @@ impl ContactInput {
             ("phones", &self.phones),
             ("links", &self.links),
             ("ims", &self.ims),
+            ("related", &self.related),
             ("dates", &self.dates),
         ] {
             for (at, row) in rows.iter().enumerate() {
@@ -148,6 +151,7 @@ impl ContactInput {
             Some(Field::Addresses) => apply_row_op(&mut self.addresses, op),
             Some(Field::Links) => apply_row_op(&mut self.links, op),
             Some(Field::Ims) => apply_row_op(&mut self.ims, op),
+            Some(Field::Related) => apply_row_op(&mut self.related, op),
             Some(Field::Dates) => apply_row_op(&mut self.dates, op),
             _ => false,
         }
@@ -167,6 +171,9 @@ pub struct Card {
     pub addresses: Vec<Address>,
     pub links: Vec<Entry<String>>,
     pub ims: Vec<Entry<String>>,
+    /// People related to this one (a link to their contact when the directory has them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
     pub birthday: Option<PartialDate>,
     pub dates: Vec<Entry<PartialDate>>,
     pub company: Option<String>,
@@ -261,6 +268,14 @@ impl Card {
             let label = parse_label(&row.label, IM_LABELS)?;
             Ok(parse_part(&row.value)?.map(|value| Entry { label, value }))
         });
+        let related = parse_list(&mut errors, Field::Related, &input.related, |row| {
+            let label = parse_label(&row.label, RELATED_LABELS)?;
+            Ok(parse_part(&row.value)?.map(|value| Related {
+                label,
+                value,
+                contact: None,
+            }))
+        });
         let birthday = PartialDate::parse(&input.birthday).unwrap_or_else(|message| {
             errors.add(Field::Birthday, message);
             None
@@ -335,6 +350,7 @@ impl Card {
                 addresses,
                 links,
                 ims,
+                related,
                 birthday,
                 dates,
                 company,
@@ -392,6 +408,11 @@ impl Card {
                 .map(|l| entry(&l.label, &l.value))
                 .collect(),
             ims: self.ims.iter().map(|i| entry(&i.label, &i.value)).collect(),
+            related: self
+                .related
+                .iter()
+                .map(|r| entry(&r.label, &r.value))
+                .collect(),
             birthday: self.birthday.map(PartialDate::to_iso).unwrap_or_default(),
             dates: self
                 .dates
@@ -407,6 +428,24 @@ impl Card {
             custom: custom::to_inputs(&self.custom),
             photo: self.photo.clone().unwrap_or_default(),
             ..ContactInput::default()
+        }
+    }
+
+    /// Each related person not linked yet takes the link `stored` gives the same name
+    /// (any case): an edit, an import or a merge keeps the links the form cannot show.
+    pub fn keep_links_from(&mut self, stored: &Card) {
+        for entry in self
+            .related
+            .iter_mut()
+            .filter(|entry| entry.contact.is_none())
+        {
+            entry.contact = stored
+                .related
+                .iter()
+                .find(|r| {
+                    r.contact.is_some() && r.value.to_lowercase() == entry.value.to_lowercase()
+                })
+                .and_then(|r| r.contact);
         }
     }
 

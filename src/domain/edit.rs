@@ -242,6 +242,7 @@ impl super::Card {
             }),
             Field::Links => lines(&self.links, |l| (l.label.as_ref(), l.value.clone())),
             Field::Ims => lines(&self.ims, |i| (i.label.as_ref(), i.value.clone())),
+            Field::Related => lines(&self.related, |r| (r.label.as_ref(), r.value.clone())),
             Field::Birthday => self.birthday.map(|date| date.display()),
             Field::Dates => lines(&self.dates, |d| (d.label.as_ref(), d.value.display())),
             Field::Company => self.company.clone(),

@@ -28,6 +28,7 @@ pub enum Field {
     Addresses,
     Links,
     Ims,
+    Related,
     Birthday,
     Dates,
     Company,
@@ -42,7 +43,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 24] = [
+    pub const ALL: [Field; 25] = [
         Field::Name,
         Field::Prefix,
         Field::Given,
@@ -59,6 +60,7 @@ impl Field {
         Field::Addresses,
         Field::Links,
         Field::Ims,
+        Field::Related,
         Field::Birthday,
         Field::Dates,
         Field::Company,
@@ -101,6 +103,7 @@ impl Field {
             Field::Addresses => "addresses",
             Field::Links => "links",
             Field::Ims => "ims",
+            Field::Related => "related",
             Field::Birthday => "birthday",
             Field::Dates => "dates",
             Field::Company => "company",
@@ -145,6 +148,7 @@ impl Field {
             Field::Addresses => "Address",
             Field::Links => "Link",
             Field::Ims => "Messaging",
+            Field::Related => "Related person",
             Field::Birthday => "Birthday",
             Field::Dates => "Date",
             Field::Company => "Company",
@@ -167,6 +171,7 @@ impl Field {
                 | Field::Addresses
                 | Field::Links
                 | Field::Ims
+                | Field::Related
                 | Field::Dates
         )
     }

@@ -34,6 +34,9 @@ pub fn field_for_header(header: &str) -> Option<Field> {
         "fileas" => Field::FileAs,
         "links" | "website" | "webpage" | "url" | "homepage" => Field::Links,
         "messaging" | "im" | "imaddress" | "instantmessaging" => Field::Ims,
+        "related" | "relatedperson" | "relatedpeople" | "relationship" | "relationships" => {
+            Field::Related
+        }
         "dates" | "anniversary" => Field::Dates,
         "birthday" | "dateofbirth" | "birthdate" => Field::Birthday,
         "department" => Field::Department,

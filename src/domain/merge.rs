@@ -1,6 +1,6 @@
 //! Merging two contacts: for each single-valued field, whose value to keep; lists
-//! (emails, phones, addresses, links, handles, dates) and tags are united, so a merge
-//! never loses an entry.
+//! (emails, phones, addresses, links, handles, related people, dates) and tags are
+//! united, so a merge never loses an entry.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,12 +33,13 @@ pub const CHOSEN_FIELDS: [Field; 7] = [
 ];
 
 /// The fields whose entries are united.
-pub const UNITED_FIELDS: [Field; 7] = [
+pub const UNITED_FIELDS: [Field; 8] = [
     Field::Emails,
     Field::Phones,
     Field::Addresses,
     Field::Links,
     Field::Ims,
+    Field::Related,
     Field::Dates,
     Field::Tags,
 ];
@@ -171,6 +172,13 @@ impl MergeChoices {
         unite(&mut merged.links, &theirs.links, &kept_links, &their_links);
         let (kept_ims, their_ims) = (lower(&kept.ims), lower(&theirs.ims));
         unite(&mut merged.ims, &theirs.ims, &kept_ims, &their_ims);
+        let (kept_related, their_related) = (lower(&kept.related), lower(&theirs.related));
+        unite(
+            &mut merged.related,
+            &theirs.related,
+            &kept_related,
+            &their_related,
+        );
         let dates = |rows: &[super::card::EntryInput]| -> Vec<String> {
             rows.iter()
                 .map(|r| format!("{}|{}", r.label.to_lowercase(), r.value))

@@ -384,10 +384,40 @@ fn read_password() -> anyhow::Result<String> {
             "Password (at least {} characters, not a common one): ",
             crate::domain::account::MIN_PASSWORD_CHARS
         );
-        return Ok(rpassword::prompt_password(prompt)?);
+        return Ok(read_without_echo(&prompt)?);
     }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Prompts on the terminal and reads a line typed there without showing it, as
+/// `passwd` does. Echo goes off before the prompt shows, so nothing typed after the
+/// prompt is seen, and comes back however the read ends.
+fn read_without_echo(prompt: &str) -> std::io::Result<String> {
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    use std::io::{BufRead as _, Write as _};
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")?;
+    let saved = tcgetattr(&tty)?;
+    let mut quiet = saved.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    // The Enter typed still moves to a new line.
+    quiet.local_modes.insert(LocalModes::ECHONL);
+    tcsetattr(&tty, OptionalActions::Flush, &quiet)?;
+    struct Restore<'a>(&'a std::fs::File, rustix::termios::Termios);
+    impl Drop for Restore<'_> {
+        fn drop(&mut self) {
+            let _ = tcsetattr(self.0, OptionalActions::Now, &self.1);
+        }
+    }
+    let _restore = Restore(&tty, saved);
+    (&tty).write_all(prompt.as_bytes())?;
+    (&tty).flush()?;
+    let mut line = String::new();
+    std::io::BufReader::new(&tty).read_line(&mut line)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 

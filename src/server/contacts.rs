@@ -77,6 +77,7 @@ pub async fn save(
     let mut tx = db.begin().await?;
     let saved = match request.id {
         None => {
+            link_related(db, &mut draft, &[], None).await?;
             let contact = contacts::insert(&mut tx, &draft).await;
             let contact = match email_taken(contact, db, &draft, None).await? {
                 Ok(contact) => contact,
@@ -106,6 +107,7 @@ pub async fn save(
                 return conflict(&mut tx, &current, seen).await;
             }
             keep_retired_values(&mut draft, &current.card, &fields);
+            link_related(db, &mut draft, &[&current.card], Some(id)).await?;
             let changes = draft.changes_from(&current.card);
             if changes.is_empty() {
                 return Ok(SaveOutcome::Saved { id });
@@ -130,6 +132,28 @@ pub async fn save(
     };
     commit_visible(tx, index, saved.id).await?;
     Ok(SaveOutcome::Saved { id: saved.id })
+}
+
+/// Links each related person to their contact: an entry whose name is unchanged keeps
+/// the link it had in `stored` (the person may have been renamed since); another is
+/// linked when exactly one live contact (not this one) has that name.
+pub async fn link_related(
+    db: &PgPool,
+    draft: &mut Card,
+    stored: &[&Card],
+    me: Option<Uuid>,
+) -> Result<()> {
+    for card in stored {
+        draft.keep_links_from(card);
+    }
+    for entry in draft
+        .related
+        .iter_mut()
+        .filter(|entry| entry.contact.is_none())
+    {
+        entry.contact = contacts::only_one_named(db, &entry.value, me).await?;
+    }
+    Ok(())
 }
 
 /// The values of fields that are not live (retired since, so not on the form) stay as
@@ -380,6 +404,7 @@ pub async fn merge(
     })?;
     super::phones::normalize(&mut draft);
     spell_company_as_recorded(db, &mut draft).await?;
+    link_related(db, &mut draft, &[&keep.card, &other.card], Some(keep.id)).await?;
     // The merged-away contact goes first, freeing its email for the kept one.
     let merged_away = contacts::set_deleted(&mut tx, other.id, true).await?;
     audit::record(

@@ -13,7 +13,7 @@ use crate::domain::{
 /// A list's cell holds its entries one per line, each `label: value` (or the value
 /// alone without a label), the primary first; an address's parts are separated by
 /// ` | ` (street | extended | city | region | postal code | country code).
-pub const CSV_HEADER: [&str; 25] = [
+pub const CSV_HEADER: [&str; 26] = [
     "Name",
     "Prefix",
     "Given name",
@@ -30,6 +30,7 @@ pub const CSV_HEADER: [&str; 25] = [
     "Addresses",
     "Links",
     "Messaging",
+    "Related",
     "Birthday",
     "Dates",
     "Company",
@@ -110,7 +111,7 @@ pub fn csv_record(contact: &IndexedContact, fields: &[CustomField]) -> Vec<Strin
     record
 }
 
-fn csv_core(contact: &IndexedContact) -> [String; 25] {
+fn csv_core(contact: &IndexedContact) -> [String; 26] {
     let card = &contact.card;
     let parts = &card.name_parts;
     let text = |value: &Option<String>| defuse(value.as_deref().unwrap_or_default());
@@ -157,6 +158,7 @@ fn csv_core(contact: &IndexedContact) -> [String; 25] {
         lines(&card.addresses, |a| (a.label.as_ref(), address(a))),
         lines(&card.links, |l| (l.label.as_ref(), l.value.clone())),
         lines(&card.ims, |i| (i.label.as_ref(), i.value.clone())),
+        lines(&card.related, |r| (r.label.as_ref(), r.value.clone())),
         card.birthday.map(PartialDate::to_iso).unwrap_or_default(),
         lines(&card.dates, |d| (d.label.as_ref(), d.value.to_iso())),
         text(&card.company),
@@ -323,6 +325,20 @@ pub fn vcard(contact: &IndexedContact, fields: &[CustomField]) -> String {
             .unwrap_or_default();
         line(&mut out, &format!("IMPP{service}:{}", escape(&im.value)));
     }
+    for related in &card.related {
+        let label = match related.label.as_deref() {
+            None => String::new(),
+            Some(standard @ ("spouse" | "child" | "parent" | "sibling" | "friend")) => {
+                format!(";TYPE={standard}")
+            }
+            Some("relative") => ";TYPE=kin".to_owned(),
+            Some(other) => format!(";X-ROSTER-LABEL={}", param_value(other)),
+        };
+        line(
+            &mut out,
+            &format!("RELATED{label};VALUE=text:{}", escape(&related.value)),
+        );
+    }
     if let Some(birthday) = card.birthday {
         line(&mut out, &format!("BDAY:{}", vcard_date(birthday)));
     }
@@ -459,6 +475,12 @@ mod tests {
                 ],
                 links: vec![EntryInput::new("github", "github.com/zoe")],
                 ims: vec![EntryInput::new("signal", "+33612345678")],
+                related: vec![
+                    EntryInput::new("spouse", "Jean Lefèvre"),
+                    EntryInput::new("manager", "Ada; \"the boss\""),
+                    EntryInput::new("relative", "Marie"),
+                    EntryInput::new("", "Someone, met once"),
+                ],
                 birthday: "--07-14".into(),
                 dates: vec![
                     EntryInput::new("anniversary", "2015-06-20"),
@@ -517,7 +539,7 @@ mod tests {
         // The phones too: a leading + starts a formula.
         assert!(record[12].starts_with("mobile: +33"), "{}", record[12]);
         // A custom value is defused like any other cell.
-        assert_eq!(record[25 + 2], "'=1+2");
+        assert_eq!(record[CSV_HEADER.len() + 2], "'=1+2");
         assert_eq!(restore_cell("'quoted"), "'quoted");
         // Full-width formula starts, which some spreadsheets read as their ASCII forms.
         for start in ['\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'] {
@@ -532,7 +554,7 @@ mod tests {
         let mut writer = csv::Writer::from_writer(Vec::new());
         let header = csv_header(&fields());
         assert_eq!(
-            header[25..],
+            header[CSV_HEADER.len()..],
             [
                 "Met at",
                 "Languages",

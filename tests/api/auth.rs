@@ -26,6 +26,7 @@ const SERVER_FUNCTIONS: &[(&str, Option<Role>)] = &[
     ("/api/directory-view", Some(Role::Viewer)),
     ("/api/contact", Some(Role::Viewer)),
     ("/api/contact-history", Some(Role::Viewer)),
+    ("/api/contact-relations", Some(Role::Viewer)),
     ("/api/upcoming-birthdays", Some(Role::Viewer)),
     ("/api/company", Some(Role::Viewer)),
     ("/api/company-names", Some(Role::Viewer)),
@@ -98,6 +99,7 @@ async fn every_server_function_checks_the_role() {
                 | "/api/directory-view"
                 | "/api/contact"
                 | "/api/contact-history"
+                | "/api/contact-relations"
                 | "/api/upcoming-birthdays"
                 | "/api/company"
                 | "/api/company-names"

@@ -607,3 +607,110 @@ fn names_of(page: &roster::domain::SearchPage) -> Vec<String> {
     names.sort();
     names
 }
+
+#[tokio::test]
+async fn relationships_link_to_the_persons_contact_and_show_on_both_pages() {
+    use roster::domain::contact::RelatedPerson;
+    let app = spawn_app().await;
+    let bo = created(&app, &person("Bo Manager")).await;
+    created(&app, &person("Sam Twin")).await;
+    created(&app, &person("Sam Twin")).await;
+    let ada = created(
+        &app,
+        &ContactInput {
+            related: rows(&[
+                ("manager", "bo manager"),
+                ("spouse", "Jo Outside"),
+                ("friend", "Sam Twin"),
+            ]),
+            ..person("Ada Report")
+        },
+    )
+    .await;
+    let card = contact(&app, ada).await.card;
+    let links: Vec<(Option<&str>, &str, Option<Uuid>)> = card
+        .related
+        .iter()
+        .map(|r| (r.label.as_deref(), r.value.as_str(), r.contact))
+        .collect();
+    assert_eq!(
+        links,
+        [
+            (Some("manager"), "bo manager", Some(bo)),
+            (Some("spouse"), "Jo Outside", None),
+            (Some("friend"), "Sam Twin", None),
+        ],
+        "linked when one contact has the name; a name alone otherwise"
+    );
+    // Bo's page lists Ada, from his side.
+    let relations: Vec<RelatedPerson> = app
+        .get(&format!("/api/contact-relations?id={bo}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        relations,
+        [RelatedPerson {
+            id: ada,
+            name: "Ada Report".into(),
+            label: "report".into()
+        }]
+    );
+    let page = app
+        .get(&format!("/contacts/{bo}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("/contacts/{ada}")) && page.contains(">Report<"),
+        "{page}"
+    );
+
+    // Bo renamed: Ada's entry keeps its link through an edit that leaves it as is.
+    let bo_version = contact(&app, bo).await.version.to_string();
+    let saved = save(
+        &app,
+        &[
+            ("id", &bo.to_string()),
+            ("version", &bo_version),
+            ("name", "Robert Manager"),
+        ],
+    )
+    .await;
+    assert!(matches!(saved, SaveOutcome::Saved { .. }), "{saved:?}");
+    let mut input = contact(&app, ada).await.card.to_input();
+    input.title = "Engineer".into();
+    let mut fields = input.form_fields();
+    fields.push(("id".into(), ada.to_string()));
+    fields.push((
+        "version".into(),
+        contact(&app, ada).await.version.to_string(),
+    ));
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert!(matches!(
+        save(&app, &fields).await,
+        SaveOutcome::Saved { .. }
+    ));
+    assert_eq!(contact(&app, ada).await.card.related[0].contact, Some(bo));
+
+    // Deleted, Ada no longer shows on Bo's page.
+    app.client
+        .post(app.url("/api/delete-contact"))
+        .header("accept", "application/json")
+        .form(&[("id", ada.to_string())])
+        .send()
+        .await
+        .unwrap();
+    let relations: Vec<RelatedPerson> = app
+        .get(&format!("/api/contact-relations?id={bo}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(relations.is_empty());
+}

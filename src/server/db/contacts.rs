@@ -10,7 +10,7 @@ use crate::{
     domain::{
         Card, Contact, ContactSummary, Cursor, DirectoryPage, Email, PageRequest, RESTORE_DAYS,
         Tier,
-        card::{Address, Entry, FileAs, NameParts, PartialDate, PhoneEntry},
+        card::{Address, Entry, FileAs, NameParts, PartialDate, PhoneEntry, Related},
         custom::CustomValues,
         page::PAGE_SIZE,
         search::{RESULTS_PER_PAGE, SearchQuery},
@@ -195,17 +195,17 @@ pub async fn count(db: &PgPool) -> Result<i64> {
 /// reading cards from JSON rows (`jsonb_to_recordset`).
 const CARD_COLUMNS: &str = "name, name_prefix, given_name, middle_name, family_name,
     name_suffix, nickname, phonetic_given, phonetic_family, pronouns, file_as, emails, phones,
-    addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes, custom, photo";
+    addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes, custom, photo, related";
 const CARD_TYPES: &str = "name text, name_prefix text, given_name text, middle_name text,
     family_name text, name_suffix text, nickname text, phonetic_given text, phonetic_family text,
     pronouns text, file_as text, emails jsonb, phones jsonb, addresses jsonb, links jsonb,
     ims jsonb, birthday text, dates jsonb, company text, department text, title text,
-    tier smallint, tags text[], notes text, custom jsonb, photo text";
+    tier smallint, tags text[], notes text, custom jsonb, photo text, related jsonb";
 
 const CONTACT_COLUMNS: &str = "id, name, name_prefix, given_name, middle_name, family_name,
     name_suffix, nickname, phonetic_given, phonetic_family, pronouns, file_as, emails, phones,
     addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes,
-    custom, photo, company_id, created_at, updated_at, version, deleted_at";
+    custom, photo, related, company_id, created_at, updated_at, version, deleted_at";
 
 /// A card as one JSON object named by [`CARD_COLUMNS`], plus its contact's id.
 #[derive(serde::Serialize)]
@@ -237,6 +237,7 @@ struct CardRow<'a> {
     notes: Option<&'a str>,
     custom: &'a CustomValues,
     photo: Option<&'a str>,
+    related: &'a [Related],
 }
 
 impl<'a> CardRow<'a> {
@@ -270,6 +271,7 @@ impl<'a> CardRow<'a> {
             notes: card.notes.as_deref(),
             custom: &card.custom,
             photo: card.photo.as_deref(),
+            related: &card.related,
         }
     }
 }
@@ -308,6 +310,7 @@ pub(crate) struct ContactRow {
     notes: Option<String>,
     custom: Json<CustomValues>,
     photo: Option<String>,
+    related: Json<Vec<Related>>,
     company_id: Option<Uuid>,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
@@ -357,6 +360,7 @@ impl ContactRow {
                 notes: self.notes,
                 custom: self.custom.0,
                 photo: self.photo,
+                related: self.related.0,
             },
             company_id: self.company_id,
             created_at_micros: micros(self.created_at),
@@ -708,6 +712,58 @@ pub async fn live_by_emails(
 /// Live contacts without an email whose name is one of `names` ignoring case (with
 /// `lock`, locked until the transaction ends). (A contact with an email is known
 /// by it; an imported row without one must not take it over by name.)
+/// The one live contact named `name` (any case), other than `except`; `None` when
+/// there is none, or several.
+pub async fn only_one_named(
+    db: impl PgExecutor<'_>,
+    name: &str,
+    except: Option<Uuid>,
+) -> Result<Option<Uuid>> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM contacts
+          WHERE deleted_at IS NULL AND lower(name) = lower($1)
+            AND ($2::uuid IS NULL OR id <> $2)
+          LIMIT 2",
+    )
+    .bind(name)
+    .bind(except)
+    .fetch_all(db)
+    .await?;
+    Ok(match ids.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
+}
+
+/// The live contacts whose related people include a link to `id`: each with the
+/// labels they give it.
+pub async fn relating_to(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Vec<(Uuid, String, Vec<Related>)>> {
+    let rows: Vec<(Uuid, String, Json<Vec<Related>>)> = sqlx::query_as(
+        "SELECT id, name, related FROM contacts
+          WHERE related @> jsonb_build_array(jsonb_build_object('contact', $1::text))
+            AND deleted_at IS NULL
+          ORDER BY name, id
+          LIMIT 200",
+    )
+    .bind(id.to_string())
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(other, name, related)| {
+            let to_me = related
+                .0
+                .into_iter()
+                .filter(|r| r.contact == Some(id))
+                .collect();
+            (other, name, to_me)
+        })
+        .collect())
+}
+
 pub async fn live_by_names(
     conn: &mut PgConnection,
     names: &[String],

@@ -118,6 +118,9 @@ pub(super) fn overlay(contact: &Contact, row: &ContactInput) -> ContactInput {
     add_missing(&mut input.ims, &row.ims, |a, b| {
         same_text(&a.value, &b.value)
     });
+    add_missing(&mut input.related, &row.related, |a, b| {
+        same_text(&a.value, &b.value)
+    });
     add_missing(&mut input.dates, &row.dates, |a, b| a == b);
     add_missing(&mut input.addresses, &row.addresses, |a, b| {
         same_text(&a.city, &b.city) && same_text(&a.street, &b.street)
@@ -199,8 +202,9 @@ pub(super) async fn plan<'a>(
             Some(contact) => {
                 // The overlay of two valid contacts is valid; should the stored one not
                 // be (data from before these rules), the row alone is.
-                let draft = Card::parse_with(&overlay(contact, &row.input), fields)
+                let mut draft = Card::parse_with(&overlay(contact, &row.input), fields)
                     .unwrap_or_else(|_| row.draft.clone());
+                draft.keep_links_from(&contact.card);
                 let changes = draft.changes_from(&contact.card);
                 if changes.is_empty() {
                     Planned::Unchanged

@@ -224,6 +224,7 @@ fn fill(input: &mut ContactInput, field: Field, value: &str) {
         Field::Phones => Some(&mut input.phones),
         Field::Links => Some(&mut input.links),
         Field::Ims => Some(&mut input.ims),
+        Field::Related => Some(&mut input.related),
         Field::Dates => Some(&mut input.dates),
         _ => None,
     };
@@ -268,6 +269,7 @@ fn fill(input: &mut ContactInput, field: Field, value: &str) {
         | Field::Phones
         | Field::Links
         | Field::Ims
+        | Field::Related
         | Field::Dates
         | Field::Addresses
         | Field::Custom
@@ -597,6 +599,21 @@ fn vcard_input(properties: &[String]) -> ContactInput {
                     );
                 }
             }
+            // RFC 6350's relationship types as they are, Roster's others by label.
+            "RELATED" => input.related.push(EntryInput {
+                label: property
+                    .param("X-ROSTER-LABEL")
+                    .map(str::to_owned)
+                    .or_else(|| {
+                        property
+                            .types()
+                            .into_iter()
+                            .find(|t| t != "text")
+                            .map(|t| if t == "kin" { "relative".to_owned() } else { t })
+                    })
+                    .unwrap_or_default(),
+                value: unescape(value),
+            }),
             "IMPP" => input.ims.push(EntryInput {
                 label: property
                     .param("X-SERVICE-TYPE")

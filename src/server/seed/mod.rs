@@ -322,6 +322,7 @@ impl Generator {
             addresses,
             links,
             ims,
+            related: Vec::new(),
             birthday,
             dates,
             company: company.map(str::to_owned),

@@ -15,7 +15,7 @@ use crate::{
         Card, Field, FieldErrors, SaveOutcome, Tier,
         card::{
             ADDRESS_LABELS, AddressInput, DATE_LABELS, EMAIL_LABELS, EntryInput, IM_LABELS,
-            LINK_LABELS, MAX_ENTRIES, PHONE_LABELS, RowOp, move_row,
+            LINK_LABELS, MAX_ENTRIES, PHONE_LABELS, RELATED_LABELS, RowOp, move_row,
         },
         countries::COUNTRIES,
         custom::{self, CustomField, CustomKind},
@@ -207,6 +207,7 @@ pub fn ContactFormView(form: ContactForm) -> impl IntoView {
                 />
                 <EntryList field=Field::Dates rows=input.dates.clone() errors kind="text" labels=DATE_LABELS />
             </fieldset>
+            <EntryList field=Field::Related rows=input.related.clone() errors kind="text" labels=RELATED_LABELS />
             <fieldset class="form-section">
                 <legend>"Work"</legend>
                 <div class="field-row">
@@ -540,6 +541,7 @@ fn list_legend(field: Field) -> &'static str {
         Field::Phones => "Phones",
         Field::Links => "Links",
         Field::Ims => "Messaging",
+        Field::Related => "Related people",
         Field::Dates => "Other dates",
         _ => field.label(),
     }
@@ -551,6 +553,7 @@ fn add_noun(field: Field) -> &'static str {
         Field::Phones => "a phone",
         Field::Links => "a link",
         Field::Ims => "a messaging handle",
+        Field::Related => "a related person",
         Field::Dates => "a date",
         _ => "a row",
     }

@@ -6,12 +6,13 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
     api::{
-        contacts::{RestoreContact, get_contact, get_contact_history},
+        contacts::{RestoreContact, get_contact, get_contact_history, get_contact_relations},
         custom_fields::custom_fields,
     },
     domain::{
         Card, Contact, HistoryEntry, RESTORE_DAYS,
         card::{Address, label_text, link_href},
+        contact::RelatedPerson,
         custom::{CustomField, CustomValue},
         format,
     },
@@ -27,6 +28,10 @@ pub fn ContactPage() -> impl IntoView {
     let id = use_params_map().with_untracked(|params| params.get("id").unwrap_or_default());
     let history_tab =
         use_query_map().with_untracked(|query| query.get("tab").as_deref() == Some("history"));
+    let relations = {
+        let id = id.clone();
+        Resource::new(move || id.clone(), get_contact_relations)
+    };
     let contact = Resource::new(move || id.clone(), get_contact);
     let fields = Resource::new(|| (), |_| custom_fields());
     view! {
@@ -36,7 +41,10 @@ pub fn ContactPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match (contact.await, fields.await) {
-                    (Ok(contact), Ok(fields)) => view! { <ContactDetails contact fields history_tab /> }.into_any(),
+                    (Ok(contact), Ok(fields)) => {
+                        let related_to = relations.await.unwrap_or_default();
+                        view! { <ContactDetails contact fields related_to history_tab /> }.into_any()
+                    }
                     (Err(AppError::NotFound), _) => view! {
                         <Title text="Contact not found" />
                         <section class="message-page">
@@ -53,7 +61,12 @@ pub fn ContactPage() -> impl IntoView {
 }
 
 #[component]
-fn ContactDetails(contact: Contact, fields: Vec<CustomField>, history_tab: bool) -> impl IntoView {
+fn ContactDetails(
+    contact: Contact,
+    fields: Vec<CustomField>,
+    related_to: Vec<RelatedPerson>,
+    history_tab: bool,
+) -> impl IntoView {
     let Contact {
         id,
         card,
@@ -133,8 +146,32 @@ fn ContactDetails(contact: Contact, fields: Vec<CustomField>, history_tab: bool)
         notes,
         custom,
         photo: card_photo,
+        related,
         ..
     } = card;
+    // The people this contact names, then those who name it (once each: a spouse
+    // both name each other).
+    let mut people: Vec<(Option<String>, AnyView)> = related
+        .iter()
+        .map(|r| {
+            let shown = match r.contact {
+                Some(other) => {
+                    view! { <a href=format!("/contacts/{other}")>{r.value.clone()}</a> }.into_any()
+                }
+                None => r.value.clone().into_any(),
+            };
+            (r.label.clone(), shown)
+        })
+        .collect();
+    for person in related_to
+        .into_iter()
+        .filter(|person| !related.iter().any(|r| r.contact == Some(person.id)))
+    {
+        people.push((
+            Some(person.label),
+            view! { <a href=format!("/contacts/{}", person.id)>{person.name}</a> }.into_any(),
+        ));
+    }
     // The live fields' values, in the fields' order (a retired field's value is kept
     // but not shown).
     let custom_rows = fields
@@ -220,6 +257,7 @@ fn ContactDetails(contact: Contact, fields: Vec<CustomField>, history_tab: bool)
                     (l.label, view! { <a href=href rel="noopener noreferrer nofollow">{l.value}</a> }.into_any())
                 }).collect()))}
                 {field("Messaging", entries(ims.into_iter().map(|i| (i.label, i.value.into_any())).collect()))}
+                {field("Related", entries(people))}
                 {field("Birthday", birthday.map(|date| date.display().into_any()))}
                 {field("Date", entries(dates.into_iter().map(|d| (d.label, d.value.display().into_any())).collect()))}
                 {field("Tier", Some(view! {
