@@ -380,6 +380,7 @@ fn indexed(card: Card) -> IndexedContact {
     IndexedContact {
         id: uuid::Uuid::nil(),
         card,
+        company_domain: None,
         created_at_micros: 0,
         version: 1,
     }

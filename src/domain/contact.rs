@@ -73,6 +73,10 @@ pub struct Contact {
     /// The company record the card's company names (see `companies`).
     #[serde(default)]
     pub company_id: Option<Uuid>,
+    /// That company's web domain, when it has one and it was read with the contact
+    /// (the search index finds people by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_domain: Option<String>,
     /// Microseconds since the Unix epoch, UTC.
     pub created_at_micros: i64,
     pub updated_at_micros: i64,

@@ -584,6 +584,7 @@ pub async fn import(config: &Config, rows: u64) -> anyhow::Result<String> {
                 &crate::server::search::schema::IndexedContact {
                     id: c.id,
                     card: c.card,
+                    company_domain: None,
                     created_at_micros: c.created_at_micros,
                     version: 1,
                 },

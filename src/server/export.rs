@@ -513,6 +513,7 @@ mod tests {
         IndexedContact {
             id: uuid::Uuid::nil(),
             card,
+            company_domain: None,
             created_at_micros: 0,
             version: 1,
         }

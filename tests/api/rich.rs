@@ -578,6 +578,33 @@ async fn companies_are_records_with_their_people_one_per_name_and_renamed_everyw
         .unwrap();
     assert!(html.contains("difference.example") && html.contains("London"));
 
+    // Its people are found by the company's web domain, and by a new one at once
+    // (their cards, and versions, untouched).
+    app.index_caught_up().await;
+    assert_eq!(
+        names_of(&app.search_text("difference.example").await),
+        ["Ada Lovelace", "Charles Babbage"]
+    );
+    let response = app
+        .client
+        .post(app.url("/api/save-company"))
+        .header("accept", "application/json")
+        .form(&[
+            ("id", company.to_string()),
+            ("name", "Difference Engines Ltd".to_owned()),
+            ("domain", "zqxcompute.example".to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    app.index_caught_up().await;
+    assert_eq!(
+        names_of(&app.search_text("zqxcompute").await),
+        ["Ada Lovelace", "Charles Babbage"]
+    );
+    assert_eq!(contact(&app, ada).await.version, 2);
+
     // A name another company has is refused in words.
     created(
         &app,

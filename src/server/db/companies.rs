@@ -121,10 +121,11 @@ pub async fn update(
     id: Uuid,
     draft: &CompanyDraft,
 ) -> Result<u64> {
-    let old: Option<String> = sqlx::query_scalar(
+    let (old, old_domain): (Option<String>, Option<String>) = sqlx::query_as(
         "UPDATE companies SET name = $2, domain = $3, address = $4, notes = $5, updated_at = now()
           WHERE id = $1
-         RETURNING (SELECT name FROM companies WHERE id = $1)",
+         RETURNING (SELECT name FROM companies WHERE id = $1),
+                   (SELECT domain FROM companies WHERE id = $1)",
     )
     .bind(id)
     .bind(&draft.name)
@@ -132,7 +133,16 @@ pub async fn update(
     .bind(draft.address.as_ref().map(Json))
     .bind(&draft.notes)
     .fetch_optional(&mut *conn)
-    .await?;
+    .await?
+    .unwrap_or_default();
+    // A new domain changes no card, but search finds people by their company's
+    // domain: the people are stamped again (no new version) for the index to follow.
+    if old_domain != draft.domain {
+        sqlx::query("UPDATE contacts SET updated_at = updated_at WHERE company_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
     let renamed: Vec<(Uuid, i32, Option<String>)> = sqlx::query_as(
         "UPDATE contacts AS c SET company = $2, version = c.version + 1, updated_at = now()
            FROM (SELECT id, company AS before FROM contacts

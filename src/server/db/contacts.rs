@@ -207,6 +207,15 @@ const CONTACT_COLUMNS: &str = "id, name, name_prefix, given_name, middle_name, f
     addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes,
     custom, photo, related, company_id, created_at, updated_at, version, deleted_at";
 
+/// [`CONTACT_COLUMNS`] of `contacts AS c`, with its company's domain from
+/// `LEFT JOIN companies AS k ON k.id = c.company_id` (for the search index).
+fn contact_columns_with_domain() -> String {
+    format!(
+        "{}, k.domain AS company_domain",
+        prefixed("c", CONTACT_COLUMNS)
+    )
+}
+
 /// A card as one JSON object named by [`CARD_COLUMNS`], plus its contact's id.
 #[derive(serde::Serialize)]
 struct CardRow<'a> {
@@ -312,6 +321,9 @@ pub(crate) struct ContactRow {
     photo: Option<String>,
     related: Json<Vec<Related>>,
     company_id: Option<Uuid>,
+    /// Only where a query joins the company (`contact_columns_with_domain`).
+    #[sqlx(default)]
+    company_domain: Option<String>,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
     version: i32,
@@ -363,6 +375,7 @@ impl ContactRow {
                 related: self.related.0,
             },
             company_id: self.company_id,
+            company_domain: self.company_domain,
             created_at_micros: micros(self.created_at),
             updated_at_micros: micros(self.updated_at),
             version: self.version,
@@ -401,14 +414,16 @@ pub async fn live_batch(
     after: Option<(i64, Uuid)>,
     limit: i64,
 ) -> Result<Vec<Contact>> {
+    let columns = contact_columns_with_domain();
     let first = format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE deleted_at IS NULL
-          ORDER BY created_at DESC, id DESC LIMIT $1"
+        "SELECT {columns} FROM contacts AS c LEFT JOIN companies AS k ON k.id = c.company_id
+          WHERE c.deleted_at IS NULL
+          ORDER BY c.created_at DESC, c.id DESC LIMIT $1"
     );
     let next = format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts
-          WHERE deleted_at IS NULL AND (created_at, id) < ($2, $3)
-          ORDER BY created_at DESC, id DESC LIMIT $1"
+        "SELECT {columns} FROM contacts AS c LEFT JOIN companies AS k ON k.id = c.company_id
+          WHERE c.deleted_at IS NULL AND (c.created_at, c.id) < ($2, $3)
+          ORDER BY c.created_at DESC, c.id DESC LIMIT $1"
     );
     let rows: Vec<ContactRow> = match after {
         None => sqlx::query_as(&first).bind(limit),

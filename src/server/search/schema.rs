@@ -21,7 +21,7 @@ use super::{text, tokenizers};
 use crate::domain::{Card, Contact, ContactSummary, custom::CustomValue, search::choice_value};
 
 /// Bump when the schema or what goes into it changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Prefixes are indexed up to this many characters; longer typed prefixes use the
 /// whole-word field's dictionary instead.
@@ -33,6 +33,9 @@ pub const MAX_PREFIX_CHARS: usize = 20;
 pub struct IndexedContact {
     pub id: Uuid,
     pub card: Card,
+    /// The company's web domain (searched with the company; not part of the card).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_domain: Option<String>,
     pub created_at_micros: i64,
     pub version: i32,
 }
@@ -42,6 +45,7 @@ impl From<Contact> for IndexedContact {
         IndexedContact {
             id: contact.id,
             card: contact.card,
+            company_domain: contact.company_domain,
             created_at_micros: contact.created_at_micros,
             version: contact.version,
         }
@@ -60,6 +64,7 @@ impl IndexedContact {
         IndexedContact {
             id,
             card,
+            company_domain: None,
             created_at_micros,
             version: 1,
         }
@@ -291,7 +296,10 @@ pub fn document(fields: &Fields, contact: &IndexedContact) -> TantivyDocument {
         doc.add_text(words, value);
         doc.add_text(prefixes, value);
     };
-    for value in [&card.company].into_iter().flatten() {
+    for value in [&card.company, &contact.company_domain]
+        .into_iter()
+        .flatten()
+    {
         words(value, fields.company_words, fields.company_prefixes);
     }
     for value in [&card.title, &card.department].into_iter().flatten() {

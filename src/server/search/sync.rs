@@ -84,13 +84,15 @@ fn into_change(row: &sqlx::postgres::PgRow) -> anyhow::Result<Change> {
 /// snapshot), oldest first: each with the contact's columns when it is live.
 async fn fetch_changes(db: &PgPool, position: i64) -> sqlx::Result<Vec<sqlx::postgres::PgRow>> {
     sqlx::query(
-        "SELECT f.change_seq AS feed_seq, f.deleted, f.id AS feed_id, c.* FROM (
+        "SELECT f.change_seq AS feed_seq, f.deleted, f.id AS feed_id, c.*,
+                k.domain AS company_domain FROM (
             (SELECT change_seq, deleted_at IS NOT NULL AS deleted, id
                FROM contacts WHERE change_seq > $1 ORDER BY change_seq LIMIT $2)
             UNION ALL
             (SELECT change_seq, true, id
                FROM contact_tombstones WHERE change_seq > $1 ORDER BY change_seq LIMIT $2)
          ) AS f LEFT JOIN contacts c ON NOT f.deleted AND c.id = f.id
+           LEFT JOIN companies k ON k.id = c.company_id
          ORDER BY f.change_seq LIMIT $2",
     )
     .bind(position)

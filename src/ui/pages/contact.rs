@@ -71,6 +71,7 @@ fn ContactDetails(
         id,
         card,
         company_id,
+        company_domain: _,
         created_at_micros,
         updated_at_micros,
         version: _,
