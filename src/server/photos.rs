@@ -238,41 +238,30 @@ pub async fn read_form_with_photo(
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut text_bytes = 0u64;
     let mut file: Option<Vec<u8>> = None;
-    let too_large = || {
-        (
+    // A part or the whole beyond its bound refuses the form whole; anything else
+    // unreadable is a bad request.
+    let refused = |error: multer::Error| match error {
+        multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. } => (
             StatusCode::PAYLOAD_TOO_LARGE,
             format!(
                 "The form is too large: a photo may be at most {} MB.",
                 MAX_PHOTO_BYTES / (1024 * 1024)
             ),
         )
-            .into_response()
+            .into_response(),
+        _ => (StatusCode::BAD_REQUEST, "The form could not be read.").into_response(),
     };
     loop {
         let field = match form.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(
-                multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. },
-            ) => {
-                return too_large();
-            }
-            Err(_) => {
-                return (StatusCode::BAD_REQUEST, "The form could not be read.").into_response();
-            }
+            Err(error) => return refused(error),
         };
         let name = field.name().unwrap_or_default().to_owned();
         let is_file = name == FILE_FIELD;
         let bytes = match field.bytes().await {
             Ok(bytes) => bytes,
-            Err(
-                multer::Error::FieldSizeExceeded { .. } | multer::Error::StreamSizeExceeded { .. },
-            ) => {
-                return too_large();
-            }
-            Err(_) => {
-                return (StatusCode::BAD_REQUEST, "The form could not be read.").into_response();
-            }
+            Err(error) => return refused(error),
         };
         if is_file {
             // An empty file input posts an empty part: no photo chosen.
@@ -283,7 +272,9 @@ pub async fn read_form_with_photo(
         }
         text_bytes += bytes.len() as u64;
         if text_bytes > MAX_FIELDS_BYTES {
-            return too_large();
+            return refused(multer::Error::StreamSizeExceeded {
+                limit: MAX_FIELDS_BYTES,
+            });
         }
         fields.push((name, String::from_utf8_lossy(&bytes).into_owned()));
     }

@@ -374,7 +374,13 @@ impl SearchService {
         {
             return Ok(seen.1.clone());
         }
-        let fields: Arc<[CustomField]> = super::db::custom_fields::all(&self.db).await?.into();
+        let read = super::db::custom_fields::all(&self.db).await?;
+        // Unchanged fields keep their identity: what is kept per set of fields (the
+        // rendered search parts) stays kept as the index moves on.
+        let fields: Arc<[CustomField]> = match self.fields.load_full() {
+            Some(seen) if *seen.1 == *read => seen.1.clone(),
+            _ => read.into(),
+        };
         self.fields
             .store(Some(Arc::new((position, fields.clone()))));
         Ok(fields)

@@ -747,19 +747,7 @@ fn CustomInput(field: CustomField, text: String, error: Signal<Option<String>>) 
                 _ => ("text", None, None),
             };
             let hint_id = format!("{id}-hint");
-            let described = {
-                let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
-                move || {
-                    let mut ids = Vec::new();
-                    if hint.is_some() {
-                        ids.push(hint_id.clone());
-                    }
-                    if error.with(Option::is_some) {
-                        ids.push(error_id.clone());
-                    }
-                    (!ids.is_empty()).then(|| ids.join(" "))
-                }
-            };
+            let described = described_by(hint.map(|_| hint_id.clone()), error_id.clone(), error);
             view! {
                 <label for=id.clone()>{field.name.clone()}</label>
                 <input
@@ -785,6 +773,23 @@ fn CustomInput(field: CustomField, text: String, error: Signal<Option<String>>) 
     }
 }
 
+/// What describes a field (`aria-describedby`): its hint, if it has one, and its
+/// error while it has one.
+fn described_by(
+    hint_id: Option<String>,
+    error_id: String,
+    error: Signal<Option<String>>,
+) -> impl Fn() -> Option<String> + Send + Sync + Clone + 'static {
+    move || {
+        let ids: Vec<&str> = hint_id
+            .as_deref()
+            .into_iter()
+            .chain(error.with(Option::is_some).then_some(error_id.as_str()))
+            .collect();
+        (!ids.is_empty()).then(|| ids.join(" "))
+    }
+}
+
 /// A labelled one-line field, with its error (if any) beside it.
 #[component]
 fn TextField(
@@ -798,19 +803,7 @@ fn TextField(
     let id = field_id(field);
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
-    let described = {
-        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
-        move || {
-            let mut ids = Vec::new();
-            if hint.is_some() {
-                ids.push(hint_id.clone());
-            }
-            if error.with(Option::is_some) {
-                ids.push(error_id.clone());
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
+    let described = described_by(hint.map(|_| hint_id.clone()), error_id.clone(), error);
     view! {
         <div class="field" class:invalid=move || error.with(Option::is_some)>
             <label for=id.clone()>
