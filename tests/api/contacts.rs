@@ -2,28 +2,16 @@
 //! post make them: validation, version conflicts, duplicates, soft delete and restore,
 //! and the audit log written with each change.
 
-use roster::domain::{AuditAction, Contact, Field, HistoryEntry, SaveOutcome};
+use roster::domain::{AuditAction, Field, SaveOutcome};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, contact_form as form, save, spawn_app};
+use crate::helpers::{TestApp, contact, contact_form as form, history, save, spawn_app};
 
 async fn create(app: &TestApp, fields: &[(&str, &str)]) -> Uuid {
     match save(app, fields).await {
         SaveOutcome::Saved { id } => id,
         other => panic!("expected the contact to be saved, got {other:?}"),
     }
-}
-
-async fn contact(app: &TestApp, id: Uuid) -> Contact {
-    let response = app.get(&format!("/api/contact?id={id}")).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
-async fn history(app: &TestApp, id: Uuid) -> Vec<HistoryEntry> {
-    let response = app.get(&format!("/api/contact-history?id={id}")).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
 }
 
 async fn post(app: &TestApp, endpoint: &str, id: Uuid) -> reqwest::Response {

@@ -4,13 +4,15 @@
 //! back in; a bulk change sets them; the history names them.
 
 use roster::domain::{
-    Contact, HistoryEntry, Role, SaveOutcome, SearchQuery,
+    Role, SaveOutcome, SearchQuery,
     custom::{CustomField, CustomValue},
     search::choice_value,
 };
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, finished, job, save, spawn_app, start_import, upload};
+use crate::helpers::{
+    TestApp, contact, finished, history, job, save, spawn_app, start_import, upload,
+};
 
 /// Posts one of `/admin/fields`' forms as a browser without JavaScript does; the
 /// answer is where the redirect back led (the page, with `?notice=` when refused).
@@ -51,14 +53,6 @@ async fn add(app: &TestApp, name: &str, kind: &str, options: &str) -> i32 {
     .await;
     assert!(!back.contains("notice="), "refused: {back}");
     field(app, name).await.id
-}
-
-async fn contact(app: &TestApp, id: Uuid) -> Contact {
-    app.get(&format!("/api/contact?id={id}"))
-        .await
-        .json()
-        .await
-        .unwrap()
 }
 
 async fn saved(app: &TestApp, fields: &[(&str, &str)]) -> Uuid {
@@ -343,12 +337,7 @@ async fn values_are_typed_checked_and_outlive_renames_reordering_and_retirement(
     assert!(!field(&app, "Met at").await.retired);
 
     // The history names the custom field and its values.
-    let history: Vec<HistoryEntry> = app
-        .get(&format!("/api/contact-history?id={id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let history = history(&app, id).await;
     let change = history[0]
         .changes
         .iter()
@@ -534,12 +523,7 @@ async fn bulk_changes_set_a_company_or_a_custom_field() {
         assert_eq!(contact.card.company.as_deref(), Some("Bulk Co"));
         assert!(contact.company_id.is_some(), "linked to a company record");
     }
-    let history: Vec<HistoryEntry> = app
-        .get(&format!("/api/contact-history?id={}", ids[0]))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let history = history(&app, ids[0]).await;
     assert!(history.iter().any(|entry| {
         entry
             .changes

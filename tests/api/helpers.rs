@@ -643,6 +643,20 @@ pub fn contact_form<'a>(name: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a
     fields
 }
 
+/// Every field of one contact, as its page reads it (200 expected).
+pub async fn contact(app: &TestApp, id: Uuid) -> roster::domain::Contact {
+    let response = app.get(&format!("/api/contact?id={id}")).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// One contact's history, newest first (200 expected).
+pub async fn history(app: &TestApp, id: Uuid) -> Vec<roster::domain::HistoryEntry> {
+    let response = app.get(&format!("/api/contact-history?id={id}")).await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
 /// A save of the contact form, as the hydrated page makes it (JSON back).
 pub async fn save(app: &TestApp, fields: &[(&str, &str)]) -> roster::domain::SaveOutcome {
     save_as(app, &app.client, fields).await

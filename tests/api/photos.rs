@@ -6,12 +6,12 @@
 
 use reqwest::multipart::{Form, Part};
 use roster::{
-    domain::{Contact, Field, SaveOutcome},
+    domain::{Field, SaveOutcome},
     server::photos::{PHOTO_SIZES, sample_portrait},
 };
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, contact, spawn_app};
 
 /// `jpeg` with an APP1 EXIF segment after its start marker: a little-endian TIFF
 /// header and one IFD whose GPS pointer leads to a GPS IFD holding a position.
@@ -83,14 +83,6 @@ async fn refused(app: &TestApp, photo: Vec<u8>) -> String {
             .to_owned(),
         other => panic!("expected a refusal, got {other:?}"),
     }
-}
-
-async fn contact(app: &TestApp, id: Uuid) -> Contact {
-    app.get(&format!("/api/contact?id={id}"))
-        .await
-        .json()
-        .await
-        .unwrap()
 }
 
 async fn photos_stored(app: &TestApp) -> i64 {

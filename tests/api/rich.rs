@@ -4,12 +4,12 @@
 //! when an entry is wrong.
 
 use roster::domain::{
-    Card, Contact, ContactInput, Field, SaveOutcome,
+    Card, ContactInput, Field, SaveOutcome,
     card::{AddressInput, EntryInput},
 };
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, save, spawn_app};
+use crate::helpers::{TestApp, contact, save, spawn_app};
 
 /// Saves `input` as a new contact, as the hydrated form does.
 async fn create(app: &TestApp, input: &ContactInput) -> SaveOutcome {
@@ -26,12 +26,6 @@ async fn created(app: &TestApp, input: &ContactInput) -> Uuid {
         SaveOutcome::Saved { id } => id,
         other => panic!("expected the contact to be saved, got {other:?}"),
     }
-}
-
-async fn contact(app: &TestApp, id: Uuid) -> Contact {
-    let response = app.get(&format!("/api/contact?id={id}")).await;
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
 }
 
 fn rows(values: &[(&str, &str)]) -> Vec<EntryInput> {
