@@ -219,12 +219,12 @@ pub async fn read_form_with_photo(
     request: Request,
     next: Next,
 ) -> Response {
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
+    let boundary = (request.uri().path() == SAVE_CONTACT)
+        .then(|| request.headers().get(header::CONTENT_TYPE))
+        .flatten()
         .and_then(|value| value.to_str().ok())
         .and_then(|value| multer::parse_boundary(value).ok());
-    let (Some(boundary), true) = (multipart, request.uri().path() == SAVE_CONTACT) else {
+    let Some(boundary) = boundary else {
         return next.run(request).await;
     };
     let (mut parts, body) = request.into_parts();

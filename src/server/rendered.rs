@@ -150,9 +150,14 @@ impl RenderedParts {
                 }
             }
         };
-        let named_by = fields
-            .as_ref()
-            .map_or(0, |fields| Arc::as_ptr(fields) as *const () as usize);
+        // By what names them (not by the list's address, which a later list may reuse).
+        let named_by = fields.as_ref().map_or(0, |fields| {
+            let names: String = fields
+                .iter()
+                .map(|field| format!("{}:{}:{}\n", field.id, field.retired, field.name))
+                .collect();
+            xxhash_rust::xxh3::xxh3_64(names.as_bytes())
+        });
         let key = format!("{can_edit}|{named_by}|{}", query.to_query_string());
         if let Some(kept) = self
             .entries

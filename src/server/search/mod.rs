@@ -374,13 +374,7 @@ impl SearchService {
         {
             return Ok(seen.1.clone());
         }
-        let read = super::db::custom_fields::all(&self.db).await?;
-        // Unchanged fields keep their identity: what is kept per set of fields (the
-        // rendered search parts) stays kept as the index moves on.
-        let fields: Arc<[CustomField]> = match self.fields.load_full() {
-            Some(seen) if *seen.1 == *read => seen.1.clone(),
-            _ => read.into(),
-        };
+        let fields: Arc<[CustomField]> = super::db::custom_fields::all(&self.db).await?.into();
         self.fields
             .store(Some(Arc::new((position, fields.clone()))));
         Ok(fields)
