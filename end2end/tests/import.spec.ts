@@ -67,7 +67,7 @@ test('import a small CSV, check it, commit it and watch it finish', async ({ pag
   expect(header.startsWith(
     'Name,Prefix,Given name,Middle name,Family name,Suffix,Nickname,Phonetic given name,Phonetic family name,' +
       'Pronouns,File as,Emails,Phones,Addresses,Links,Messaging,Related,Birthday,Dates,Company,Department,Title,Tier,' +
-      'Tags,Notes,Added,Shirt size,Interests,Board member,Member since',
+      'Tags,Notes,Other vCard data,Added,Shirt size,Interests,Board member,Member since',
   ), header).toBe(true);
   const shown = (await links.allTextContents()).sort();
   expect(records.map((line) => line.split(',')[0]).sort()).toEqual(shown);

@@ -476,6 +476,62 @@ pub fn parse_part(text: &str) -> Result<Option<String>, String> {
     Ok((!text.is_empty()).then_some(text))
 }
 
+/// The most vCard content lines a contact keeps as extras.
+pub const MAX_EXTRAS: usize = 200;
+/// The most bytes they may hold together (a key or a logo can be long).
+pub const MAX_EXTRAS_BYTES: usize = 256 * 1024;
+
+/// Checks the vCard content lines kept as a contact's extras: each one unfolded line
+/// `[group.]NAME[;param=value…]:value`, whose name is letters, digits and dashes.
+/// Blank lines are dropped; the order is kept.
+pub fn parse_extras(lines: &[String]) -> Result<Vec<String>, String> {
+    let lines: Vec<String> = lines
+        .iter()
+        .map(|line| line.trim_end_matches(['\r', '\n']).to_owned())
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    if lines.len() > MAX_EXTRAS {
+        return Err(format!(
+            "A contact keeps at most {MAX_EXTRAS} other vCard properties; this one has {}.",
+            lines.len()
+        ));
+    }
+    if lines.iter().map(String::len).sum::<usize>() > MAX_EXTRAS_BYTES {
+        return Err(format!(
+            "The other vCard properties of a contact may hold {} KB at most.",
+            MAX_EXTRAS_BYTES / 1024
+        ));
+    }
+    for line in &lines {
+        if line.contains(['\r', '\n']) || extra_name(line).is_none() {
+            let shown: String = line.chars().take(40).collect();
+            return Err(format!("“{shown}” is not a vCard property line."));
+        }
+    }
+    Ok(lines)
+}
+
+/// The property name of a vCard content line, upper-case and without its group:
+/// `item2.X-ABLabel;x=y:Work` is `X-ABLABEL`. `None` when it is not a content line.
+pub fn extra_name(line: &str) -> Option<String> {
+    let end = line.find([';', ':'])?;
+    if !line[end..].contains(':') {
+        return None;
+    }
+    let head = &line[..end];
+    let name = head.rsplit_once('.').map_or(
+        head,
+        |(group, name)| {
+            if group.is_empty() { "" } else { name }
+        },
+    );
+    let valid = |part: &str| {
+        !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let group_ok = head.rsplit_once('.').is_none_or(|(group, _)| valid(group));
+    (valid(name) && group_ok).then(|| name.to_ascii_uppercase())
+}
+
 /// Whether a name files under its given name ("Ada Lovelace") or its family name
 /// ("Lovelace, Ada") when sorted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -817,5 +873,44 @@ mod tests {
         ] {
             assert_eq!(RowOp::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn extras_are_content_lines_kept_in_order() {
+        let lines = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            parse_extras(&lines(&[
+                "GENDER:F",
+                "",
+                "item3.X-ABLabel:Gym\r\n",
+                "X-A;TYPE=x:b:c"
+            ])),
+            Ok(lines(&[
+                "GENDER:F",
+                "item3.X-ABLabel:Gym",
+                "X-A;TYPE=x:b:c"
+            ]))
+        );
+        assert_eq!(
+            extra_name("item3.X-ABLabel:Gym").as_deref(),
+            Some("X-ABLABEL")
+        );
+        assert_eq!(extra_name("x-a;b=\"c:d\":e").as_deref(), Some("X-A"));
+        for bad in [
+            "no colon",
+            "BAD NAME:x",
+            ".X:y",
+            "a..b:c",
+            ":value",
+            "X;param",
+        ] {
+            assert!(extra_name(bad).is_none(), "{bad}");
+            assert!(parse_extras(&lines(&[bad])).is_err(), "{bad}");
+        }
+        assert!(parse_extras(&lines(&["X-A:one\ntwo"])).is_err());
+        let many = vec!["X-A:b".to_owned(); MAX_EXTRAS + 1];
+        assert!(parse_extras(&many).unwrap_err().contains("at most 200"));
+        let long = vec![format!("KEY:{}", "A".repeat(MAX_EXTRAS_BYTES))];
+        assert!(parse_extras(&long).unwrap_err().contains("256 KB"));
     }
 }

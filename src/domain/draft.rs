@@ -21,7 +21,7 @@ use super::{
     card::{
         Address, AddressInput, DATE_LABELS, EMAIL_LABELS, Entry, EntryInput, FileAs, IM_LABELS,
         LINK_LABELS, MAX_ENTRIES, NameParts, PHONE_LABELS, PartialDate, PhoneEntry, RELATED_LABELS,
-        Related, RowOp, apply_row_op, parse_label, parse_part, parse_url,
+        Related, RowOp, apply_row_op, parse_extras, parse_label, parse_part, parse_url,
     },
     custom::{self, CustomField, CustomValue, CustomValues},
 };
@@ -75,6 +75,9 @@ pub struct ContactInput {
     /// Why the photo chosen with the form could not be taken (the server's photo
     /// reader writes it; the form shows it on the photo field).
     pub photo_error: String,
+    /// vCard content lines Roster has no field for (an import fills them; the form
+    /// never shows them, and an edit keeps the stored ones).
+    pub extras: Vec<String>,
 }
 
 impl ContactInput {
@@ -188,6 +191,10 @@ pub struct Card {
     /// The photo, by the hash that names it (`/photos/{hash}-{size}.jpg`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub photo: Option<String>,
+    /// What an imported vCard carried that Roster has no field for, each an unfolded
+    /// content line, in the file's order (see `card::parse_extras`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extras: Vec<String>,
 }
 
 impl Card {
@@ -340,6 +347,11 @@ impl Card {
             }
         };
 
+        let extras = parse_extras(&input.extras).unwrap_or_else(|message| {
+            errors.add(Field::Extras, message);
+            Vec::new()
+        });
+
         match tier {
             Some(tier) if errors.is_empty() => Ok(Card {
                 name,
@@ -361,6 +373,7 @@ impl Card {
                 notes: (!notes.is_empty()).then_some(notes),
                 custom,
                 photo,
+                extras,
             }),
             _ => Err(errors),
         }
@@ -427,6 +440,7 @@ impl Card {
             notes: text(&self.notes),
             custom: custom::to_inputs(&self.custom),
             photo: self.photo.clone().unwrap_or_default(),
+            extras: self.extras.clone(),
             ..ContactInput::default()
         }
     }

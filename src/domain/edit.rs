@@ -258,6 +258,20 @@ impl super::Card {
                 .photo
                 .as_ref()
                 .map(|hash| format!("Photo {}", &hash[..8.min(hash.len())])),
+            // Each line, a long one cut (a key or a logo can be kilobytes).
+            Field::Extras => (!self.extras.is_empty()).then(|| {
+                self.extras
+                    .iter()
+                    .map(|line| {
+                        let mut shown: String = line.chars().take(200).collect();
+                        if shown.len() < line.len() {
+                            shown.push('…');
+                        }
+                        shown
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }),
         }
     }
 
@@ -270,7 +284,7 @@ impl super::Card {
     pub fn changes_from(&self, before: &super::Card) -> Vec<FieldChange> {
         Field::ALL
             .into_iter()
-            .chain([Field::Photo])
+            .chain([Field::Photo, Field::Extras])
             .filter_map(|field| {
                 let (old, new) = (before.field_text(field), self.field_text(field));
                 (old != new).then_some(FieldChange {
@@ -304,7 +318,7 @@ impl super::Card {
     pub fn as_created(&self) -> Vec<FieldChange> {
         Field::ALL
             .into_iter()
-            .chain([Field::Photo])
+            .chain([Field::Photo, Field::Extras])
             .filter_map(|field| {
                 self.field_text(field).map(|new| FieldChange {
                     field,

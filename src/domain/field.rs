@@ -40,6 +40,8 @@ pub enum Field {
     /// A custom field: which one is the error's row, or the change's `custom`.
     Custom,
     Photo,
+    /// What an imported vCard carried that Roster has no field for (`card::extras`).
+    Extras,
 }
 
 impl Field {
@@ -114,6 +116,7 @@ impl Field {
             Field::Notes => "notes",
             Field::Custom => "custom",
             Field::Photo => "photo",
+            Field::Extras => "extras",
         }
     }
 
@@ -125,6 +128,7 @@ impl Field {
             "phone" => Some(Field::Phones),
             "location" => Some(Field::Addresses),
             "photo" => Some(Field::Photo),
+            "extras" => Some(Field::Extras),
             _ => Field::ALL.into_iter().find(|field| field.as_str() == name),
         }
     }
@@ -159,6 +163,7 @@ impl Field {
             Field::Notes => "Notes",
             Field::Custom => "Custom field",
             Field::Photo => "Photo",
+            Field::Extras => "Other vCard data",
         }
     }
 

@@ -59,6 +59,7 @@ pub fn field_for_header(header: &str) -> Option<Field> {
         "notes" | "note" | "comments" | "comment" | "description" | "remarks" | "about" => {
             Field::Notes
         }
+        "othervcarddata" | "vcardextras" | "extras" => Field::Extras,
         _ => return None,
     };
     Some(field)
@@ -210,6 +211,9 @@ pub struct ImportJob {
     pub id: Uuid,
     pub file_name: String,
     pub format: ImportFormat,
+    /// The character set the file was read in ("UTF-8", "windows-1252"…), when known.
+    #[serde(default)]
+    pub charset: Option<String>,
     pub status: ImportStatus,
     pub mapping: ColumnMapping,
     /// The dry run's findings.
@@ -273,6 +277,14 @@ impl ImportFormat {
         }
     }
 
+    /// How the page names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ImportFormat::Csv => "CSV",
+            ImportFormat::Vcard => "vCard",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<ImportFormat> {
         match text {
             "csv" => Some(ImportFormat::Csv),
@@ -320,6 +332,7 @@ mod tests {
             ("First Name", Some(Field::Given)),
             ("Last Name", Some(Field::Family)),
             ("Phones", Some(Field::Phones)),
+            ("Other vCard data", Some(Field::Extras)),
             ("Added", None),
             ("", None),
         ];
@@ -346,6 +359,7 @@ mod tests {
     #[test]
     fn progress_and_rate() {
         let mut job = ImportJob {
+            charset: None,
             id: Uuid::nil(),
             file_name: "a.csv".into(),
             format: ImportFormat::Csv,

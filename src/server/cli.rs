@@ -234,6 +234,20 @@ enum Bench {
         #[arg(long = "query")]
         only: Vec<String>,
     },
+    /// Directory pages past the first and contact pages of a running Roster, each a
+    /// different URL, asked one at a time (contacts drawn from `DATABASE_URL`), signed
+    /// in as the load test's first account (`roster loadtest prepare` makes it).
+    Pages {
+        #[arg(long, default_value = "http://127.0.0.1:3400")]
+        url: String,
+        /// Timed requests of each kind.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        #[arg(long, default_value_t = 100)]
+        warm_up: usize,
+        #[arg(long, default_value_t = 11)]
+        seed: u64,
+    },
 }
 
 /// Parses the command line, runs the command, and turns failures into a message and
@@ -329,6 +343,24 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let report = super::bench::run(&config, options).await?;
             println!("{report}");
+            Ok(())
+        }
+        Command::Bench {
+            what:
+                Bench::Pages {
+                    url,
+                    requests,
+                    warm_up,
+                    seed,
+                },
+        } => {
+            let options = super::bench::pages::PagesOptions {
+                url,
+                requests,
+                warm_up,
+                seed,
+            };
+            println!("{}", super::bench::pages::run(&config, options).await?);
             Ok(())
         }
         Command::Loadtest { what } => {

@@ -107,6 +107,9 @@ pub async fn save(
                 return conflict(&mut tx, &current, seen).await;
             }
             keep_retired_values(&mut draft, &current.card, &fields);
+            // The form never shows what an imported vCard carried beyond Roster's
+            // fields: an edit keeps it as it is.
+            draft.extras.clone_from(&current.card.extras);
             link_related(db, &mut draft, &[&current.card], Some(id)).await?;
             let changes = draft.changes_from(&current.card);
             if changes.is_empty() {

@@ -13,7 +13,7 @@ use crate::domain::{
 /// A list's cell holds its entries one per line, each `label: value` (or the value
 /// alone without a label), the primary first; an address's parts are separated by
 /// ` | ` (street | extended | city | region | postal code | country code).
-pub const CSV_HEADER: [&str; 26] = [
+pub const CSV_HEADER: [&str; 27] = [
     "Name",
     "Prefix",
     "Given name",
@@ -39,6 +39,7 @@ pub const CSV_HEADER: [&str; 26] = [
     "Tier",
     "Tags",
     "Notes",
+    "Other vCard data",
     "Added",
 ];
 
@@ -111,7 +112,7 @@ pub fn csv_record(contact: &IndexedContact, fields: &[CustomField]) -> Vec<Strin
     record
 }
 
-fn csv_core(contact: &IndexedContact) -> [String; 26] {
+fn csv_core(contact: &IndexedContact) -> [String; 27] {
     let card = &contact.card;
     let parts = &card.name_parts;
     let text = |value: &Option<String>| defuse(value.as_deref().unwrap_or_default());
@@ -167,6 +168,8 @@ fn csv_core(contact: &IndexedContact) -> [String; 26] {
         card.tier.get().to_string(),
         defuse(&card.tags.join(", ")),
         text(&card.notes),
+        // What an imported vCard carried beyond Roster's fields, one line each.
+        defuse(&card.extras.join("\n")),
         crate::domain::format::iso_date(contact.created_at_micros),
     ]
 }
@@ -244,12 +247,44 @@ fn vcard_date(date: PartialDate) -> String {
 /// them (N, NICKNAME, EMAIL, TEL, ADR, URL, IMPP, BDAY, ANNIVERSARY, ORG, TITLE,
 /// PRONOUNS from RFC 9554), Apple's phonetic names, and `X-ROSTER-…` for the rest.
 pub fn vcard(contact: &IndexedContact, fields: &[CustomField]) -> String {
+    vcard_with_photo(contact, fields, None, VcardVersion::V4)
+}
+
+/// The vCard version an export writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VcardVersion {
+    /// RFC 2426, for programs that read nothing newer (older Outlook and Android):
+    /// the 4.0-only properties as the `X-` ones those programs write (`X-ANNIVERSARY`,
+    /// `X-PRONOUNS`, Apple's `X-ABRELATEDNAMES` with its label), `TYPE=pref`, the photo
+    /// as `ENCODING=b`.
+    V3,
+    /// RFC 6350 (and RFC 9554's `PRONOUNS`).
+    V4,
+}
+
+/// [`vcard`] in `version`, with the contact's photo (its JPEG) inline.
+pub fn vcard_with_photo(
+    contact: &IndexedContact,
+    fields: &[CustomField],
+    photo: Option<&[u8]>,
+    version: VcardVersion,
+) -> String {
+    let v3 = version == VcardVersion::V3;
     let card = &contact.card;
     let parts = &card.name_parts;
     let text = |value: &Option<String>| escape(value.as_deref().unwrap_or_default());
+    // The primary entry: `PREF=1` in 4.0, the `pref` type in 3.0.
+    let pref = |at: usize, params: &str| -> String {
+        match (at, v3) {
+            (0, false) => ";PREF=1".to_owned(),
+            (0, true) if params.contains(";TYPE=") => ",pref".to_owned(),
+            (0, true) => ";TYPE=pref".to_owned(),
+            _ => String::new(),
+        }
+    };
     let mut out = String::new();
     line(&mut out, "BEGIN:VCARD");
-    line(&mut out, "VERSION:4.0");
+    line(&mut out, if v3 { "VERSION:3.0" } else { "VERSION:4.0" });
     line(&mut out, &format!("UID:urn:uuid:{}", contact.id));
     line(&mut out, &format!("FN:{}", escape(&card.name)));
     if !parts.is_empty() {
@@ -269,7 +304,7 @@ pub fn vcard(contact: &IndexedContact, fields: &[CustomField]) -> String {
         ("NICKNAME", &parts.nickname),
         ("X-PHONETIC-FIRST-NAME", &parts.phonetic_given),
         ("X-PHONETIC-LAST-NAME", &parts.phonetic_family),
-        ("PRONOUNS", &parts.pronouns),
+        (if v3 { "X-PRONOUNS" } else { "PRONOUNS" }, &parts.pronouns),
     ] {
         if let Some(value) = value {
             line(&mut out, &format!("{name}:{}", escape(value)));
@@ -279,27 +314,25 @@ pub fn vcard(contact: &IndexedContact, fields: &[CustomField]) -> String {
         line(&mut out, "X-ROSTER-FILE-AS:family");
     }
     for (at, email) in card.emails.iter().enumerate() {
-        let pref = if at == 0 { ";PREF=1" } else { "" };
         let params = label_params(email.label.as_ref());
+        let pref = pref(at, &params);
         line(
             &mut out,
             &format!("EMAIL{params}{pref}:{}", escape(email.value.as_str())),
         );
     }
     for (at, phone) in card.phones.iter().enumerate() {
-        let pref = if at == 0 { ";PREF=1" } else { "" };
         let params = label_params(phone.label.as_ref());
+        let pref = pref(at, &params);
+        let value = if v3 { "" } else { ";VALUE=text" };
         line(
             &mut out,
-            &format!(
-                "TEL;VALUE=text{params}{pref}:{}",
-                escape(phone.value.as_str())
-            ),
+            &format!("TEL{value}{params}{pref}:{}", escape(phone.value.as_str())),
         );
     }
     for (at, address) in card.addresses.iter().enumerate() {
-        let pref = if at == 0 { ";PREF=1" } else { "" };
         let params = label_params(address.label.as_ref());
+        let pref = pref(at, &params);
         line(
             &mut out,
             &format!(
@@ -325,7 +358,19 @@ pub fn vcard(contact: &IndexedContact, fields: &[CustomField]) -> String {
             .unwrap_or_default();
         line(&mut out, &format!("IMPP{service}:{}", escape(&im.value)));
     }
-    for related in &card.related {
+    for (n, related) in card.related.iter().enumerate() {
+        if v3 {
+            // As Apple writes them: the name, and its label in the same group.
+            let group = format!("related{}", n + 1);
+            line(
+                &mut out,
+                &format!("{group}.X-ABRELATEDNAMES:{}", escape(&related.value)),
+            );
+            if let Some(label) = &related.label {
+                line(&mut out, &format!("{group}.X-ABLabel:{}", escape(label)));
+            }
+            continue;
+        }
         let label = match related.label.as_deref() {
             None => String::new(),
             Some(standard @ ("spouse" | "child" | "parent" | "sibling" | "friend")) => {
@@ -340,10 +385,18 @@ pub fn vcard(contact: &IndexedContact, fields: &[CustomField]) -> String {
         );
     }
     if let Some(birthday) = card.birthday {
-        line(&mut out, &format!("BDAY:{}", vcard_date(birthday)));
+        let date = if v3 {
+            birthday.to_iso()
+        } else {
+            vcard_date(birthday)
+        };
+        line(&mut out, &format!("BDAY:{date}"));
     }
     for date in &card.dates {
         match date.label.as_deref() {
+            Some("anniversary") if v3 => {
+                line(&mut out, &format!("X-ANNIVERSARY:{}", date.value.to_iso()))
+            }
             Some("anniversary") => {
                 line(&mut out, &format!("ANNIVERSARY:{}", vcard_date(date.value)))
             }
@@ -397,6 +450,19 @@ pub fn vcard(contact: &IndexedContact, fields: &[CustomField]) -> String {
     let mut tier = String::new();
     let _ = write!(tier, "X-ROSTER-TIER:{}", card.tier.get());
     line(&mut out, &tier);
+    if let Some(jpeg) = photo {
+        use base64::Engine as _;
+        let data = base64::engine::general_purpose::STANDARD.encode(jpeg);
+        if v3 {
+            line(&mut out, &format!("PHOTO;ENCODING=b;TYPE=JPEG:{data}"));
+        } else {
+            line(&mut out, &format!("PHOTO:data:image/jpeg;base64,{data}"));
+        }
+    }
+    // What the imported vCard carried beyond Roster's fields, as it came.
+    for extra in &card.extras {
+        line(&mut out, extra);
+    }
     line(&mut out, "END:VCARD");
     out
 }

@@ -105,7 +105,17 @@ pub fn process(bytes: &[u8]) -> std::result::Result<Photo, String> {
         side,
     );
     let mut sizes = Vec::with_capacity(PHOTO_SIZES.len());
+    let largest_side = PHOTO_SIZES[PHOTO_SIZES.len() - 1];
     for size in PHOTO_SIZES {
+        // Roster's own largest size coming back (a vCard export imported again) is
+        // kept byte for byte: it keeps its name, and loses nothing to a second encoding.
+        if size == largest_side
+            && (width, height) == (u32::from(size), u32::from(size))
+            && is_plain_jpeg(bytes)
+        {
+            sizes.push((size, bytes.to_vec()));
+            continue;
+        }
         let scaled = square
             .resize_exact(u32::from(size), u32::from(size), FilterType::CatmullRom)
             .into_rgb8();
@@ -119,6 +129,59 @@ pub fn process(bytes: &[u8]) -> std::result::Result<Photo, String> {
     let digest = Blake2s256::digest(largest);
     let hash: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     Ok(Photo { hash, sizes })
+}
+
+/// Whether `bytes` is a baseline JPEG with nothing in it but the picture, as Roster's
+/// encoder writes one: a JFIF header, quantization and Huffman tables, one frame, one
+/// scan and the end, with no metadata segment (EXIF, XMP, ICC, comments) anywhere and
+/// nothing after the end.
+fn is_plain_jpeg(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(&[0xFF, 0xD8]) || !bytes.ends_with(&[0xFF, 0xD9]) {
+        return false;
+    }
+    let mut at = 2;
+    // The segments before the scan.
+    loop {
+        let (Some(&0xFF), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) else {
+            return false;
+        };
+        let Some(length) = bytes
+            .get(at + 2..at + 4)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+        else {
+            return false;
+        };
+        if length < 2 {
+            return false;
+        }
+        match marker {
+            // JFIF, tables, a baseline frame, restart interval.
+            0xE0 | 0xDB | 0xC4 | 0xC0 | 0xDD => at += 2 + length,
+            // The scan: its header, then entropy-coded data to the end.
+            0xDA => {
+                at += 2 + length;
+                break;
+            }
+            _ => return false,
+        }
+    }
+    // In the data, 0xFF is only ever followed by a stuffed zero or a restart marker,
+    // until the final end marker.
+    let Some(data) = bytes.get(at..bytes.len() - 2) else {
+        return false;
+    };
+    let mut i = 0;
+    while i < data.len() {
+        if data[i] == 0xFF {
+            match data.get(i + 1) {
+                Some(0x00 | 0xD0..=0xD7) => i += 2,
+                _ => return false,
+            }
+        } else {
+            i += 1;
+        }
+    }
+    true
 }
 
 /// Keeps a photo (a photo already kept is kept once).
@@ -139,6 +202,24 @@ pub async fn store(conn: &mut sqlx::PgConnection, photo: &Photo) -> Result<()> {
 
 async fn stored(db: &PgPool, photo: &Photo) -> Result<()> {
     store(&mut *db.acquire().await?, photo).await
+}
+
+/// The largest size of each of these photos (what a vCard export carries), by hash.
+pub async fn largest(
+    db: &PgPool,
+    hashes: &[String],
+) -> Result<std::collections::HashMap<String, Vec<u8>>> {
+    if hashes.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let largest = *PHOTO_SIZES.iter().max().expect("a size") as i16;
+    let rows: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT hash, bytes FROM photos WHERE size = $2 AND hash = ANY($1)")
+            .bind(hashes)
+            .bind(largest)
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Whether a photo of this name is kept.
@@ -384,5 +465,34 @@ mod tests {
         bomb.extend(crc32fast::hash(b"IDAT").to_be_bytes());
         let reason = process(&bomb).unwrap_err();
         assert!(reason.contains("100000 × 100000 pixels"), "{reason}");
+    }
+
+    #[test]
+    fn roster_s_own_largest_size_comes_back_unchanged_and_anything_else_is_encoded_anew() {
+        let first = process(&sample_portrait(9, 500, 700)).unwrap();
+        let (_, largest) = first.sizes.last().unwrap();
+        assert!(
+            is_plain_jpeg(largest),
+            "Roster's encoder writes plain JPEGs"
+        );
+        let again = process(largest).unwrap();
+        assert_eq!(again.hash, first.hash, "the same name");
+        assert_eq!(&again.sizes.last().unwrap().1, largest, "the same bytes");
+        // The same picture with a comment, or bytes after its end, is not kept as is.
+        let mut commented = largest[..2].to_vec();
+        commented.extend([0xFF, 0xFE, 0x00, 0x06, b'h', b'i', b'!', b'!']);
+        commented.extend(&largest[2..]);
+        assert!(!is_plain_jpeg(&commented));
+        assert_ne!(
+            process(&commented).unwrap().sizes.last().unwrap().1,
+            commented
+        );
+        let mut trailing = largest.clone();
+        trailing.extend(b"hidden");
+        assert!(!is_plain_jpeg(&trailing));
+        let mut early_end = largest[..largest.len() - 2].to_vec();
+        early_end.extend([0xFF, 0xD9, 0x01, 0xFF, 0xD9]);
+        assert!(!is_plain_jpeg(&early_end));
+        assert!(!is_plain_jpeg(b"\xFF\xD8\xFF\xD9"));
     }
 }

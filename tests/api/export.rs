@@ -1,39 +1,14 @@
 //! Exports: the current search as CSV or vCard, and a CSV export that imports back to the
 //! same contacts (into another directory, and into the same one without a change).
 
-use std::time::Duration;
-
-use roster::domain::{
-    SaveOutcome,
-    import::{ImportJob, ImportStatus},
-};
+use roster::domain::{SaveOutcome, import::ImportStatus};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, finished, save, spawn_app, start_import, upload};
-
-/// Every stored field of every live contact (the whole row but its identity and
-/// bookkeeping, and the company record's own id), by name: what an export must carry
-/// to another directory.
-async fn rows(app: &TestApp) -> Vec<serde_json::Value> {
-    sqlx::query_scalar(
-        "SELECT to_jsonb(c) - 'id' - 'created_at' - 'updated_at' - 'change_seq' - 'version'
-                - 'deleted_at' - 'company_id'
-           FROM contacts c WHERE deleted_at IS NULL ORDER BY name, emails::text",
-    )
-    .fetch_all(&app.db)
-    .await
-    .unwrap()
-}
+use crate::helpers::{TestApp, import, rows, save, spawn_app};
 
 async fn create(app: &TestApp, fields: &[(&str, &str)]) {
     let outcome = save(app, fields).await;
     assert!(matches!(outcome, SaveOutcome::Saved { .. }), "{outcome:?}");
-}
-
-async fn import(app: &TestApp, name: &str, contents: Vec<u8>) -> ImportJob {
-    let id = upload(app, name, contents).await;
-    start_import(app, id).await;
-    finished(app, id, Duration::from_secs(30)).await
 }
 
 async fn tricky_contacts(app: &TestApp) {

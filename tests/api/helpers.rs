@@ -827,3 +827,28 @@ impl Drop for PrivateRedis {
         self.stop();
     }
 }
+
+/// Every stored field of every live contact (the whole row but its identity and
+/// bookkeeping, and the company record's own id), by name: what an export must carry
+/// to another directory.
+pub async fn rows(app: &TestApp) -> Vec<serde_json::Value> {
+    sqlx::query_scalar(
+        "SELECT to_jsonb(c) - 'id' - 'created_at' - 'updated_at' - 'change_seq' - 'version'
+                - 'deleted_at' - 'company_id'
+           FROM contacts c WHERE deleted_at IS NULL ORDER BY name, emails::text",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
+}
+
+/// Uploads a file, commits the import, and waits for it to finish.
+pub async fn import(
+    app: &TestApp,
+    name: &str,
+    contents: Vec<u8>,
+) -> roster::domain::import::ImportJob {
+    let id = upload(app, name, contents).await;
+    start_import(app, id).await;
+    finished(app, id, Duration::from_secs(30)).await
+}

@@ -18,6 +18,7 @@ mod directory;
 mod export;
 mod health;
 mod import;
+mod interchange;
 mod loadtest;
 mod metrics;
 mod migration;

@@ -318,6 +318,7 @@ mod tests {
             "/contacts/x",
             "/api/search",
             "/export.csv",
+            "/export-3.0.vcf",
             "/admin/users",
             "/loginx",
         ] {

@@ -158,7 +158,8 @@ pub async fn directory_page(db: &PgPool, request: PageRequest) -> Result<Directo
 async fn exists_newer_than(db: &PgPool, cursor: Cursor) -> Result<bool> {
     exists(
         db,
-        "SELECT EXISTS (SELECT 1 FROM contacts WHERE deleted_at IS NULL AND (created_at, id) > ($1, $2))",
+        "SELECT 1 FROM contacts WHERE deleted_at IS NULL AND (created_at, id) > ($1, $2)
+         ORDER BY created_at, id LIMIT 1",
         cursor,
     )
     .await
@@ -167,19 +168,25 @@ async fn exists_newer_than(db: &PgPool, cursor: Cursor) -> Result<bool> {
 async fn exists_older_than(db: &PgPool, cursor: Cursor) -> Result<bool> {
     exists(
         db,
-        "SELECT EXISTS (SELECT 1 FROM contacts WHERE deleted_at IS NULL AND (created_at, id) < ($1, $2))",
+        "SELECT 1 FROM contacts WHERE deleted_at IS NULL AND (created_at, id) < ($1, $2)
+         ORDER BY created_at DESC, id DESC LIMIT 1",
         cursor,
     )
     .await
 }
 
+/// Whether a row lies beyond the cursor. Asked as the first row in the index's order,
+/// never as `EXISTS (…)`: for an `EXISTS` the planner expects a match among the first
+/// rows it reads and picks a sequential scan, which reads most of a million rows when
+/// the matches sit at the table's far end (a directory page took 40–430 ms at 1M that
+/// way; the index answers in 0.1 ms).
 async fn exists(db: &PgPool, sql: &str, cursor: Cursor) -> Result<bool> {
-    let found = sqlx::query_scalar::<_, bool>(sql)
+    let found = sqlx::query_scalar::<_, i32>(sql)
         .bind(from_micros(cursor.created_at_micros)?)
         .bind(cursor.id)
-        .fetch_one(db)
+        .fetch_optional(db)
         .await?;
-    Ok(found)
+    Ok(found.is_some())
 }
 
 /// How many contacts the directory holds.
@@ -195,17 +202,17 @@ pub async fn count(db: &PgPool) -> Result<i64> {
 /// reading cards from JSON rows (`jsonb_to_recordset`).
 const CARD_COLUMNS: &str = "name, name_prefix, given_name, middle_name, family_name,
     name_suffix, nickname, phonetic_given, phonetic_family, pronouns, file_as, emails, phones,
-    addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes, custom, photo, related";
+    addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes, custom, photo, related, extras";
 const CARD_TYPES: &str = "name text, name_prefix text, given_name text, middle_name text,
     family_name text, name_suffix text, nickname text, phonetic_given text, phonetic_family text,
     pronouns text, file_as text, emails jsonb, phones jsonb, addresses jsonb, links jsonb,
     ims jsonb, birthday text, dates jsonb, company text, department text, title text,
-    tier smallint, tags text[], notes text, custom jsonb, photo text, related jsonb";
+    tier smallint, tags text[], notes text, custom jsonb, photo text, related jsonb, extras text[]";
 
 const CONTACT_COLUMNS: &str = "id, name, name_prefix, given_name, middle_name, family_name,
     name_suffix, nickname, phonetic_given, phonetic_family, pronouns, file_as, emails, phones,
     addresses, links, ims, birthday, dates, company, department, title, tier, tags, notes,
-    custom, photo, related, company_id, created_at, updated_at, version, deleted_at";
+    custom, photo, related, extras, company_id, created_at, updated_at, version, deleted_at";
 
 /// [`CONTACT_COLUMNS`] of `contacts AS c`, with its company's domain from
 /// `LEFT JOIN companies AS k ON k.id = c.company_id` (for the search index).
@@ -247,6 +254,7 @@ struct CardRow<'a> {
     custom: &'a CustomValues,
     photo: Option<&'a str>,
     related: &'a [Related],
+    extras: &'a [String],
 }
 
 impl<'a> CardRow<'a> {
@@ -281,6 +289,7 @@ impl<'a> CardRow<'a> {
             custom: &card.custom,
             photo: card.photo.as_deref(),
             related: &card.related,
+            extras: &card.extras,
         }
     }
 }
@@ -320,6 +329,7 @@ pub(crate) struct ContactRow {
     custom: Json<CustomValues>,
     photo: Option<String>,
     related: Json<Vec<Related>>,
+    extras: Vec<String>,
     company_id: Option<Uuid>,
     /// Only where a query joins the company (`contact_columns_with_domain`).
     #[sqlx(default)]
@@ -373,6 +383,7 @@ impl ContactRow {
                 custom: self.custom.0,
                 photo: self.photo,
                 related: self.related.0,
+                extras: self.extras,
             },
             company_id: self.company_id,
             company_domain: self.company_domain,

@@ -8,7 +8,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use bytes::Bytes;
 
@@ -16,7 +16,7 @@ use crate::{
     domain::{CurrentUser, SearchQuery, custom::CustomField, search::decode_component},
     server::{
         db::{contacts, custom_fields},
-        export,
+        export, photos,
         search::{query, schema::IndexedContact},
         state::AppState,
     },
@@ -25,10 +25,12 @@ use crate::{
 /// Contacts read from the index per chunk of the stream.
 const CHUNK: usize = 500;
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
     Csv,
     Vcard,
+    /// vCard 3.0, for programs that read nothing newer.
+    Vcard3,
 }
 
 impl Format {
@@ -36,7 +38,12 @@ impl Format {
         match self {
             Format::Csv => "csv",
             Format::Vcard => "vcard",
+            Format::Vcard3 => "vcard-3.0",
         }
+    }
+
+    fn has_photos(self) -> bool {
+        self != Format::Csv
     }
 }
 
@@ -54,6 +61,15 @@ pub async fn vcard(
     query: RawQuery,
 ) -> Response {
     search_export(state, user, query, Format::Vcard).await
+}
+
+/// `/export-3.0.vcf`: the same cards in vCard 3.0.
+pub async fn vcard3(
+    state: State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+    query: RawQuery,
+) -> Response {
+    search_export(state, user, query, Format::Vcard3).await
 }
 
 /// The ticked rows of the results' bulk form (`search=…&id=…&id=…`), or `None` when the
@@ -174,7 +190,19 @@ async fn search_export(
                     Err(error) => return failure(error),
                 }
             }
-            let body = Bytes::from(render(format, &contacts, &fields, true));
+            let photos = if format.has_photos() {
+                let hashes: Vec<String> = contacts
+                    .iter()
+                    .filter_map(|c| c.card.photo.clone())
+                    .collect();
+                match photos::largest(&state.db, &hashes).await {
+                    Ok(photos) => photos,
+                    Err(error) => return failure(error),
+                }
+            } else {
+                HashMap::new()
+            };
+            let body = Bytes::from(render(format, &contacts, &fields, &photos, true));
             return download(
                 format,
                 futures_util::stream::iter([Ok::<_, std::io::Error>(body)]),
@@ -216,10 +244,17 @@ async fn search_export(
         "export started"
     );
     let header = match format {
-        Format::Csv => Some(Ok(Bytes::from(render(format, &[], &fields, true)))),
-        Format::Vcard => None,
+        Format::Csv => Some(Ok(Bytes::from(render(
+            format,
+            &[],
+            &fields,
+            &HashMap::new(),
+            true,
+        )))),
+        Format::Vcard | Format::Vcard3 => None,
     };
     let replica = published.replica.clone();
+    let db = state.db.clone();
     let chunks: Vec<Vec<tantivy::DocAddress>> =
         addresses.chunks(CHUNK).map(<[_]>::to_vec).collect();
     let body = futures_util::StreamExt::then(futures_util::stream::iter(chunks), move |chunk| {
@@ -227,24 +262,35 @@ async fn search_export(
         let searcher = searcher.clone();
         let fields = fields.clone();
         let _downloading = &slot;
+        let db = db.clone();
         async move {
+            let failed = |error: &dyn std::fmt::Display| {
+                tracing::error!(%error, "export failed mid-way");
+                std::io::Error::other("export failed")
+            };
+            let contacts =
+                tokio::task::spawn_blocking(move || replica.stored_contacts(&searcher, &chunk))
+                    .await
+                    .map_err(|e| failed(&e))?
+                    .map_err(|e| failed(&e))?;
+            // A vCard carries the photo: the chunk's photos in one query.
+            let photos = if format.has_photos() {
+                let hashes: Vec<String> = contacts
+                    .iter()
+                    .filter_map(|c| c.card.photo.clone())
+                    .collect();
+                photos::largest(&db, &hashes)
+                    .await
+                    .map_err(|e| failed(&e))?
+            } else {
+                HashMap::new()
+            };
             let rendered = tokio::task::spawn_blocking(move || {
-                replica
-                    .stored_contacts(&searcher, &chunk)
-                    .map(|contacts| render(format, &contacts, &fields, false))
+                render(format, &contacts, &fields, &photos, false)
             })
-            .await;
-            match rendered {
-                Ok(Ok(bytes)) => Ok(Bytes::from(bytes)),
-                Ok(Err(error)) => {
-                    tracing::error!(%error, "export failed mid-way");
-                    Err(std::io::Error::other("export failed"))
-                }
-                Err(error) => {
-                    tracing::error!(%error, "export failed mid-way");
-                    Err(std::io::Error::other("export failed"))
-                }
-            }
+            .await
+            .map_err(|e| failed(&e))?;
+            Ok(Bytes::from(rendered))
         }
     });
     download(
@@ -258,6 +304,7 @@ fn render(
     format: Format,
     contacts: &[IndexedContact],
     fields: &[CustomField],
+    photos: &HashMap<String, Vec<u8>>,
     header: bool,
 ) -> Vec<u8> {
     match format {
@@ -279,9 +326,22 @@ fn render(
                 body
             }
         }
-        Format::Vcard => contacts
+        Format::Vcard | Format::Vcard3 => contacts
             .iter()
-            .map(|contact| export::vcard(contact, fields))
+            .map(|contact| {
+                let photo = contact
+                    .card
+                    .photo
+                    .as_ref()
+                    .and_then(|hash| photos.get(hash))
+                    .map(Vec::as_slice);
+                let version = if format == Format::Vcard3 {
+                    export::VcardVersion::V3
+                } else {
+                    export::VcardVersion::V4
+                };
+                export::vcard_with_photo(contact, fields, photo, version)
+            })
             .collect::<String>()
             .into_bytes(),
     }
@@ -294,7 +354,7 @@ fn download(
 ) -> Response {
     let (kind, extension) = match format {
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
-        Format::Vcard => ("text/vcard; charset=utf-8", "vcf"),
+        Format::Vcard | Format::Vcard3 => ("text/vcard; charset=utf-8", "vcf"),
     };
     // Fused: a body may be polled again after its end (the compression layer does),
     // which a plain stream need not allow (`unfold` panics).
@@ -326,7 +386,18 @@ pub async fn contact_vcard(State(state): State<AppState>, Path(id): Path<String>
         Err(error) => return failure(error),
     };
     let name = contact.card.name.clone();
-    let card = export::vcard(&IndexedContact::from(contact), &fields);
+    let hashes: Vec<String> = contact.card.photo.iter().cloned().collect();
+    let photos = match photos::largest(&state.db, &hashes).await {
+        Ok(photos) => photos,
+        Err(error) => return failure(error),
+    };
+    let photo = hashes.first().and_then(|hash| photos.get(hash));
+    let card = export::vcard_with_photo(
+        &IndexedContact::from(contact),
+        &fields,
+        photo.map(Vec::as_slice),
+        export::VcardVersion::V4,
+    );
     // An ASCII name for every client, and the real one for those that read RFC 5987.
     let ascii: String = name
         .chars()

@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
     let exports = Router::new()
         .route("/export.csv", get(export::csv))
         .route("/export.vcf", get(export::vcard))
+        .route("/export-3.0.vcf", get(export::vcard3))
         .route("/contacts/{id}/vcard", get(export::contact_vcard))
         .route_layer(middleware::from_fn(auth::editors_only));
     let static_files = assets::pkg(

@@ -49,6 +49,7 @@ fn kind_of(method: &Method, path: &str, query: Option<&str>) -> Kind {
 fn counts_when_anonymous(path: &str) -> bool {
     is_api(path)
         || path.starts_with("/export.")
+        || path.starts_with("/export-")
         || path == "/import/upload"
         || (path.starts_with("/contacts/") && path.ends_with("/vcard"))
 }
@@ -157,6 +158,7 @@ mod tests {
         assert!(!never_counted("/"));
         assert!(counts_when_anonymous("/api/search"));
         assert!(counts_when_anonymous("/export.csv"));
+        assert!(counts_when_anonymous("/export-3.0.vcf"));
         assert!(!counts_when_anonymous("/login"));
     }
 }

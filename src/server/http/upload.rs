@@ -66,6 +66,8 @@ pub async fn upload(
                 Failure::Refused(Error::App(AppError::BadRequest(message))) => {
                     if message.contains("50 MB") {
                         "too-large"
+                    } else if message.contains("character set") {
+                        "charset"
                     } else if message.contains("empty") {
                         "empty"
                     } else if message.contains("columns") {
@@ -110,11 +112,27 @@ async fn receive(
     mut multipart: Multipart,
     actor: &Actor,
 ) -> Result<uuid::Uuid, Failure> {
+    let mut charset = import::text::Charset::Detect;
     while let Some(mut field) = multipart
         .next_field()
         .await
         .map_err(|_| Failure::Interrupted)?
     {
+        // The form puts its choice of character set before the file.
+        if field.name() == Some("charset") {
+            let mut label = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|_| Failure::Interrupted)? {
+                if label.len() + chunk.len() > 100 {
+                    return Err(Failure::Refused(Error::App(AppError::BadRequest(
+                        "Roster does not know that character set.".into(),
+                    ))));
+                }
+                label.extend_from_slice(&chunk);
+            }
+            charset = import::text::Charset::parse(&String::from_utf8_lossy(&label))
+                .map_err(|message| Failure::Refused(Error::App(AppError::BadRequest(message))))?;
+            continue;
+        }
         if field.name() != Some("file") {
             continue;
         }
@@ -134,7 +152,9 @@ async fn receive(
             upload.write(&chunk).await?;
         }
         let limits = import::ImportLimits::from_config(&state.config);
-        return Ok(import::create_job(&state.db, upload, &file_name, actor, limits).await?);
+        return Ok(
+            import::create_job(&state.db, upload, &file_name, charset, actor, limits).await?,
+        );
     }
     Err(Failure::NoFile)
 }

@@ -9,6 +9,8 @@
 
 mod plan;
 pub mod read;
+pub mod text;
+pub mod vcard;
 
 pub use plan::ImportLimits;
 use plan::*;
@@ -148,15 +150,22 @@ pub async fn create_job(
     db: &PgPool,
     upload: Upload,
     file_name: &str,
+    charset: text::Charset,
     actor: &Actor,
     limits: ImportLimits,
 ) -> Result<Uuid> {
-    let (path, size) = upload.finish().await?;
+    let (received, size) = upload.finish().await?;
     if size == 0 {
         return Err(AppError::BadRequest("The file is empty.".into()).into());
     }
     let file_name: String = file_name.chars().take(255).collect();
-    let format = ImportFormat::from_file_name(&file_name);
+    // Converted to UTF-8 once, here: everything after reads text.
+    let converted = tokio::task::spawn_blocking(move || text::to_utf8(&received, charset))
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(|e| anyhow::anyhow!("converting the upload to UTF-8: {e}"))?;
+    let path = converted.path;
+    let format = read::format_of(&path, ImportFormat::from_file_name(&file_name));
     let guessed = {
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || read::guess_mapping(&path, format))
@@ -172,8 +181,8 @@ pub async fn create_job(
     sqlx::query(
         "INSERT INTO import_jobs (id, file_name, format, size_bytes, status, mapping, planned,
                                   invalid_rows, duplicate_rows, possible_duplicates, actor, ip,
-                                  request_id, owner_id)
-         VALUES ($1, $2, $3, $4, 'ready', $5, $6, $7, $8, $12, $9, $10::inet, $11, $13)",
+                                  request_id, owner_id, charset)
+         VALUES ($1, $2, $3, $4, 'ready', $5, $6, $7, $8, $12, $9, $10::inet, $11, $13, $14)",
     )
     .bind(id)
     .bind(&file_name)
@@ -188,6 +197,7 @@ pub async fn create_job(
     .bind(&actor.request_id)
     .bind(json(&report.possible_duplicates))
     .bind(actor.user_id)
+    .bind(text::name(converted.encoding))
     .execute(&mut *tx)
     .await?;
     store_file(&mut tx, id, &path).await?;
@@ -254,6 +264,7 @@ struct JobRow {
     id: Uuid,
     file_name: String,
     format: String,
+    charset: Option<String>,
     status: String,
     mapping: serde_json::Value,
     planned: serde_json::Value,
@@ -286,6 +297,7 @@ impl JobRow {
             file_name: self.file_name,
             format: ImportFormat::parse(&self.format)
                 .ok_or_else(|| anyhow::anyhow!("import job with format {}", self.format))?,
+            charset: self.charset,
             status: ImportStatus::parse(&self.status)
                 .ok_or_else(|| anyhow::anyhow!("import job with status {}", self.status))?,
             mapping: parse(self.mapping),
@@ -314,7 +326,7 @@ impl JobRow {
 
 async fn load(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> Result<Option<JobRow>> {
     Ok(sqlx::query_as(
-        "SELECT id, file_name, format, status, mapping, planned, done, invalid_rows,
+        "SELECT id, file_name, format, charset, status, mapping, planned, done, invalid_rows,
                 duplicate_rows, possible_duplicates, created_at, started_at, finished_at, error, actor,
                 host(ip) AS ip, request_id
            FROM import_jobs WHERE id = $1",
@@ -361,7 +373,7 @@ pub async fn recent(
     limit: i64,
 ) -> Result<Vec<ImportJob>> {
     let rows: Vec<JobRow> = sqlx::query_as(
-        "SELECT id, file_name, format, status, mapping, planned, done, '[]'::jsonb AS invalid_rows,
+        "SELECT id, file_name, format, charset, status, mapping, planned, done, '[]'::jsonb AS invalid_rows,
                 '[]'::jsonb AS duplicate_rows, '[]'::jsonb AS possible_duplicates, created_at, started_at, finished_at, error, actor,
                 host(ip) AS ip, request_id
            FROM import_jobs WHERE $2 OR owner_id = $3 ORDER BY created_at DESC LIMIT $1",
@@ -653,6 +665,13 @@ async fn apply_batch(
             Planned::Duplicate => done.duplicate += 1,
         }
     }
+    // The photos the batch's rows carried, before the contacts that show them (one
+    // photo is kept once, however many contacts show it).
+    for row in drafts {
+        if let Some(photo) = &row.photo {
+            crate::server::photos::store(&mut tx, photo).await?;
+        }
+    }
     let mut entries = Vec::with_capacity(creates.len() + updates.len());
     if !creates.is_empty() {
         let drafts: Vec<&Card> = creates.iter().map(|(_, d)| *d).collect();
@@ -729,7 +748,15 @@ pub async fn command_line(
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_else(|| "import".to_owned());
-    let id = create_job(db, upload, &name, &Actor::command_line(), limits).await?;
+    let id = create_job(
+        db,
+        upload,
+        &name,
+        text::Charset::Detect,
+        &Actor::command_line(),
+        limits,
+    )
+    .await?;
     let planned = job(db, id).await?;
     println!("{}", report("Dry run", &planned.planned));
     for row in planned.invalid_rows.iter().take(20) {

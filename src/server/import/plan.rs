@@ -53,6 +53,8 @@ pub(super) struct ValidRow {
     pub(super) line: u64,
     pub(super) input: ContactInput,
     pub(super) draft: Card,
+    /// The photo the row carried (the draft names it), stored with the batch.
+    pub(super) photo: Option<crate::server::photos::Photo>,
 }
 
 /// What one valid, first-seen row will do.
@@ -94,6 +96,7 @@ pub(super) fn overlay(contact: &Contact, row: &ContactInput) -> ContactInput {
         (&mut input.tier, &row.tier),
         (&mut input.tags, &row.tags),
         (&mut input.notes, &row.notes),
+        (&mut input.photo, &row.photo),
     ] {
         if !value.trim().is_empty() {
             slot.clone_from(value);
@@ -125,6 +128,11 @@ pub(super) fn overlay(contact: &Contact, row: &ContactInput) -> ContactInput {
     add_missing(&mut input.addresses, &row.addresses, |a, b| {
         same_text(&a.city, &b.city) && same_text(&a.street, &b.street)
     });
+    for line in &row.extras {
+        if !input.extras.contains(line) {
+            input.extras.push(line.clone());
+        }
+    }
     input
 }
 
@@ -278,6 +286,7 @@ impl Sorter {
                         line: row.line,
                         input,
                         draft,
+                        photo: row.photo,
                     })
                 } else {
                     self.counts.duplicate += 1;

@@ -28,19 +28,60 @@ pub struct SourceRow {
     /// The line it starts on.
     pub line: u64,
     pub input: Result<ContactInput, String>,
+    /// The photo it carried, ready to keep (`input.photo` names it).
+    pub photo: Option<crate::server::photos::Photo>,
+}
+
+impl SourceRow {
+    fn new(line: u64, input: Result<ContactInput, String>) -> Self {
+        SourceRow {
+            line,
+            input,
+            photo: None,
+        }
+    }
 }
 
 /// The columns a vCard offers, as the mapping shows them (fixed: vCards name their fields).
-const VCARD_COLUMNS: [(&str, Field); 8] = [
-    ("FN (name)", Field::Name),
+const VCARD_COLUMNS: [(&str, Field); 14] = [
+    ("FN, N (name and its parts)", Field::Name),
+    ("NICKNAME", Field::Nickname),
     ("EMAIL", Field::Emails),
     ("TEL", Field::Phones),
-    ("ORG", Field::Company),
-    ("TITLE", Field::Title),
-    ("ADR (city)", Field::Addresses),
+    ("ADR", Field::Addresses),
+    ("URL, X-SOCIALPROFILE", Field::Links),
+    ("IMPP, X-AIM, X-JABBER, X-SKYPE…", Field::Ims),
+    ("RELATED, X-ABRELATEDNAMES", Field::Related),
+    ("BDAY", Field::Birthday),
+    ("ANNIVERSARY, X-ABDATE", Field::Dates),
+    ("ORG (company; department)", Field::Company),
+    ("TITLE, ROLE", Field::Title),
     ("CATEGORIES", Field::Tags),
     ("NOTE", Field::Notes),
 ];
+
+/// The format of a file: a vCard whatever its name when its first line that is not
+/// blank is `BEGIN:VCARD`; else what its name says.
+pub fn format_of(path: &Path, by_name: ImportFormat) -> ImportFormat {
+    let Ok(file) = File::open(path) else {
+        return by_name;
+    };
+    let mut first = Vec::new();
+    for line in BufReader::new(file.take(64 * 1024)).split(b'\n') {
+        let Ok(line) = line else {
+            break;
+        };
+        if !line.trim_ascii().is_empty() {
+            first = line;
+            break;
+        }
+    }
+    if first.trim_ascii().eq_ignore_ascii_case(b"BEGIN:VCARD") {
+        ImportFormat::Vcard
+    } else {
+        by_name
+    }
+}
 
 /// The file's column headers and the mapping guessed from them.
 pub fn guess_mapping(path: &Path, format: ImportFormat) -> Result<ColumnMapping, String> {
@@ -108,32 +149,38 @@ pub fn rows(
             let mapping = mapping.clone();
             Ok(Box::new(reader.into_byte_records().map(
                 move |record| match record {
-                    Ok(record) if record.as_slice().len() > MAX_ROW_BYTES => SourceRow {
-                        line: record.position().map_or(0, |p| p.line()),
-                        input: Err(format!(
+                    Ok(record) if record.as_slice().len() > MAX_ROW_BYTES => SourceRow::new(
+                        record.position().map_or(0, |p| p.line()),
+                        Err(format!(
                             "This line is longer than {} MB.",
                             MAX_ROW_BYTES / (1024 * 1024)
                         )),
-                    },
-                    Ok(record) if record.len() > MAX_COLUMNS => SourceRow {
-                        line: record.position().map_or(0, |p| p.line()),
-                        input: Err(format!("This line has more than {MAX_COLUMNS} columns.")),
-                    },
-                    Ok(record) => SourceRow {
-                        line: record.position().map_or(0, |p| p.line()),
-                        input: Ok(input_from_record(&record, &mapping)),
-                    },
-                    Err(error) => SourceRow {
-                        line: error.position().map_or(0, |p| p.line()),
-                        input: Err(format!("This line is not valid CSV ({error}).")),
-                    },
+                    ),
+                    Ok(record) if record.len() > MAX_COLUMNS => SourceRow::new(
+                        record.position().map_or(0, |p| p.line()),
+                        Err(format!("This line has more than {MAX_COLUMNS} columns.")),
+                    ),
+                    Ok(record) => SourceRow::new(
+                        record.position().map_or(0, |p| p.line()),
+                        Ok(input_from_record(&record, &mapping)),
+                    ),
+                    Err(error) => SourceRow::new(
+                        error.position().map_or(0, |p| p.line()),
+                        Err(format!("This line is not valid CSV ({error}).")),
+                    ),
                 },
             )))
         }
-        ImportFormat::Vcard => Ok(Box::new(VcardReader {
-            lines: BufReader::new(File::open(path)?),
-            line: 0,
-        })),
+        ImportFormat::Vcard => Ok(Box::new(
+            super::vcard::rows(BufReader::new(File::open(path)?)).map(|(line, read)| match read {
+                Ok(card) => SourceRow {
+                    line,
+                    input: Ok(card.input),
+                    photo: card.photo,
+                },
+                Err(reason) => SourceRow::new(line, Err(reason)),
+            }),
+        )),
     }
 }
 
@@ -232,6 +279,15 @@ fn fill(input: &mut ContactInput, field: Field, value: &str) {
         list.extend(entries().map(|(label, value)| EntryInput::new(label, value)));
         return;
     }
+    if field == Field::Extras {
+        input.extras.extend(
+            value
+                .lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(str::to_owned),
+        );
+        return;
+    }
     if field == Field::Addresses {
         for (label, value) in entries() {
             let parts: Vec<&str> = value
@@ -273,7 +329,8 @@ fn fill(input: &mut ContactInput, field: Field, value: &str) {
         | Field::Dates
         | Field::Addresses
         | Field::Custom
-        | Field::Photo => return,
+        | Field::Photo
+        | Field::Extras => return,
         Field::Name => &mut input.name,
         Field::Prefix => &mut input.prefix,
         Field::Given => &mut input.given,
@@ -305,348 +362,6 @@ fn fill(input: &mut ContactInput, field: Field, value: &str) {
         _ if slot.is_empty() => slot.push_str(value),
         _ => {}
     }
-}
-
-/// vCards one at a time: unfolds continuation lines, reads the properties Roster keeps.
-struct VcardReader {
-    lines: BufReader<File>,
-    line: u64,
-}
-
-impl VcardReader {
-    fn next_line(&mut self) -> Option<String> {
-        let mut bytes = Vec::new();
-        match self.lines.read_until(b'\n', &mut bytes) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => {
-                self.line += 1;
-                let text = decode(&bytes);
-                Some(text.trim_end_matches(['\r', '\n']).to_owned())
-            }
-        }
-    }
-}
-
-impl Iterator for VcardReader {
-    type Item = SourceRow;
-
-    fn next(&mut self) -> Option<SourceRow> {
-        // Find the next BEGIN:VCARD.
-        let start = loop {
-            let line = self.next_line()?;
-            if line.trim().eq_ignore_ascii_case("BEGIN:VCARD") {
-                break self.line;
-            }
-        };
-        let mut properties: Vec<String> = Vec::new();
-        let mut ended = false;
-        while let Some(line) = self.next_line() {
-            if line.trim().eq_ignore_ascii_case("END:VCARD") {
-                ended = true;
-                break;
-            }
-            match (line.starts_with([' ', '\t']), properties.last_mut()) {
-                (true, Some(last)) => last.push_str(&line[1..]),
-                _ => properties.push(line),
-            }
-        }
-        if !ended {
-            return Some(SourceRow {
-                line: start,
-                input: Err("This vCard has no END:VCARD.".into()),
-            });
-        }
-        Some(SourceRow {
-            line: start,
-            input: Ok(vcard_input(&properties)),
-        })
-    }
-}
-
-/// One content line: the upper-case name (without its `group.` prefix), its
-/// parameters and the value.
-struct Property<'a> {
-    name: String,
-    params: Vec<(String, String)>,
-    value: &'a str,
-}
-
-impl Property<'_> {
-    /// The values of a parameter (`TYPE=work,voice` and `TYPE=work;TYPE=voice` alike),
-    /// lowercase; vCard 2.1's bare words (`TEL;WORK;VOICE`) count as `TYPE`.
-    fn types(&self) -> Vec<String> {
-        self.params
-            .iter()
-            .filter(|(key, _)| key == "TYPE")
-            .flat_map(|(_, value)| value.split(','))
-            .map(|word| word.trim().to_ascii_lowercase())
-            .collect()
-    }
-
-    fn param(&self, key: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, value)| value.as_str())
-    }
-}
-
-/// Splits `group.NAME;PARAM=x;PARAM="a;b:c":value` at the first `:` outside quotes.
-fn property(line: &str) -> Option<Property<'_>> {
-    let mut quoted = false;
-    let mut split = None;
-    for (at, ch) in line.char_indices() {
-        match ch {
-            '"' => quoted = !quoted,
-            ':' if !quoted => {
-                split = Some(at);
-                break;
-            }
-            _ => {}
-        }
-    }
-    let at = split?;
-    let (head, value) = (&line[..at], &line[at + 1..]);
-    let mut pieces = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for ch in head.chars() {
-        match ch {
-            '"' => quoted = !quoted,
-            ';' if !quoted => pieces.push(std::mem::take(&mut current)),
-            ch => current.push(ch),
-        }
-    }
-    pieces.push(current);
-    let mut pieces = pieces.into_iter();
-    let name = pieces.next()?;
-    let name = name.rsplit('.').next()?.to_ascii_uppercase();
-    let params = pieces
-        .map(|piece| match piece.split_once('=') {
-            Some((key, value)) => (key.trim().to_ascii_uppercase(), value.to_owned()),
-            None => ("TYPE".to_owned(), piece),
-        })
-        .collect();
-    Some(Property {
-        name,
-        params,
-        value,
-    })
-}
-
-/// The label a property's parameters give: Roster's own `X-ROSTER-LABEL` as written,
-/// else the first `TYPE` that means something to a person (`cell` is "mobile").
-fn vcard_label(property: &Property<'_>) -> String {
-    if let Some(label) = property.param("X-ROSTER-LABEL") {
-        return label.to_owned();
-    }
-    let words = property.types();
-    let has = |word: &str| words.iter().any(|w| w == word);
-    let label = if has("cell") {
-        "mobile"
-    } else if has("fax") && has("home") {
-        "home fax"
-    } else if has("fax") {
-        "work fax"
-    } else if has("pager") {
-        "pager"
-    } else if has("work") {
-        "work"
-    } else if has("home") {
-        "home"
-    } else if has("main-number") {
-        "main"
-    } else {
-        ""
-    };
-    label.to_owned()
-}
-
-/// Undoes vCard escaping: `\n` is a line break, `\,` `\;` `\\` are the characters.
-fn unescape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut chars = value.chars();
-    while let Some(ch) = chars.next() {
-        if ch == '\\' {
-            match chars.next() {
-                Some('n' | 'N') => out.push('\n'),
-                Some(other) => out.push(other),
-                None => {}
-            }
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
-/// Splits a structured value on unescaped `sep`, unescaping each part.
-fn components(value: &str, sep: char) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut chars = value.chars();
-    while let Some(ch) = chars.next() {
-        match ch {
-            '\\' => {
-                current.push('\\');
-                if let Some(next) = chars.next() {
-                    current.push(next);
-                }
-            }
-            ch if ch == sep => parts.push(unescape(&std::mem::take(&mut current))),
-            ch => current.push(ch),
-        }
-    }
-    parts.push(unescape(&current));
-    parts
-}
-
-fn vcard_input(properties: &[String]) -> ContactInput {
-    let mut input = ContactInput::default();
-    let mut tags: Vec<String> = Vec::new();
-    for line in properties {
-        let Some(property) = property(line) else {
-            continue;
-        };
-        let (name, value) = (property.name.clone(), property.value);
-        let set = |slot: &mut String, text: String| {
-            if slot.is_empty() {
-                *slot = text.trim().to_owned();
-            }
-        };
-        let entry = |value: String| EntryInput {
-            label: vcard_label(&property),
-            value: value.trim().to_owned(),
-        };
-        match name.as_str() {
-            "FN" => set(&mut input.name, unescape(value)),
-            "N" => {
-                // Family;Given;Additional;Prefix;Suffix
-                let parts = components(value, ';');
-                let part = |i: usize| {
-                    parts
-                        .get(i)
-                        .map(|p| p.trim().to_owned())
-                        .unwrap_or_default()
-                };
-                set(&mut input.family, part(0));
-                set(&mut input.given, part(1));
-                set(&mut input.middle, part(2));
-                set(&mut input.prefix, part(3));
-                set(&mut input.suffix, part(4));
-            }
-            "NICKNAME" => set(&mut input.nickname, unescape(value)),
-            "EMAIL" => input.emails.push(entry(unescape(value))),
-            "TEL" => input
-                .phones
-                .push(entry(unescape(value.strip_prefix("tel:").unwrap_or(value)))),
-            "URL" => input.links.push(entry(unescape(value))),
-            "BDAY" => set(&mut input.birthday, unescape(value)),
-            "ANNIVERSARY" => input
-                .dates
-                .push(EntryInput::new("anniversary", &unescape(value))),
-            "ORG" => {
-                let parts = components(value, ';');
-                let mut parts = parts.into_iter();
-                set(&mut input.company, parts.next().unwrap_or_default());
-                set(&mut input.department, parts.next().unwrap_or_default());
-            }
-            "TITLE" => set(&mut input.title, unescape(value)),
-            "ADR" => {
-                // PO box;Extended;Street;Locality;Region;Postal code;Country
-                let parts = components(value, ';');
-                let part = |i: usize| {
-                    parts
-                        .get(i)
-                        .map(|p| p.trim().to_owned())
-                        .unwrap_or_default()
-                };
-                let street = [part(0), part(2)]
-                    .into_iter()
-                    .filter(|p| !p.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let country = part(6);
-                input.addresses.push(AddressInput {
-                    label: vcard_label(&property),
-                    street,
-                    extended: part(1),
-                    city: part(3),
-                    region: part(4),
-                    postal_code: part(5),
-                    // A country Roster does not know is kept in the city line rather
-                    // than refused or lost (issue 26 brings a fuller mapping).
-                    country: if crate::domain::countries::code_for(&country).is_some() {
-                        country
-                    } else {
-                        String::new()
-                    },
-                });
-            }
-            "CATEGORIES" => tags.extend(components(value, ',')),
-            "NOTE" => set(&mut input.notes, unescape(value)),
-            "X-ROSTER-TIER" => set(&mut input.tier, unescape(value)),
-            "PRONOUNS" | "X-PRONOUNS" => set(&mut input.pronouns, unescape(value)),
-            "X-ROSTER-FILE-AS" => set(&mut input.file_as, unescape(value)),
-            "X-ROSTER-DATE" => input.dates.push(entry(unescape(value))),
-            // A custom value by its field's name, found among the live fields when the
-            // row is checked (`custom::by_name`).
-            "X-ROSTER-CUSTOM" => {
-                if let Some(name) = property.param("X-ROSTER-FIELD") {
-                    input.custom.insert(
-                        format!("{}{name}", crate::domain::custom::BY_NAME),
-                        unescape(value),
-                    );
-                }
-            }
-            // RFC 6350's relationship types as they are, Roster's others by label.
-            "RELATED" => input.related.push(EntryInput {
-                label: property
-                    .param("X-ROSTER-LABEL")
-                    .map(str::to_owned)
-                    .or_else(|| {
-                        property
-                            .types()
-                            .into_iter()
-                            .find(|t| t != "text")
-                            .map(|t| if t == "kin" { "relative".to_owned() } else { t })
-                    })
-                    .unwrap_or_default(),
-                value: unescape(value),
-            }),
-            "IMPP" => input.ims.push(EntryInput {
-                label: property
-                    .param("X-SERVICE-TYPE")
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| vcard_label(&property)),
-                value: unescape(value),
-            }),
-            "X-PHONETIC-FIRST-NAME" => set(&mut input.phonetic_given, unescape(value)),
-            "X-PHONETIC-LAST-NAME" => set(&mut input.phonetic_family, unescape(value)),
-            _ => {}
-        }
-    }
-    // A formatted name equal to the one the parts make is not pinned.
-    if !input.name.is_empty() {
-        let derived = crate::domain::card::NameParts {
-            prefix: Some(input.prefix.clone()),
-            given: Some(input.given.clone()),
-            middle: Some(input.middle.clone()),
-            family: Some(input.family.clone()),
-            suffix: Some(input.suffix.clone()),
-            ..Default::default()
-        };
-        let derived: Vec<String> = derived
-            .display_name()
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
-        if derived.join(" ") == input.name.split_whitespace().collect::<Vec<_>>().join(" ") {
-            input.name.clear();
-        }
-    }
-    input.tags = tags.join(", ");
-    input
 }
 
 #[cfg(test)]

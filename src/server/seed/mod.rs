@@ -333,6 +333,7 @@ impl Generator {
             notes: notes(rng),
             custom,
             photo,
+            extras: Vec::new(),
         };
         SeedContact {
             id,

@@ -148,6 +148,7 @@ fn ContactDetails(
         custom,
         photo: card_photo,
         related,
+        extras,
         ..
     } = card;
     // The people this contact names, then those who name it (once each: a spouse
@@ -270,6 +271,15 @@ fn ContactDetails(
                 }.into_any()))}
                 {field("Notes", notes.map(|notes| view! { <p class="notes">{notes}</p> }.into_any()))}
                 {custom_rows}
+                {field("Other vCard data", (!extras.is_empty()).then(|| view! {
+                    <details class="extras">
+                        <summary>{format!("{} propert{} from an imported card", extras.len(), if extras.len() == 1 { "y" } else { "ies" })}</summary>
+                        <ul>{extras.into_iter().map(|line| {
+                            let shown: String = line.chars().take(300).collect();
+                            view! { <li><code>{shown}</code></li> }
+                        }).collect_view()}</ul>
+                    </details>
+                }.into_any()))}
                 {field("Added", Some(format::date(created_at_micros).into_any()))}
                 {field("Updated", Some(format::date(updated_at_micros).into_any()))}
             </dl>

@@ -358,6 +358,7 @@ fn ExportLinks(query: SearchQuery) -> impl IntoView {
         <div class="export-links">
             <a class="button" href=href("/export.csv") download rel="external">"Export CSV"</a>
             <a class="button" href=href("/export.vcf") download rel="external">"vCard"</a>
+            <a class="button" href=href("/export-3.0.vcf") download rel="external" title="vCard 3.0, for older programs">"vCard 3.0"</a>
         </div>
     }
 }

@@ -38,6 +38,7 @@ pub fn ImportPage() -> impl IntoView {
                 "too-slow" => "Checking the file took too long. Split it into smaller files and import each.",
                 "too-many-rows" => "The file has more rows than Roster imports at once. Split it into smaller files and import each.",
                 "no-file" => "Choose a file to import.",
+                "charset" => "Roster does not know that character set. Choose one from the list, or let Roster detect it.",
                 "unreadable" => "The file could not be read as CSV or vCard. Check that its first line names the columns.",
                 "interrupted" => "The upload was interrupted. Please try again.",
                 "unavailable" => "Roster is temporarily unavailable. Please try again in a moment.",
@@ -58,6 +59,22 @@ pub fn ImportPage() -> impl IntoView {
             </p>
             {move || error().map(|message| view! { <div class="notice notice-error" role="alert">{message}</div> })}
             <form class="upload-form" method="post" action="/import/upload" enctype="multipart/form-data">
+                <label for="import-charset">"Character set"</label>
+                <select id="import-charset" name="charset">
+                    <option value="auto" selected>"Detect (UTF-8, UTF-16 or Windows-1252)"</option>
+                    <option value="utf-8">"UTF-8"</option>
+                    <option value="utf-16le">"UTF-16 (Windows “Unicode”)"</option>
+                    <option value="utf-16be">"UTF-16 big-endian"</option>
+                    <option value="windows-1252">"Windows-1252 / ISO-8859-1 (Western)"</option>
+                    <option value="iso-8859-15">"ISO-8859-15 (Western, with €)"</option>
+                    <option value="windows-1250">"Windows-1250 (Central European)"</option>
+                    <option value="windows-1251">"Windows-1251 (Cyrillic)"</option>
+                    <option value="macintosh">"Mac OS Roman"</option>
+                    <option value="shift_jis">"Shift_JIS (Japanese)"</option>
+                    <option value="gb18030">"GB18030 (Chinese)"</option>
+                    <option value="big5">"Big5 (Traditional Chinese)"</option>
+                    <option value="euc-kr">"EUC-KR (Korean)"</option>
+                </select>
                 <label for="import-file">"File"</label>
                 <input id="import-file" type="file" name="file" accept=".csv,.tsv,.txt,.vcf,text/csv,text/vcard" required />
                 <button type="submit" class="primary">"Check file"</button>
@@ -147,6 +164,9 @@ fn JobView(job: ImportJob) -> impl IntoView {
     let body = match job.status {
         ImportStatus::Ready => view! {
             <p class="lead">"Checked — nothing has changed yet. This is what the import will do:"</p>
+            {job.charset.clone().map(|charset| view! {
+                <p class="muted import-charset">{format!("Read as {} ({}).", charset, job.format.label())}</p>
+            })}
             <Counts counts=job.planned.clone() final_report=false />
             <Mapping job=job.clone() />
             <SkippedRows title="Invalid rows (skipped)" rows=job.invalid_rows.clone() total=job.planned.invalid />
@@ -246,6 +266,7 @@ fn Mapping(job: ImportJob) -> impl IntoView {
                                 <option value="" selected=target.is_empty()>"— ignore —"</option>
                                 {Field::ALL
                                     .into_iter()
+                                    .chain([Field::Extras])
                                     .map(|f| view! {
                                         <option value=f.as_str() selected=target == f.as_str()>{f.label()}</option>
                                     })

@@ -33,6 +33,8 @@ use crate::domain::{
     search::{Filters, RESULTS_PER_PAGE},
 };
 
+pub mod pages;
+
 pub struct BenchOptions {
     pub contacts: u64,
     pub queries: usize,
@@ -617,6 +619,7 @@ pub async fn import(config: &Config, rows: u64) -> anyhow::Result<String> {
             &pool,
             upload,
             "contacts.csv",
+            import::text::Charset::Detect,
             &Actor::command_line(),
             import::ImportLimits::default(),
         )
