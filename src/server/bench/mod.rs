@@ -112,25 +112,9 @@ impl Timings {
 pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<String> {
     let database = format!("roster_bench_{}", options.contacts);
     let pool = bench_database(config, &database).await?;
-    let present: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
-        .fetch_one(&pool)
-        .await?;
-    if (present as u64) < options.contacts {
-        let missing = options.contacts - present as u64;
-        eprintln!("seeding {missing} contacts into {database}…");
-        let report = seed::seed(
-            &pool,
-            seed::SeedOptions {
-                count: missing,
-                seed: 42,
-                if_empty: false,
-            },
-        )
-        .await?;
+    if let Some(report) = fill(&pool, options.contacts).await? {
         eprintln!("{report}");
     }
-    eprintln!("preparing the Postgres full-text baseline (tsvector + GIN)…");
-    prepare_full_text(&pool).await?;
     sqlx::query("ANALYZE contacts").execute(&pool).await?;
     let contacts: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
         .fetch_one(&pool)
@@ -252,6 +236,34 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
             ("Postgres full text", &full_text),
         ],
     ))
+}
+
+/// Seeds generated contacts (seed 42) until the database holds `contacts`, then
+/// readies the Postgres full-text baseline; the seed's report when it seeded. Shared
+/// by the search bench and the load test's `prepare`.
+pub(super) async fn fill(pool: &PgPool, contacts: u64) -> anyhow::Result<Option<seed::SeedReport>> {
+    let present: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
+        .fetch_one(pool)
+        .await?;
+    let mut report = None;
+    if (present as u64) < contacts {
+        let missing = contacts - present as u64;
+        eprintln!("seeding {missing} contacts…");
+        report = Some(
+            seed::seed(
+                pool,
+                seed::SeedOptions {
+                    count: missing,
+                    seed: 42,
+                    if_empty: false,
+                },
+            )
+            .await?,
+        );
+    }
+    eprintln!("preparing the Postgres full-text baseline (tsvector + GIN)…");
+    prepare_full_text(pool).await?;
+    Ok(report)
 }
 
 /// The bench database's URL: `DATABASE_URL` with its database replaced.

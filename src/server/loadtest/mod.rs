@@ -28,7 +28,7 @@ use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
 use sqlx::{PgPool, postgres::PgPoolOptions};
 
-use super::{auth::password, bench, config::Config, db, seed};
+use super::{auth::password, bench, config::Config, db};
 use crate::domain::{Role, SearchQuery};
 
 /// The accounts a run signs in as: `load-00000@loadtest.invalid` and on, editors, all
@@ -120,26 +120,10 @@ async fn load_database(config: &Config) -> anyhow::Result<PgPool> {
 pub async fn prepare(config: &Config, contacts: u64, accounts: usize) -> anyhow::Result<String> {
     let pool = load_database(config).await?;
     db::migrate(&pool).await?;
-    let present: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
-        .fetch_one(&pool)
-        .await?;
     let mut out = String::new();
-    if (present as u64) < contacts {
-        let missing = contacts - present as u64;
-        eprintln!("seeding {missing} contacts…");
-        let report = seed::seed(
-            &pool,
-            seed::SeedOptions {
-                count: missing,
-                seed: 42,
-                if_empty: false,
-            },
-        )
-        .await?;
+    if let Some(report) = bench::fill(&pool, contacts).await? {
         let _ = writeln!(out, "{report}");
     }
-    eprintln!("preparing the Postgres full-text baseline (tsvector + GIN)…");
-    bench::prepare_full_text(&pool).await?;
     sqlx::query("ANALYZE contacts").execute(&pool).await?;
 
     let accounts = Accounts::new(accounts);
