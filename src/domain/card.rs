@@ -519,17 +519,24 @@ pub fn extra_name(line: &str) -> Option<String> {
         return None;
     }
     let head = &line[..end];
-    let name = head.rsplit_once('.').map_or(
-        head,
-        |(group, name)| {
-            if group.is_empty() { "" } else { name }
-        },
-    );
+    let (group, name) = match head.rsplit_once('.') {
+        Some((group, name)) => (Some(group), name),
+        None => (None, head),
+    };
     let valid = |part: &str| {
         !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
-    let group_ok = head.rsplit_once('.').is_none_or(|(group, _)| valid(group));
-    (valid(name) && group_ok).then(|| name.to_ascii_uppercase())
+    (valid(name) && group.is_none_or(valid)).then(|| name.to_ascii_uppercase())
+}
+
+/// Adds to `extras` the lines of `more` it does not hold yet (an import into a
+/// contact, a merge): every line once, in order.
+pub fn add_extras(extras: &mut Vec<String>, more: &[String]) {
+    for line in more {
+        if !extras.contains(line) {
+            extras.push(line.clone());
+        }
+    }
 }
 
 /// Whether a name files under its given name ("Ada Lovelace") or its family name

@@ -195,11 +195,7 @@ impl MergeChoices {
         }
         merged.tags = tags.join(", ");
         // What either vCard carried beyond Roster's fields: every line, once.
-        for line in &theirs.extras {
-            if !merged.extras.contains(line) {
-                merged.extras.push(line.clone());
-            }
-        }
+        super::card::add_extras(&mut merged.extras, &theirs.extras);
         merged
     }
 }

@@ -33,6 +33,8 @@ pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_PHOTO_PIXELS: u64 = 40_000_000;
 /// The square sizes kept, in pixels: the avatar and the contact page's picture.
 pub const PHOTO_SIZES: [u16; 2] = [96, 384];
+/// The largest of them: what names a photo (its hash) and what a vCard carries.
+const LARGEST_SIZE: u16 = PHOTO_SIZES[PHOTO_SIZES.len() - 1];
 /// A photo part larger than this ends the read (the form is refused whole); up to it,
 /// a photo over [`MAX_PHOTO_BYTES`] is read and refused on its field.
 const MAX_PART_BYTES: u64 = 32 * 1024 * 1024;
@@ -105,11 +107,10 @@ pub fn process(bytes: &[u8]) -> std::result::Result<Photo, String> {
         side,
     );
     let mut sizes = Vec::with_capacity(PHOTO_SIZES.len());
-    let largest_side = PHOTO_SIZES[PHOTO_SIZES.len() - 1];
     for size in PHOTO_SIZES {
         // Roster's own largest size coming back (a vCard export imported again) is
         // kept byte for byte: it keeps its name, and loses nothing to a second encoding.
-        if size == largest_side
+        if size == LARGEST_SIZE
             && (width, height) == (u32::from(size), u32::from(size))
             && is_plain_jpeg(bytes)
         {
@@ -212,11 +213,10 @@ pub async fn largest(
     if hashes.is_empty() {
         return Ok(std::collections::HashMap::new());
     }
-    let largest = *PHOTO_SIZES.iter().max().expect("a size") as i16;
     let rows: Vec<(String, Vec<u8>)> =
         sqlx::query_as("SELECT hash, bytes FROM photos WHERE size = $2 AND hash = ANY($1)")
             .bind(hashes)
-            .bind(largest)
+            .bind(LARGEST_SIZE as i16)
             .fetch_all(db)
             .await?;
     Ok(rows.into_iter().collect())

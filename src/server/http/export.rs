@@ -25,7 +25,7 @@ use crate::{
 /// Contacts read from the index per chunk of the stream.
 const CHUNK: usize = 500;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Format {
     Csv,
     Vcard,
@@ -42,9 +42,31 @@ impl Format {
         }
     }
 
-    fn has_photos(self) -> bool {
-        self != Format::Csv
+    /// The vCard version the format writes; `None` for CSV.
+    fn vcard_version(self) -> Option<export::VcardVersion> {
+        match self {
+            Format::Csv => None,
+            Format::Vcard => Some(export::VcardVersion::V4),
+            Format::Vcard3 => Some(export::VcardVersion::V3),
+        }
     }
+}
+
+/// The photos (largest size, by hash) that `contacts` show, for a format that carries
+/// them (vCards); none for CSV. One query.
+async fn photos_of(
+    db: &sqlx::PgPool,
+    format: Format,
+    contacts: &[IndexedContact],
+) -> crate::server::error::Result<HashMap<String, Vec<u8>>> {
+    if format.vcard_version().is_none() {
+        return Ok(HashMap::new());
+    }
+    let hashes: Vec<String> = contacts
+        .iter()
+        .filter_map(|c| c.card.photo.clone())
+        .collect();
+    photos::largest(db, &hashes).await
 }
 
 pub async fn csv(
@@ -190,17 +212,9 @@ async fn search_export(
                     Err(error) => return failure(error),
                 }
             }
-            let photos = if format.has_photos() {
-                let hashes: Vec<String> = contacts
-                    .iter()
-                    .filter_map(|c| c.card.photo.clone())
-                    .collect();
-                match photos::largest(&state.db, &hashes).await {
-                    Ok(photos) => photos,
-                    Err(error) => return failure(error),
-                }
-            } else {
-                HashMap::new()
+            let photos = match photos_of(&state.db, format, &contacts).await {
+                Ok(photos) => photos,
+                Err(error) => return failure(error),
             };
             let body = Bytes::from(render(format, &contacts, &fields, &photos, true));
             return download(
@@ -273,18 +287,9 @@ async fn search_export(
                     .await
                     .map_err(|e| failed(&e))?
                     .map_err(|e| failed(&e))?;
-            // A vCard carries the photo: the chunk's photos in one query.
-            let photos = if format.has_photos() {
-                let hashes: Vec<String> = contacts
-                    .iter()
-                    .filter_map(|c| c.card.photo.clone())
-                    .collect();
-                photos::largest(&db, &hashes)
-                    .await
-                    .map_err(|e| failed(&e))?
-            } else {
-                HashMap::new()
-            };
+            let photos = photos_of(&db, format, &contacts)
+                .await
+                .map_err(|e| failed(&e))?;
             let rendered = tokio::task::spawn_blocking(move || {
                 render(format, &contacts, &fields, &photos, false)
             })
@@ -307,8 +312,8 @@ fn render(
     photos: &HashMap<String, Vec<u8>>,
     header: bool,
 ) -> Vec<u8> {
-    match format {
-        Format::Csv => {
+    match format.vcard_version() {
+        None => {
             let mut writer = csv::Writer::from_writer(Vec::new());
             if header {
                 let _ = writer.write_record(export::csv_header(fields));
@@ -326,7 +331,7 @@ fn render(
                 body
             }
         }
-        Format::Vcard | Format::Vcard3 => contacts
+        Some(version) => contacts
             .iter()
             .map(|contact| {
                 let photo = contact
@@ -335,11 +340,6 @@ fn render(
                     .as_ref()
                     .and_then(|hash| photos.get(hash))
                     .map(Vec::as_slice);
-                let version = if format == Format::Vcard3 {
-                    export::VcardVersion::V3
-                } else {
-                    export::VcardVersion::V4
-                };
                 export::vcard_with_photo(contact, fields, photo, version)
             })
             .collect::<String>()
@@ -386,18 +386,12 @@ pub async fn contact_vcard(State(state): State<AppState>, Path(id): Path<String>
         Err(error) => return failure(error),
     };
     let name = contact.card.name.clone();
-    let hashes: Vec<String> = contact.card.photo.iter().cloned().collect();
-    let photos = match photos::largest(&state.db, &hashes).await {
+    let contact = [IndexedContact::from(contact)];
+    let photos = match photos_of(&state.db, Format::Vcard, &contact).await {
         Ok(photos) => photos,
         Err(error) => return failure(error),
     };
-    let photo = hashes.first().and_then(|hash| photos.get(hash));
-    let card = export::vcard_with_photo(
-        &IndexedContact::from(contact),
-        &fields,
-        photo.map(Vec::as_slice),
-        export::VcardVersion::V4,
-    );
+    let card = render(Format::Vcard, &contact, &fields, &photos, true);
     // An ASCII name for every client, and the real one for those that read RFC 5987.
     let ascii: String = name
         .chars()

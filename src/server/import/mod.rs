@@ -159,13 +159,19 @@ pub async fn create_job(
         return Err(AppError::BadRequest("The file is empty.".into()).into());
     }
     let file_name: String = file_name.chars().take(255).collect();
-    // Converted to UTF-8 once, here: everything after reads text.
-    let converted = tokio::task::spawn_blocking(move || text::to_utf8(&received, charset))
-        .await
-        .map_err(anyhow::Error::from)?
-        .map_err(|e| anyhow::anyhow!("converting the upload to UTF-8: {e}"))?;
+    // Converted to UTF-8 once, here: everything after reads text. Then its format,
+    // from its first line or its name (file reads: off the async workers).
+    let by_name = ImportFormat::from_file_name(&file_name);
+    let (converted, format) = tokio::task::spawn_blocking(move || {
+        text::to_utf8(received, charset).map(|converted| {
+            let format = read::format_of(&converted.path, by_name);
+            (converted, format)
+        })
+    })
+    .await
+    .map_err(anyhow::Error::from)?
+    .map_err(|e| anyhow::anyhow!("converting the upload to UTF-8: {e}"))?;
     let path = converted.path;
-    let format = read::format_of(&path, ImportFormat::from_file_name(&file_name));
     let guessed = {
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || read::guess_mapping(&path, format))
@@ -665,10 +671,17 @@ async fn apply_batch(
             Planned::Duplicate => done.duplicate += 1,
         }
     }
-    // The photos the batch's rows carried, before the contacts that show them (one
-    // photo is kept once, however many contacts show it).
-    for row in drafts {
-        if let Some(photo) = &row.photo {
+    // The photos the batch's creates and updates show, before the contacts that show
+    // them, each once (a row left unchanged or skipped writes none).
+    let shown: std::collections::HashSet<&str> = creates
+        .iter()
+        .map(|(_, draft)| draft.photo.as_deref())
+        .chain(updates.iter().map(|update| update.2.photo.as_deref()))
+        .flatten()
+        .collect();
+    let mut kept = std::collections::HashSet::new();
+    for photo in drafts.iter().filter_map(|row| row.photo.as_ref()) {
+        if shown.contains(photo.hash.as_str()) && kept.insert(photo.hash.as_str()) {
             crate::server::photos::store(&mut tx, photo).await?;
         }
     }

@@ -128,11 +128,7 @@ pub(super) fn overlay(contact: &Contact, row: &ContactInput) -> ContactInput {
     add_missing(&mut input.addresses, &row.addresses, |a, b| {
         same_text(&a.city, &b.city) && same_text(&a.street, &b.street)
     });
-    for line in &row.extras {
-        if !input.extras.contains(line) {
-            input.extras.push(line.clone());
-        }
-    }
+    crate::domain::card::add_extras(&mut input.extras, &row.extras);
     input
 }
 

@@ -57,17 +57,28 @@ pub struct Converted {
     pub replaced: u64,
 }
 
-/// The set a file's bytes are in (see the module's notes).
-pub fn detect(path: &Path) -> io::Result<&'static Encoding> {
+/// What a file's bytes are (see the module's notes).
+enum Detected {
+    /// Valid UTF-8 without a byte-order mark: already what the import reads.
+    Utf8,
+    /// Anything else, to be converted from this set.
+    In(&'static Encoding),
+}
+
+fn detect(path: &Path) -> io::Result<Detected> {
     let mut head = Vec::with_capacity(4096);
     File::open(path)?.take(4096).read_to_end(&mut head)?;
     if let Some((encoding, _)) = Encoding::for_bom(&head) {
-        return Ok(encoding);
+        return Ok(Detected::In(encoding));
     }
     if let Some(encoding) = utf16_without_mark(&head) {
-        return Ok(encoding);
+        return Ok(Detected::In(encoding));
     }
-    Ok(if is_utf8(path)? { UTF_8 } else { WINDOWS_1252 })
+    Ok(if is_utf8(path)? {
+        Detected::Utf8
+    } else {
+        Detected::In(WINDOWS_1252)
+    })
 }
 
 /// UTF-16 without a byte-order mark: text that is mostly ASCII has a zero in every
@@ -120,13 +131,24 @@ fn is_utf8(path: &Path) -> io::Result<bool> {
     }
 }
 
-/// Writes the file as UTF-8 (without a byte-order mark) next to it, read in the
-/// `charset` chosen or detected.
-pub fn to_utf8(path: &Path, charset: Charset) -> io::Result<Converted> {
+/// The file as UTF-8 (without a byte-order mark), read in the `charset` chosen or
+/// detected: a new file next to it, or the file itself when it is valid UTF-8 already
+/// (checked whole by the detection: no second pass, no copy).
+pub fn to_utf8(file: tempfile::TempPath, charset: Charset) -> io::Result<Converted> {
     let encoding = match charset {
         Charset::Named(encoding) => encoding,
-        Charset::Detect => detect(path)?,
+        Charset::Detect => match detect(&file)? {
+            Detected::Utf8 => {
+                return Ok(Converted {
+                    path: file,
+                    encoding: UTF_8,
+                    replaced: 0,
+                });
+            }
+            Detected::In(encoding) => encoding,
+        },
     };
+    let path: &Path = &file;
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let (out, out_path) = tempfile::NamedTempFile::new_in(dir)?.into_parts();
     let mut out = BufWriter::new(out);
@@ -182,8 +204,7 @@ mod tests {
     }
 
     fn read_as(bytes: &[u8], charset: Charset) -> (String, &'static str, u64) {
-        let source = file(bytes);
-        let converted = to_utf8(source.path(), charset).unwrap();
+        let converted = to_utf8(file(bytes).into_temp_path(), charset).unwrap();
         let text = std::fs::read_to_string(&converted.path).unwrap();
         (text, name(converted.encoding), converted.replaced)
     }

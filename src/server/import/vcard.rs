@@ -168,8 +168,7 @@ pub fn read_card(text: &str) -> Result<ReadCard, String> {
     let card = VCard::parse(text).map_err(|_| {
         "This vCard could not be read: a line in it is not a vCard property.".to_owned()
     })?;
-    let mut reading = Reading::new(&card);
-    reading.raw_dates = raw_dates(text);
+    let mut reading = Reading::new(&card, raw_dates(text));
     for entry in &card.entries {
         reading.take(entry);
     }
@@ -194,7 +193,7 @@ struct Reading<'a> {
 }
 
 impl<'a> Reading<'a> {
-    fn new(card: &'a VCard) -> Self {
+    fn new(card: &'a VCard, raw_dates: Vec<(String, String)>) -> Self {
         Reading {
             card,
             input: ContactInput::default(),
@@ -205,7 +204,7 @@ impl<'a> Reading<'a> {
             notes: Vec::new(),
             photo: None,
             used_groups: Vec::new(),
-            raw_dates: Vec::new(),
+            raw_dates,
         }
     }
 
