@@ -353,6 +353,68 @@ impl PartialDate {
         Ok(Some(PartialDate { year, month, day }))
     }
 
+    /// [`PartialDate::parse`], and the forms spreadsheets and other programs' exports
+    /// write: `12/10/1815` (Outlook's month first; day first when the first number
+    /// cannot be a month), `10.12.1815`, `1815/12/10`, `10 Dec 1815`, `Dec 10, 1815`,
+    /// `10 December 1815` (LinkedIn). Outlook's "no date", `0/0/00`, is none.
+    pub fn parse_loose(text: &str) -> Result<Option<PartialDate>, String> {
+        let strict = PartialDate::parse(text);
+        if strict.is_ok() {
+            return strict;
+        }
+        let text = text.trim();
+        let numbers: Vec<&str> = text
+            .split(['/', '.'])
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .collect();
+        let all_digits = |part: &&str| part.chars().all(|c| c.is_ascii_digit());
+        if numbers.len() == 3 && numbers.iter().all(all_digits) {
+            let n = |at: usize| numbers[at].parse::<u32>().unwrap_or(0);
+            if numbers.iter().all(|part| part.chars().all(|c| c == '0')) {
+                return Ok(None);
+            }
+            let (year, month, day) = if numbers[0].len() == 4 {
+                (n(0), n(1), n(2))
+            } else if text.contains('.') || n(0) > 12 {
+                (n(2), n(1), n(0))
+            } else {
+                (n(2), n(0), n(1))
+            };
+            if numbers[2].len() == 4 || numbers[0].len() == 4 {
+                return PartialDate::parse(&format!("{year:04}-{month:02}-{day:02}"));
+            }
+            return strict;
+        }
+        // Words: a month's name (or its first three letters), a day and a year.
+        let words: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|word| !word.is_empty())
+            .collect();
+        let month = words.iter().find_map(|word| {
+            let lower = word.to_lowercase();
+            MONTHS.iter().position(|name| {
+                let name = name.to_lowercase();
+                lower == name || (lower.len() >= 3 && name.starts_with(&lower))
+            })
+        });
+        let digits: Vec<&str> = words.iter().copied().filter(all_digits).collect();
+        let (Some(month), 1..=2) = (month, digits.len()) else {
+            return strict;
+        };
+        let day = digits.iter().find(|d| d.len() <= 2);
+        let year = digits.iter().find(|d| d.len() == 4);
+        match (day, year) {
+            (Some(day), Some(year)) => {
+                PartialDate::parse(&format!("{year}-{:02}-{day:0>2}", month + 1))
+            }
+            (Some(day), None) if digits.len() == 1 => {
+                PartialDate::parse(&format!("--{:02}-{day:0>2}", month + 1))
+            }
+            _ => strict,
+        }
+    }
+
     /// `YYYY-MM-DD`, or `--MM-DD` without a year (as vCard 4 writes it).
     pub fn to_iso(self) -> String {
         match self.year {
@@ -529,6 +591,60 @@ pub fn extra_name(line: &str) -> Option<String> {
     (valid(name) && group.is_none_or(valid)).then(|| name.to_ascii_uppercase())
 }
 
+/// A value kept under a name Roster has no field for (a file's column, or a custom
+/// field this directory does not have), as the vCard line Roster writes custom values
+/// in: `X-ROSTER-CUSTOM;X-ROSTER-FIELD="Office Location":Building 4`. Kept among the
+/// extras, it fills the field of that name should one be made and the card imported
+/// again.
+pub fn custom_line(name: &str, value: &str) -> String {
+    let name = name.replace(['"', '\r', '\n'], "");
+    let name = if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        name
+    } else {
+        format!("\"{name}\"")
+    };
+    let mut escaped = String::with_capacity(value.len());
+    for ch in value.chars() {
+        match ch {
+            '\\' => escaped.push_str("\\\\"),
+            ',' => escaped.push_str("\\,"),
+            ';' => escaped.push_str("\\;"),
+            '\n' => escaped.push_str("\\n"),
+            '\r' => {}
+            ch => escaped.push(ch),
+        }
+    }
+    format!("X-ROSTER-CUSTOM;X-ROSTER-FIELD={name}:{escaped}")
+}
+
+/// The name and value of a [`custom_line`], if `line` is one.
+pub fn custom_of_line(line: &str) -> Option<(String, String)> {
+    let rest = line
+        .get(..31)
+        .filter(|head| head.eq_ignore_ascii_case("X-ROSTER-CUSTOM;X-ROSTER-FIELD="))
+        .map(|_| &line[31..])?;
+    let (name, value) = match rest.strip_prefix('"') {
+        Some(quoted) => {
+            let (name, after) = quoted.split_once('"')?;
+            (name, after.strip_prefix(':')?)
+        }
+        None => rest.split_once(':')?,
+    };
+    let mut text = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\\' => match chars.next() {
+                Some('n' | 'N') => text.push('\n'),
+                Some(other) => text.push(other),
+                None => text.push('\\'),
+            },
+            ch => text.push(ch),
+        }
+    }
+    Some((name.to_owned(), text))
+}
+
 /// Adds to `extras` the lines of `more` it does not hold yet (an import into a
 /// contact, a merge): every line once, in order.
 pub fn add_extras(extras: &mut Vec<String>, more: &[String]) {
@@ -694,6 +810,42 @@ impl RowOp {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn dates_as_other_programs_write_them() {
+        let iso = |text: &str| PartialDate::parse_loose(text).map(|d| d.map(PartialDate::to_iso));
+        assert_eq!(iso("8/26/1918"), Ok(Some("1918-08-26".into())), "Outlook: month first");
+        assert_eq!(iso("26/8/1918"), Ok(Some("1918-08-26".into())), "day first when it must be");
+        assert_eq!(iso("26.08.1918"), Ok(Some("1918-08-26".into())));
+        assert_eq!(iso("1918/08/26"), Ok(Some("1918-08-26".into())));
+        assert_eq!(iso("14 Mar 2021"), Ok(Some("2021-03-14".into())), "LinkedIn");
+        assert_eq!(iso("March 14, 2021"), Ok(Some("2021-03-14".into())));
+        assert_eq!(iso("14 March"), Ok(Some("--03-14".into())));
+        assert_eq!(iso("0/0/00"), Ok(None), "Outlook's no date");
+        assert_eq!(iso("--12-26"), Ok(Some("--12-26".into())));
+        assert!(iso("2/30/1918").is_err());
+        assert!(iso("soon").is_err());
+    }
+
+    #[test]
+    fn kept_values_read_back() {
+        for (name, value) in [
+            ("Office Location", "Building 4; room 2, left\\right\nnext line"),
+            ("Hobby", "Bridge"),
+            ("a:b", ""),
+        ] {
+            let line = custom_line(name, value);
+            assert!(extra_name(&line).is_some(), "{line}");
+            assert_eq!(
+                custom_of_line(&line),
+                Some((name.to_owned(), value.to_owned())),
+                "{line}"
+            );
+        }
+        assert_eq!(custom_line("Hobby", "x"), "X-ROSTER-CUSTOM;X-ROSTER-FIELD=Hobby:x");
+        assert_eq!(custom_of_line("NOTE:x"), None);
+    }
+
     use super::*;
 
     #[test]

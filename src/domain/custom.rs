@@ -332,24 +332,29 @@ pub fn input_text(inputs: &BTreeMap<String, String>, id: i32) -> String {
 /// as a vCard does: [`by_name`] numbers it.
 pub const BY_NAME: &str = "@";
 
-/// Numbers the keys that name their field (any case): a live field's, or dropped when
-/// no live field has that name (as a file's column that maps to no field is).
-pub fn by_name(inputs: &mut BTreeMap<String, String>, live: &[CustomField]) {
+/// Numbers the keys that name their field (any case) when a live field has that name.
+/// A retired field's value is dropped (the contact keeps what it holds; nothing may
+/// fill a retired field); the others, named by no field of `fields` (every field,
+/// retired ones too), are returned, name and value, to be kept as other data.
+pub fn by_name(inputs: &mut BTreeMap<String, String>, fields: &[CustomField]) -> Vec<(String, String)> {
     let named: Vec<String> = inputs
         .keys()
         .filter(|key| key.starts_with(BY_NAME))
         .cloned()
         .collect();
+    let mut unknown = Vec::new();
     for key in named {
         let value = inputs.remove(&key).unwrap_or_default();
-        let name = key[BY_NAME.len()..].trim().to_lowercase();
-        if let Some(field) = live
-            .iter()
-            .find(|field| !field.retired && field.name.to_lowercase() == name)
-        {
+        let name = key[BY_NAME.len()..].trim();
+        let lower = name.to_lowercase();
+        let same = |field: &&CustomField| field.name.to_lowercase() == lower;
+        if let Some(field) = fields.iter().filter(|f| !f.retired).find(same) {
             inputs.entry(input_key(field.id)).or_insert(value);
+        } else if !fields.iter().any(|f| same(&f)) && !value.trim().is_empty() {
+            unknown.push((name.to_owned(), value));
         }
     }
+    unknown
 }
 
 /// The field id a form key names (`f7` or `f7.2`), if it is one.

@@ -3,7 +3,11 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Field, custom::CustomField};
+use super::{
+    Field,
+    columns::{self, Guess, Layout, Slot},
+    custom::CustomField,
+};
 
 /// The largest file accepted for import.
 pub const MAX_IMPORT_BYTES: u64 = 50 * 1024 * 1024;
@@ -76,33 +80,62 @@ pub struct ColumnMapping {
     /// For each column, the custom field it fills (by id) when `fields` has none for it.
     #[serde(default)]
     pub custom: Vec<Option<i32>>,
+    /// For each column, the part of an entry it holds, when its field's entries are
+    /// spread over several columns (see [`super::columns`]).
+    #[serde(default)]
+    pub slots: Vec<Option<Slot>>,
 }
 
 impl ColumnMapping {
-    /// The mapping guessed from the headers.
+    /// The mapping guessed from the headers (by the layout of the program that wrote
+    /// them, Google's, Outlook's or LinkedIn's, else by common names).
     pub fn guess(headers: &[String]) -> ColumnMapping {
+        let layout = Layout::of(headers);
+        let (fields, slots) = headers
+            .iter()
+            .map(|header| match columns::guess(header, layout) {
+                Guess::Field(field) => (Some(field), None),
+                Guess::Slot(field, slot) => (Some(field), Some(slot)),
+                Guess::Ignore => (None, None),
+            })
+            .unzip();
         ColumnMapping {
             headers: headers.to_vec(),
-            fields: headers.iter().map(|h| field_for_header(h)).collect(),
+            fields,
             custom: Vec::new(),
+            slots,
         }
     }
 
-    /// Columns no field claimed, named as a live custom field is (any case), fill it.
+    /// Columns no field claimed (or only kept as other data), named as a live custom
+    /// field is (any case), fill it.
     pub fn match_custom(&mut self, live: &[CustomField]) {
         let key = |text: &str| text.trim().to_lowercase();
-        self.custom = self
-            .headers
-            .iter()
-            .zip(&self.fields)
-            .map(|(header, field)| match field {
-                Some(_) => None,
-                None => live
-                    .iter()
-                    .find(|custom| !custom.retired && key(&custom.name) == key(header))
-                    .map(|custom| custom.id),
+        self.custom = (0..self.headers.len())
+            .map(|at| {
+                let free = self.fields[at].is_none() || self.kept_at(at);
+                let header = &self.headers[at];
+                free.then(|| {
+                    live.iter()
+                        .find(|custom| !custom.retired && key(&custom.name) == key(header))
+                        .map(|custom| custom.id)
+                })
+                .flatten()
             })
             .collect();
+        for at in 0..self.headers.len() {
+            if self.custom[at].is_some() {
+                self.fields[at] = None;
+                if let Some(slot) = self.slots.get_mut(at) {
+                    *slot = None;
+                }
+            }
+        }
+    }
+
+    /// Whether column `at` is only kept as other data.
+    fn kept_at(&self, at: usize) -> bool {
+        self.fields.get(at).copied().flatten() == Some(Field::Extras) && self.slot_at(at).is_some()
     }
 
     /// The custom field column `at` fills, if any.
@@ -110,25 +143,44 @@ impl ColumnMapping {
         self.custom.get(at).copied().flatten()
     }
 
-    /// A column's target as the mapping form names it: a field's name or `custom.7`.
+    /// The part of an entry column `at` holds, if its field is spread over columns.
+    pub fn slot_at(&self, at: usize) -> Option<&Slot> {
+        self.slots.get(at).and_then(Option::as_ref)
+    }
+
+    /// A column's target as the mapping form names it: a field's name, a slot's
+    /// target ([`Slot::target`]) or `custom.7`.
     pub fn target_name(&self, at: usize) -> String {
-        match (self.fields.get(at).copied().flatten(), self.custom_at(at)) {
-            (Some(field), _) => field.as_str().to_owned(),
-            (None, Some(id)) => format!("custom.{id}"),
-            (None, None) => String::new(),
+        match (
+            self.fields.get(at).copied().flatten(),
+            self.slot_at(at),
+            self.custom_at(at),
+        ) {
+            (Some(field), Some(slot), _) => slot.target(field),
+            (Some(field), None, _) => field.as_str().to_owned(),
+            (None, _, Some(id)) => format!("custom.{id}"),
+            (None, _, None) => String::new(),
         }
     }
 
-    /// The mapping the form posted: for each column, a field's name, `custom.7`, or
-    /// nothing (ignored).
+    /// The mapping the form posted: for each column, a field's name, a slot's target,
+    /// `custom.7`, or nothing (ignored).
     pub fn from_targets(targets: &[String]) -> ColumnMapping {
+        let (fields, slots) = targets
+            .iter()
+            .map(|name| match Slot::from_target(name) {
+                Some((field, slot)) => (Some(field), Some(slot)),
+                None => (Field::parse(name), None),
+            })
+            .unzip();
         ColumnMapping {
             headers: Vec::new(),
-            fields: targets.iter().map(|name| Field::parse(name)).collect(),
+            fields,
             custom: targets
                 .iter()
                 .map(|name| name.strip_prefix("custom.").and_then(|id| id.parse().ok()))
                 .collect(),
+            slots,
         }
     }
 
@@ -350,8 +402,21 @@ mod tests {
         let mapping = ColumnMapping::guess(&headers);
         assert_eq!(
             mapping.fields,
-            [Some(Field::Name), None, Some(Field::Emails)]
+            [Some(Field::Name), Some(Field::Extras), Some(Field::Emails)]
         );
+        assert_eq!(
+            mapping.slot_at(1),
+            Some(&Slot::kept("Shoe size")),
+            "a column Roster has no field for is kept under its header"
+        );
+        assert_eq!(mapping.target_name(1), "extras/value//Shoe%20size");
+        let posted = ColumnMapping::from_targets(&[
+            "name".into(),
+            mapping.target_name(1),
+            String::new(),
+        ]);
+        assert_eq!(posted.fields, [Some(Field::Name), Some(Field::Extras), None]);
+        assert_eq!(posted.slot_at(1), mapping.slot_at(1));
         assert!(mapping.maps(Field::Emails));
         assert!(!mapping.maps(Field::Phones));
     }

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod bulk;
 pub mod card;
+pub mod columns;
 pub mod company;
 pub mod contact;
 pub mod countries;

@@ -439,11 +439,7 @@ pub fn vcard_with_photo(
         if let Some(value) = card.custom.get(&field.id) {
             line(
                 &mut out,
-                &format!(
-                    "X-ROSTER-CUSTOM;X-ROSTER-FIELD={}:{}",
-                    param_value(&field.name),
-                    escape(&value.to_text())
-                ),
+                &crate::domain::card::custom_line(&field.name, &value.to_text()),
             );
         }
     }

@@ -128,7 +128,15 @@ async fn an_unknown_column_can_be_mapped_before_commit() {
     let checked = job(&app, id).await;
     assert_eq!(
         checked.mapping.fields,
-        [None, Some(roster::domain::Field::Addresses)]
+        [
+            Some(roster::domain::Field::Extras),
+            Some(roster::domain::Field::Addresses)
+        ],
+        "a column Roster does not know is kept as other data"
+    );
+    assert_eq!(
+        checked.mapping.slot_at(1).map(|slot| slot.part),
+        Some(roster::domain::columns::Part::City)
     );
     assert_eq!(checked.planned.invalid, 2, "no name column yet");
 

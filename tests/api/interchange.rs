@@ -312,3 +312,273 @@ async fn a_vcard_4_0_with_a_data_uri_photo_keeps_what_roster_has_no_field_for() 
         assert!(extras.contains(kept), "{kept} is kept: {extras}");
     }
 }
+
+fn has_extra(card: &roster::domain::Card, name: &str, value: &str) {
+    assert!(
+        card.extras
+            .iter()
+            .filter_map(|line| roster::domain::card::custom_of_line(line))
+            .any(|(n, v)| n == name && v == value),
+        "{name}: {value} is kept: {:?}",
+        card.extras
+    );
+}
+
+#[tokio::test]
+async fn a_google_contacts_csv_keeps_grouped_entries_labels_and_its_own_columns() {
+    let app = spawn_app().await;
+    app.index_caught_up().await;
+    let job = round_trip(&app, "contacts.csv", fixture("google.csv"), 2).await;
+    assert_eq!(job.charset.as_deref(), Some("UTF-8"));
+
+    let ada = named(&app, "Countess Ada King Lovelace").await.card;
+    assert_eq!(ada.name_parts.nickname.as_deref(), Some("Ada"));
+    assert_eq!(ada.name_parts.phonetic_given.as_deref(), Some("Ay-da"));
+    assert_eq!(
+        values(&ada.emails, |e| (
+            e.label.as_deref(),
+            e.value.as_str().to_owned()
+        )),
+        pairs(&[
+            ("work", "ada@analytical.example"),
+            ("home", "ada@home.example"),
+            ("home", "countess@home.example"),
+            ("other", "ada.l@old.example"),
+        ]),
+        "the starred label first; values joined by ::: are entries of their own"
+    );
+    assert_eq!(
+        values(&ada.phones, |p| (
+            p.label.as_deref(),
+            p.value.as_str().to_owned()
+        )),
+        pairs(&[("mobile", "+44 20 7946 0001"), ("work", "+44 20 7946 0002")])
+    );
+    let home = &ada.addresses[0];
+    assert_eq!(
+        (
+            home.label.as_deref(),
+            home.street.as_deref(),
+            home.extended.as_deref(),
+            home.city.as_deref(),
+            home.postal_code.as_deref(),
+            home.country.as_deref()
+        ),
+        (
+            Some("home"),
+            Some("12 St James's Square"),
+            Some("Flat 2"),
+            Some("London"),
+            Some("SW1Y 4JH"),
+            Some("GB")
+        )
+    );
+    let work = &ada.addresses[1];
+    assert_eq!(
+        (
+            work.label.as_deref(),
+            work.region.as_deref(),
+            work.country.as_deref()
+        ),
+        (Some("work"), Some("Greater Manchester"), Some("GB"))
+    );
+    assert_eq!(
+        values(&ada.links, |l| (l.label.as_deref(), l.value.clone())),
+        pairs(&[("blog", "https://ada.example/blog")])
+    );
+    assert_eq!(
+        values(&ada.related, |r| (r.label.as_deref(), r.value.clone())),
+        pairs(&[("spouse", "William King")])
+    );
+    assert_eq!(
+        values(&ada.dates, |d| (d.label.as_deref(), d.value.to_iso())),
+        pairs(&[("anniversary", "1835-07-08")])
+    );
+    assert_eq!(
+        values(&ada.ims, |i| (i.label.as_deref(), i.value.clone())),
+        pairs(&[("skype", "ada.lovelace")])
+    );
+    assert_eq!(
+        ada.birthday.map(|d| d.to_iso()).as_deref(),
+        Some("1815-12-10")
+    );
+    assert_eq!(ada.company.as_deref(), Some("Analytical Engines"));
+    assert_eq!(ada.title.as_deref(), Some("Analyst"));
+    assert_eq!(ada.department.as_deref(), Some("Research"));
+    assert_eq!(ada.tags, ["Friends", "Mathematicians"], "not myContacts");
+    assert_eq!(
+        ada.notes.as_deref(),
+        Some("First programmer.\nWrote the notes on the engine, 1843.")
+    );
+    has_extra(&ada, "Favourite engine", "Analytical");
+    has_extra(&ada, "File As", "Lovelace, Ada");
+    has_extra(
+        &ada,
+        "Photo",
+        "https://lh3.googleusercontent.com/contacts/ada-example",
+    );
+
+    let charles = named(&app, "Charles Babbage").await.card;
+    assert_eq!(
+        charles.birthday.map(|d| d.to_iso()).as_deref(),
+        Some("--12-26")
+    );
+    assert_eq!(charles.tags, ["starred"]);
+    assert_eq!(charles.phones[0].label.as_deref(), Some("home fax"));
+}
+
+#[tokio::test]
+async fn the_older_google_csv_layout_is_read_too() {
+    let app = spawn_app().await;
+    app.index_caught_up().await;
+    round_trip(&app, "google.csv", fixture("google-legacy.csv"), 1).await;
+
+    let grace = named(&app, "Grace Hopper").await.card;
+    assert_eq!(grace.name_parts.middle.as_deref(), Some("Brewster Murray"));
+    assert_eq!(
+        values(&grace.emails, |e| (
+            e.label.as_deref(),
+            e.value.as_str().to_owned()
+        )),
+        pairs(&[("work", "grace@navy.example"), ("home", "grace@home.example")])
+    );
+    assert_eq!(grace.phones[0].label.as_deref(), Some("mobile"));
+    assert_eq!(
+        (
+            grace.addresses[0].label.as_deref(),
+            grace.addresses[0].street.as_deref()
+        ),
+        (Some("work"), Some("The Pentagon, Arlington, Virginia")),
+        "an address given whole"
+    );
+    assert_eq!(grace.company.as_deref(), Some("US Navy"));
+    assert_eq!(grace.title.as_deref(), Some("Computer scientist"));
+    assert_eq!(grace.tags, ["Navy"]);
+    assert_eq!(
+        values(&grace.links, |l| (l.label.as_deref(), l.value.clone())),
+        pairs(&[("Profile", "https://navy.example/hopper")])
+    );
+    has_extra(&grace, "Gender", "female");
+    has_extra(&grace, "Occupation", "Rear admiral");
+    has_extra(&grace, "Organization 1 - Location", "Pentagon");
+}
+
+#[tokio::test]
+async fn an_outlook_csv_in_windows_1252_keeps_phones_by_kind_and_its_other_columns() {
+    let app = spawn_app().await;
+    app.index_caught_up().await;
+    let job = round_trip(&app, "outlook.csv", fixture("outlook-windows-1252.csv"), 2).await;
+    assert_eq!(job.charset.as_deref(), Some("windows-1252"), "detected");
+
+    let katherine = named(&app, "Dr. Katherine Coleman Johnson").await.card;
+    assert_eq!(
+        values(&katherine.emails, |e| (
+            e.label.as_deref(),
+            e.value.as_str().to_owned()
+        )),
+        pairs(&[
+            ("", "katherine@nasa.example"),
+            ("", "kj@home.example"),
+            ("", "kcj@old.example")
+        ])
+    );
+    assert_eq!(
+        values(&katherine.phones, |p| (
+            p.label.as_deref(),
+            p.value.as_str().to_owned()
+        )),
+        pairs(&[
+            ("work", "+1 757 555 0100"),
+            ("mobile", "+1 757 555 0101"),
+            ("work fax", "+1 757 555 0102")
+        ])
+    );
+    let work = &katherine.addresses[0];
+    assert_eq!(
+        (
+            work.label.as_deref(),
+            work.street.as_deref(),
+            work.city.as_deref(),
+            work.region.as_deref(),
+            work.postal_code.as_deref(),
+            work.country.as_deref()
+        ),
+        (
+            Some("work"),
+            Some("1 NASA Drive Building 1244"),
+            Some("Hampton"),
+            Some("VA"),
+            Some("23681"),
+            Some("US")
+        )
+    );
+    assert_eq!(katherine.addresses[1].label.as_deref(), Some("home"));
+    assert_eq!(
+        katherine.addresses[1].city.as_deref(),
+        Some("Newport News")
+    );
+    assert_eq!(
+        values(&katherine.related, |r| (r.label.as_deref(), r.value.clone())),
+        pairs(&[("manager", "Dorothy Vaughan"), ("spouse", "James Johnson")])
+    );
+    assert_eq!(
+        values(&katherine.ims, |i| (i.label.as_deref(), i.value.clone())),
+        pairs(&[("", "katherine@im.example")])
+    );
+    assert_eq!(katherine.links[0].value, "https://nasa.example/kj");
+    assert_eq!(
+        katherine.birthday.map(|d| d.to_iso()).as_deref(),
+        Some("1918-08-26"),
+        "Outlook's month/day/year"
+    );
+    assert!(katherine.dates.is_empty(), "0/0/00 is no date");
+    assert_eq!(katherine.company.as_deref(), Some("NASA"));
+    assert_eq!(katherine.department.as_deref(), Some("Flight Research"));
+    assert_eq!(katherine.title.as_deref(), Some("Mathematician"));
+    assert_eq!(
+        katherine.notes.as_deref(),
+        Some("Calculated the trajectory for Freedom 7.")
+    );
+    has_extra(&katherine, "Office Location", "Building 1244");
+    has_extra(&katherine, "Hobby", "Bridge");
+
+    let zoe = named(&app, "Zoë Ångström").await.card;
+    assert_eq!(zoe.company.as_deref(), Some("Société Générale"));
+    assert!(zoe.birthday.is_none());
+}
+
+#[tokio::test]
+async fn a_linkedin_connections_csv_is_read_past_its_notes() {
+    let app = spawn_app().await;
+    app.index_caught_up().await;
+    let job = round_trip(
+        &app,
+        "Connections.csv",
+        fixture("linkedin-connections.csv"),
+        2,
+    )
+    .await;
+    assert!(job.invalid_rows.is_empty(), "{:?}", job.invalid_rows);
+
+    let margaret = named(&app, "Margaret Hamilton").await.card;
+    assert_eq!(
+        values(&margaret.links, |l| (l.label.as_deref(), l.value.clone())),
+        pairs(&[(
+            "linkedin",
+            "https://www.linkedin.com/in/margaret-hamilton-example"
+        )])
+    );
+    assert_eq!(
+        margaret.emails[0].value.as_str(),
+        "margaret@hamilton.example"
+    );
+    assert_eq!(margaret.company.as_deref(), Some("Hamilton Technologies"));
+    assert_eq!(margaret.title.as_deref(), Some("Founder"));
+    assert_eq!(
+        values(&margaret.dates, |d| (d.label.as_deref(), d.value.to_iso())),
+        pairs(&[("connected on LinkedIn", "2021-03-14")])
+    );
+    let alan = named(&app, "Alan Kay").await.card;
+    assert!(alan.emails.is_empty());
+    assert_eq!(alan.dates[0].value.to_iso(), "2019-01-02");
+}

@@ -419,10 +419,17 @@ pub async fn remap(
         .iter()
         .map(|id| id.filter(|id| live.iter().any(|field| field.id == *id)))
         .collect();
+    // A slot names a part of an entry and a label: short words, as guessed.
+    let slots = mapping
+        .slots
+        .into_iter()
+        .map(|slot| slot.filter(|slot| slot.group.len() <= 100 && slot.label.len() <= 200))
+        .collect();
     let mapping = ColumnMapping {
         headers: job.mapping.headers.clone(),
         fields: mapping.fields,
         custom,
+        slots,
     };
     let path = fetch_file(db, id, data_dir).await?;
     let report = checked_dry_run(db, &path, job.format, &mapping, limits).await?;

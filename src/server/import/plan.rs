@@ -255,7 +255,11 @@ impl Sorter {
             Err(reason) => Err(reason),
             Ok(input) if input == ContactInput::default() => Err("The row is empty.".to_owned()),
             Ok(mut input) => {
-                crate::domain::custom::by_name(&mut input.custom, &self.live);
+                // Values named by no field are kept as other data.
+                for (name, value) in crate::domain::custom::by_name(&mut input.custom, &self.fields) {
+                    let line = crate::domain::card::custom_line(&name, &value);
+                    crate::domain::card::add_extras(&mut input.extras, &[line]);
+                }
                 Card::parse_with(&input, &self.live)
                     .map(|mut draft| {
                         crate::server::phones::normalize(&mut draft);

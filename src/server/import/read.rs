@@ -4,13 +4,14 @@
 
 use std::{
     fs::File,
-    io::{self, BufRead, BufReader, Read},
+    io::{self, BufRead, BufReader, Read, Seek},
     path::Path,
 };
 
 use crate::domain::{
     ContactInput, Field,
     card::{AddressInput, EntryInput},
+    columns::{Part, Slot},
     import::{ColumnMapping, ImportFormat},
 };
 
@@ -90,6 +91,7 @@ pub fn guess_mapping(path: &Path, format: ImportFormat) -> Result<ColumnMapping,
             headers: VCARD_COLUMNS.iter().map(|(h, _)| (*h).to_owned()).collect(),
             fields: VCARD_COLUMNS.iter().map(|(_, f)| Some(*f)).collect(),
             custom: Vec::new(),
+            slots: Vec::new(),
         }),
         ImportFormat::Csv => {
             let mut start = Vec::new();
@@ -101,13 +103,17 @@ pub fn guess_mapping(path: &Path, format: ImportFormat) -> Result<ColumnMapping,
             }
             // The header line is measured before the CSV reader sees it: a reader would
             // hold a line of any length, and a mapping of millions of columns after it.
+            let (offset, _) = header_start(path)
+                .map_err(|e| format!("The file could not be read: {e}"))?;
             let mut first_line = Vec::new();
-            BufReader::new(
-                File::open(path).map_err(|e| format!("The file could not be read: {e}"))?,
-            )
-            .take(MAX_HEADER_BYTES + 1)
-            .read_until(b'\n', &mut first_line)
-            .map_err(|e| format!("The file could not be read: {e}"))?;
+            let mut file =
+                File::open(path).map_err(|e| format!("The file could not be read: {e}"))?;
+            file.seek(io::SeekFrom::Start(offset))
+                .map_err(|e| format!("The file could not be read: {e}"))?;
+            BufReader::new(file)
+                .take(MAX_HEADER_BYTES + 1)
+                .read_until(b'\n', &mut first_line)
+                .map_err(|e| format!("The file could not be read: {e}"))?;
             if first_line.len() as u64 > MAX_HEADER_BYTES {
                 return Err(format!(
                     "The first line, which should name the columns, is longer than {} KB: \
@@ -145,27 +151,28 @@ pub fn rows(
 ) -> io::Result<Box<dyn Iterator<Item = SourceRow> + Send>> {
     match format {
         ImportFormat::Csv => {
-            let reader = csv_reader(path)?;
+            let (reader, before) = csv_reader(path)?;
             let mapping = mapping.clone();
+            let line = move |position: Option<&csv::Position>| position.map_or(0, |p| p.line() + before);
             Ok(Box::new(reader.into_byte_records().map(
                 move |record| match record {
                     Ok(record) if record.as_slice().len() > MAX_ROW_BYTES => SourceRow::new(
-                        record.position().map_or(0, |p| p.line()),
+                        line(record.position()),
                         Err(format!(
                             "This line is longer than {} MB.",
                             MAX_ROW_BYTES / (1024 * 1024)
                         )),
                     ),
                     Ok(record) if record.len() > MAX_COLUMNS => SourceRow::new(
-                        record.position().map_or(0, |p| p.line()),
+                        line(record.position()),
                         Err(format!("This line has more than {MAX_COLUMNS} columns.")),
                     ),
                     Ok(record) => SourceRow::new(
-                        record.position().map_or(0, |p| p.line()),
+                        line(record.position()),
                         Ok(input_from_record(&record, &mapping)),
                     ),
                     Err(error) => SourceRow::new(
-                        error.position().map_or(0, |p| p.line()),
+                        line(error.position()),
                         Err(format!("This line is not valid CSV ({error}).")),
                     ),
                 },
@@ -184,20 +191,56 @@ pub fn rows(
     }
 }
 
-/// [`csv_reader`] over the first `limit` bytes of the file only.
+/// Where a CSV file's header line starts, in bytes, and the lines before it: the
+/// first line, unless the file opens with notes: a first line ending in a colon, then
+/// text up to a blank line (LinkedIn's "Connections.csv" starts `Notes:`, a quoted
+/// paragraph and a blank line).
+fn header_start(path: &Path) -> io::Result<(u64, u64)> {
+    let mut reader = BufReader::new(File::open(path)?.take(4 * MAX_HEADER_BYTES));
+    let mut line = Vec::new();
+    reader.read_until(b'\n', &mut line)?;
+    let first = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&line);
+    if !first.trim_ascii().ends_with(b":") {
+        return Ok((0, 0));
+    }
+    let (mut offset, mut lines) = (line.len() as u64, 1u64);
+    let mut seen_blank = false;
+    loop {
+        line.clear();
+        let read = reader.read_until(b'\n', &mut line)?;
+        if read == 0 {
+            // No header after the notes: read the file as it is.
+            return Ok((0, 0));
+        }
+        let blank = line.trim_ascii().is_empty();
+        if seen_blank && !blank {
+            return Ok((offset, lines));
+        }
+        seen_blank |= blank;
+        offset += read as u64;
+        lines += 1;
+    }
+}
+
+/// [`csv_reader`] over the header line's first `limit` bytes only.
 fn csv_reader_over(path: &Path, limit: u64) -> io::Result<csv::Reader<io::Take<File>>> {
-    let delimiter = guess_delimiter(path)?;
+    let (offset, _) = header_start(path)?;
+    let delimiter = guess_delimiter(path, offset)?;
+    let mut file = File::open(path)?;
+    file.seek(io::SeekFrom::Start(offset))?;
     Ok(csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(true)
-        .from_reader(File::open(path)?.take(limit)))
+        .from_reader(file.take(limit)))
 }
 
 /// The delimiter the header line uses most (`,` `;` or tab).
-fn guess_delimiter(path: &Path) -> io::Result<u8> {
+fn guess_delimiter(path: &Path, offset: u64) -> io::Result<u8> {
     let mut first = Vec::new();
-    BufReader::new(File::open(path)?)
+    let mut file = File::open(path)?;
+    file.seek(io::SeekFrom::Start(offset))?;
+    BufReader::new(file)
         .take(MAX_HEADER_BYTES)
         .read_until(b'\n', &mut first)?;
     Ok([b',', b';', b'\t']
@@ -206,14 +249,31 @@ fn guess_delimiter(path: &Path) -> io::Result<u8> {
         .unwrap_or(b','))
 }
 
-/// A CSV reader whose delimiter is guessed from the header line (`,` `;` or tab).
-fn csv_reader(path: &Path) -> io::Result<csv::Reader<File>> {
-    let delimiter = guess_delimiter(path)?;
-    Ok(csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(File::open(path)?))
+/// A CSV reader from the header line on, whose delimiter is guessed from it (`,` `;`
+/// or tab), and what to add to its records' line numbers to make them the file's.
+fn csv_reader(path: &Path) -> io::Result<(csv::Reader<File>, u64)> {
+    let (offset, mut before) = header_start(path)?;
+    let delimiter = guess_delimiter(path, offset)?;
+    let mut file = File::open(path)?;
+    file.seek(io::SeekFrom::Start(offset))?;
+    // The reader starts a record at the `\r` of a `\r\n` and counts its line at the
+    // `\n`: with Windows line ends, each record's line is one short.
+    let mut header = Vec::new();
+    BufReader::new(&mut file)
+        .take(MAX_HEADER_BYTES)
+        .read_until(b'\n', &mut header)?;
+    if header.ends_with(b"\r\n") {
+        before += 1;
+    }
+    file.seek(io::SeekFrom::Start(offset))?;
+    Ok((
+        csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(file),
+        before,
+    ))
 }
 
 /// UTF-8 if it is, else Latin-1 (what spreadsheet exports on Windows often are).
@@ -226,6 +286,7 @@ fn decode(bytes: &[u8]) -> String {
 
 fn input_from_record(record: &csv::ByteRecord, mapping: &ColumnMapping) -> ContactInput {
     let mut input = ContactInput::default();
+    let mut entries = Entries::default();
     for (column, value) in record.iter().enumerate() {
         let field = mapping.fields.get(column).copied().flatten();
         let custom = mapping.custom_at(column);
@@ -237,18 +298,227 @@ fn input_from_record(record: &csv::ByteRecord, mapping: &ColumnMapping) -> Conta
         if value.is_empty() {
             continue;
         }
-        match (field, custom) {
-            (Some(field), _) => fill(&mut input, field, value),
-            (None, Some(id)) => {
+        match (field, mapping.slot_at(column), custom) {
+            (Some(field), Some(slot), _) => entries.add(&mut input, field, slot, value),
+            (Some(field), None, _) => fill(&mut input, field, value),
+            (None, _, Some(id)) => {
                 input
                     .custom
                     .entry(crate::domain::custom::input_key(id))
                     .or_insert_with(|| value.to_owned());
             }
-            (None, None) => {}
+            (None, _, None) => {}
         }
     }
+    entries.finish(&mut input);
     input
+}
+
+/// Google's separator of several values in one cell.
+const GOOGLE_JOIN: &str = ":::";
+
+/// The entries of one row whose parts sit in several columns, gathered by field and
+/// group in the order their columns come.
+#[derive(Default)]
+struct Entries(Vec<((Field, String), Gathered)>);
+
+#[derive(Default)]
+struct Gathered {
+    label: String,
+    /// The label its columns imply ("Business Phone": work).
+    implied: String,
+    /// Google marks the primary entry's label with a star ("* Work").
+    primary: bool,
+    service: String,
+    values: Vec<String>,
+    /// Address parts: each column's values (several when joined by " ::: ").
+    parts: Vec<(Part, Vec<String>)>,
+}
+
+fn split_joined(value: &str) -> Vec<String> {
+    value
+        .split(GOOGLE_JOIN)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl Entries {
+    fn add(&mut self, input: &mut ContactInput, field: Field, slot: &Slot, value: &str) {
+        if field == Field::Extras {
+            // A column kept as other data, under its header.
+            let key = format!("{}{}", crate::domain::custom::BY_NAME, slot.label);
+            if input.custom.contains_key(&key) {
+                let line = crate::domain::card::custom_line(&slot.label, value);
+                crate::domain::card::add_extras(&mut input.extras, &[line]);
+            } else {
+                input.custom.insert(key, value.to_owned());
+            }
+            return;
+        }
+        let key = (field, slot.group.clone());
+        let at = match self.0.iter().position(|(k, _)| *k == key) {
+            Some(at) => at,
+            None => {
+                self.0.push((key, Gathered::default()));
+                self.0.len() - 1
+            }
+        };
+        let gathered = &mut self.0[at].1;
+        if gathered.implied.is_empty() {
+            gathered.implied.clone_from(&slot.label);
+        }
+        match slot.part {
+            Part::Label => {
+                let label = value.trim();
+                match label.strip_prefix('*') {
+                    Some(rest) => {
+                        gathered.primary = true;
+                        gathered.label = rest.trim().to_owned();
+                    }
+                    None => gathered.label = label.to_owned(),
+                }
+            }
+            Part::Service => gathered.service = value.to_owned(),
+            Part::Value => gathered.values.extend(split_joined(value)),
+            part => gathered.parts.push((part, split_joined(value))),
+        }
+    }
+
+    fn finish(self, input: &mut ContactInput) {
+        let mut primaries = std::collections::HashMap::<Field, usize>::new();
+        for ((field, group), gathered) in self.0 {
+            let label = if gathered.label.is_empty() {
+                gathered.implied.clone()
+            } else {
+                gathered.label.clone()
+            };
+            if field == Field::Custom {
+                // Google's custom field: its label names the field.
+                let name = if label.is_empty() {
+                    format!("Custom field {group}")
+                } else {
+                    label
+                };
+                let value = gathered.values.join("\n");
+                if !value.is_empty() {
+                    let key = format!("{}{name}", crate::domain::custom::BY_NAME);
+                    input.custom.entry(key).or_insert(value);
+                }
+                continue;
+            }
+            if field == Field::Addresses {
+                let at = primaries.entry(field).or_default();
+                for address in addresses(&label, &gathered.parts) {
+                    if gathered.primary {
+                        input.addresses.insert(*at, address);
+                        *at += 1;
+                    } else {
+                        input.addresses.push(address);
+                    }
+                }
+                continue;
+            }
+            let label = match field {
+                Field::Ims if !gathered.service.is_empty() => gathered.service.to_lowercase(),
+                _ => label,
+            };
+            let list = match field {
+                Field::Emails => &mut input.emails,
+                Field::Phones => &mut input.phones,
+                Field::Links => &mut input.links,
+                Field::Ims => &mut input.ims,
+                Field::Related => &mut input.related,
+                Field::Dates => &mut input.dates,
+                _ => {
+                    for value in &gathered.values {
+                        fill(input, field, value);
+                    }
+                    continue;
+                }
+            };
+            let at = primaries.entry(field).or_default();
+            for value in gathered.values {
+                let value = if field == Field::Dates {
+                    loose_date(&value)
+                } else {
+                    value
+                };
+                let entry = EntryInput { label: label.clone(), value };
+                if gathered.primary {
+                    list.insert(*at, entry);
+                    *at += 1;
+                } else {
+                    list.push(entry);
+                }
+            }
+        }
+    }
+}
+
+/// The addresses of one group's columns: one per value where a cell holds several.
+fn addresses(label: &str, parts: &[(Part, Vec<String>)]) -> Vec<AddressInput> {
+    let count = parts.iter().map(|(_, values)| values.len()).max().unwrap_or(0);
+    (0..count)
+        .filter_map(|at| {
+            let part = |wanted: &[Part]| -> String {
+                parts
+                    .iter()
+                    .filter(|(part, _)| wanted.contains(part))
+                    .filter_map(|(_, values)| values.get(at))
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let mut address = AddressInput {
+                label: label.to_owned(),
+                street: part(&[Part::PoBox, Part::Street]),
+                extended: part(&[Part::Extended]),
+                city: part(&[Part::City]),
+                region: part(&[Part::Region]),
+                postal_code: part(&[Part::PostalCode]),
+                country: part(&[Part::Country]),
+            };
+            if address.is_blank() {
+                // Only the whole address in one text: kept as its street.
+                address.street = part(&[Part::Formatted]);
+            }
+            // A country Roster cannot name stays, after the region.
+            if !address.country.is_empty()
+                && crate::domain::countries::code_for(&address.country).is_none()
+            {
+                let country = std::mem::take(&mut address.country);
+                address.region = if address.region.is_empty() {
+                    country
+                } else {
+                    format!("{}, {country}", address.region)
+                };
+            }
+            (!address.is_blank()).then_some(address)
+        })
+        .collect()
+}
+
+/// A date as other programs write it, in Roster's form when it can be read (else as
+/// written, for the check to name).
+fn loose_date(text: &str) -> String {
+    match crate::domain::card::PartialDate::parse_loose(text) {
+        Ok(Some(date)) => date.to_iso(),
+        Ok(None) => String::new(),
+        Err(_) => text.to_owned(),
+    }
+}
+
+/// Tags as other programs join them: Google's " ::: " and its starred system groups
+/// ("* starred" is the tag "starred"; "* myContacts", every contact, is none).
+fn tags(value: &str) -> String {
+    split_joined(value)
+        .iter()
+        .map(|tag| tag.trim_start_matches('*').trim())
+        .filter(|tag| !tag.eq_ignore_ascii_case("myContacts"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Puts one column's value into the form: a list column adds an entry (an address
@@ -277,6 +547,22 @@ fn fill(input: &mut ContactInput, field: Field, value: &str) {
     };
     if let Some(list) = list {
         list.extend(entries().map(|(label, value)| EntryInput::new(label, value)));
+        return;
+    }
+    if field == Field::Birthday {
+        if input.birthday.is_empty() {
+            input.birthday = loose_date(value);
+        }
+        return;
+    }
+    if field == Field::Tags {
+        let tags = tags(value);
+        if !tags.is_empty() {
+            if !input.tags.is_empty() {
+                input.tags.push_str(", ");
+            }
+            input.tags.push_str(&tags);
+        }
         return;
     }
     if field == Field::Extras {
@@ -355,10 +641,6 @@ fn fill(input: &mut ContactInput, field: Field, value: &str) {
             slot.push(' ');
             slot.push_str(value);
         }
-        Field::Tags if !slot.is_empty() => {
-            slot.push_str(", ");
-            slot.push_str(value);
-        }
         _ if slot.is_empty() => slot.push_str(value),
         _ => {}
     }
@@ -396,12 +678,17 @@ mod tests {
             mapping.headers[0], "Full Name",
             "the BOM is not part of the header"
         );
-        assert_eq!(mapping.fields[3], None);
+        assert_eq!(mapping.fields[3], Some(Field::Extras), "kept as other data");
         assert_eq!(rows.len(), 2);
         let ada = rows[0].input.as_ref().unwrap();
         assert_eq!(ada.name, "Ada Lovelace");
         assert_eq!(ada.company, "Analytical, Ltd");
         assert_eq!(ada.notes, "two\nlines");
+        assert_eq!(
+            ada.custom.get("@Shoe size").map(String::as_str),
+            Some("38"),
+            "kept by name, for a field of that name or as other data"
+        );
         assert_eq!(rows[0].line, 2);
         assert_eq!(rows[1].line, 4, "the quoted line break counts");
         assert_eq!(
@@ -464,6 +751,54 @@ mod tests {
         assert_eq!(alan.notes, "a long note folded");
         assert_eq!(rows[1].line, 13);
         assert!(rows[2].input.is_err());
+    }
+
+    #[test]
+    fn notes_before_the_header_are_skipped_and_lines_still_count() {
+        let (mapping, rows) = read(
+            b"Notes:\r\n\"Some addresses are missing.\"\r\n\r\nFirst Name,Last Name,Email Address,Connected On\r\n\
+              Margaret,Hamilton,m@example.com,14 Mar 2021\r\nAlan,Kay,,not a date\r\n",
+            ImportFormat::Csv,
+        );
+        assert_eq!(mapping.headers[0], "First Name");
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].line, rows[1].line), (5, 6));
+        let margaret = rows[0].input.as_ref().unwrap();
+        assert_eq!(margaret.dates[0].value, "2021-03-14");
+        assert_eq!(
+            rows[1].input.as_ref().unwrap().dates[0].value,
+            "not a date",
+            "left as written, for the check to name"
+        );
+    }
+
+    #[test]
+    fn google_cells_holding_several_entries_and_a_starred_label() {
+        let (_, rows) = read(
+            "Name,Address 1 - Label,Address 1 - City,Address 1 - Country,Phone 1 - Label,Phone 1 - Value,\
+             Phone 2 - Label,Phone 2 - Value,Labels\n\
+             Ada,Home,London ::: Paris,GB ::: Atlantis,Work,1 ::: 2,* Mobile,3,* myContacts ::: VIP\n"
+                .as_bytes(),
+            ImportFormat::Csv,
+        );
+        let ada = rows[0].input.as_ref().unwrap();
+        let cities: Vec<(&str, &str, &str)> = ada
+            .addresses
+            .iter()
+            .map(|a| (a.city.as_str(), a.country.as_str(), a.region.as_str()))
+            .collect();
+        assert_eq!(
+            cities,
+            [("London", "GB", ""), ("Paris", "", "Atlantis")],
+            "a country Roster cannot name is kept in the region"
+        );
+        let phones: Vec<(&str, &str)> = ada
+            .phones
+            .iter()
+            .map(|p| (p.label.as_str(), p.value.as_str()))
+            .collect();
+        assert_eq!(phones, [("Mobile", "3"), ("Work", "1"), ("Work", "2")]);
+        assert_eq!(ada.tags, "VIP");
     }
 
     #[test]
