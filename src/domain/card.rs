@@ -814,11 +814,23 @@ mod tests {
     #[test]
     fn dates_as_other_programs_write_them() {
         let iso = |text: &str| PartialDate::parse_loose(text).map(|d| d.map(PartialDate::to_iso));
-        assert_eq!(iso("8/26/1918"), Ok(Some("1918-08-26".into())), "Outlook: month first");
-        assert_eq!(iso("26/8/1918"), Ok(Some("1918-08-26".into())), "day first when it must be");
+        assert_eq!(
+            iso("8/26/1918"),
+            Ok(Some("1918-08-26".into())),
+            "Outlook: month first"
+        );
+        assert_eq!(
+            iso("26/8/1918"),
+            Ok(Some("1918-08-26".into())),
+            "day first when it must be"
+        );
         assert_eq!(iso("26.08.1918"), Ok(Some("1918-08-26".into())));
         assert_eq!(iso("1918/08/26"), Ok(Some("1918-08-26".into())));
-        assert_eq!(iso("14 Mar 2021"), Ok(Some("2021-03-14".into())), "LinkedIn");
+        assert_eq!(
+            iso("14 Mar 2021"),
+            Ok(Some("2021-03-14".into())),
+            "LinkedIn"
+        );
         assert_eq!(iso("March 14, 2021"), Ok(Some("2021-03-14".into())));
         assert_eq!(iso("14 March"), Ok(Some("--03-14".into())));
         assert_eq!(iso("0/0/00"), Ok(None), "Outlook's no date");
@@ -830,7 +842,10 @@ mod tests {
     #[test]
     fn kept_values_read_back() {
         for (name, value) in [
-            ("Office Location", "Building 4; room 2, left\\right\nnext line"),
+            (
+                "Office Location",
+                "Building 4; room 2, left\\right\nnext line",
+            ),
             ("Hobby", "Bridge"),
             ("a:b", ""),
         ] {
@@ -842,7 +857,10 @@ mod tests {
                 "{line}"
             );
         }
-        assert_eq!(custom_line("Hobby", "x"), "X-ROSTER-CUSTOM;X-ROSTER-FIELD=Hobby:x");
+        assert_eq!(
+            custom_line("Hobby", "x"),
+            "X-ROSTER-CUSTOM;X-ROSTER-FIELD=Hobby:x"
+        );
         assert_eq!(custom_of_line("NOTE:x"), None);
     }
 

@@ -177,9 +177,15 @@ impl Layout {
         if headers.iter().any(|h| google_group(h).is_some()) {
             Layout::Google
         } else if has("emailaddress")
-            && ["businessphone", "homestreet", "businessstreet", "mobilephone", "email2address"]
-                .iter()
-                .any(|k| has(k))
+            && [
+                "businessphone",
+                "homestreet",
+                "businessstreet",
+                "mobilephone",
+                "email2address",
+            ]
+            .iter()
+            .any(|k| has(k))
         {
             Layout::Outlook
         } else if has("connectedon") {
@@ -263,9 +269,10 @@ fn google(header: &str) -> Option<Guess> {
             "relation" => label_or_value(Field::Related),
             "event" => label_or_value(Field::Dates),
             "custom field" => label_or_value(Field::Custom),
-            "im" if part == "service" => {
-                Some(Guess::Slot(Field::Ims, Slot::new(&group, Part::Service, "")))
-            }
+            "im" if part == "service" => Some(Guess::Slot(
+                Field::Ims,
+                Slot::new(&group, Part::Service, ""),
+            )),
             "im" => label_or_value(Field::Ims),
             "address" => {
                 let part = match part.as_str() {
@@ -343,7 +350,10 @@ const OUTLOOK_PHONES: [(&str, &str); 19] = [
 fn outlook(header: &str) -> Option<Guess> {
     let key = key(header);
     if let Some((_, label)) = OUTLOOK_PHONES.iter().find(|(k, _)| *k == key) {
-        return Some(Guess::Slot(Field::Phones, Slot::new(&key, Part::Value, label)));
+        return Some(Guess::Slot(
+            Field::Phones,
+            Slot::new(&key, Part::Value, label),
+        ));
     }
     for (kind, label) in [("business", "work"), ("home", "home"), ("other", "other")] {
         let Some(rest) = key.strip_prefix(kind) else {
@@ -385,9 +395,7 @@ fn outlook(header: &str) -> Option<Guess> {
         "personalwebpage" => Guess::Slot(Field::Links, Slot::new(&key, Part::Value, "homepage")),
         "imaddress" => Guess::Slot(Field::Ims, Slot::new(&key, Part::Value, "")),
         "managersname" => Guess::Slot(Field::Related, Slot::new(&key, Part::Value, "manager")),
-        "assistantsname" => {
-            Guess::Slot(Field::Related, Slot::new(&key, Part::Value, "assistant"))
-        }
+        "assistantsname" => Guess::Slot(Field::Related, Slot::new(&key, Part::Value, "assistant")),
         "spouse" => Guess::Slot(Field::Related, Slot::new(&key, Part::Value, "spouse")),
         "children" => Guess::Slot(Field::Related, Slot::new(&key, Part::Value, "child")),
         "referredby" => Guess::Slot(Field::Related, Slot::new(&key, Part::Value, "referred by")),
@@ -418,9 +426,8 @@ fn linkedin(header: &str) -> Option<Guess> {
 fn generic(header: &str) -> Option<Guess> {
     let key = key(header);
     let address = |part: Part| Some(Guess::Slot(Field::Addresses, Slot::new("", part, "")));
-    let labelled = |field: Field, label: &str| {
-        Some(Guess::Slot(field, Slot::new(&key, Part::Value, label)))
-    };
+    let labelled =
+        |field: Field, label: &str| Some(Guess::Slot(field, Slot::new(&key, Part::Value, label)));
     match key.as_str() {
         "street" | "streetaddress" | "address1" | "addressline1" => address(Part::Street),
         "address2" | "addressline2" => address(Part::Extended),
@@ -480,19 +487,27 @@ mod tests {
     #[test]
     fn layouts_are_told_apart() {
         assert_eq!(
-            Layout::of(&headers("First Name,Last Name,E-mail 1 - Label,E-mail 1 - Value")),
+            Layout::of(&headers(
+                "First Name,Last Name,E-mail 1 - Label,E-mail 1 - Value"
+            )),
             Layout::Google
         );
         assert_eq!(
-            Layout::of(&headers("Name,Given Name,Group Membership,E-mail 1 - Type,E-mail 1 - Value")),
+            Layout::of(&headers(
+                "Name,Given Name,Group Membership,E-mail 1 - Type,E-mail 1 - Value"
+            )),
             Layout::Google
         );
         assert_eq!(
-            Layout::of(&headers("Title,First Name,E-mail Address,Business Phone,Home Street")),
+            Layout::of(&headers(
+                "Title,First Name,E-mail Address,Business Phone,Home Street"
+            )),
             Layout::Outlook
         );
         assert_eq!(
-            Layout::of(&headers("First Name,Last Name,URL,Email Address,Company,Position,Connected On")),
+            Layout::of(&headers(
+                "First Name,Last Name,URL,Email Address,Company,Position,Connected On"
+            )),
             Layout::LinkedIn
         );
         assert_eq!(Layout::of(&headers("Name,Email,Title")), Layout::Other);
@@ -509,7 +524,10 @@ mod tests {
             google("Address 1 - Postal Code"),
             Guess::Slot(Field::Addresses, Slot::new("1", Part::PostalCode, ""))
         );
-        assert_eq!(google("Organization 1 - Name"), Guess::Field(Field::Company));
+        assert_eq!(
+            google("Organization 1 - Name"),
+            Guess::Field(Field::Company)
+        );
         assert_eq!(
             google("Organization 2 - Name"),
             Guess::Slot(Field::Extras, Slot::kept("Organization 2 - Name"))
@@ -523,7 +541,10 @@ mod tests {
         assert_eq!(outlook("Title"), Guess::Field(Field::Prefix));
         assert_eq!(
             outlook("Business Fax"),
-            Guess::Slot(Field::Phones, Slot::new("businessfax", Part::Value, "work fax"))
+            Guess::Slot(
+                Field::Phones,
+                Slot::new("businessfax", Part::Value, "work fax")
+            )
         );
         assert_eq!(
             outlook("Home Country/Region"),
@@ -547,7 +568,10 @@ mod tests {
     fn targets_round_trip() {
         for (field, slot) in [
             (Field::Emails, Slot::new("2", Part::Label, "")),
-            (Field::Phones, Slot::new("ttytddphone", Part::Value, "TTY/TDD")),
+            (
+                Field::Phones,
+                Slot::new("ttytddphone", Part::Value, "TTY/TDD"),
+            ),
             (Field::Extras, Slot::kept("Manager's / name: 50%")),
         ] {
             let target = slot.target(field);

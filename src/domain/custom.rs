@@ -336,7 +336,10 @@ pub const BY_NAME: &str = "@";
 /// A retired field's value is dropped (the contact keeps what it holds; nothing may
 /// fill a retired field); the others, named by no field of `fields` (every field,
 /// retired ones too), are returned, name and value, to be kept as other data.
-pub fn by_name(inputs: &mut BTreeMap<String, String>, fields: &[CustomField]) -> Vec<(String, String)> {
+pub fn by_name(
+    inputs: &mut BTreeMap<String, String>,
+    fields: &[CustomField],
+) -> Vec<(String, String)> {
     let named: Vec<String> = inputs
         .keys()
         .filter(|key| key.starts_with(BY_NAME))

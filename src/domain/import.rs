@@ -84,6 +84,9 @@ pub struct ColumnMapping {
     /// spread over several columns (see [`super::columns`]).
     #[serde(default)]
     pub slots: Vec<Option<Slot>>,
+    /// Set when this is the mapping chosen for an earlier file with the same header.
+    #[serde(default)]
+    pub remembered: bool,
 }
 
 impl ColumnMapping {
@@ -104,6 +107,7 @@ impl ColumnMapping {
             fields,
             custom: Vec::new(),
             slots,
+            remembered: false,
         }
     }
 
@@ -131,6 +135,23 @@ impl ColumnMapping {
                 }
             }
         }
+    }
+
+    /// This remembered mapping for a file with `headers`: its custom fields only while
+    /// they are live, every list as long as the headers.
+    pub fn fitted(mut self, headers: &[String], live: &[CustomField]) -> ColumnMapping {
+        let columns = headers.len();
+        self.headers = headers.to_vec();
+        self.fields.resize(columns, None);
+        self.slots.resize(columns, None);
+        self.custom.resize(columns, None);
+        for custom in &mut self.custom {
+            if custom.is_some_and(|id| !live.iter().any(|field| field.id == id && !field.retired)) {
+                *custom = None;
+            }
+        }
+        self.remembered = true;
+        self
     }
 
     /// Whether column `at` is only kept as other data.
@@ -181,6 +202,7 @@ impl ColumnMapping {
                 .map(|name| name.strip_prefix("custom.").and_then(|id| id.parse().ok()))
                 .collect(),
             slots,
+            remembered: false,
         }
     }
 
@@ -410,12 +432,12 @@ mod tests {
             "a column Roster has no field for is kept under its header"
         );
         assert_eq!(mapping.target_name(1), "extras/value//Shoe%20size");
-        let posted = ColumnMapping::from_targets(&[
-            "name".into(),
-            mapping.target_name(1),
-            String::new(),
-        ]);
-        assert_eq!(posted.fields, [Some(Field::Name), Some(Field::Extras), None]);
+        let posted =
+            ColumnMapping::from_targets(&["name".into(), mapping.target_name(1), String::new()]);
+        assert_eq!(
+            posted.fields,
+            [Some(Field::Name), Some(Field::Extras), None]
+        );
         assert_eq!(posted.slot_at(1), mapping.slot_at(1));
         assert!(mapping.maps(Field::Emails));
         assert!(!mapping.maps(Field::Phones));

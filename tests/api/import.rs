@@ -156,6 +156,32 @@ async fn an_unknown_column_can_be_mapped_before_commit() {
     let remapped = job(&app, id).await;
     assert_eq!(remapped.planned.create, 2);
     assert_eq!(remapped.planned.invalid, 0);
+
+    // The next file with the same header is read as this one was set.
+    let next = upload(&app, "who-2.csv", "Who,City\nGrace Hopper,Arlington\n").await;
+    let next = job(&app, next).await;
+    assert!(next.mapping.remembered);
+    assert_eq!(
+        next.mapping.fields,
+        [
+            Some(roster::domain::Field::Name),
+            Some(roster::domain::Field::Addresses)
+        ]
+    );
+    assert_eq!(next.planned.create, 1);
+    let page = app
+        .get(&format!("/import/{}", next.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("an earlier file with the same header"),
+        "{page}"
+    );
+    // Another header is guessed afresh.
+    let other = upload(&app, "who-3.csv", "Who,Town\nGrace Hopper,Arlington\n").await;
+    assert!(!job(&app, other).await.mapping.remembered);
 }
 
 #[tokio::test]

@@ -440,7 +440,10 @@ async fn the_older_google_csv_layout_is_read_too() {
             e.label.as_deref(),
             e.value.as_str().to_owned()
         )),
-        pairs(&[("work", "grace@navy.example"), ("home", "grace@home.example")])
+        pairs(&[
+            ("work", "grace@navy.example"),
+            ("home", "grace@home.example")
+        ])
     );
     assert_eq!(grace.phones[0].label.as_deref(), Some("mobile"));
     assert_eq!(
@@ -513,12 +516,12 @@ async fn an_outlook_csv_in_windows_1252_keeps_phones_by_kind_and_its_other_colum
         )
     );
     assert_eq!(katherine.addresses[1].label.as_deref(), Some("home"));
+    assert_eq!(katherine.addresses[1].city.as_deref(), Some("Newport News"));
     assert_eq!(
-        katherine.addresses[1].city.as_deref(),
-        Some("Newport News")
-    );
-    assert_eq!(
-        values(&katherine.related, |r| (r.label.as_deref(), r.value.clone())),
+        values(&katherine.related, |r| (
+            r.label.as_deref(),
+            r.value.clone()
+        )),
         pairs(&[("manager", "Dorothy Vaughan"), ("spouse", "James Johnson")])
     );
     assert_eq!(

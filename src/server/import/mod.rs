@@ -179,7 +179,13 @@ pub async fn create_job(
             .map_err(anyhow::Error::from)?
     };
     let mut mapping = guessed.map_err(AppError::BadRequest)?;
-    mapping.match_custom(&crate::server::db::custom_fields::live(db).await?);
+    let live = crate::server::db::custom_fields::live(db).await?;
+    mapping.match_custom(&live);
+    if format == ImportFormat::Csv
+        && let Some(remembered) = remembered_mapping(db, &mapping.headers).await?
+    {
+        mapping = remembered.fitted(&mapping.headers, &live);
+    }
     let report = checked_dry_run(db, &path, format, &mapping, limits).await?;
 
     let id = Uuid::new_v4();
@@ -430,6 +436,7 @@ pub async fn remap(
         fields: mapping.fields,
         custom,
         slots,
+        remembered: false,
     };
     let path = fetch_file(db, id, data_dir).await?;
     let report = checked_dry_run(db, &path, job.format, &mapping, limits).await?;
@@ -446,7 +453,37 @@ pub async fn remap(
     .bind(json(&report.possible_duplicates))
     .execute(db)
     .await?;
+    remember_mapping(db, &mapping).await?;
     Ok(())
+}
+
+/// Remembers how a file's columns are read, for the next file with the same header.
+async fn remember_mapping(db: &PgPool, mapping: &ColumnMapping) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO import_mappings (headers_md5, mapping)
+         VALUES (md5(array_to_string($1::text[], E'\\x1f') || E'\\x1f'), $2)
+         ON CONFLICT (headers_md5) DO UPDATE SET mapping = EXCLUDED.mapping, updated_at = now()",
+    )
+    .bind(&mapping.headers)
+    .bind(json(mapping))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The mapping remembered for files with these headers, if any.
+async fn remembered_mapping(db: &PgPool, headers: &[String]) -> Result<Option<ColumnMapping>> {
+    let found: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT mapping FROM import_mappings
+          WHERE headers_md5 = md5(array_to_string($1::text[], E'\\x1f') || E'\\x1f')",
+    )
+    .bind(headers)
+    .fetch_optional(db)
+    .await?;
+    Ok(found
+        .and_then(|value| serde_json::from_value::<ColumnMapping>(value).ok())
+        // Two header lists with one md5 are told apart here.
+        .filter(|mapping| mapping.headers == headers))
 }
 
 /// Starts committing a checked job in the background. Starting a job that has started

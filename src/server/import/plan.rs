@@ -256,7 +256,8 @@ impl Sorter {
             Ok(input) if input == ContactInput::default() => Err("The row is empty.".to_owned()),
             Ok(mut input) => {
                 // Values named by no field are kept as other data.
-                for (name, value) in crate::domain::custom::by_name(&mut input.custom, &self.fields) {
+                for (name, value) in crate::domain::custom::by_name(&mut input.custom, &self.fields)
+                {
                     let line = crate::domain::card::custom_line(&name, &value);
                     crate::domain::card::add_extras(&mut input.extras, &[line]);
                 }

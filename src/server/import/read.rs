@@ -90,8 +90,7 @@ pub fn guess_mapping(path: &Path, format: ImportFormat) -> Result<ColumnMapping,
         ImportFormat::Vcard => Ok(ColumnMapping {
             headers: VCARD_COLUMNS.iter().map(|(h, _)| (*h).to_owned()).collect(),
             fields: VCARD_COLUMNS.iter().map(|(_, f)| Some(*f)).collect(),
-            custom: Vec::new(),
-            slots: Vec::new(),
+            ..ColumnMapping::default()
         }),
         ImportFormat::Csv => {
             let mut start = Vec::new();
@@ -103,8 +102,8 @@ pub fn guess_mapping(path: &Path, format: ImportFormat) -> Result<ColumnMapping,
             }
             // The header line is measured before the CSV reader sees it: a reader would
             // hold a line of any length, and a mapping of millions of columns after it.
-            let (offset, _) = header_start(path)
-                .map_err(|e| format!("The file could not be read: {e}"))?;
+            let (offset, _) =
+                header_start(path).map_err(|e| format!("The file could not be read: {e}"))?;
             let mut first_line = Vec::new();
             let mut file =
                 File::open(path).map_err(|e| format!("The file could not be read: {e}"))?;
@@ -153,7 +152,8 @@ pub fn rows(
         ImportFormat::Csv => {
             let (reader, before) = csv_reader(path)?;
             let mapping = mapping.clone();
-            let line = move |position: Option<&csv::Position>| position.map_or(0, |p| p.line() + before);
+            let line =
+                move |position: Option<&csv::Position>| position.map_or(0, |p| p.line() + before);
             Ok(Box::new(reader.into_byte_records().map(
                 move |record| match record {
                     Ok(record) if record.as_slice().len() > MAX_ROW_BYTES => SourceRow::new(
@@ -445,7 +445,10 @@ impl Entries {
                 } else {
                     value
                 };
-                let entry = EntryInput { label: label.clone(), value };
+                let entry = EntryInput {
+                    label: label.clone(),
+                    value,
+                };
                 if gathered.primary {
                     list.insert(*at, entry);
                     *at += 1;
@@ -459,7 +462,11 @@ impl Entries {
 
 /// The addresses of one group's columns: one per value where a cell holds several.
 fn addresses(label: &str, parts: &[(Part, Vec<String>)]) -> Vec<AddressInput> {
-    let count = parts.iter().map(|(_, values)| values.len()).max().unwrap_or(0);
+    let count = parts
+        .iter()
+        .map(|(_, values)| values.len())
+        .max()
+        .unwrap_or(0);
     (0..count)
         .filter_map(|at| {
             let part = |wanted: &[Part]| -> String {

@@ -14,6 +14,7 @@ use crate::{
     },
     domain::{
         Field,
+        columns::{self, Guess, Layout, Slot},
         custom::CustomField,
         format,
         import::{ImportCounts, ImportJob, ImportStatus, PossibleDuplicate, SkippedRow},
@@ -164,8 +165,13 @@ fn JobView(job: ImportJob) -> impl IntoView {
     let body = match job.status {
         ImportStatus::Ready => view! {
             <p class="lead">"Checked — nothing has changed yet. This is what the import will do:"</p>
-            {job.charset.clone().map(|charset| view! {
-                <p class="muted import-charset">{format!("Read as {} ({}).", charset, job.format.label())}</p>
+            {job.charset.clone().map(|charset| {
+                // "CSV", or whose export it is: "Google Contacts CSV".
+                let kind = match (job.format, Layout::of(&job.mapping.headers).name()) {
+                    (crate::domain::import::ImportFormat::Csv, Some(program)) => format!("{program} CSV"),
+                    (format, _) => format.label().to_owned(),
+                };
+                view! { <p class="muted import-charset">{format!("Read as {charset} ({kind}).")}</p> }
             })}
             <Counts counts=job.planned.clone() final_report=false />
             <Mapping job=job.clone() />
@@ -249,6 +255,7 @@ fn Mapping(job: ImportJob) -> impl IntoView {
     let custom = Resource::new(|| (), |_| custom_fields());
     let editable = job.format == crate::domain::import::ImportFormat::Csv;
     let mapping = StoredValue::new(job.mapping.clone());
+    let layout = Layout::of(&job.mapping.headers);
     let rows = move |mapping: &crate::domain::import::ColumnMapping, live: Vec<CustomField>| {
         mapping
             .headers
@@ -256,14 +263,36 @@ fn Mapping(job: ImportJob) -> impl IntoView {
             .enumerate()
             .map(|(i, header)| {
                 let select_id = format!("column-{i}");
-                let header = if header.is_empty() { format!("Column {}", i + 1) } else { header.clone() };
                 let target = mapping.target_name(i);
+                // Parts of entries offered for this column: what its header means, the
+                // column kept as other data, and the part chosen before, each once.
+                let mut parts: Vec<(String, String)> = Vec::new();
+                let guessed = match columns::guess(header, layout) {
+                    Guess::Slot(field, slot) => Some((field, slot)),
+                    _ => None,
+                };
+                let chosen = Slot::from_target(&target);
+                for (field, slot) in guessed
+                    .into_iter()
+                    .chain((editable && !header.trim().is_empty()).then(|| (Field::Extras, Slot::kept(header))))
+                    .chain(chosen)
+                {
+                    let value = slot.target(field);
+                    if !parts.iter().any(|(v, _)| *v == value) {
+                        parts.push((value, slot.describe(field)));
+                    }
+                }
+                let header = if header.is_empty() { format!("Column {}", i + 1) } else { header.clone() };
                 view! {
                     <tr>
                         <th scope="row"><label for=select_id.clone()>{header}</label></th>
                         <td>
                             <select id=select_id name=format!("fields[{i}]") disabled=!editable>
                                 <option value="" selected=target.is_empty()>"— ignore —"</option>
+                                {parts.into_iter().map(|(value, label)| {
+                                    let selected = target == value;
+                                    view! { <option value=value selected=selected>{label}</option> }
+                                }).collect_view()}
                                 {Field::ALL
                                     .into_iter()
                                     .chain([Field::Extras])
@@ -292,6 +321,9 @@ fn Mapping(job: ImportJob) -> impl IntoView {
     view! {
         <section class="mapping">
             <h2>"Columns"</h2>
+            {job.mapping.remembered.then(|| view! {
+                <p class="muted">"Read as you set the columns for an earlier file with the same header."</p>
+            })}
             <form method="post" action={action_url::<RemapImport>()}>
                 <input type="hidden" name="id" value=job.id.to_string() />
                 <table class="mapping-table">
