@@ -8,13 +8,16 @@ use proptest::prelude::*;
 use roster::{
     domain::{
         SearchQuery,
-        card::{AddressInput, EntryInput},
+        card::{AddressInput, EntryInput, add_extras, custom_line},
         custom::{CustomField, CustomKind, by_name},
         draft::{Card, ContactInput, Email, Phone, parse_tags},
         import::ImportFormat,
     },
     server::{
-        export::{VcardVersion, csv_header, csv_record, defuse, restore_cell, vcard_with_photo},
+        export::{
+            VcardVersion, csv_header, csv_record, defuse, google, outlook, restore_cell,
+            vcard_with_photo,
+        },
         import::read::{guess_mapping, rows},
         search::{query, schema::IndexedContact, text},
     },
@@ -424,7 +427,10 @@ fn read_all(
     Ok(rows
         .map(|row| {
             row.input.map(|mut input| {
-                by_name(&mut input.custom, &custom_fields());
+                // As the import does: values named by no field are kept as extras.
+                for (name, value) in by_name(&mut input.custom, &custom_fields()) {
+                    add_extras(&mut input.extras, &[custom_line(&name, &value)]);
+                }
                 input
             })
         })
@@ -569,6 +575,46 @@ proptest! {
         for (row, card) in read.into_iter().zip(cards) {
             let input = row.unwrap();
             prop_assert_eq!(parse(&input), Ok(card));
+        }
+    }
+
+    #[test]
+    fn valid_contacts_round_trip_through_google_and_outlook_csv_files(
+        inputs in proptest::collection::vec(valid_input(), 1..20),
+    ) {
+        let cards: Vec<Card> =
+            inputs.iter().map(|input| parse(input).unwrap()).collect();
+        let mut groups = google::Groups::default();
+        for card in &cards {
+            groups.fit(&indexed(card.clone()), &custom_fields());
+        }
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(groups.header()).unwrap();
+        for card in &cards {
+            writer.write_record(groups.record(&indexed(card.clone()), &custom_fields())).unwrap();
+        }
+        let bytes = writer.into_inner().unwrap();
+        let read = read_all(&bytes, ImportFormat::Csv).unwrap();
+        prop_assert_eq!(read.len(), cards.len());
+        for (row, card) in read.into_iter().zip(&cards) {
+            let input = row.unwrap();
+            prop_assert_eq!(&parse(&input), &Ok(card.clone()), "Google CSV");
+        }
+        // Outlook's fixed layout: every contact is read back as a valid contact (what
+        // does not fit is in its notes), with its name.
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(outlook::HEADER).unwrap();
+        for card in &cards {
+            writer.write_record(outlook::record(&indexed(card.clone()), &custom_fields())).unwrap();
+        }
+        let bytes = writer.into_inner().unwrap();
+        let read = read_all(&bytes, ImportFormat::Csv).unwrap();
+        prop_assert_eq!(read.len(), cards.len());
+        for (row, card) in read.into_iter().zip(&cards) {
+            let back = parse(&row.unwrap());
+            prop_assert!(back.is_ok(), "Outlook CSV: {:?}", back);
+            let back = back.unwrap();
+            prop_assert_eq!(&back.name_parts.family, &card.name_parts.family);
         }
     }
 

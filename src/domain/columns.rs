@@ -316,9 +316,19 @@ fn google(header: &str) -> Option<Guess> {
         "organizationname" => Field::Company,
         "organizationtitle" => Field::Title,
         "organizationdepartment" => Field::Department,
-        // Everything else Google writes ("File As" as free text, "Photo" as a link,
-        // "Gender", "Location", "Priority"…) is kept as it is.
-        _ => return Some(Guess::Slot(Field::Extras, Slot::kept(header))),
+        // Free text that files the contact: "Lovelace, Ada" is filed by family name;
+        // anything else is kept as written.
+        "fileas" => Field::FileAs,
+        // Google's own columns Roster has no field for (a photo as a link, "Gender",
+        // "Location", "Priority"…) are kept as they are.
+        "photo" | "gender" | "location" | "priority" | "sensitivity" | "subject" | "language"
+        | "billinginformation" | "directoryserver" | "mileage" | "occupation" | "hobby"
+        | "initials" | "shortname" | "maidenname" | "yominame" | "additionalnameyomi"
+        | "phoneticmiddlename" => {
+            return Some(Guess::Slot(Field::Extras, Slot::kept(header)));
+        }
+        // Others by their common names (Roster's own columns in its Google export).
+        _ => return None,
     };
     Some(Guess::Field(field))
 }
@@ -533,9 +543,13 @@ mod tests {
             Guess::Slot(Field::Extras, Slot::kept("Organization 2 - Name"))
         );
         assert_eq!(
-            google("File As"),
-            Guess::Slot(Field::Extras, Slot::kept("File As")),
-            "Google's File As is free text, not Roster's choice"
+            google("Gender"),
+            Guess::Slot(Field::Extras, Slot::kept("Gender"))
+        );
+        assert_eq!(
+            google("Pronouns"),
+            Guess::Field(Field::Pronouns),
+            "Roster's own column"
         );
         let outlook = |h: &str| guess(h, Layout::Outlook);
         assert_eq!(outlook("Title"), Guess::Field(Field::Prefix));

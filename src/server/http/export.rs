@@ -31,6 +31,10 @@ enum Format {
     Vcard,
     /// vCard 3.0, for programs that read nothing newer.
     Vcard3,
+    /// Google Contacts' CSV layout, with as many groups of columns as the contacts need.
+    Google(export::google::Groups),
+    /// Outlook's CSV layout.
+    Outlook,
 }
 
 impl Format {
@@ -39,13 +43,15 @@ impl Format {
             Format::Csv => "csv",
             Format::Vcard => "vcard",
             Format::Vcard3 => "vcard-3.0",
+            Format::Google(_) => "google-csv",
+            Format::Outlook => "outlook-csv",
         }
     }
 
     /// The vCard version the format writes; `None` for CSV.
     fn vcard_version(self) -> Option<export::VcardVersion> {
         match self {
-            Format::Csv => None,
+            Format::Csv | Format::Google(_) | Format::Outlook => None,
             Format::Vcard => Some(export::VcardVersion::V4),
             Format::Vcard3 => Some(export::VcardVersion::V3),
         }
@@ -92,6 +98,24 @@ pub async fn vcard3(
     query: RawQuery,
 ) -> Response {
     search_export(state, user, query, Format::Vcard3).await
+}
+
+/// `/export-google.csv`: Google Contacts' CSV layout.
+pub async fn google(
+    state: State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+    query: RawQuery,
+) -> Response {
+    search_export(state, user, query, Format::Google(Default::default())).await
+}
+
+/// `/export-outlook.csv`: Outlook's CSV layout.
+pub async fn outlook(
+    state: State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+    query: RawQuery,
+) -> Response {
+    search_export(state, user, query, Format::Outlook).await
 }
 
 /// The ticked rows of the results' bulk form (`search=…&id=…&id=…`), or `None` when the
@@ -216,6 +240,15 @@ async fn search_export(
                 Ok(photos) => photos,
                 Err(error) => return failure(error),
             };
+            let format = match format {
+                Format::Google(mut groups) => {
+                    for contact in &contacts {
+                        groups.fit(contact, &fields);
+                    }
+                    Format::Google(groups)
+                }
+                format => format,
+            };
             let body = Bytes::from(render(format, &contacts, &fields, &photos, true));
             return download(
                 format,
@@ -257,8 +290,36 @@ async fn search_export(
         security_event = "export",
         "export started"
     );
+    let chunks: Vec<Vec<tantivy::DocAddress>> =
+        addresses.chunks(CHUNK).map(<[_]>::to_vec).collect();
+    // Google's header has as many groups as the contacts need: they are read once to
+    // count them (from the same snapshot the rows are read from).
+    let format = match format {
+        Format::Google(groups) => {
+            let replica = published.replica.clone();
+            let searcher = searcher.clone();
+            let chunks = chunks.clone();
+            let fields = fields.clone();
+            let counted = tokio::task::spawn_blocking(move || {
+                let mut groups = groups;
+                for chunk in &chunks {
+                    for contact in replica.stored_contacts(&searcher, chunk)? {
+                        groups.fit(&contact, &fields);
+                    }
+                }
+                Ok::<_, tantivy::TantivyError>(groups)
+            })
+            .await;
+            match counted {
+                Ok(Ok(groups)) => Format::Google(groups),
+                Ok(Err(error)) => return failure(anyhow::anyhow!("export count: {error}").into()),
+                Err(error) => return failure(anyhow::anyhow!("export count: {error}").into()),
+            }
+        }
+        format => format,
+    };
     let header = match format {
-        Format::Csv => Some(Ok(Bytes::from(render(
+        Format::Csv | Format::Google(_) | Format::Outlook => Some(Ok(Bytes::from(render(
             format,
             &[],
             &fields,
@@ -269,8 +330,6 @@ async fn search_export(
     };
     let replica = published.replica.clone();
     let db = state.db.clone();
-    let chunks: Vec<Vec<tantivy::DocAddress>> =
-        addresses.chunks(CHUNK).map(<[_]>::to_vec).collect();
     let body = futures_util::StreamExt::then(futures_util::stream::iter(chunks), move |chunk| {
         let replica = replica.clone();
         let searcher = searcher.clone();
@@ -316,10 +375,20 @@ fn render(
         None => {
             let mut writer = csv::Writer::from_writer(Vec::new());
             if header {
-                let _ = writer.write_record(export::csv_header(fields));
+                let _ = match format {
+                    Format::Google(groups) => writer.write_record(groups.header()),
+                    Format::Outlook => writer.write_record(export::outlook::HEADER),
+                    _ => writer.write_record(export::csv_header(fields)),
+                };
             }
             for contact in contacts {
-                let _ = writer.write_record(export::csv_record(contact, fields));
+                let _ = match format {
+                    Format::Google(groups) => writer.write_record(groups.record(contact, fields)),
+                    Format::Outlook => {
+                        writer.write_record(export::outlook::record(contact, fields))
+                    }
+                    _ => writer.write_record(export::csv_record(contact, fields)),
+                };
             }
             let body = writer.into_inner().unwrap_or_default();
             if header {
@@ -352,9 +421,11 @@ fn download(
     format: Format,
     stream: impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
 ) -> Response {
-    let (kind, extension) = match format {
-        Format::Csv => ("text/csv; charset=utf-8", "csv"),
-        Format::Vcard | Format::Vcard3 => ("text/vcard; charset=utf-8", "vcf"),
+    let (kind, name) = match format {
+        Format::Csv => ("text/csv; charset=utf-8", "roster-contacts.csv"),
+        Format::Google(_) => ("text/csv; charset=utf-8", "roster-contacts-google.csv"),
+        Format::Outlook => ("text/csv; charset=utf-8", "roster-contacts-outlook.csv"),
+        Format::Vcard | Format::Vcard3 => ("text/vcard; charset=utf-8", "roster-contacts.vcf"),
     };
     // Fused: a body may be polled again after its end (the compression layer does),
     // which a plain stream need not allow (`unfold` panics).
@@ -363,9 +434,7 @@ fn download(
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
     // The directory's contents: never kept by a browser or a proxy.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(value) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"roster-contacts.{extension}\""
-    )) {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response

@@ -57,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         .route("/export.csv", get(export::csv))
         .route("/export.vcf", get(export::vcard))
         .route("/export-3.0.vcf", get(export::vcard3))
+        .route("/export-google.csv", get(export::google))
+        .route("/export-outlook.csv", get(export::outlook))
         .route("/contacts/{id}/vcard", get(export::contact_vcard))
         .route_layer(middleware::from_fn(auth::editors_only));
     let static_files = assets::pkg(

@@ -124,7 +124,9 @@ pub(super) fn overlay(contact: &Contact, row: &ContactInput) -> ContactInput {
     add_missing(&mut input.related, &row.related, |a, b| {
         same_text(&a.value, &b.value)
     });
-    add_missing(&mut input.dates, &row.dates, |a, b| a == b);
+    add_missing(&mut input.dates, &row.dates, |a, b| {
+        same_text(&a.value, &b.value) && same_text(&a.label, &b.label)
+    });
     add_missing(&mut input.addresses, &row.addresses, |a, b| {
         same_text(&a.city, &b.city) && same_text(&a.street, &b.street)
     });

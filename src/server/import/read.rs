@@ -311,7 +311,29 @@ fn input_from_record(record: &csv::ByteRecord, mapping: &ColumnMapping) -> Conta
         }
     }
     entries.finish(&mut input);
+    file_as(&mut input);
     input
+}
+
+/// A "File As" other programs write as text: "Lovelace, Ada" files by the family name;
+/// other text is kept by the column's name.
+fn file_as(input: &mut ContactInput) {
+    if crate::domain::card::FileAs::parse(&input.file_as).is_ok() {
+        return;
+    }
+    let text = std::mem::take(&mut input.file_as);
+    let family = input.family.trim().to_lowercase();
+    if !family.is_empty()
+        && text
+            .trim()
+            .to_lowercase()
+            .starts_with(&format!("{family},"))
+    {
+        input.file_as = "family".to_owned();
+    } else {
+        let key = format!("{}File As", crate::domain::custom::BY_NAME);
+        input.custom.entry(key).or_insert(text);
+    }
 }
 
 /// Google's separator of several values in one cell.
@@ -349,11 +371,14 @@ impl Entries {
         if field == Field::Extras {
             // A column kept as other data, under its header.
             let key = format!("{}{}", crate::domain::custom::BY_NAME, slot.label);
-            if input.custom.contains_key(&key) {
-                let line = crate::domain::card::custom_line(&slot.label, value);
-                crate::domain::card::add_extras(&mut input.extras, &[line]);
-            } else {
-                input.custom.insert(key, value.to_owned());
+            match input.custom.entry(key) {
+                std::collections::btree_map::Entry::Vacant(entry) => {
+                    entry.insert(value.to_owned());
+                }
+                std::collections::btree_map::Entry::Occupied(_) => {
+                    let line = crate::domain::card::custom_line(&slot.label, value);
+                    crate::domain::card::add_extras(&mut input.extras, &[line]);
+                }
             }
             return;
         }
@@ -421,7 +446,7 @@ impl Entries {
                 continue;
             }
             let label = match field {
-                Field::Ims if !gathered.service.is_empty() => gathered.service.to_lowercase(),
+                Field::Ims if !gathered.service.is_empty() => gathered.service.clone(),
                 _ => label,
             };
             let list = match field {

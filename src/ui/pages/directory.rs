@@ -359,6 +359,8 @@ fn ExportLinks(query: SearchQuery) -> impl IntoView {
             <a class="button" href=href("/export.csv") download rel="external">"Export CSV"</a>
             <a class="button" href=href("/export.vcf") download rel="external">"vCard"</a>
             <a class="button" href=href("/export-3.0.vcf") download rel="external" title="vCard 3.0, for older programs">"vCard 3.0"</a>
+            <a class="button" href=href("/export-google.csv") download rel="external" title="CSV as Google Contacts writes and reads it">"Google CSV"</a>
+            <a class="button" href=href("/export-outlook.csv") download rel="external" title="CSV as Outlook writes and reads it">"Outlook CSV"</a>
         </div>
     }
 }

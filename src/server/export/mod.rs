@@ -3,6 +3,9 @@
 
 use std::fmt::Write as _;
 
+pub mod google;
+pub mod outlook;
+
 use super::search::schema::IndexedContact;
 use crate::domain::{
     card::{Address, PartialDate},
@@ -66,6 +69,35 @@ pub fn defuse(value: &str) -> String {
         format!("'{value}")
     } else {
         value.to_owned()
+    }
+}
+
+/// [`defuse`] for files other programs read (Google's, Outlook's CSV): a phone number
+/// ("+44 20 …", "-1", "(0)…") is written as it is, as those programs would show a
+/// mark; anything else that could start a formula is marked.
+pub fn defuse_for_programs(value: &str) -> String {
+    let phone_like = value
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-()./#*".contains(c))
+        || value.split_once(" ext. ").is_some_and(|(number, ext)| {
+            (number.to_owned() + ext)
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-()./#*".contains(c))
+        });
+    if phone_like {
+        value.to_owned()
+    } else {
+        defuse(value)
+    }
+}
+
+/// A label as other programs write it: the offered words capitalised ("Work", "Work
+/// fax"), the person's own as typed; none is empty.
+pub fn label_for_programs(label: Option<&str>, offered: &[&str]) -> String {
+    match label {
+        Some(label) if offered.contains(&label) => defuse(&crate::domain::card::label_text(label)),
+        Some(label) => defuse(label),
+        None => String::new(),
     }
 }
 
