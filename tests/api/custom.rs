@@ -466,7 +466,8 @@ async fn exports_carry_custom_values_and_imports_read_them_back() {
         "the retired field's value survives the import's update"
     );
 
-    // A vCard names the field; one the directory has no live field for is left out.
+    // A vCard names the field; a value for a field the directory does not have is kept
+    // as other data.
     let card = "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Alan Turing\r\n\
                 X-ROSTER-CUSTOM;X-ROSTER-FIELD=\"shirt size\":M\r\n\
                 X-ROSTER-CUSTOM;X-ROSTER-FIELD=Unknown:x\r\nEND:VCARD\r\n";
@@ -481,6 +482,12 @@ async fn exports_carry_custom_values_and_imports_read_them_back() {
     .await
     .unwrap();
     assert_eq!(alan, 1);
+    let kept: Vec<String> =
+        sqlx::query_scalar("SELECT extras FROM contacts WHERE name = 'Alan Turing'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(kept, ["X-ROSTER-CUSTOM;X-ROSTER-FIELD=Unknown:x"]);
 }
 
 #[tokio::test]

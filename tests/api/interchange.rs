@@ -622,3 +622,153 @@ async fn a_linkedin_connections_csv_is_read_past_its_notes() {
     assert!(alan.emails.is_empty());
     assert_eq!(alan.dates[0].value.to_iso(), "2019-01-02");
 }
+
+/// A PNG that claims 60,000 × 60,000 pixels in a few bytes (a decompression bomb).
+fn bomb_png() -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend(60_000u32.to_be_bytes());
+    png.extend(60_000u32.to_be_bytes());
+    png.extend([8, 6, 0, 0, 0]);
+    png.extend(crc32fast::hash(&png[12..]).to_be_bytes());
+    png.extend(b"\0\0\0\0IDAT");
+    png.extend(crc32fast::hash(b"IDAT").to_be_bytes());
+    png.extend(b"\0\0\0\0IEND");
+    png.extend(crc32fast::hash(b"IEND").to_be_bytes());
+    png
+}
+
+/// Every kind of bad input the issue names, in one directory: each gets a message
+/// naming its line, never a 500; the good rows beside the bad ones import; a refused
+/// file leaves nothing behind.
+#[tokio::test]
+async fn bad_files_are_named_line_by_line_and_the_rest_imports() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    app.index_caught_up().await;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let card = |name: &str, extra: &str| {
+        format!("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{name}\r\nN:{name};;;;\r\n{extra}END:VCARD\r\n")
+    };
+    // 20 MB of photo inside one card.
+    let huge = b64(&vec![0x42u8; 20 * 1024 * 1024]);
+    let file = [
+        card("Good One", "EMAIL:one@example.com\r\n"),
+        card(
+            "Malformed Line",
+            "this line has no colon\r\nEMAIL:malformed@example.com\r\n",
+        ),
+        card(
+            "Huge Photo",
+            &format!("PHOTO;ENCODING=b;TYPE=JPEG:{huge}\r\n"),
+        ),
+        card(
+            "Bomb Photo",
+            &format!("PHOTO;ENCODING=b;TYPE=PNG:{}\r\n", b64(&bomb_png())),
+        ),
+        card("Good Two", "EMAIL:two@example.com\r\n"),
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:No End\r\n".to_owned(),
+    ]
+    .concat();
+    let job = import(&app, "bad.vcf", file.into_bytes()).await;
+    assert_eq!(job.status, ImportStatus::Done, "{:?}", job.error);
+    let reasons: Vec<(u64, String)> = job
+        .invalid_rows
+        .iter()
+        .map(|row| (row.line, row.reason.clone()))
+        .collect();
+    let reason_at = |line: u64| {
+        reasons
+            .iter()
+            .find(|(at, _)| *at == line)
+            .map(|(_, reason)| reason.clone())
+            .unwrap_or_else(|| panic!("line {line} is named: {reasons:?}"))
+    };
+    // Cards start on lines 1, 7, 14, 20, 26 and 32.
+    assert!(reason_at(14).contains("16 MB"), "{reasons:?}");
+    assert!(reason_at(20).contains("megapixels"), "{reasons:?}");
+    assert!(reason_at(32).contains("END:VCARD"), "{reasons:?}");
+    for name in ["Good One", "Good Two"] {
+        named(&app, name).await;
+    }
+    // The malformed line is named, with the card it is in.
+    assert!(
+        reason_at(7).starts_with("Line 11 is not a vCard property"),
+        "{reasons:?}"
+    );
+    assert_eq!(job.done.create, 2);
+
+    // A ragged CSV: a short row imports, a row with cells past the header is named.
+    let job = import(
+        &app,
+        "ragged.csv",
+        b"Name,Email,Company\nShort Row,short@example.com\nLong Row,long@example.com,Acme,lost?\nFine Row,fine@example.com,Acme\n".to_vec(),
+    )
+    .await;
+    assert_eq!(job.done.create, 2);
+    assert_eq!(job.invalid_rows.len(), 1);
+    assert_eq!(job.invalid_rows[0].line, 3);
+    assert!(
+        job.invalid_rows[0].reason.contains("4 cells"),
+        "{:?}",
+        job.invalid_rows
+    );
+
+    // An unknown character set is refused in words.
+    let form = reqwest::multipart::Form::new()
+        .text("charset", "klingon")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"Name\nAda\n".to_vec()).file_name("x.csv"),
+        );
+    let response = app
+        .client
+        .post(app.url("/import/upload"))
+        .header("accept", "text/html")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.ends_with("error=charset"), "{location}");
+    let page = app.get(&location).await.text().await.unwrap();
+    assert!(page.contains("does not know that character set"));
+
+    // A file of 2 GB is cut off at the 50 MB cap without being read to its end.
+    let jobs_before: i64 = sqlx::query_scalar("SELECT count(*) FROM import_jobs")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let chunk = bytes::Bytes::from(vec![b'x'; 1024 * 1024]);
+    let endless =
+        futures_util::stream::iter(std::iter::repeat_n(chunk, 2048).map(Ok::<_, std::io::Error>));
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::stream_with_length(
+            reqwest::Body::wrap_stream(endless),
+            2 * 1024 * 1024 * 1024,
+        )
+        .file_name("huge.csv"),
+    );
+    let started = std::time::Instant::now();
+    let response = app
+        .client
+        .post(app.url("/import/upload"))
+        .header("accept", "text/html")
+        .multipart(form)
+        .send()
+        .await;
+    if let Ok(response) = response {
+        assert_ne!(response.status(), 500);
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.ends_with("error=too-large"), "{location}");
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "not read to its end"
+    );
+    let jobs_after: i64 = sqlx::query_scalar("SELECT count(*) FROM import_jobs")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(jobs_after, jobs_before, "nothing kept of a refused file");
+}

@@ -154,8 +154,8 @@ pub fn rows(
             let mapping = mapping.clone();
             let line =
                 move |position: Option<&csv::Position>| position.map_or(0, |p| p.line() + before);
-            Ok(Box::new(reader.into_byte_records().map(
-                move |record| match record {
+            Ok(Box::new(reader.into_byte_records().map(move |record| {
+                match record {
                     Ok(record) if record.as_slice().len() > MAX_ROW_BYTES => SourceRow::new(
                         line(record.position()),
                         Err(format!(
@@ -167,6 +167,24 @@ pub fn rows(
                         line(record.position()),
                         Err(format!("This line has more than {MAX_COLUMNS} columns.")),
                     ),
+                    // Cells past the last column belong to no column: the row is
+                    // refused rather than imported without them.
+                    Ok(record)
+                        if record
+                            .iter()
+                            .skip(mapping.headers.len())
+                            .any(|cell| !cell.trim_ascii().is_empty()) =>
+                    {
+                        SourceRow::new(
+                            line(record.position()),
+                            Err(format!(
+                                "This line has {} cells but the first line names {} columns: \
+                                 check it for a comma that should be quoted.",
+                                record.len(),
+                                mapping.headers.len()
+                            )),
+                        )
+                    }
                     Ok(record) => SourceRow::new(
                         line(record.position()),
                         Ok(input_from_record(&record, &mapping)),
@@ -175,8 +193,8 @@ pub fn rows(
                         line(error.position()),
                         Err(format!("This line is not valid CSV ({error}).")),
                     ),
-                },
-            )))
+                }
+            })))
         }
         ImportFormat::Vcard => Ok(Box::new(
             super::vcard::rows(BufReader::new(File::open(path)?)).map(|(line, read)| match read {

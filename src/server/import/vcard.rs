@@ -107,6 +107,7 @@ impl<R: BufRead> Iterator for Cards<R> {
         let mut text = Vec::with_capacity(1024);
         text.extend_from_slice(b"BEGIN:VCARD\r\n");
         let mut too_big = false;
+        let mut lines = LineCheck::default();
         loop {
             if self.next_line(&mut line).is_none() {
                 return Some(RawCard {
@@ -128,6 +129,7 @@ impl<R: BufRead> Iterator for Cards<R> {
                     )),
                 });
             }
+            lines.check(&line, self.line);
             if text.len() + line.len() + 2 > MAX_CARD_BYTES {
                 too_big = true;
                 text.clear();
@@ -148,11 +150,60 @@ impl<R: BufRead> Iterator for Cards<R> {
                 )),
             });
         }
+        if let Some((at, shown)) = lines.malformed {
+            return Some(RawCard {
+                line: start,
+                text: Err(format!(
+                    "Line {at} is not a vCard property (“{shown}”): a property is a name, a \
+                     colon and its value. Correct or remove the line and import the file again."
+                )),
+            });
+        }
         text.extend_from_slice(b"END:VCARD\r\n");
         Some(RawCard {
             line: start,
             text: Ok(String::from_utf8_lossy(&text).into_owned()),
         })
+    }
+}
+
+/// Finds the first line of a card that is no property: not a folded continuation (a
+/// leading space or tab), not the rest of a quoted-printable value (after a line ending
+/// in `=`) or of vCard 2.1's base64 (up to a blank line), and without a colon. The
+/// library would drop it without a word.
+#[derive(Default)]
+struct LineCheck {
+    quoted_printable_goes_on: bool,
+    in_base64: bool,
+    malformed: Option<(u64, String)>,
+}
+
+impl LineCheck {
+    fn check(&mut self, line: &[u8], at: u64) {
+        let continues = std::mem::take(&mut self.quoted_printable_goes_on);
+        if line.trim_ascii().is_empty() {
+            self.in_base64 = false;
+            return;
+        }
+        if continues || line.starts_with(b" ") || line.starts_with(b"\t") {
+            self.quoted_printable_goes_on = continues && line.ends_with(b"=");
+            return;
+        }
+        match line.iter().position(|b| *b == b':') {
+            Some(colon) => {
+                let head = line[..colon].to_ascii_uppercase();
+                let has = |word: &[u8]| head.windows(word.len()).any(|w| w == word);
+                self.quoted_printable_goes_on = has(b"QUOTED-PRINTABLE") && line.ends_with(b"=");
+                self.in_base64 = has(b"ENCODING=B") || has(b"BASE64");
+            }
+            None if self.in_base64 => {}
+            None => {
+                if self.malformed.is_none() {
+                    let shown: String = String::from_utf8_lossy(line).chars().take(40).collect();
+                    self.malformed = Some((at, shown));
+                }
+            }
+        }
     }
 }
 
@@ -1105,6 +1156,26 @@ mod tests {
             cards[2].1.as_ref().err()
         );
         assert!(cards[3].1.as_ref().unwrap_err().contains("no END:VCARD"));
+    }
+
+    #[test]
+    fn a_line_that_is_no_property_is_named() {
+        let cards = read(
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada\r\nthis line has no colon\r\n\
+             EMAIL:ada@example.com\r\nEND:VCARD\r\n\
+             BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Bo\r\nNOTE;ENCODING=QUOTED-PRINTABLE:one=\r\n\
+             two\r\nKEY;ENCODING=BASE64:AAAA\r\nBBBB\r\n\r\nEND:VCARD\r\n",
+        );
+        let reason = cards[0].1.as_ref().unwrap_err();
+        assert!(
+            reason.starts_with("Line 4 is not a vCard property (“this line has no colon”)"),
+            "{reason}"
+        );
+        assert!(
+            cards[1].1.is_ok(),
+            "quoted-printable and base64 go on over lines: {:?}",
+            cards[1].1
+        );
     }
 
     #[test]
