@@ -204,11 +204,15 @@ enum UserAction {
 
 #[derive(Subcommand)]
 enum Bench {
-    /// Importing a generated CSV into a fresh database, index included, then again.
+    /// Importing rich generated contacts as CSV and as vCard into a directory, index
+    /// included, then again; then exporting the directory as vCard.
     Import {
-        /// Rows in the file.
+        /// Rows in each file.
         #[arg(long, default_value_t = 100_000)]
         rows: u64,
+        /// Contacts in the directory imported into (seeded once, then copied).
+        #[arg(long, default_value_t = 0)]
+        into: u64,
     },
     /// The search index against Postgres ILIKE and full text, on one query set.
     Search {
@@ -315,9 +319,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench {
-            what: Bench::Import { rows },
+            what: Bench::Import { rows, into },
         } => {
-            println!("{}", super::bench::import(&config, rows).await?);
+            println!("{}", super::bench::import(&config, rows, into).await?);
             Ok(())
         }
         Command::Bench {

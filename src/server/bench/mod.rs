@@ -570,101 +570,267 @@ fn report(input: &ReportInput, engines: &[(&str, &Timings)]) -> String {
     out
 }
 
-/// `roster bench import`: a generated CSV of `rows` contacts imported into a fresh
-/// database through the same path as an upload (stored file, dry run, background
-/// commit in batches), with a live search index following; the clock stops when the
-/// import is done *and* searchable. Then the same file again, which must change nothing.
-pub async fn import(config: &Config, rows: u64) -> anyhow::Result<String> {
+/// The field every benched row fills.
+const BENCH_FIELD: &str = "Member number";
+
+/// A generated contact made rich as the issue asks: three emails, two phones, an
+/// address and a custom value.
+fn rich_contact(
+    generator: &mut seed::Generator,
+    n: u64,
+    field: &crate::domain::custom::CustomField,
+) -> anyhow::Result<crate::server::search::schema::IndexedContact> {
+    use crate::domain::card::{AddressInput, EntryInput};
+    let contact = generator.next_contact();
+    let mut input = contact.card.to_input();
+    // Unique addresses: the bench's rows are all new to the directory.
+    let local = format!("bench{n}");
+    input.emails = vec![
+        EntryInput::new("work", &format!("{local}@work.example")),
+        EntryInput::new("home", &format!("{local}@home.example")),
+        EntryInput::new("other", &format!("{local}@other.example")),
+    ];
+    input.phones = vec![
+        EntryInput::new("mobile", &format!("+44 7700 {:06}", n % 1_000_000)),
+        EntryInput::new("work", &format!("+44 20 7946 {:04}", n % 10_000)),
+    ];
+    input.addresses = vec![AddressInput {
+        label: "work".into(),
+        street: format!("{} Bench Street", n % 500 + 1),
+        city: "London".into(),
+        postal_code: "SW1A 1AA".into(),
+        country: "GB".into(),
+        ..AddressInput::default()
+    }];
+    input.custom.insert(
+        crate::domain::custom::input_key(field.id),
+        format!("M-{n:07}"),
+    );
+    let card = crate::domain::Card::parse_with(&input, std::slice::from_ref(field))
+        .map_err(|errors| anyhow::anyhow!("a generated row is invalid: {errors:?}"))?;
+    Ok(crate::server::search::schema::IndexedContact {
+        id: contact.id,
+        card,
+        company_domain: None,
+        created_at_micros: contact.created_at_micros,
+        version: 1,
+    })
+}
+
+/// The resident set now and at its peak, in MiB (Linux; zero elsewhere).
+fn rss_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .unwrap_or(0.0)
+            / 1024.0
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// `roster bench import`: `rows` rich generated contacts (three emails, two phones, an
+/// address and a custom value each), written as CSV and as vCard 4.0, each imported
+/// into a copy of a directory of `into` contacts through the same path as an upload
+/// (stored file, dry run, background commit in batches) with a live search index
+/// following; the clock stops when the import is done *and* searchable. Then the same
+/// file again, which must change nothing. Then every contact of the last directory is
+/// exported as vCard through the export's own steps (the index read in chunks, each
+/// rendered), timed, with the process's memory before and after.
+pub async fn import(config: &Config, rows: u64, into: u64) -> anyhow::Result<String> {
     use crate::server::{db::audit::Actor, import};
 
-    let database = "roster_bench_import";
-    let mut admin = PgConnection::connect(&bench_url(config, "postgres")?).await?;
-    admin
-        .execute(format!(r#"DROP DATABASE IF EXISTS "{database}" WITH (FORCE)"#).as_str())
-        .await?;
-    admin.close().await?;
-    let pool = bench_database(config, database).await?;
-    let work = tempfile::tempdir().context("creating a temporary folder")?;
-
-    eprintln!("writing {rows} generated contacts as CSV…");
-    let file = work.path().join("contacts.csv");
+    // The directory imported into, made once and copied for each format.
+    let base = format!("roster_bench_import_base_{into}");
+    let base_pool = bench_database(config, &base).await?;
+    let field = match crate::server::db::custom_fields::all(&base_pool)
+        .await?
+        .into_iter()
+        .find(|f| f.name == BENCH_FIELD)
     {
-        let mut writer = csv::Writer::from_path(&file)?;
-        writer.write_record(crate::server::export::CSV_HEADER)?;
-        let mut generator = seed::Generator::new(99, 0);
-        for _ in 0..rows {
-            let c = generator.next_contact();
-            writer.write_record(crate::server::export::csv_record(
-                &crate::server::search::schema::IndexedContact {
-                    id: c.id,
-                    card: c.card,
-                    company_domain: None,
-                    created_at_micros: c.created_at_micros,
-                    version: 1,
+        Some(field) => field,
+        None => {
+            let mut conn = base_pool.acquire().await?;
+            crate::server::db::custom_fields::create(
+                &mut conn,
+                &crate::domain::custom::CustomFieldSpec {
+                    name: BENCH_FIELD.into(),
+                    kind: crate::domain::custom::CustomKind::Text,
+                    options: Vec::new(),
                 },
-                &[],
-            ))?;
+            )
+            .await?
         }
-        writer.flush()?;
+    };
+    // Seeded as `roster seed` does (no search baseline beside it: a directory as it runs).
+    let present: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
+        .fetch_one(&base_pool)
+        .await?;
+    if (present as u64) < into {
+        eprintln!("seeding {} contacts…", into - present as u64);
+        seed::seed(
+            &base_pool,
+            seed::SeedOptions {
+                count: into - present as u64,
+                seed: 42,
+                if_empty: false,
+            },
+        )
+        .await?;
     }
-    let size = std::fs::metadata(&file)?.len();
+    base_pool.close().await;
 
-    let index = SearchIndex::new(work.path().join("index"));
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let follower =
-        tokio::spawn(sync::Follower::new(pool.clone(), index.clone(), stopped.clone()).run());
-    while index.current().is_none() {
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    let work = tempfile::tempdir().context("creating a temporary folder")?;
+    eprintln!("writing {rows} rich generated contacts as CSV and as vCard 4.0…");
+    let csv_file = work.path().join("contacts.csv");
+    let vcard_file = work.path().join("contacts.vcf");
+    {
+        let fields = std::slice::from_ref(&field);
+        let mut csv = csv::Writer::from_path(&csv_file)?;
+        csv.write_record(crate::server::export::csv_header(fields))?;
+        let mut vcards = std::io::BufWriter::new(std::fs::File::create(&vcard_file)?);
+        let mut generator = seed::Generator::new(99, 0);
+        for n in 0..rows {
+            let contact = rich_contact(&mut generator, n, &field)?;
+            csv.write_record(crate::server::export::csv_record(&contact, fields))?;
+            std::io::Write::write_all(
+                &mut vcards,
+                crate::server::export::vcard(&contact, fields).as_bytes(),
+            )?;
+        }
+        csv.flush()?;
+        std::io::Write::flush(&mut vcards)?;
     }
 
     let mut out = String::new();
     writeln!(
         out,
-        "import of {rows} rows ({:.1} MB CSV), index included",
-        size as f64 / 1e6
+        "import of {rows} rich contacts (3 emails, 2 phones, 1 address, 1 custom value each) \
+         into a directory of {into}, index included"
     )?;
-    for pass in ["first import", "same file again"] {
-        let started = Instant::now();
-        let mut upload = import::Upload::new(work.path()).await?;
-        upload.write(&tokio::fs::read(&file).await?).await?;
-        let id = import::create_job(
-            &pool,
-            upload,
-            "contacts.csv",
-            import::text::Charset::Detect,
-            &Actor::command_line(),
-            import::ImportLimits::default(),
-        )
-        .await?;
-        let checked = started.elapsed();
-        import::start(&pool, id).await?;
-        let committing = Instant::now();
-        import::run_waiting(&pool, Some(&index), work.path(), &stopped).await?;
-        let committed = committing.elapsed();
-        let job = import::job(&pool, id).await?;
-        anyhow::ensure!(job.error.is_none(), "the import failed: {:?}", job.error);
-        let total = started.elapsed();
+    let mut last = None;
+    for (format, file, name) in [
+        ("CSV", &csv_file, "contacts.csv"),
+        ("vCard 4.0", &vcard_file, "contacts.vcf"),
+    ] {
+        let database = "roster_bench_import";
+        let mut admin = PgConnection::connect(&bench_url(config, "postgres")?).await?;
+        admin
+            .execute(format!(r#"DROP DATABASE IF EXISTS "{database}" WITH (FORCE)"#).as_str())
+            .await?;
+        let copying = Instant::now();
+        admin
+            .execute(format!(r#"CREATE DATABASE "{database}" TEMPLATE "{base}""#).as_str())
+            .await?;
+        admin.close().await?;
+        let pool = bench_database(config, database).await?;
+        let size = std::fs::metadata(file)?.len();
+        eprintln!(
+            "{format}: directory copied in {:.1} s; building its index…",
+            copying.elapsed().as_secs_f64()
+        );
+
+        let index = SearchIndex::new(work.path().join(format!("index-{name}")));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let follower =
+            tokio::spawn(sync::Follower::new(pool.clone(), index.clone(), stopped.clone()).run());
+        let building = Instant::now();
+        while index.current().is_none() || index.status().lag > 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         writeln!(
             out,
-            "  {pass}: stored + dry run {:.1} s, commit + index {:.1} s, total {:.1} s ({:.0} rows/s) — created {}, updated {}, unchanged {}, duplicates {}, invalid {}",
-            checked.as_secs_f64(),
-            committed.as_secs_f64(),
-            total.as_secs_f64(),
-            rows as f64 / total.as_secs_f64(),
-            job.done.create,
-            job.done.update,
-            job.done.unchanged,
-            job.done.duplicate,
-            job.done.invalid,
+            "{format} ({:.1} MB): the directory's index ready in {:.1} s ({} documents)",
+            size as f64 / 1e6,
+            building.elapsed().as_secs_f64(),
+            index.status().documents
+        )?;
+        for pass in ["first import", "same file again"] {
+            let started = Instant::now();
+            let mut upload = import::Upload::new(work.path()).await?;
+            upload.write(&tokio::fs::read(file).await?).await?;
+            let id = import::create_job(
+                &pool,
+                upload,
+                name,
+                import::text::Charset::Detect,
+                &Actor::command_line(),
+                import::ImportLimits::default(),
+            )
+            .await?;
+            let checked = started.elapsed();
+            import::start(&pool, id).await?;
+            let committing = Instant::now();
+            import::run_waiting(&pool, Some(&index), work.path(), &stopped).await?;
+            let committed = committing.elapsed();
+            let job = import::job(&pool, id).await?;
+            anyhow::ensure!(job.error.is_none(), "the import failed: {:?}", job.error);
+            let total = started.elapsed();
+            writeln!(
+                out,
+                "  {pass}: stored + dry run {:.1} s, commit + index {:.1} s, total {:.1} s ({:.0} rows/s) — created {}, updated {}, unchanged {}, duplicates {}, invalid {}",
+                checked.as_secs_f64(),
+                committed.as_secs_f64(),
+                total.as_secs_f64(),
+                rows as f64 / total.as_secs_f64(),
+                job.done.create,
+                job.done.update,
+                job.done.unchanged,
+                job.done.duplicate,
+                job.done.invalid,
+            )?;
+        }
+        let searchable = index.status();
+        writeln!(
+            out,
+            "  index: {} documents, lag {}",
+            searchable.documents, searchable.lag
+        )?;
+        let _ = stop.send(true);
+        let _ = follower.await;
+        last = Some((pool, index));
+    }
+
+    // The export: every contact of the last directory, read from its index in the
+    // export's chunks and rendered as vCard 4.0, written nowhere.
+    if let Some((pool, index)) = last {
+        let fields: Vec<_> = crate::server::db::custom_fields::all(&pool).await?;
+        let published = index.current().context("the index is published")?;
+        let (rss_before, _) = rss_mib();
+        let started = Instant::now();
+        let (bytes, contacts, peak) = tokio::task::spawn_blocking(move || {
+            let request = crate::domain::SearchQuery::default();
+            let parsed = crate::server::search::query::parse(&request.text);
+            let (searcher, addresses) = published.replica.matches(&request, &parsed)?;
+            let mut bytes = 0usize;
+            let mut peak = 0.0f64;
+            for (n, chunk) in addresses.chunks(500).enumerate() {
+                for contact in published.replica.stored_contacts(&searcher, chunk)? {
+                    bytes += crate::server::export::vcard(&contact, &fields).len();
+                }
+                if n % 200 == 0 {
+                    peak = peak.max(rss_mib().0);
+                }
+            }
+            Ok::<_, anyhow::Error>((bytes, addresses.len(), peak.max(rss_mib().0)))
+        })
+        .await??;
+        let seconds = started.elapsed().as_secs_f64();
+        writeln!(
+            out,
+            "export of {contacts} contacts as vCard 4.0 (index read in chunks of 500, rendered; no HTTP): \
+             {seconds:.1} s, {:.0} contacts/s, {:.0} MB; RSS {rss_before:.0} MiB before, at most {peak:.0} MiB while exporting",
+            contacts as f64 / seconds,
+            bytes as f64 / 1e6
         )?;
     }
-    let searchable = index.status();
-    writeln!(
-        out,
-        "  index: {} documents, lag {}",
-        searchable.documents, searchable.lag
-    )?;
-    let _ = stop.send(true);
-    let _ = follower.await;
     Ok(out)
 }
