@@ -7,7 +7,7 @@ import { defineConfig } from '@playwright/test';
 
 const port = Number(process.env.ROSTER_E2E_PORT ?? 3100);
 /** Specs that add, change or delete contacts. */
-const writers = /(contacts|import)\.spec\.ts$/;
+const writers = /(contacts|import|interchange)\.spec\.ts$/;
 /** Specs about what only happens with JavaScript: hydrated behaviour, code loaded
  * later, timings read by script. */
 const scripted = /(-as-you-type|lazy-pages|budget)\.spec\.ts$/;

@@ -139,8 +139,8 @@ impl Slot {
         Some((field, Slot { group, part, label }))
     }
 
-    /// How the mapping screen names the target: "Emails 2: label", "Phones (work)",
-    /// "Addresses (home): city", "Keep as other data".
+    /// How the mapping screen names the target: "Email 2: label", "Phone (work)",
+    /// "Address (home): city", "Keep as other data".
     pub fn describe(&self, field: Field) -> String {
         if field == Field::Extras {
             return "Keep as other data".to_owned();
