@@ -180,94 +180,80 @@ impl Groups {
             String::new(),
             defuse_for_programs(&labels),
         ];
-        // The first entry of a list is its primary: starred, as Google marks it.
-        fn label(label: Option<&String>, at: usize, offered: &[&str]) -> String {
-            let label = label_for_programs(label.map(String::as_str), offered);
-            if at == 0 {
-                format!("* {label}").trim_end().to_owned()
-            } else {
-                label
-            }
-        }
-        fn pairs(record: &mut Vec<String>, count: usize, entries: Vec<(String, String)>) {
+        // Each list's entries as (label, value) cells: the first entry is the primary,
+        // its label starred as Google marks it; empty cells up to `count`.
+        fn pairs<T>(
+            record: &mut Vec<String>,
+            count: usize,
+            entries: &[T],
+            offered: &[&str],
+            cells: impl Fn(&T) -> (Option<&String>, String),
+        ) {
             for at in 0..count {
-                let (label, value) = entries.get(at).cloned().unwrap_or_default();
+                let (label, value) = match entries.get(at).map(&cells) {
+                    Some((label, value)) => {
+                        let label = label_for_programs(label.map(String::as_str), offered);
+                        let label = if at == 0 {
+                            format!("* {label}").trim_end().to_owned()
+                        } else {
+                            label
+                        };
+                        (label, defuse_for_programs(&value))
+                    }
+                    None => Default::default(),
+                };
                 record.push(label);
                 record.push(value);
             }
         }
-        let emails = card
-            .emails
-            .iter()
-            .enumerate()
-            .map(|(at, e)| {
-                (
-                    label(e.label.as_ref(), at, card::EMAIL_LABELS),
-                    defuse_for_programs(e.value.as_str()),
-                )
-            })
-            .collect();
-        pairs(&mut record, self.emails, emails);
-        let phones = card
-            .phones
-            .iter()
-            .enumerate()
-            .map(|(at, p)| {
-                (
-                    label(p.label.as_ref(), at, card::PHONE_LABELS),
-                    defuse_for_programs(p.value.as_str()),
-                )
-            })
-            .collect();
-        pairs(&mut record, self.phones, phones);
+        pairs(
+            &mut record,
+            self.emails,
+            &card.emails,
+            card::EMAIL_LABELS,
+            |e| (e.label.as_ref(), e.value.as_str().to_owned()),
+        );
+        pairs(
+            &mut record,
+            self.phones,
+            &card.phones,
+            card::PHONE_LABELS,
+            |p| (p.label.as_ref(), p.value.as_str().to_owned()),
+        );
         for at in 0..self.addresses {
             match card.addresses.get(at) {
                 Some(address) => record.extend(address_cells(address, at)),
                 None => record.extend(std::iter::repeat_n(String::new(), ADDRESS_PARTS.len())),
             }
         }
-        let links = card
-            .links
-            .iter()
-            .enumerate()
-            .map(|(at, l)| {
-                (
-                    label(l.label.as_ref(), at, card::LINK_LABELS),
-                    defuse_for_programs(&l.value),
-                )
-            })
-            .collect();
-        pairs(&mut record, self.websites, links);
-        let related = card
-            .related
-            .iter()
-            .enumerate()
-            .map(|(at, r)| {
-                (
-                    label(r.label.as_ref(), at, card::RELATED_LABELS),
-                    defuse_for_programs(&r.value),
-                )
-            })
-            .collect();
-        pairs(&mut record, self.relations, related);
-        let events = card
-            .dates
-            .iter()
-            .enumerate()
-            .map(|(at, d)| {
-                (
-                    label(d.label.as_ref(), at, card::DATE_LABELS),
-                    d.value.to_iso(),
-                )
-            })
-            .collect();
-        pairs(&mut record, self.events, events);
+        pairs(
+            &mut record,
+            self.websites,
+            &card.links,
+            card::LINK_LABELS,
+            |l| (l.label.as_ref(), l.value.clone()),
+        );
+        pairs(
+            &mut record,
+            self.relations,
+            &card.related,
+            card::RELATED_LABELS,
+            |r| (r.label.as_ref(), r.value.clone()),
+        );
+        pairs(
+            &mut record,
+            self.events,
+            &card.dates,
+            card::DATE_LABELS,
+            |d| (d.label.as_ref(), d.value.to_iso()),
+        );
         let (customs, other) = customs(contact, fields);
-        let customs = customs
-            .into_iter()
-            .map(|(name, value)| (defuse_for_programs(&name), defuse_for_programs(&value)))
-            .collect();
-        pairs(&mut record, self.customs, customs);
+        // Custom fields are named, not starred.
+        for at in 0..self.customs {
+            let (name, value) = customs.get(at).cloned().unwrap_or_default();
+            record.push(defuse_for_programs(&name));
+            record.push(defuse_for_programs(&value));
+        }
         for at in 0..self.ims {
             // Roster's label of a handle is its service.
             let (service, value) = card
