@@ -733,7 +733,7 @@ async fn bad_files_are_named_line_by_line_and_the_rest_imports() {
     let page = app.get(&location).await.text().await.unwrap();
     assert!(page.contains("does not know that character set"));
 
-    // A file of 2 GB is cut off at the 50 MB cap without being read to its end.
+    // A file of 2 GB is cut off at the upload cap without being read to its end.
     let jobs_before: i64 = sqlx::query_scalar("SELECT count(*) FROM import_jobs")
         .fetch_one(&app.db)
         .await

@@ -1,6 +1,6 @@
 //! `POST /import/upload`: the import file, as a plain multipart form post (with or without
 //! JavaScript). The file is streamed to disk as it arrives, never held in memory, and
-//! refused past 50 MB. On success the browser goes to the job's page with the dry run's
+//! refused past `MAX_IMPORT_MB`. On success the browser goes to the job's page with the dry run's
 //! report; on failure back to the form, with the reason named by a code.
 
 use std::net::SocketAddr;
@@ -12,7 +12,10 @@ use axum::{
 };
 
 use crate::{
-    domain::{CurrentUser, import::MAX_IMPORT_BYTES},
+    domain::{
+        CurrentUser,
+        import::{MAX_IMPORT_BYTES, MAX_IMPORT_MB},
+    },
     error::AppError,
     server::{
         context::client_ip,
@@ -43,6 +46,7 @@ pub async fn upload(
         request_id: Some(request_id.clone()),
     };
     let wants_page = crate::server::auth::wants_html(&headers);
+    let too_large = format!("{MAX_IMPORT_MB} MB");
     match receive(&state, multipart, &actor).await {
         Ok(id) => {
             tracing::info!(job = %id, security_event = "import_uploaded", "import file uploaded");
@@ -50,7 +54,7 @@ pub async fn upload(
         }
         Err(Failure::Refused(Error::App(AppError::BadRequest(message)))) if !wants_page => {
             // A script gets the reason itself, with its status.
-            let status = if message.contains("50 MB") {
+            let status = if message.contains(&too_large) {
                 axum::http::StatusCode::PAYLOAD_TOO_LARGE
             } else {
                 axum::http::StatusCode::BAD_REQUEST
@@ -64,7 +68,7 @@ pub async fn upload(
             let code = match error {
                 Failure::NoFile => "no-file",
                 Failure::Refused(Error::App(AppError::BadRequest(message))) => {
-                    if message.contains("50 MB") {
+                    if message.contains(&too_large) {
                         "too-large"
                     } else if message.contains("character set") {
                         "charset"
@@ -144,7 +148,9 @@ async fn receive(
         while let Some(chunk) = field.chunk().await.map_err(|error| {
             // The body limit cuts a too-large file off mid-stream.
             if error.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                Failure::Refused(Error::App(AppError::BadRequest("larger than 50 MB".into())))
+                Failure::Refused(Error::App(AppError::BadRequest(format!(
+                    "larger than {MAX_IMPORT_MB} MB"
+                ))))
             } else {
                 Failure::Interrupted
             }

@@ -382,7 +382,7 @@ pub struct ImportLimits {
 
 impl Default for ImportLimits {
     fn default() -> Self {
-        // About 100 MB of keys at most; a 50 MB file of real contacts has some 300,000.
+        // About 100 MB of keys at most; a 200 MB file of rich contacts has some 350,000.
         ImportLimits {
             max_rows: 1_000_000,
         }

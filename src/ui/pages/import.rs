@@ -17,7 +17,9 @@ use crate::{
         columns::{self, Guess, Layout, Slot},
         custom::CustomField,
         format,
-        import::{ImportCounts, ImportJob, ImportStatus, PossibleDuplicate, SkippedRow},
+        import::{
+            ImportCounts, ImportJob, ImportStatus, MAX_IMPORT_MB, PossibleDuplicate, SkippedRow,
+        },
     },
     error::AppError,
     ui::{
@@ -27,13 +29,17 @@ use crate::{
     },
 };
 
+const TOO_LARGE: &str =
+    "The file is larger than 200 MB. Split it into smaller files and import each.";
+const _: () = assert!(MAX_IMPORT_MB == 200, "TOO_LARGE names the cap");
+
 #[component]
 pub fn ImportPage() -> impl IntoView {
     let query = use_query_map();
     let error = move || {
         query.with(|query| {
             query.get("error").map(|code| match code.as_str() {
-                "too-large" => "The file is larger than 50 MB. Split it into smaller files and import each.",
+                "too-large" => TOO_LARGE,
                 "empty" => "The file is empty.",
                 "too-wide" => "The file's first line names more than 500 columns or is longer than 64 KB: this does not look like a contacts file.",
                 "too-slow" => "Checking the file took too long. Split it into smaller files and import each.",
@@ -53,7 +59,7 @@ pub fn ImportPage() -> impl IntoView {
         <h1>"Import contacts"</h1>
         <section class="import-intro">
             <p>
-                "Upload a CSV file (up to 50 MB) whose first line names the columns — Name, Email, Phone, Company, Title, Location, Tier, Tags, Notes, or the names other apps use — or a vCard (.vcf) file."
+                {format!("Upload a CSV file (up to {MAX_IMPORT_MB} MB) whose first line names the columns — Name, Email, Phone, Company, Title, Location, Tier, Tags, Notes, or the names other apps use, as Google Contacts, Outlook and LinkedIn export them — or a vCard (.vcf) file.")}
             </p>
             <p class="muted">
                 "Nothing changes yet: you will see what the import would do, and can fix how columns are read, before committing. Rows with an email address you already have update that contact instead of adding a second one."
