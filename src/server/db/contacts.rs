@@ -853,19 +853,25 @@ pub async fn with_any_phone_keys(
     .await?)
 }
 
-/// Live contacts with one of these names at one of these companies (pairwise, ignoring
-/// case): (id, name, company).
+/// For each name and company (pairwise, ignoring case), the oldest live contact of
+/// that name at that company, if any: (id, name, company).
 pub async fn with_name_at_company(
     conn: &mut PgConnection,
     names: &[String],
     companies: &[String],
 ) -> Result<Vec<(Uuid, String, String)>> {
     Ok(sqlx::query_as(
-        "SELECT id, name, company FROM contacts
-           JOIN unnest($1::text[], $2::text[]) AS wanted(typed_name, typed_company)
-             ON lower(name) = lower(wanted.typed_name)
-            AND lower(company) = lower(wanted.typed_company)
-          WHERE company IS NOT NULL AND deleted_at IS NULL",
+        // The oldest one per name and company: at a million contacts a batch's names
+        // matched some 12,000 rows when every match was read (2.8 s a batch).
+        "SELECT found.id, found.name, found.company
+           FROM unnest($1::text[], $2::text[]) AS wanted(typed_name, typed_company)
+          CROSS JOIN LATERAL (
+                SELECT id, name, company FROM contacts
+                 WHERE lower(name) = lower(wanted.typed_name)
+                   AND lower(company) = lower(wanted.typed_company)
+                   AND company IS NOT NULL AND deleted_at IS NULL
+                 ORDER BY created_at, id
+                 LIMIT 1) AS found",
     )
     .bind(names)
     .bind(companies)
