@@ -141,6 +141,20 @@ pub struct AddressInput {
 }
 
 impl AddressInput {
+    /// A country Roster cannot name by its ISO code or English name (as another
+    /// program wrote it) is kept after the region instead of refused.
+    pub fn keep_unknown_country(&mut self) {
+        if self.country.is_empty() || countries::code_for(&self.country).is_some() {
+            return;
+        }
+        let country = std::mem::take(&mut self.country);
+        self.region = if self.region.is_empty() {
+            country
+        } else {
+            format!("{}, {country}", self.region)
+        };
+    }
+
     pub fn is_blank(&self) -> bool {
         [
             &self.street,
@@ -597,24 +611,37 @@ pub fn extra_name(line: &str) -> Option<String> {
 /// extras, it fills the field of that name should one be made and the card imported
 /// again.
 pub fn custom_line(name: &str, value: &str) -> String {
-    let name = name.replace(['"', '\r', '\n'], "");
-    let name = if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        name
-    } else {
-        format!("\"{name}\"")
-    };
-    let mut escaped = String::with_capacity(value.len());
+    format!(
+        "X-ROSTER-CUSTOM;X-ROSTER-FIELD={}:{}",
+        vcard_param(name),
+        vcard_text(value)
+    )
+}
+
+/// vCard text escaping: backslash, comma, semicolon and line breaks.
+pub fn vcard_text(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
     for ch in value.chars() {
         match ch {
-            '\\' => escaped.push_str("\\\\"),
-            ',' => escaped.push_str("\\,"),
-            ';' => escaped.push_str("\\;"),
-            '\n' => escaped.push_str("\\n"),
+            '\\' => out.push_str("\\\\"),
+            ',' => out.push_str("\\,"),
+            ';' => out.push_str("\\;"),
+            '\n' => out.push_str("\\n"),
             '\r' => {}
-            ch => escaped.push(ch),
+            ch => out.push(ch),
         }
     }
-    format!("X-ROSTER-CUSTOM;X-ROSTER-FIELD={name}:{escaped}")
+    out
+}
+
+/// A vCard parameter value, quoted when it holds anything but letters, digits and
+/// dashes (RFC 6350 §5: quotes cannot be escaped, so they are dropped).
+pub fn vcard_param(value: &str) -> String {
+    if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        value.to_owned()
+    } else {
+        format!("\"{}\"", value.replace(['"', '\r', '\n'], ""))
+    }
 }
 
 /// The name and value of a [`custom_line`], if `line` is one.

@@ -8,7 +8,7 @@ pub mod outlook;
 
 use super::search::schema::IndexedContact;
 use crate::domain::{
-    card::{Address, PartialDate},
+    card::{Address, PartialDate, vcard_param as param_value, vcard_text as escape},
     custom::CustomField,
 };
 
@@ -206,22 +206,6 @@ fn csv_core(contact: &IndexedContact) -> [String; 27] {
     ]
 }
 
-/// vCard text escaping: backslash, comma, semicolon and line breaks.
-fn escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for ch in value.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            ',' => out.push_str("\\,"),
-            ';' => out.push_str("\\;"),
-            '\n' => out.push_str("\\n"),
-            '\r' => {}
-            ch => out.push(ch),
-        }
-    }
-    out
-}
-
 /// Writes one content line, folded at 75 octets (never inside a character) as
 /// RFC 6350 asks.
 fn line(out: &mut String, content: &str) {
@@ -236,16 +220,6 @@ fn line(out: &mut String, content: &str) {
         width += len;
     }
     out.push_str("\r\n");
-}
-
-/// A parameter value, quoted when it holds anything but letters, digits and dashes
-/// (RFC 6350 §5: quotes cannot be escaped, so they are dropped).
-fn param_value(value: &str) -> String {
-    if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        value.to_owned()
-    } else {
-        format!("\"{}\"", value.replace(['"', '\r', '\n'], ""))
-    }
 }
 
 /// The `TYPE` a label stands for, and the label itself when `TYPE` cannot say it

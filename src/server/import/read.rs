@@ -534,17 +534,7 @@ fn addresses(label: &str, parts: &[(Part, Vec<String>)]) -> Vec<AddressInput> {
                 // Only the whole address in one text: kept as its street.
                 address.street = part(&[Part::Formatted]);
             }
-            // A country Roster cannot name stays, after the region.
-            if !address.country.is_empty()
-                && crate::domain::countries::code_for(&address.country).is_none()
-            {
-                let country = std::mem::take(&mut address.country);
-                address.region = if address.region.is_empty() {
-                    country
-                } else {
-                    format!("{}, {country}", address.region)
-                };
-            }
+            address.keep_unknown_country();
             (!address.is_blank()).then_some(address)
         })
         .collect()

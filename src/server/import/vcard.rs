@@ -37,7 +37,6 @@ use crate::{
     domain::{
         ContactInput,
         card::{AddressInput, EntryInput, MAX_ENTRIES, extra_name},
-        countries,
     },
     server::photos::{self, Photo},
 };
@@ -439,7 +438,6 @@ impl<'a> Reading<'a> {
             .filter(|p| !p.is_empty())
             .collect::<Vec<_>>()
             .join("\n");
-        let mut region = part(4);
         let mut country = part(6);
         // Apple's country code beside the address (read either way, so it is not
         // kept again as an extra).
@@ -449,26 +447,16 @@ impl<'a> Reading<'a> {
         {
             country = code.to_uppercase();
         }
-        // A country Roster cannot name by its ISO code stays, after the region.
-        let country = if country.is_empty() || countries::code_for(&country).is_some() {
-            country
-        } else {
-            if region.is_empty() {
-                region = country;
-            } else {
-                region = format!("{region}, {country}");
-            }
-            String::new()
-        };
-        let address = AddressInput {
+        let mut address = AddressInput {
             label: self.label(entry),
             street,
             extended: part(1),
             city: part(3),
-            region,
+            region: part(4),
             postal_code: part(5),
             country,
         };
+        address.keep_unknown_country();
         if address.is_blank() {
             return true;
         }
