@@ -117,8 +117,8 @@ test('edit, delete and restore a contact, with its history', async ({ page, read
 
   // Edit: a required field left empty is refused, then corrected.
   await page.getByRole('link', { name: 'Edit' }).click();
-  await ready(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Edit ${name}`);
+  await ready(page);
   await page.getByLabel('Title').fill('Chief Tester');
   await page.getByLabel('Name', { exact: true }).fill('');
   await saveForm(page);
@@ -250,6 +250,8 @@ test('a rich contact: two emails, two phones, an address, a birthday, a photo, a
   await page.goto(contactUrl);
   await ready(page);
   await page.getByRole('link', { name: 'Edit' }).click();
+  // The edit page's own islands, not the contact page's: wait for the new document.
+  await expect(page).toHaveURL(`${contactUrl}/edit`);
   await ready(page);
   await page.getByRole('button', { name: 'Remove Email 2' }).click();
   await ready(page);
