@@ -735,3 +735,81 @@ async fn relationships_link_to_the_persons_contact_and_show_on_both_pages() {
         .unwrap();
     assert!(relations.is_empty());
 }
+
+/// The email and phone keys (what duplicate checks and the one-owner-per-email rule
+/// read) are kept by statement triggers: after every kind of write, of one row or of
+/// many, they are exactly what the live contacts hold.
+#[tokio::test]
+async fn the_email_and_phone_keys_follow_every_write() {
+    let app = spawn_app().await;
+    type Keys = Vec<(Uuid, String, String)>;
+    async fn kept(app: &TestApp) -> Keys {
+        sqlx::query_as("SELECT contact_id, kind, key FROM contact_keys ORDER BY 1, 2, 3")
+            .fetch_all(&app.db)
+            .await
+            .unwrap()
+    }
+    async fn expected(app: &TestApp) -> Keys {
+        sqlx::query_as(
+            "SELECT DISTINCT id, 'email', lower(e->>'value') COLLATE \"C\"
+               FROM contacts, jsonb_array_elements(emails) e WHERE deleted_at IS NULL
+             UNION
+             SELECT DISTINCT id, 'phone', contact_phone_key(p) COLLATE \"C\"
+               FROM contacts, jsonb_array_elements(phones) p
+              WHERE deleted_at IS NULL AND contact_phone_key(p) <> ''
+             ORDER BY 1, 2, 3",
+        )
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+    }
+    let steps = [
+        // Many at once, with a repeated email in one list and a phone with no digits.
+        "INSERT INTO contacts (name, emails, phones)
+         SELECT 'Keyed ' || g,
+                jsonb_build_array(jsonb_build_object('value', 'K' || g || '@keys.example'),
+                                  jsonb_build_object('value', 'k' || g || '@keys.example'),
+                                  jsonb_build_object('value', 'other' || g || '@keys.example')),
+                jsonb_build_array(jsonb_build_object('value', '+1 201 555 01' || g),
+                                  jsonb_build_object('value', 'ext'))
+           FROM generate_series(10, 30) g",
+        // Edits that touch no key, then ones that do.
+        "UPDATE contacts SET notes = 'noted' WHERE name LIKE 'Keyed 1%'",
+        "UPDATE contacts SET emails = '[]' WHERE name = 'Keyed 11'",
+        "UPDATE contacts SET phones = jsonb_build_array(jsonb_build_object('value', '020 7946 0018'))
+          WHERE name LIKE 'Keyed 2%'",
+        // Deleted (the keys go), restored (they come back), purged.
+        "UPDATE contacts SET deleted_at = now() WHERE name LIKE 'Keyed 3%' OR name = 'Keyed 12'",
+        "UPDATE contacts SET deleted_at = NULL WHERE name = 'Keyed 12'",
+        "DELETE FROM contacts WHERE name IN ('Keyed 13', 'Keyed 14')",
+    ];
+    for step in steps {
+        sqlx::query(step).execute(&app.db).await.unwrap();
+        let kept = kept(&app).await;
+        assert_eq!(kept, expected(&app).await, "after {step}");
+    }
+    let emails = kept(&app).await.iter().filter(|k| k.1 == "email").count();
+    // 21 made, 30 deleted, 13 and 14 purged, 11 emptied: 17 with two emails each.
+    assert_eq!(emails, 2 * 17);
+
+    // The one-owner rule holds across statements and within one.
+    let taken = sqlx::query(
+        "INSERT INTO contacts (name, emails) VALUES
+           ('Taker', jsonb_build_array(jsonb_build_object('value', 'K15@KEYS.example')))",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap_err();
+    let constraint = taken.as_database_error().and_then(|e| e.constraint());
+    assert_eq!(constraint, Some(roster::server::db::contacts::EMAIL_KEY));
+    let twice = sqlx::query(
+        "INSERT INTO contacts (name, emails) VALUES
+           ('Twin A', jsonb_build_array(jsonb_build_object('value', 'twin@keys.example'))),
+           ('Twin B', jsonb_build_array(jsonb_build_object('value', 'Twin@keys.example')))",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap_err();
+    let constraint = twice.as_database_error().and_then(|e| e.constraint());
+    assert_eq!(constraint, Some(roster::server::db::contacts::EMAIL_KEY));
+}

@@ -727,9 +727,21 @@ pub async fn import(config: &Config, rows: u64, into: u64) -> anyhow::Result<Str
             .execute(format!(r#"DROP DATABASE IF EXISTS "{database}" WITH (FORCE)"#).as_str())
             .await?;
         let copying = Instant::now();
-        admin
+        // A template must have no other session: autovacuum may hold one for a moment.
+        let mut tries = 0;
+        while let Err(error) = admin
             .execute(format!(r#"CREATE DATABASE "{database}" TEMPLATE "{base}""#).as_str())
-            .await?;
+            .await
+        {
+            tries += 1;
+            let busy = error
+                .as_database_error()
+                .is_some_and(|e| e.code().as_deref() == Some("55006"));
+            if !busy || tries == 10 {
+                return Err(error.into());
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
         admin.close().await?;
         let pool = bench_database(config, database).await?;
         let size = std::fs::metadata(file)?.len();
