@@ -95,8 +95,23 @@ pub fn parse_label(text: &str, offered: &[&str]) -> Result<Option<String>, Strin
     }))
 }
 
-/// How a label reads: offered words capitalised ("Work fax"), custom ones as typed.
+/// Services whose names are not spelt by capitalising the first letter, as labels
+/// arrive from other programs (`X-SOCIALPROFILE;TYPE=linkedin`, `IMPP:xmpp:…`).
+const SERVICE_SPELLINGS: [&str; 16] = [
+    "LinkedIn", "GitHub", "GitLab", "YouTube", "WhatsApp", "WeChat", "TikTok", "iMessage", "ICQ",
+    "AIM", "MSN", "QQ", "XMPP", "SIP", "IRC", "X",
+];
+
+/// How a label reads: offered words capitalised ("Work fax"), a service by its own
+/// spelling ("LinkedIn"), custom ones as typed.
 pub fn label_text(label: &str) -> String {
+    if let Some(name) = SERVICE_SPELLINGS
+        .iter()
+        .find(|name| name.eq_ignore_ascii_case(label))
+        && label.chars().all(|c| !c.is_uppercase())
+    {
+        return (*name).to_owned();
+    }
     let mut chars = label.chars();
     match chars.next() {
         Some(first) if label.chars().all(|c| !c.is_uppercase()) => {
@@ -911,6 +926,13 @@ mod tests {
         assert!(parse_label(&"x".repeat(41), EMAIL_LABELS).is_err());
         assert_eq!(label_text("work fax"), "Work fax");
         assert_eq!(label_text("iPhone"), "iPhone");
+        assert_eq!(label_text("linkedin"), "LinkedIn");
+        assert_eq!(label_text("github"), "GitHub");
+        assert_eq!(
+            label_text("Github"),
+            "Github",
+            "as typed, when typed with capitals"
+        );
     }
 
     #[test]

@@ -618,7 +618,17 @@ fn rich_contact(
 }
 
 /// The resident set now and at its peak, in MiB (Linux; zero elsewhere).
-fn rss_mib() -> (f64, f64) {
+/// The process's resident memory in MiB: all of it, its anonymous part (the heap:
+/// what the process holds) and its file-backed part (pages of the index files it has
+/// mapped and read, which the kernel drops first under pressure).
+#[derive(Clone, Copy, Default)]
+struct Resident {
+    all: f64,
+    anonymous: f64,
+    files: f64,
+}
+
+fn resident() -> Resident {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
         status
@@ -634,7 +644,31 @@ fn rss_mib() -> (f64, f64) {
             .unwrap_or(0.0)
             / 1024.0
     };
-    (field("VmRSS:"), field("VmHWM:"))
+    Resident {
+        all: field("VmRSS:"),
+        anonymous: field("RssAnon:"),
+        files: field("RssFile:"),
+    }
+}
+
+impl Resident {
+    fn max(self, other: Resident) -> Resident {
+        Resident {
+            all: self.all.max(other.all),
+            anonymous: self.anonymous.max(other.anonymous),
+            files: self.files.max(other.files),
+        }
+    }
+}
+
+impl std::fmt::Display for Resident {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.0} MiB ({:.0} anonymous, {:.0} mapped index files)",
+            self.all, self.anonymous, self.files
+        )
+    }
 }
 
 /// `roster bench import`: `rows` rich generated contacts (three emails, two phones, an
@@ -816,30 +850,30 @@ pub async fn import(config: &Config, rows: u64, into: u64) -> anyhow::Result<Str
     if let Some((pool, index)) = last {
         let fields: Vec<_> = crate::server::db::custom_fields::all(&pool).await?;
         let published = index.current().context("the index is published")?;
-        let (rss_before, _) = rss_mib();
+        let before = resident();
         let started = Instant::now();
         let (bytes, contacts, peak) = tokio::task::spawn_blocking(move || {
             let request = crate::domain::SearchQuery::default();
             let parsed = crate::server::search::query::parse(&request.text);
             let (searcher, addresses) = published.replica.matches(&request, &parsed)?;
             let mut bytes = 0usize;
-            let mut peak = 0.0f64;
+            let mut peak = Resident::default();
             for (n, chunk) in addresses.chunks(500).enumerate() {
                 for contact in published.replica.stored_contacts(&searcher, chunk)? {
                     bytes += crate::server::export::vcard(&contact, &fields).len();
                 }
                 if n % 200 == 0 {
-                    peak = peak.max(rss_mib().0);
+                    peak = peak.max(resident());
                 }
             }
-            Ok::<_, anyhow::Error>((bytes, addresses.len(), peak.max(rss_mib().0)))
+            Ok::<_, anyhow::Error>((bytes, addresses.len(), peak.max(resident())))
         })
         .await??;
         let seconds = started.elapsed().as_secs_f64();
         writeln!(
             out,
             "export of {contacts} contacts as vCard 4.0 (index read in chunks of 500, rendered; no HTTP): \
-             {seconds:.1} s, {:.0} contacts/s, {:.0} MB; RSS {rss_before:.0} MiB before, at most {peak:.0} MiB while exporting",
+             {seconds:.1} s, {:.0} contacts/s, {:.0} MB; resident {before} before, at most {peak} while exporting",
             contacts as f64 / seconds,
             bytes as f64 / 1e6
         )?;

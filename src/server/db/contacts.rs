@@ -839,14 +839,21 @@ pub async fn update_many(
     .await?)
 }
 
-/// Live contacts with a phone of one of these keys: (id, name, key).
+/// For each of these phone keys that a live contact holds, one such contact (the same
+/// one each time): (id, name, key). Only live contacts have keys.
 pub async fn with_any_phone_keys(
     conn: &mut PgConnection,
     keys: &[String],
 ) -> Result<Vec<(Uuid, String, String)>> {
     Ok(sqlx::query_as(
-        "SELECT c.id, c.name, k.key FROM contact_keys k JOIN contacts c ON c.id = k.contact_id
-          WHERE k.kind = 'phone' AND k.key = ANY($1) AND c.deleted_at IS NULL",
+        // One per key, chosen from the keys alone: at a million generated contacts (a
+        // small vocabulary of numbers) a batch's 4,000 keys were held by some 28,000
+        // contacts, and reading each of them took 290 ms a batch, this 135 ms.
+        "SELECT c.id, c.name, found.key
+           FROM (SELECT DISTINCT ON (key) key, contact_id FROM contact_keys
+                  WHERE kind = 'phone' AND key = ANY($1)
+                  ORDER BY key, contact_id) AS found
+           JOIN contacts c ON c.id = found.contact_id",
     )
     .bind(keys)
     .fetch_all(conn)
