@@ -614,19 +614,41 @@ async fn run_job(
         return Ok(());
     }
     let path = fetch_file(db, id, data_dir).await?;
-    let sorter = Sorter::new(crate::server::db::custom_fields::all(db).await?);
-    let fields = sorter.fields.clone();
+    let resume_after = job.done.rows;
+    let mut sorter = Sorter::new(crate::server::db::custom_fields::all(db).await?);
     let mut done = job.done.clone();
-    let batches = read_batches(path.to_path_buf(), job.format, job.mapping.clone());
-    let mut sorted = sort_ahead(batches, sorter, job.done.rows);
+    let mut batches = read_batches(path.to_path_buf(), job.format, job.mapping.clone());
     let mut position = 0i64;
-    while let Some(batch) = sorted.recv().await {
-        let SortedBatch { drafts, skipped } =
-            batch.map_err(|e| anyhow::anyhow!("reading the import file: {e}"))?;
+    while let Some(batch) = batches.recv().await {
+        let batch = batch.map_err(|e| anyhow::anyhow!("reading the import file: {e}"))?;
+        // Rows before the resume point were applied by an earlier run: they only
+        // refill the duplicate check.
+        let mut new_rows = Vec::with_capacity(batch.len());
+        for row in batch {
+            if sorter.counts.rows < resume_after {
+                sorter.sort(row);
+            } else {
+                new_rows.push(row);
+            }
+        }
+        if new_rows.is_empty() {
+            continue;
+        }
+        let before = sorter.counts.clone();
+        let drafts: Vec<ValidRow> = new_rows
+            .into_iter()
+            .filter_map(|row| sorter.sort(row))
+            .collect();
+        let skipped = ImportCounts {
+            rows: sorter.counts.rows - before.rows,
+            invalid: sorter.counts.invalid - before.invalid,
+            duplicate: sorter.counts.duplicate - before.duplicate,
+            ..ImportCounts::default()
+        };
         let mut attempt = 0;
         let applied = loop {
             attempt += 1;
-            match apply_batch(db, id, &actor, &drafts, &fields, &skipped, &done).await {
+            match apply_batch(db, id, &actor, &drafts, &sorter.fields, &skipped, &done).await {
                 Ok(applied) => break applied,
                 // A concurrent edit took an email this batch creates: plan again.
                 Err(Error::Database(sqlx::Error::Database(e)))
@@ -670,65 +692,6 @@ async fn run_job(
         .execute(db)
         .await?;
     Ok(())
-}
-
-/// A batch's rows as the writer takes them: the valid ones, and what the others count.
-struct SortedBatch {
-    drafts: Vec<ValidRow>,
-    skipped: ImportCounts,
-}
-
-/// Sorts the file's rows a batch or two ahead of the writer, on a thread of its own:
-/// the rows' checks (about a third of a rich import's time) run while the previous
-/// batch is written. Rows before `resume_after` were applied by an earlier run: they
-/// only refill the check for rows repeated within the file.
-fn sort_ahead(
-    mut batches: tokio::sync::mpsc::Receiver<std::io::Result<Vec<read::SourceRow>>>,
-    mut sorter: Sorter,
-    resume_after: u64,
-) -> tokio::sync::mpsc::Receiver<std::io::Result<SortedBatch>> {
-    let (sender, receiver) = tokio::sync::mpsc::channel(2);
-    tokio::task::spawn_blocking(move || {
-        while let Some(batch) = batches.blocking_recv() {
-            let batch = match batch {
-                Ok(batch) => batch,
-                Err(error) => {
-                    let _ = sender.blocking_send(Err(error));
-                    return;
-                }
-            };
-            let mut new_rows = Vec::with_capacity(batch.len());
-            for row in batch {
-                if sorter.counts.rows < resume_after {
-                    sorter.sort(row);
-                } else {
-                    new_rows.push(row);
-                }
-            }
-            if new_rows.is_empty() {
-                continue;
-            }
-            let before = sorter.counts.clone();
-            let drafts: Vec<ValidRow> = new_rows
-                .into_iter()
-                .filter_map(|row| sorter.sort(row))
-                .collect();
-            let skipped = ImportCounts {
-                rows: sorter.counts.rows - before.rows,
-                invalid: sorter.counts.invalid - before.invalid,
-                duplicate: sorter.counts.duplicate - before.duplicate,
-                ..ImportCounts::default()
-            };
-            // The writer stopped (a stop, or an error): so does the sorting.
-            if sender
-                .blocking_send(Ok(SortedBatch { drafts, skipped }))
-                .is_err()
-            {
-                return;
-            }
-        }
-    });
-    receiver
 }
 
 /// Rows an import must create or update for the planner's statistics to be refreshed
