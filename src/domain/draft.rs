@@ -505,8 +505,6 @@ impl Card {
     }
 }
 
-/// Parses each non-blank row of a list, recording each refusal on its row (numbered as
-/// the form shows them, blank rows included). At most [`MAX_ENTRIES`] rows.
 /// Whether `text` can name a photo: 32 lowercase hexadecimal digits.
 pub fn is_photo_hash(text: &str) -> bool {
     text.len() == 32
@@ -516,15 +514,16 @@ pub fn is_photo_hash(text: &str) -> bool {
 }
 
 /// Each custom value checked against its field; a value for no field in `fields` is
-/// refused (on the field it names).
+/// refused (on the field it names). A blank one is nothing to keep: a form opened
+/// before an admin retired one of its fields still saves.
 fn parse_custom(
     errors: &mut FieldErrors,
     inputs: &BTreeMap<String, String>,
     fields: &[CustomField],
 ) -> CustomValues {
-    for key in inputs.keys() {
+    for (key, value) in inputs {
         let known = custom::key_field(key).filter(|id| fields.iter().any(|f| f.id == *id));
-        if known.is_none() {
+        if known.is_none() && !value.trim().is_empty() {
             let at = custom::key_field(key).map_or(0, |id| id.unsigned_abs() as usize);
             errors.add_row(Field::Custom, at, "There is no such field any more.");
         }
@@ -542,6 +541,8 @@ fn parse_custom(
     values
 }
 
+/// Parses each non-blank row of a list, recording each refusal on its row (numbered as
+/// the form shows them, blank rows included). At most [`MAX_ENTRIES`] rows.
 fn parse_list<I, T>(
     errors: &mut FieldErrors,
     field: Field,
@@ -670,6 +671,22 @@ mod tests {
             .iter()
             .map(|(label, value)| EntryInput::new(label, value))
             .collect()
+    }
+
+    #[test]
+    fn a_blank_value_for_a_field_retired_meanwhile_is_nothing_to_refuse() {
+        // The form was opened while field 9 was live; an admin has retired it since.
+        let mut form = input("Rita Field");
+        form.custom.insert(custom::input_key(9), String::new());
+        let card = Card::parse_with(&form, &[]).expect("saved, with nothing lost");
+        assert!(card.custom.is_empty());
+        // Something typed into it is refused in words, on that field, and kept on the form.
+        form.custom.insert(custom::input_key(9), "Lisbon".into());
+        let errors = Card::parse_with(&form, &[]).unwrap_err();
+        assert_eq!(
+            errors.get_row(Field::Custom, 9),
+            Some("There is no such field any more.")
+        );
     }
 
     #[test]
