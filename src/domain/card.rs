@@ -105,18 +105,17 @@ const SERVICE_SPELLINGS: [&str; 16] = [
 /// How a label reads: offered words capitalised ("Work fax"), a service by its own
 /// spelling ("LinkedIn"), custom ones as typed.
 pub fn label_text(label: &str) -> String {
-    if let Some(name) = SERVICE_SPELLINGS
-        .iter()
-        .find(|name| name.eq_ignore_ascii_case(label))
-        && label.chars().all(|c| !c.is_uppercase())
+    let as_offered = label.chars().all(|c| !c.is_uppercase());
+    if as_offered
+        && let Some(name) = SERVICE_SPELLINGS
+            .iter()
+            .find(|name| name.eq_ignore_ascii_case(label))
     {
         return (*name).to_owned();
     }
     let mut chars = label.chars();
     match chars.next() {
-        Some(first) if label.chars().all(|c| !c.is_uppercase()) => {
-            first.to_uppercase().chain(chars).collect()
-        }
+        Some(first) if as_offered => first.to_uppercase().chain(chars).collect(),
         _ => label.to_owned(),
     }
 }

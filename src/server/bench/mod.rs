@@ -617,10 +617,9 @@ fn rich_contact(
     })
 }
 
-/// The resident set now and at its peak, in MiB (Linux; zero elsewhere).
 /// The process's resident memory in MiB: all of it, its anonymous part (the heap:
 /// what the process holds) and its file-backed part (pages of the index files it has
-/// mapped and read, which the kernel drops first under pressure).
+/// mapped and read, which the kernel drops first under pressure). Linux; zero elsewhere.
 #[derive(Clone, Copy, Default)]
 struct Resident {
     all: f64,
