@@ -813,3 +813,104 @@ async fn the_email_and_phone_keys_follow_every_write() {
     let constraint = twice.as_database_error().and_then(|e| e.constraint());
     assert_eq!(constraint, Some(roster::server::db::contacts::EMAIL_KEY));
 }
+
+#[tokio::test]
+async fn every_write_links_its_company_one_record_per_name() {
+    let app = spawn_app().await;
+    // Every contact naming a company points at the record of that name (ignoring case
+    // and spacing) and spells it as the record does; no company is recorded twice.
+    async fn check(app: &TestApp, after: &str) {
+        let wrong: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT c.name, c.company, k.name FROM contacts c
+               LEFT JOIN companies k ON k.id = c.company_id
+              WHERE (c.company IS NULL) <> (c.company_id IS NULL)
+                 OR c.company IS DISTINCT FROM k.name",
+        )
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(wrong, vec![], "after {after}");
+        let twice: i64 = sqlx::query_scalar(
+            "SELECT count(*) - count(DISTINCT company_key(name)) FROM companies",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(twice, 0, "after {after}");
+    }
+    async fn spelled(app: &TestApp, name: &str) -> Option<String> {
+        sqlx::query_scalar("SELECT company FROM contacts WHERE name = $1")
+            .bind(name)
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    }
+    // One at a time, by hand: the trigger links them.
+    sqlx::query(
+        "INSERT INTO contacts (name, company) VALUES ('Hand One', 'Initech'), ('Hand Two', NULL)",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    check(&app, "a hand-written insert").await;
+
+    // Many at once, as an import writes them: new companies spelled as their first
+    // contact spells them, known ones as recorded, none made twice.
+    let cards: Vec<Card> = [
+        ("Batch One", Some("  Globex   Corporation ")),
+        ("Batch Two", Some("globex corporation")),
+        ("Batch Three", Some("INITECH")),
+        ("Batch Four", None),
+        ("Batch Five", Some("Umbrella")),
+    ]
+    .into_iter()
+    .map(|(name, company)| {
+        let input = ContactInput {
+            company: company.unwrap_or_default().to_owned(),
+            ..person(name)
+        };
+        Card::parse_with(&input, &[]).unwrap()
+    })
+    .collect();
+    let mut conn = app.db.acquire().await.unwrap();
+    let refs: Vec<&Card> = cards.iter().collect();
+    roster::server::db::contacts::insert_many(&mut conn, &refs)
+        .await
+        .unwrap();
+    drop(conn);
+    check(&app, "a batch insert").await;
+    assert_eq!(
+        spelled(&app, "Batch Two").await.as_deref(),
+        Some("Globex Corporation")
+    );
+    assert_eq!(
+        spelled(&app, "Batch Three").await.as_deref(),
+        Some("Initech")
+    );
+    assert_eq!(spelled(&app, "Batch Four").await, None);
+    let companies: i64 = sqlx::query_scalar("SELECT count(*) FROM companies")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(companies, 3);
+
+    // Updates: another company, the same one typed otherwise, none, and back.
+    for (step, company, expected) in [
+        ("moved", Some("Umbrella"), Some("Umbrella")),
+        ("retyped", Some("umbrella "), Some("Umbrella")),
+        ("left", None, None),
+        ("joined", Some("Hooli"), Some("Hooli")),
+    ] {
+        sqlx::query("UPDATE contacts SET company = $1 WHERE name = 'Batch One'")
+            .bind(company)
+            .execute(&app.db)
+            .await
+            .unwrap();
+        check(&app, step).await;
+        assert_eq!(
+            spelled(&app, "Batch One").await.as_deref(),
+            expected,
+            "{step}"
+        );
+    }
+}

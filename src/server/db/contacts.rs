@@ -811,9 +811,42 @@ pub async fn live_by_names(
 /// Adds many contacts in one statement; returns their ids, in order.
 pub async fn insert_many(conn: &mut PgConnection, cards: &[&Card]) -> Result<Vec<Uuid>> {
     let ids: Vec<Uuid> = cards.iter().map(|_| Uuid::new_v4()).collect();
+    // The companies they name, linked here for all of them at once rather than by the
+    // row trigger (migration 0019), which took half of such an insert's time: the
+    // missing ones made first, each spelled as its first contact spells it; then each
+    // contact takes its company's id and name. A contact left without one (none
+    // should be) is linked by the trigger.
+    let companies: Vec<&str> = cards
+        .iter()
+        .filter_map(|card| card.company.as_deref())
+        .collect();
+    if !companies.is_empty() {
+        sqlx::query(
+            "INSERT INTO companies (name)
+             SELECT DISTINCT ON (company_key(typed)) btrim(typed)
+               FROM unnest($1::text[]) WITH ORDINALITY AS t(typed, n)
+              WHERE NOT EXISTS (SELECT 1 FROM companies k
+                                 WHERE company_key(k.name) = company_key(t.typed))
+              ORDER BY company_key(typed), n
+             ON CONFLICT (company_key(name)) DO NOTHING",
+        )
+        .bind(&companies)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let columns = CARD_COLUMNS
+        .split(',')
+        .map(|column| match column.trim() {
+            "company" => "coalesce(k.name, u.company)".to_owned(),
+            column => format!("u.{column}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     sqlx::query(&format!(
-        "INSERT INTO contacts (id, {CARD_COLUMNS})
-         SELECT id, {CARD_COLUMNS} FROM jsonb_to_recordset($1) AS u(id uuid, {CARD_TYPES})"
+        "INSERT INTO contacts (id, {CARD_COLUMNS}, company_id)
+         SELECT u.id, {columns}, k.id
+           FROM jsonb_to_recordset($1) AS u(id uuid, {CARD_TYPES})
+           LEFT JOIN companies k ON company_key(k.name) = company_key(u.company)"
     ))
     .bind(card_rows(ids.iter().copied().zip(cards.iter().copied())))
     .execute(conn)
