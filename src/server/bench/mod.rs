@@ -760,7 +760,16 @@ pub async fn import(config: &Config, rows: u64, into: u64) -> anyhow::Result<Str
             .execute(format!(r#"DROP DATABASE IF EXISTS "{database}" WITH (FORCE)"#).as_str())
             .await?;
         let copying = Instant::now();
-        // A template must have no other session: autovacuum may hold one for a moment.
+        // A template must have no other session. The base's pool is closed, but a
+        // connection it was still opening can outlive the close; end any such session.
+        // Autovacuum may also hold one for a moment: retried below.
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&base)
+        .execute(&mut admin)
+        .await?;
         let mut tries = 0;
         while let Err(error) = admin
             .execute(format!(r#"CREATE DATABASE "{database}" TEMPLATE "{base}""#).as_str())
