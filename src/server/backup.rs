@@ -188,9 +188,13 @@ pub async fn restore(config: &Config, file: &Path, replace: bool) -> anyhow::Res
     let database: String = sqlx::query_scalar("SELECT current_database()")
         .fetch_one(&mut connection)
         .await?;
+    // Clients only: an autovacuum worker visits a newly created database (one made from
+    // `template0` has old transaction ids to freeze) and gives way to the restore's
+    // locks; it is no server using the directory.
     let others: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM pg_stat_activity
-         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+         WHERE datname = current_database() AND pid <> pg_backend_pid()
+           AND backend_type = 'client backend'",
     )
     .fetch_one(&mut connection)
     .await?;
