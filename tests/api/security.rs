@@ -531,9 +531,12 @@ async fn connections_trickling_headers_are_closed_and_others_are_served_meanwhil
         slowest < std::time::Duration::from_secs(15),
         "the last trickling connection was closed after {slowest:?}"
     );
-    // Others were served as usual meanwhile (a 2 ms floor for timer noise).
+    // Others were served meanwhile. Were they held behind the trickling connections,
+    // they would wait for the 2 s header timeout; the margin (3× and 50 ms) is for the
+    // other tests sharing the two cores (2× and 2 ms failed once in CI: 14.5 ms beside
+    // 4.2 ms), so this catches a stall, not noise.
     assert!(
-        busy <= idle * 2 + std::time::Duration::from_millis(2),
+        busy <= idle * 3 + std::time::Duration::from_millis(50),
         "p99 {busy:?} beside the trickling connections, {idle:?} without"
     );
 }
