@@ -72,6 +72,30 @@ enum Command {
     },
 }
 
+impl Command {
+    /// Commands that work on the whole database (not the web's requests), and so are not
+    /// bound by its statement timeout: a seed or reindex of millions of contacts takes
+    /// longer than any page may.
+    fn is_maintenance(&self) -> bool {
+        match self {
+            Command::Migrate
+            | Command::Seed { .. }
+            | Command::Import { .. }
+            | Command::Backup { .. }
+            | Command::Restore { .. }
+            | Command::Reindex
+            | Command::Loadtest {
+                what: Loadtest::Prepare { .. },
+            } => true,
+            // The benches measure what the server does, under its settings.
+            Command::Serve
+            | Command::User { .. }
+            | Command::Bench { .. }
+            | Command::Loadtest { .. } => false,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Loadtest {
     /// Ready the load-test database: contacts, the full-text baseline, accounts.
@@ -288,6 +312,11 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    let config = if command.is_maintenance() {
+        config.for_maintenance()
+    } else {
+        config
+    };
     match command {
         Command::Serve => {
             let app = startup::Application::build(config).await?;

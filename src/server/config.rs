@@ -331,8 +331,17 @@ impl Config {
         Duration::from_millis(self.db_acquire_timeout_ms)
     }
 
+    /// Zero for a maintenance command's settings ([`Config::for_maintenance`]): no limit.
     pub fn db_statement_timeout(&self) -> Duration {
         Duration::from_millis(self.db_statement_timeout_ms)
+    }
+
+    /// The settings for a maintenance command (migrate, seed, import, reindex, backup,
+    /// restore): its statements take as long as their work does, which at millions of
+    /// contacts is longer than the statement timeout that keeps the web responsive.
+    pub fn for_maintenance(mut self) -> Self {
+        self.db_statement_timeout_ms = 0;
+        self
     }
 }
 

@@ -10,11 +10,17 @@ use crate::helpers::{TestApp, contact_form, empty_database, save, spawn_app, spa
 
 /// `roster ARGS` against `database`.
 async fn roster(database: &str, args: &[&str]) -> Output {
+    roster_with(database, args, &[]).await
+}
+
+/// `roster ARGS` against `database` with these settings.
+async fn roster_with(database: &str, args: &[&str], settings: &[(&str, &str)]) -> Output {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_roster"))
         .args(args)
         .env_remove("ROSTER_CONFIG")
         .env_remove("REDIS_URL")
         .env("DATABASE_URL", url_for(database))
+        .envs(settings.iter().copied())
         .output()
         .await
         .expect("the roster command runs")
@@ -250,4 +256,45 @@ async fn restore_refuses_what_would_lose_data_and_says_why() {
     )
     .await;
     assert!(!failed.status.success());
+}
+
+/// Maintenance commands work on the whole database, so the web's statement timeout does
+/// not bind them: with it at 1 ms (which migrating, seeding thousands of contacts or
+/// reading them all for an index exceeds), each still does its work.
+#[tokio::test]
+async fn maintenance_commands_are_not_bound_by_the_web_statement_timeout() {
+    let database = empty_database().await;
+    let folder = tempfile::tempdir().unwrap();
+    let data = folder.path().join("data");
+    let file = folder.path().join("roster.backup");
+    let settings = [
+        ("ROSTER_DB_STATEMENT_TIMEOUT_MS", "1"),
+        ("ROSTER_DATA_DIR", data.to_str().unwrap()),
+    ];
+    for (args, expected) in [
+        (vec!["seed", "--count", "10000"], "10000 contacts"),
+        (vec!["reindex"], "10000 contacts"),
+        (vec!["backup", file.to_str().unwrap()], "10000 contacts"),
+    ] {
+        let output = roster_with(&database, &args, &settings).await;
+        let (out, err) = text(&output);
+        assert!(output.status.success(), "{args:?}: {err}");
+        assert!(out.contains(expected), "{args:?}: {out}");
+    }
+    // The server's pool keeps it: a statement longer than it is cancelled.
+    let mut config = crate::helpers::test_config(&database, folder.path());
+    config.db_statement_timeout_ms = 1;
+    let slow = "SELECT pg_sleep(0.05)";
+    let web = roster::server::db::connect(&config).await.unwrap();
+    let cancelled = sqlx::query(slow).execute(&web).await;
+    assert!(
+        cancelled
+            .as_ref()
+            .is_err_and(|error| error.to_string().contains("statement timeout")),
+        "{cancelled:?}"
+    );
+    let maintenance = roster::server::db::connect(&config.for_maintenance())
+        .await
+        .unwrap();
+    sqlx::query(slow).execute(&maintenance).await.unwrap();
 }
