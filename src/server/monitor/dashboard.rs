@@ -40,8 +40,9 @@ fn latency_row(name: &str, hist: &Hist, bounds: &[f64]) -> LatencyRow {
         name: name.to_owned(),
         count: hist.count(),
         p50_ms: millis(hist.quantile(bounds, 0.5)),
-        p95_ms: millis(hist.quantile(bounds, 0.95)),
+        p90_ms: millis(hist.quantile(bounds, 0.9)),
         p99_ms: millis(hist.quantile(bounds, 0.99)),
+        p999_ms: millis(hist.quantile(bounds, 0.999)).filter(|_| hist.count() >= 1_000),
     }
 }
 
@@ -191,7 +192,7 @@ fn instances(per_instance: &BTreeMap<String, Rollup>) -> Vec<InstanceRow> {
                 last_seen_ms: (rollup.start + rollup.seconds) * 1_000,
                 requests: requests.count(),
                 errors: rollup.histogram(REQUESTS, is_failure).count(),
-                p95_ms: millis(requests.quantile(DURATION_BUCKETS, 0.95)),
+                p99_ms: millis(requests.quantile(DURATION_BUCKETS, 0.99)),
                 pool_in_use: rollup.gauge("db_pool_connections|state=in_use"),
                 pool_max: rollup.gauge("db_pool_connections_max"),
                 index_documents: rollup.gauge("search_index_documents"),
@@ -319,9 +320,9 @@ fn slowest_routes(fleet: &Rollup) -> Vec<LatencyRow> {
         .map(|(route, hist)| latency_row(route, hist, DURATION_BUCKETS))
         .collect();
     routes.sort_by(|a, b| {
-        b.p95_ms
+        b.p99_ms
             .unwrap_or_default()
-            .total_cmp(&a.p95_ms.unwrap_or_default())
+            .total_cmp(&a.p99_ms.unwrap_or_default())
     });
     routes.truncate(TOP);
     routes

@@ -196,7 +196,7 @@ pub fn DashboardBody(dashboard: Dashboard) -> impl IntoView {
             <section class="panel">
                 <h2>"Instances"</h2>
                 <table class="data">
-                    <thead><tr><th scope="col">"Instance"</th><th scope="col">"Requests"</th><th scope="col">"Errors"</th><th scope="col">"p95"</th><th scope="col">"Pool"</th><th scope="col">"Index lag"</th><th scope="col">"Last seen"</th></tr></thead>
+                    <thead><tr><th scope="col">"Instance"</th><th scope="col">"Requests"</th><th scope="col">"Errors"</th><th scope="col">"p99"</th><th scope="col">"Pool"</th><th scope="col">"Index lag"</th><th scope="col">"Last seen"</th></tr></thead>
                     <tbody>
                         {dashboard.instances.into_iter().map(|row| {
                             let pool = format!("{} / {}", number(row.pool_in_use), number(row.pool_max));
@@ -205,7 +205,7 @@ pub fn DashboardBody(dashboard: Dashboard) -> impl IntoView {
                                     <td>{row.instance}</td>
                                     <td>{format::count(row.requests)}</td>
                                     <td>{format::count(row.errors)}</td>
-                                    <td>{millis(row.p95_ms)}</td>
+                                    <td>{millis(row.p99_ms)}</td>
                                     <td>{pool}</td>
                                     <td>{number(row.index_lag)}</td>
                                     <td>{format::date_time(row.last_seen_ms * 1_000)}</td>
@@ -317,15 +317,16 @@ pub fn DashboardBody(dashboard: Dashboard) -> impl IntoView {
 fn LatencyTable(rows: Vec<LatencyRow>, first: &'static str) -> impl IntoView {
     view! {
         <table class="data">
-            <thead><tr><th scope="col">{first}</th><th scope="col">"Count"</th><th scope="col">"p50"</th><th scope="col">"p95"</th><th scope="col">"p99"</th></tr></thead>
+            <thead><tr><th scope="col">{first}</th><th scope="col">"Count"</th><th scope="col">"p50"</th><th scope="col">"p90"</th><th scope="col">"p99"</th><th scope="col">"p99.9"</th></tr></thead>
             <tbody>
                 {rows.into_iter().map(|row| view! {
                     <tr>
                         <td>{row.name}</td>
                         <td>{format::count(row.count)}</td>
                         <td>{millis(row.p50_ms)}</td>
-                        <td>{millis(row.p95_ms)}</td>
+                        <td>{millis(row.p90_ms)}</td>
                         <td>{millis(row.p99_ms)}</td>
+                        <td>{millis(row.p999_ms)}</td>
                     </tr>
                 }).collect_view()}
             </tbody>
