@@ -22,7 +22,7 @@ use tantivy::{
 };
 
 use super::{
-    schema::{Area, Fields, MAX_PREFIX_CHARS},
+    schema::{Area, Fields, MAX_PREFIX_CHARS, MIN_OTHER_PREFIX_CHARS},
     text,
     tokenizers::MIN_NOTES_WORD_CHARS,
 };
@@ -120,11 +120,14 @@ fn exact(field: Field, text: &str) -> Box<dyn Query> {
 
 /// The shortest last word that is matched as a prefix in each area. One- and
 /// two-letter prefixes only look at names: "a" anywhere would match most of the
-/// directory.
+/// directory (the index holds no shorter ones elsewhere).
 fn min_prefix_chars(area: Area) -> usize {
     match area {
         Area::Name => 1,
-        Area::Company | Area::Location | Area::Tags | Area::Email | Area::Title | Area::Phone => 3,
+        Area::Company | Area::Location | Area::Tags | Area::Email | Area::Title => {
+            MIN_OTHER_PREFIX_CHARS
+        }
+        Area::Phone => 3,
         Area::Notes => 4,
     }
 }

@@ -21,11 +21,16 @@ use super::{text, tokenizers};
 use crate::domain::{Card, Contact, ContactSummary, custom::CustomValue, search::choice_value};
 
 /// Bump when the schema or what goes into it changes: older indexes are then rebuilt.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// Prefixes are indexed up to this many characters; longer typed prefixes use the
 /// whole-word field's dictionary instead.
 pub const MAX_PREFIX_CHARS: usize = 20;
+
+/// Outside names, a typed word shorter than this is not matched as a prefix (one or
+/// two letters would match most of the directory's cities or companies), so those
+/// prefixes are not indexed either.
+pub const MIN_OTHER_PREFIX_CHARS: usize = 3;
 
 /// The contact as the index stores it, to render results and write exports without
 /// asking Postgres: the whole card.
@@ -195,7 +200,8 @@ pub fn schema() -> (Schema, Fields) {
         builder.add_text_field(name, options)
     };
     use tokenizers::{
-        EMAIL, EMAIL_PREFIXES, EMAIL_WORDS, NOTES_WORDS, PHONE, PREFIXES, WHOLE, WORDS,
+        EMAIL, EMAIL_PREFIXES, EMAIL_WORDS, NOTES_WORDS, OTHER_PREFIXES, PHONE, PREFIXES, WHOLE,
+        WORDS,
     };
     let name_words = text("name_words", WORDS);
     let name_prefixes = text("name_prefixes", PREFIXES);
@@ -205,13 +211,13 @@ pub fn schema() -> (Schema, Fields) {
     let email_exact = text("email_exact", EMAIL);
     let phone_suffixes = text("phone_suffixes", PHONE);
     let company_words = text("company_words", WORDS);
-    let company_prefixes = text("company_prefixes", PREFIXES);
+    let company_prefixes = text("company_prefixes", OTHER_PREFIXES);
     let title_words = text("title_words", WORDS);
-    let title_prefixes = text("title_prefixes", PREFIXES);
+    let title_prefixes = text("title_prefixes", OTHER_PREFIXES);
     let tag_words = text("tag_words", WORDS);
-    let tag_prefixes = text("tag_prefixes", PREFIXES);
+    let tag_prefixes = text("tag_prefixes", OTHER_PREFIXES);
     let location_words = text("location_words", WORDS);
-    let location_prefixes = text("location_prefixes", PREFIXES);
+    let location_prefixes = text("location_prefixes", OTHER_PREFIXES);
     let notes_words = text("notes_words", NOTES_WORDS);
 
     let fields = Fields {
@@ -287,9 +293,17 @@ pub fn document(fields: &Fields, contact: &IndexedContact) -> TantivyDocument {
         }
     }
     for phone in &card.phones {
-        doc.add_text(fields.phone_suffixes, phone.value.as_str());
-        if let Some(e164) = &phone.e164 {
-            doc.add_text(fields.phone_suffixes, e164);
+        // The E.164 form's suffixes hold the typed number's when its digits end with
+        // them ("+1 201…" typed as "(201) …", or typed as E.164): one set of suffixes.
+        match &phone.e164 {
+            Some(e164) if text::digits(e164).ends_with(&text::digits(phone.value.as_str())) => {
+                doc.add_text(fields.phone_suffixes, e164);
+            }
+            Some(e164) => {
+                doc.add_text(fields.phone_suffixes, phone.value.as_str());
+                doc.add_text(fields.phone_suffixes, e164);
+            }
+            None => doc.add_text(fields.phone_suffixes, phone.value.as_str()),
         }
     }
     let mut words = |value: &str, words: Field, prefixes: Field| {

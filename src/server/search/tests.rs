@@ -488,3 +488,40 @@ fn countries_and_custom_choices_filter_and_count() {
     );
     assert_eq!(facets.choices.len(), 1);
 }
+
+/// A long word in each area: every prefix from the area's shortest searched length to
+/// the whole word finds the contact (past the indexed prefixes' length too, where the
+/// word dictionary is walked), and outside names one or two letters do not.
+#[test]
+fn each_area_is_found_by_every_prefix_long_enough() {
+    let mut input = contact(1, "Bartholomew Quill", None).card.to_input();
+    input.emails = vec![crate::domain::card::EntryInput::new(
+        "",
+        "zephyrinthemountains@vanderbiltcollections.example",
+    )];
+    input.company = "Xylographicworkshop".into();
+    input.title = "Kaleidoscopicmanager".into();
+    input.tags = "wunderkammerarchive".into();
+    input.addresses = vec![crate::domain::card::AddressInput {
+        city: "Jyvaskylainen".into(),
+        ..Default::default()
+    }];
+    let mut rich = contact(1, "Bartholomew Quill", None);
+    rich.card = crate::domain::Card::parse(&input).unwrap();
+    let (_dir, replica) = index_of(&[rich, contact(2, "Other Person", None)]);
+    let found = |text: &str| names(&replica, text) == ["Bartholomew Quill"];
+    for (word, shortest) in [
+        ("bartholomew", 1),
+        ("zephyrinthemountains", 3),
+        ("vanderbiltcollections", 3),
+        ("xylographicworkshop", 3),
+        ("kaleidoscopicmanager", 3),
+        ("wunderkammerarchive", 3),
+        ("jyvaskylainen", 3),
+    ] {
+        for length in 1..=word.len() {
+            let prefix = &word[..length];
+            assert_eq!(found(prefix), length >= shortest, "{prefix:?}");
+        }
+    }
+}

@@ -7,7 +7,10 @@ use tantivy::{
     tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager},
 };
 
-use super::{schema::MAX_PREFIX_CHARS, text};
+use super::{
+    schema::{MAX_PREFIX_CHARS, MIN_OTHER_PREFIX_CHARS},
+    text,
+};
 
 /// Words shorter than this are not indexed in notes: "a", "at", "in" are in most
 /// notes and would make every short query match the whole directory.
@@ -23,15 +26,18 @@ enum Kind {
     Words,
     /// Folded words of at least [`MIN_NOTES_WORD_CHARS`] letters.
     NotesWords,
-    /// Every prefix of every folded word (edge n-grams).
+    /// Every prefix of every folded word (edge n-grams): for names.
     Prefixes,
+    /// The prefixes of at least [`MIN_OTHER_PREFIX_CHARS`] letters: for the other
+    /// areas, where shorter ones are never searched.
+    OtherPrefixes,
     /// All folded words joined by single spaces, as one term.
     Whole,
     /// An email address, trimmed and lower-cased, as one term.
     Email,
     /// The words of an email address, without its top-level domain.
     EmailWords,
-    /// Prefixes of those words.
+    /// Their prefixes of at least [`MIN_OTHER_PREFIX_CHARS`] letters.
     EmailPrefixes,
     /// Every digit suffix of a phone number.
     Phone,
@@ -48,6 +54,7 @@ pub fn register_in(manager: &TokenizerManager) {
         (WORDS, Kind::Words),
         (NOTES_WORDS, Kind::NotesWords),
         (PREFIXES, Kind::Prefixes),
+        (OTHER_PREFIXES, Kind::OtherPrefixes),
         (WHOLE, Kind::Whole),
         (EMAIL, Kind::Email),
         (EMAIL_WORDS, Kind::EmailWords),
@@ -67,6 +74,7 @@ pub fn register_in(manager: &TokenizerManager) {
 pub const WORDS: &str = "roster_words";
 pub const NOTES_WORDS: &str = "roster_notes_words";
 pub const PREFIXES: &str = "roster_prefixes";
+pub const OTHER_PREFIXES: &str = "roster_other_prefixes";
 pub const WHOLE: &str = "roster_whole";
 pub const EMAIL: &str = "roster_email";
 pub const EMAIL_WORDS: &str = "roster_email_words";
@@ -79,6 +87,7 @@ pub fn terms(kind_name: &str, value: &str) -> Vec<String> {
         WORDS => Kind::Words,
         NOTES_WORDS => Kind::NotesWords,
         PREFIXES => Kind::Prefixes,
+        OTHER_PREFIXES => Kind::OtherPrefixes,
         WHOLE => Kind::Whole,
         EMAIL => Kind::Email,
         EMAIL_WORDS => Kind::EmailWords,
@@ -95,7 +104,8 @@ fn analyze(kind: Kind, value: &str) -> Vec<String> {
             .into_iter()
             .filter(|word| word.chars().count() >= MIN_NOTES_WORD_CHARS)
             .collect(),
-        Kind::Prefixes => prefixes(text::folded_words(value)),
+        Kind::Prefixes => prefixes(text::folded_words(value), 1),
+        Kind::OtherPrefixes => prefixes(text::folded_words(value), MIN_OTHER_PREFIX_CHARS),
         Kind::Whole => {
             let whole = text::folded_words(value).join(" ");
             if whole.is_empty() {
@@ -113,7 +123,7 @@ fn analyze(kind: Kind, value: &str) -> Vec<String> {
             }
         }
         Kind::EmailWords => email_words(value),
-        Kind::EmailPrefixes => prefixes(email_words(value)),
+        Kind::EmailPrefixes => prefixes(email_words(value), MIN_OTHER_PREFIX_CHARS),
         Kind::Phone => {
             let digits = text::digits(value);
             (0..digits.len())
@@ -135,14 +145,16 @@ fn email_words(value: &str) -> Vec<String> {
     words
 }
 
-/// Every prefix of every word, up to [`MAX_PREFIX_CHARS`].
-fn prefixes(words: Vec<String>) -> Vec<String> {
+/// Every prefix of every word from `shortest` characters up to [`MAX_PREFIX_CHARS`].
+fn prefixes(words: Vec<String>, shortest: usize) -> Vec<String> {
     let mut out = Vec::new();
     for word in words {
         let mut prefix = String::new();
-        for ch in word.chars().take(MAX_PREFIX_CHARS) {
+        for (count, ch) in (1..).zip(word.chars().take(MAX_PREFIX_CHARS)) {
             prefix.push(ch);
-            out.push(prefix.clone());
+            if count >= shortest {
+                out.push(prefix.clone());
+            }
         }
     }
     out
@@ -211,6 +223,19 @@ mod tests {
         }
         assert!(!found.contains(&"nthony".to_owned()));
         assert_eq!(terms(PREFIXES, &"x".repeat(30)).len(), MAX_PREFIX_CHARS);
+    }
+
+    #[test]
+    fn other_areas_keep_only_the_prefixes_searched_there() {
+        assert_eq!(
+            terms(OTHER_PREFIXES, "Lyon Co"),
+            ["lyo", "lyon"],
+            "no one- or two-letter prefixes, no word shorter than three"
+        );
+        assert_eq!(
+            terms(EMAIL_PREFIXES, "ana.li@home.example"),
+            ["ana", "hom", "home"]
+        );
     }
 
     #[test]
