@@ -7,8 +7,11 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 export ROSTER_DATA="$ROOT/.data/chaos"
-export ROSTER_PG_PORT=${ROSTER_CHAOS_PG_PORT:-55442}
-export ROSTER_REDIS_PORT=${ROSTER_CHAOS_REDIS_PORT:-56389}
+# Below Linux's ephemeral range (32768-60999): these servers start after the other
+# tests have opened thousands of connections, and a client socket still holding the
+# port once kept Postgres from binding it ("Address already in use").
+export ROSTER_PG_PORT=${ROSTER_CHAOS_PG_PORT:-25442}
+export ROSTER_REDIS_PORT=${ROSTER_CHAOS_REDIS_PORT:-26389}
 unset DATABASE_URL REDIS_URL ROSTER_TEST_DATABASE_URL
 
 scripts/bootstrap.sh
