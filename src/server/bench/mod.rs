@@ -111,7 +111,7 @@ impl Timings {
 
 pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<String> {
     let database = format!("roster_bench_{}", options.contacts);
-    let pool = bench_database(config, &database).await?;
+    let pool = seeded_database(config, &database).await?;
     if let Some(report) = fill(&pool, options.contacts).await? {
         eprintln!("{report}");
     }
@@ -277,6 +277,37 @@ fn bench_url(config: &Config, database: &str) -> anyhow::Result<String> {
         .map(|(_, q)| format!("?{q}"))
         .unwrap_or_default();
     Ok(format!("{server}/{database}{query}"))
+}
+
+/// A bench database that the generator fills: made anew when an earlier vocabulary
+/// of the generator filled it (its comment names the vocabulary), so figures are never
+/// of contacts from two generators.
+async fn seeded_database(config: &Config, database: &str) -> anyhow::Result<PgPool> {
+    let label = format!("contacts by roster seed, vocabulary {}", seed::VOCABULARY);
+    let mut admin = PgConnection::connect(&bench_url(config, "postgres")?)
+        .await
+        .context("connecting to the Postgres server to check the bench database")?;
+    let found: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+    )
+    .bind(database)
+    .fetch_optional(&mut admin)
+    .await?;
+    if found
+        .as_ref()
+        .is_some_and(|comment| comment.as_deref() != Some(&label))
+    {
+        eprintln!("{database} holds contacts of an earlier generator: making it anew");
+        admin
+            .execute(format!(r#"DROP DATABASE "{database}" WITH (FORCE)"#).as_str())
+            .await?;
+    }
+    let pool = bench_database(config, database).await?;
+    admin
+        .execute(format!(r#"COMMENT ON DATABASE "{database}" IS '{label}'"#).as_str())
+        .await?;
+    admin.close().await?;
+    Ok(pool)
 }
 
 async fn bench_database(config: &Config, database: &str) -> anyhow::Result<PgPool> {
@@ -683,7 +714,7 @@ pub async fn import(config: &Config, rows: u64, into: u64) -> anyhow::Result<Str
 
     // The directory imported into, made once and copied for each format.
     let base = format!("roster_bench_import_base_{into}");
-    let base_pool = bench_database(config, &base).await?;
+    let base_pool = seeded_database(config, &base).await?;
     let field = match crate::server::db::custom_fields::all(&base_pool)
         .await?
         .into_iter()

@@ -6,6 +6,7 @@
 //! its own random stream, so emails stay unique.
 
 mod data;
+mod vocabulary;
 
 use std::{fmt, time::Instant};
 
@@ -16,12 +17,18 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use data::{COMPANIES, CULTURES, DEPARTMENTS, EVENTS, LOCATIONS, STREETS, TAGS, TITLES, TOPICS};
+use data::{CULTURES, DEPARTMENTS, EVENTS, LOCATIONS, STREETS, TAGS, TITLES, TOPICS};
+use vocabulary::{CITIES, COMPANY_NAMES, NAMES};
 
 use crate::domain::{
     Card, Email, Phone, Tier,
     card::{Address, Entry, FileAs, MONTHS, NameParts, PartialDate, PhoneEntry},
 };
+
+/// The generator's vocabulary, numbered: bench databases filled by an earlier one are
+/// made anew (`bench::seeded_database`). 2: thousands of names with Zipf-like
+/// frequencies (`vocabulary`).
+pub const VOCABULARY: u32 = 2;
 
 /// Generated contacts are spread over time from here on, about 90 s apart.
 const EPOCH_SECONDS: i64 = 1_640_995_200; // 2022-01-01T00:00:00Z
@@ -135,9 +142,10 @@ impl Generator {
         self.index += 1;
         let rng = &mut self.rng;
 
-        let culture = CULTURES.choose(rng).expect("cultures are listed");
-        let given = *culture.given.choose(rng).expect("names are listed");
-        let family = *culture.family.choose(rng).expect("names are listed");
+        let (culture_index, culture) = vocabulary::culture(rng);
+        let names = &NAMES[culture_index];
+        let given = names.given.draw(rng).as_str();
+        let family = names.family.draw(rng).as_str();
         let name = if culture.family_first {
             format!("{family} {given}")
         } else {
@@ -146,7 +154,7 @@ impl Generator {
 
         let company = rng
             .random_bool(0.88)
-            .then(|| *COMPANIES.choose(rng).expect("listed"));
+            .then(|| COMPANY_NAMES.draw(rng).as_str());
         let domain = match company {
             Some(company) => format!("{}.example", slug(company)),
             None => ["mail.example", "inbox.example", "post.example"]
@@ -196,7 +204,7 @@ impl Generator {
             .then(|| TITLES.choose(rng).expect("listed").to_string());
         let mut addresses = Vec::new();
         if rng.random_bool(0.93) {
-            let (city, country) = *LOCATIONS.choose(rng).expect("listed");
+            let (city, country) = *CITIES.draw(rng);
             let street = rng.random_bool(0.4).then(|| {
                 format!(
                     "{} {}",
@@ -212,7 +220,7 @@ impl Generator {
                 ..Address::default()
             });
             if rng.random_bool(0.15) {
-                let (city, country) = *LOCATIONS.choose(rng).expect("listed");
+                let (city, country) = *CITIES.draw(rng);
                 addresses.push(Address {
                     label: Some("home".to_owned()),
                     city: Some(city.to_owned()),
@@ -386,7 +394,7 @@ fn phone(rng: &mut ChaCha8Rng) -> String {
     let b = rng.random_range(0..10_000);
     match rng.random_range(0..8) {
         0 => format!("+1 (555) 01{:01}-{a:04}", b % 10),
-        1 => format!("+44 20 7946 {a:04}"),
+        1 => format!("+44 20 79{:02} {a:04}", b % 100),
         2 => format!("+49 30 {a:04}{:02}", b % 100),
         3 => format!(
             "+33 1 {:02} {:02} {:02} {:02}",
@@ -791,6 +799,37 @@ mod tests {
             times.windows(2).all(|w| w[0] < w[1]),
             "later contacts are newer"
         );
+    }
+
+    /// As in a real population: thousands of names, a few of them very common and
+    /// most of them rare; hundreds of companies and cities.
+    #[test]
+    fn names_are_many_and_few_of_them_common() {
+        use std::collections::HashMap;
+        let contacts: Vec<_> = Generator::new(42, 0).take(50_000).collect();
+        let mut given: HashMap<&str, usize> = HashMap::new();
+        let mut family: HashMap<&str, usize> = HashMap::new();
+        for c in &contacts {
+            let parts = &c.card.name_parts;
+            *given.entry(parts.given.as_deref().unwrap()).or_default() += 1;
+            *family.entry(parts.family.as_deref().unwrap()).or_default() += 1;
+        }
+        assert!(given.len() >= 1_000, "{} given names", given.len());
+        assert!(family.len() >= 1_500, "{} family names", family.len());
+        let mut counts: Vec<usize> = family.values().copied().collect();
+        counts.sort_unstable();
+        let (median, top) = (counts[counts.len() / 2], counts[counts.len() - 1]);
+        assert!(
+            top >= 20 * median,
+            "the commonest {top} times, the median {median}"
+        );
+        let companies: HashSet<_> = contacts
+            .iter()
+            .filter_map(|c| c.card.company.as_ref())
+            .collect();
+        let cities: HashSet<_> = contacts.iter().filter_map(|c| c.card.city()).collect();
+        assert!(companies.len() >= 300, "{} companies", companies.len());
+        assert!(cities.len() >= 150, "{} cities", cities.len());
     }
 
     #[test]
