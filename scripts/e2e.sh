@@ -28,7 +28,15 @@ for role in admin editor viewer; do
     echo "$ROSTER_E2E_PASSWORD" | DATABASE_URL="$e2e_url" "$bin" user add --email "$role@e2e.example" --role "$role" >/dev/null
 done
 
-mkdir -p "$DATA/e2e" "$DATA/e2e-limited"
+# A directory with no contacts and the same admin account, on a server of its own:
+# the interchange spec imports its exports there (into an empty directory).
+empty_database=roster_e2e_empty
+psql "$admin_url" -q -c "DROP DATABASE IF EXISTS $empty_database WITH (FORCE)" -c "CREATE DATABASE $empty_database"
+empty_url=$(url_with_database "$admin_url" "$empty_database")
+DATABASE_URL="$empty_url" "$bin" migrate >/dev/null
+echo "$ROSTER_E2E_PASSWORD" | DATABASE_URL="$empty_url" "$bin" user add --email "$ROSTER_E2E_ADMIN_EMAIL" --role admin >/dev/null
+
+mkdir -p "$DATA/e2e" "$DATA/e2e-limited" "$DATA/e2e-empty"
 # Two servers on the one database. The main one is used by every spec: each spec is
 # one person at machine speed, all from 127.0.0.1, so the per-user and sign-in limits
 # are raised for it (the integration tests check the limits). The second keeps a low
@@ -43,7 +51,7 @@ serve() { # port, data folder, redis prefix, searches per minute
     else
         export ROSTER_HTTPS=false
     fi
-    DATABASE_URL="$e2e_url" ROSTER_LISTEN="127.0.0.1:$1" ROSTER_SITE_ROOT="$ROOT/target/site" \
+    DATABASE_URL="${SERVE_DATABASE_URL:-$e2e_url}" ROSTER_LISTEN="127.0.0.1:$1" ROSTER_SITE_ROOT="$ROOT/target/site" \
         ROSTER_DATA_DIR="$2" ROSTER_DB_MIN_CONNECTIONS=1 ROSTER_REDIS_PREFIX="$3" \
         ROSTER_LIMIT_SIGN_IN_PER_MINUTE=1000 ROSTER_LIMIT_ANONYMOUS_PER_15_MINUTES=10000 \
         ROSTER_LIMIT_SEARCHES_PER_MINUTE="$4" ROSTER_LIMIT_READS_PER_MINUTE=100000 \
@@ -54,11 +62,16 @@ serve "$e2e_port" "$DATA/e2e" "roster-e2e-$$" 100000 &
 server=$!
 serve "$limited_port" "$DATA/e2e-limited" "roster-e2e-limited-$$" 6 &
 limited=$!
-trap 'kill $server $limited 2>/dev/null; wait $server $limited 2>/dev/null' EXIT
+# (The HTTPS-default check below takes $e2e_port + 2.)
+empty_port=$((e2e_port + 3))
+port_busy "$empty_port" && die "port $empty_port is taken; set ROSTER_E2E_PORT to a free range of four"
+(SERVE_DATABASE_URL=$empty_url serve "$empty_port" "$DATA/e2e-empty" "roster-e2e-empty-$$" 100000) &
+empty=$!
+trap 'kill $server $limited $empty 2>/dev/null; wait $server $limited $empty 2>/dev/null' EXIT
 
-ready() { healthy_on "$e2e_port" && healthy_on "$limited_port"; }
+ready() { healthy_on "$e2e_port" && healthy_on "$limited_port" && healthy_on "$empty_port"; }
 if ! wait_for ready 60; then
-    tail -n 30 "$DATA/e2e/server.log" "$DATA/e2e-limited/server.log" >&2
+    tail -n 30 "$DATA/e2e/server.log" "$DATA/e2e-limited/server.log" "$DATA/e2e-empty/server.log" >&2
     die "the e2e servers did not become ready"
 fi
 
@@ -89,5 +102,5 @@ echo "$headers" | grep -qi '^strict-transport-security: max-age=' || die "no HST
 echo "$headers" | grep -qi '^set-cookie: __Host-roster=.*; *Secure' || die "no Secure __Host- cookie by default: $headers"
 
 say "running the Playwright suite (JavaScript off and on)"
-export ROSTER_E2E_PORT=$e2e_port ROSTER_E2E_LIMITED_PORT=$limited_port
+export ROSTER_E2E_PORT=$e2e_port ROSTER_E2E_LIMITED_PORT=$limited_port ROSTER_E2E_EMPTY_PORT=$empty_port
 (cd end2end && npx playwright test "$@")

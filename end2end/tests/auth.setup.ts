@@ -9,6 +9,18 @@ const accounts = {
   viewer: 'viewer@e2e.example',
 };
 
+// The admin of the server on an empty directory (scripts/e2e.sh), where the
+// interchange spec imports its exports.
+setup('sign in as the admin of the empty directory', async ({ page }) => {
+  const port = process.env.ROSTER_E2E_EMPTY_PORT ?? '3103';
+  await page.goto(`http://127.0.0.1:${port}/login`);
+  await page.getByLabel('Email').fill(accounts.admin);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Directory' })).toBeVisible();
+  await page.context().storageState({ path: '.auth/admin-empty.json' });
+});
+
 for (const [role, email] of Object.entries(accounts)) {
   setup(`sign in as the ${role}`, async ({ page }) => {
     await page.goto('/login');

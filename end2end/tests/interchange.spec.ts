@@ -5,7 +5,9 @@ import { test, expect, type Page } from './fixtures';
 // Lossless interchange through the browser (issue 26): each fixture of
 // tests/fixtures/interchange uploaded, its columns shown, checked and committed; one
 // contact opened and its fields found on its page; then the search's vCard export
-// imported again, which changes nothing. Every name and email gets a word of this run's
+// imported again, which changes nothing, and imported into an empty directory (a
+// server of its own, scripts/e2e.sh), where it makes the same contacts: their page
+// shows the same fields, and that directory's export changes nothing here. Every name and email gets a word of this run's
 // own, so both projects (JavaScript off and on) can import the same fixture at once.
 
 function uniqueWord(): string {
@@ -122,9 +124,17 @@ async function upload(page: Page, ready: (page: Page) => Promise<void>, name: st
   await ready(page);
 }
 
+/** The checked file changes nothing: every contact unchanged, none to create or update. */
+async function expectUnchanged(page: Page, contacts: number) {
+  const count = (label: string) => page.locator('.import-counts div', { hasText: label }).locator('dd');
+  await expect(count('Unchanged')).toHaveText(String(contacts));
+  await expect(count('To create')).toHaveText('0');
+  await expect(count('To update')).toHaveText('0');
+}
+
 for (const fixture of fixtures) {
-  test(`import ${fixture.file} through the browser, every field kept, and its export back unchanged`, async ({ page, ready }) => {
-    test.setTimeout(90_000);
+  test(`import ${fixture.file} through the browser, every field kept, and its export back unchanged`, async ({ page, ready, browser, javaScriptEnabled }) => {
+    test.setTimeout(150_000);
     const word = uniqueWord();
     await upload(page, ready, fixture.file, personalised(fixture, word));
 
@@ -160,8 +170,39 @@ for (const fixture of fixtures) {
     ]);
     const exported = readFileSync(await download.path());
     await upload(page, ready, `export-${word}.vcf`, exported);
-    await expect(page.locator('.import-counts div', { hasText: 'Unchanged' }).locator('dd')).toHaveText(String(fixture.contacts));
-    await expect(page.locator('.import-counts div', { hasText: 'To create' }).locator('dd')).toHaveText('0');
-    await expect(page.locator('.import-counts div', { hasText: 'To update' }).locator('dd')).toHaveText('0');
+    await expectUnchanged(page, fixture.contacts);
+
+    // The export into an empty directory: every contact made again, the same.
+    const emptyDirectory = await browser.newContext({
+      baseURL: `http://127.0.0.1:${process.env.ROSTER_E2E_EMPTY_PORT ?? 3103}`,
+      storageState: '.auth/admin-empty.json',
+      javaScriptEnabled,
+    });
+    const there = await emptyDirectory.newPage();
+    await upload(there, ready, `export-${word}.vcf`, exported);
+    await expect(there.locator('.import-counts div', { hasText: 'To create' }).locator('dd')).toHaveText(String(fixture.contacts));
+    await expect(there.locator('.import-counts div', { hasText: 'Invalid' }).locator('dd')).toHaveText('0');
+    await there.getByRole('button', { name: `Import: create ${fixture.contacts}, update 0` }).click();
+    await expect(there.locator('.import-counts div', { hasText: 'Created' }).locator('dd')).toHaveText(String(fixture.contacts));
+    await there.goto(`/?q=${word}`);
+    await ready(there);
+    await expect(there.locator('tbody tr .contact-link')).toHaveCount(fixture.contacts);
+    await there.locator('tbody tr .contact-link', { hasText: unique }).first().click();
+    await ready(there);
+    await expect(there.getByRole('heading', { level: 1 })).toHaveText(withWord(fixture.open, fixture, word));
+    for (const shown of fixture.shows) {
+      await expect(there.locator('main'), shown).toContainText(withWord(shown, fixture, word));
+    }
+    // Field by field, as Roster compares them: that directory's export changes nothing here.
+    await there.goto(`/?q=${word}`);
+    await ready(there);
+    const [again] = await Promise.all([
+      there.waitForEvent('download'),
+      there.getByRole('link', { name: 'vCard', exact: true }).click(),
+    ]);
+    const exportedThere = readFileSync(await again.path());
+    await emptyDirectory.close();
+    await upload(page, ready, `export-there-${word}.vcf`, exportedThere);
+    await expectUnchanged(page, fixture.contacts);
   });
 }
