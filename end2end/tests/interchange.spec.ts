@@ -124,12 +124,52 @@ async function upload(page: Page, ready: (page: Page) => Promise<void>, name: st
   await ready(page);
 }
 
+/** One count of an import's page ("To create", "Created"…). */
+function importCount(page: Page, label: string) {
+  return page.locator('.import-counts div', { hasText: label }).locator('dd');
+}
+
 /** The checked file changes nothing: every contact unchanged, none to create or update. */
 async function expectUnchanged(page: Page, contacts: number) {
-  const count = (label: string) => page.locator('.import-counts div', { hasText: label }).locator('dd');
+  const count = (label: string) => importCount(page, label);
   await expect(count('Unchanged')).toHaveText(String(contacts));
   await expect(count('To create')).toHaveText('0');
   await expect(count('To update')).toHaveText('0');
+}
+
+/** The checked file's contacts are all new and valid: commits them. */
+async function createAll(page: Page, contacts: number) {
+  const count = (label: string) => importCount(page, label);
+  await expect(count('To create')).toHaveText(String(contacts));
+  await expect(count('Invalid')).toHaveText('0');
+  await page.getByRole('button', { name: `Import: create ${contacts}, update 0` }).click();
+  await expect(count('Created')).toHaveText(String(contacts));
+}
+
+/** Every contact of the file is found by the run's word; the one opened shows its fields. */
+async function expectShown(page: Page, ready: (page: Page) => Promise<void>, fixture: Fixture, word: string) {
+  await page.goto(`/?q=${word}`);
+  await ready(page);
+  await expect(page.locator('tbody tr .contact-link')).toHaveCount(fixture.contacts);
+  // The results list a name as it files ("Lovelace, Ada"): found by its unique part.
+  const unique = withWord(fixture.names.find((name) => fixture.open.includes(name)) ?? fixture.open, fixture, word);
+  await page.locator('tbody tr .contact-link', { hasText: unique }).first().click();
+  await ready(page);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(withWord(fixture.open, fixture, word));
+  for (const shown of fixture.shows) {
+    await expect(page.locator('main'), shown).toContainText(withWord(shown, fixture, word));
+  }
+}
+
+/** The search for the run's word, downloaded as vCard. */
+async function exportSearch(page: Page, ready: (page: Page) => Promise<void>, word: string): Promise<Buffer> {
+  await page.goto(`/?q=${word}`);
+  await ready(page);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'vCard', exact: true }).click(),
+  ]);
+  return readFileSync(await download.path());
 }
 
 for (const fixture of fixtures) {
@@ -137,38 +177,15 @@ for (const fixture of fixtures) {
     test.setTimeout(150_000);
     const word = uniqueWord();
     await upload(page, ready, fixture.file, personalised(fixture, word));
-
-    const counts = page.locator('.import-counts');
-    await expect(counts.locator('div', { hasText: 'To create' }).locator('dd')).toHaveText(String(fixture.contacts));
-    await expect(counts.locator('div', { hasText: 'Invalid' }).locator('dd')).toHaveText('0');
     if (fixture.column) {
       const [header, shown] = fixture.column;
       await expect(page.getByLabel(header, { exact: true }).locator('option:checked')).toHaveText(shown);
     }
-    await page.getByRole('button', { name: `Import: create ${fixture.contacts}, update 0` }).click();
-    await expect(page.locator('.import-counts div', { hasText: 'Created' }).locator('dd')).toHaveText(String(fixture.contacts));
-
-    // Every contact of the file is found by the run's word; the one opened shows its fields.
-    await page.goto(`/?q=${word}`);
-    await ready(page);
-    await expect(page.locator('tbody tr .contact-link')).toHaveCount(fixture.contacts);
-    // The results list a name as it files ("Lovelace, Ada"): found by its unique part.
-    const unique = withWord(fixture.names.find((name) => fixture.open.includes(name)) ?? fixture.open, fixture, word);
-    await page.locator('tbody tr .contact-link', { hasText: unique }).first().click();
-    await ready(page);
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText(withWord(fixture.open, fixture, word));
-    for (const shown of fixture.shows) {
-      await expect(page.locator('main'), shown).toContainText(withWord(shown, fixture, word));
-    }
+    await createAll(page, fixture.contacts);
+    await expectShown(page, ready, fixture, word);
 
     // The search exported as vCard and imported again: nothing to create or change.
-    await page.goto(`/?q=${word}`);
-    await ready(page);
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.getByRole('link', { name: 'vCard', exact: true }).click(),
-    ]);
-    const exported = readFileSync(await download.path());
+    const exported = await exportSearch(page, ready, word);
     await upload(page, ready, `export-${word}.vcf`, exported);
     await expectUnchanged(page, fixture.contacts);
 
@@ -180,27 +197,10 @@ for (const fixture of fixtures) {
     });
     const there = await emptyDirectory.newPage();
     await upload(there, ready, `export-${word}.vcf`, exported);
-    await expect(there.locator('.import-counts div', { hasText: 'To create' }).locator('dd')).toHaveText(String(fixture.contacts));
-    await expect(there.locator('.import-counts div', { hasText: 'Invalid' }).locator('dd')).toHaveText('0');
-    await there.getByRole('button', { name: `Import: create ${fixture.contacts}, update 0` }).click();
-    await expect(there.locator('.import-counts div', { hasText: 'Created' }).locator('dd')).toHaveText(String(fixture.contacts));
-    await there.goto(`/?q=${word}`);
-    await ready(there);
-    await expect(there.locator('tbody tr .contact-link')).toHaveCount(fixture.contacts);
-    await there.locator('tbody tr .contact-link', { hasText: unique }).first().click();
-    await ready(there);
-    await expect(there.getByRole('heading', { level: 1 })).toHaveText(withWord(fixture.open, fixture, word));
-    for (const shown of fixture.shows) {
-      await expect(there.locator('main'), shown).toContainText(withWord(shown, fixture, word));
-    }
+    await createAll(there, fixture.contacts);
+    await expectShown(there, ready, fixture, word);
     // Field by field, as Roster compares them: that directory's export changes nothing here.
-    await there.goto(`/?q=${word}`);
-    await ready(there);
-    const [again] = await Promise.all([
-      there.waitForEvent('download'),
-      there.getByRole('link', { name: 'vCard', exact: true }).click(),
-    ]);
-    const exportedThere = readFileSync(await again.path());
+    const exportedThere = await exportSearch(there, ready, word);
     await emptyDirectory.close();
     await upload(page, ready, `export-there-${word}.vcf`, exportedThere);
     await expectUnchanged(page, fixture.contacts);
