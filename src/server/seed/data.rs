@@ -10,6 +10,48 @@ pub struct Culture {
     pub family_first: bool,
 }
 
+/// Spanish and Portuguese family names: a person has two (`vocabulary` pairs them).
+pub const SPANISH_FAMILY: &[&str] = &[
+    "García",
+    "Peña",
+    "Fernández",
+    "Martínez",
+    "López",
+    "Núñez",
+    "Sánchez",
+    "Rodríguez",
+    "Muñoz",
+    "Gutiérrez",
+    "Jiménez",
+    "Ibáñez",
+    "Castillo",
+    "Ordóñez",
+    "Romero",
+    "Navarro",
+    "Torres",
+    "Domínguez",
+    "Vázquez",
+    "Ramos",
+];
+pub const PORTUGUESE_FAMILY: &[&str] = &[
+    "Gonçalves",
+    "Silva",
+    "Conceição",
+    "Araújo",
+    "Magalhães",
+    "Sousa",
+    "Pereira",
+    "Simões",
+    "Assunção",
+    "Ferreira",
+    "Costa",
+    "Oliveira",
+    "Santos",
+    "Rodrigues",
+    "Almeida",
+    "Carvalho",
+];
+
 pub const CULTURES: &[Culture] = &[
     // English-speaking
     Culture {
@@ -75,22 +117,7 @@ pub const CULTURES: &[Culture] = &[
             "Mónica",
             "Íñigo",
         ],
-        family: &[
-            "García",
-            "Peña",
-            "Fernández",
-            "Martínez",
-            "López",
-            "Núñez",
-            "Sánchez",
-            "Rodríguez",
-            "Muñoz",
-            "Gutiérrez",
-            "Jiménez",
-            "Ibáñez",
-            "Castillo",
-            "Ordóñez",
-        ],
+        family: SPANISH_FAMILY,
         family_first: false,
     },
     // Portuguese and Brazilian
@@ -107,18 +134,7 @@ pub const CULTURES: &[Culture] = &[
             "Luís",
             "Conceição",
         ],
-        family: &[
-            "Gonçalves",
-            "Silva",
-            "Conceição",
-            "Araújo",
-            "Magalhães",
-            "Sousa",
-            "Pereira",
-            "Simões",
-            "Assunção",
-            "Ferreira",
-        ],
+        family: PORTUGUESE_FAMILY,
         family_first: false,
     },
     // French

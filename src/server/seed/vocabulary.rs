@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use rand::{Rng, distr::Distribution, distr::weighted::WeightedIndex};
 use rand_chacha::ChaCha8Rng;
 
-use super::data::{COMPANIES, CULTURES, Culture, LOCATIONS};
+use super::data::{COMPANIES, CULTURES, Culture, LOCATIONS, PORTUGUESE_FAMILY, SPANISH_FAMILY};
 
 /// Parts that make names when joined: every head with every tail.
 pub struct Parts {
@@ -27,46 +27,6 @@ const NONE: Parts = Parts {
     tails: &[],
     joiner: "",
 };
-
-/// Spanish and Portuguese family names, either of a person's two.
-const SPANISH_FAMILY: &[&str] = &[
-    "García",
-    "Peña",
-    "Fernández",
-    "Martínez",
-    "López",
-    "Núñez",
-    "Sánchez",
-    "Rodríguez",
-    "Muñoz",
-    "Gutiérrez",
-    "Jiménez",
-    "Ibáñez",
-    "Castillo",
-    "Ordóñez",
-    "Romero",
-    "Navarro",
-    "Torres",
-    "Domínguez",
-    "Vázquez",
-    "Ramos",
-];
-const PORTUGUESE_FAMILY: &[&str] = &[
-    "Gonçalves",
-    "Silva",
-    "Araújo",
-    "Magalhães",
-    "Sousa",
-    "Pereira",
-    "Simões",
-    "Ferreira",
-    "Costa",
-    "Oliveira",
-    "Santos",
-    "Rodrigues",
-    "Almeida",
-    "Carvalho",
-];
 
 /// Given and family name parts of each culture, in the order of `data::CULTURES`.
 const CULTURE_PARTS: [(Parts, Parts); 19] = [
