@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use data::{CULTURES, DEPARTMENTS, EVENTS, LOCATIONS, STREETS, TAGS, TITLES, TOPICS};
-use vocabulary::{CITIES, COMPANY_NAMES, NAMES};
+use vocabulary::{CITIES, COMPANY_NAMES};
 
 use crate::domain::{
     Card, Email, Phone, Tier,
@@ -142,8 +142,8 @@ impl Generator {
         self.index += 1;
         let rng = &mut self.rng;
 
-        let (culture_index, culture) = vocabulary::culture(rng);
-        let names = &NAMES[culture_index];
+        let names = vocabulary::culture(rng);
+        let culture = names.culture;
         let given = names.given.draw(rng).as_str();
         let family = names.family.draw(rng).as_str();
         let name = if culture.family_first {

@@ -487,8 +487,9 @@ impl<T> Ranked<T> {
     }
 }
 
-/// One culture's names, most common first.
+/// One culture and its names, most common first.
 pub struct Names {
+    pub culture: &'static Culture,
     pub given: Ranked<String>,
     pub family: Ranked<String>,
 }
@@ -499,6 +500,7 @@ pub static NAMES: LazyLock<Vec<Names>> = LazyLock::new(|| {
         .iter()
         .zip(&CULTURE_PARTS)
         .map(|(culture, (given, family))| Names {
+            culture,
             given: Ranked::new(listed_then_made(culture.given, given)),
             family: Ranked::new(listed_then_made(culture.family, family)),
         })
@@ -562,10 +564,10 @@ fn mix(text: &str) -> u64 {
     })
 }
 
-/// A culture, drawn evenly (the directory is of a professional network spanning them).
-pub fn culture(rng: &mut ChaCha8Rng) -> (usize, &'static Culture) {
-    let index = rng.random_range(0..CULTURES.len());
-    (index, &CULTURES[index])
+/// A culture with its names, drawn evenly (the directory is of a professional network
+/// spanning them).
+pub fn culture(rng: &mut ChaCha8Rng) -> &'static Names {
+    &NAMES[rng.random_range(0..NAMES.len())]
 }
 
 #[cfg(test)]
