@@ -2,7 +2,7 @@
 //! index and its follower, the router and the listening socket. Tests use the same
 //! path with port 0 and read the bound port back.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context as _;
 use leptos::config::LeptosOptions;
@@ -211,9 +211,10 @@ impl Application {
         // nothing was sent) while the connections already open are still served, each
         // answer now telling the peer to close (`Connection: close`). A request that a
         // balancer sends on a kept-alive connection at that moment is answered, not
-        // lost. Then, after `CLOSING_GRACE`, the server stops reading new requests and
-        // the ones in flight get what is left of the drain time.
-        let grace = CLOSING_GRACE.min(drain);
+        // lost. Then, after the grace (or sooner, once every open connection has
+        // closed), the server stops reading new requests and the ones in flight get
+        // what is left of the drain time.
+        let grace = self.state.config.shutdown_grace().min(drain);
         let shutdown = async move {
             shutdown.await;
             let _ = stopping.send(true);
@@ -221,7 +222,6 @@ impl Application {
                 grace_ms = grace.as_millis() as u64,
                 "stopping: refusing new connections, closing open ones as they answer"
             );
-            tokio::time::sleep(grace).await;
         };
         let metrics = self.metrics_listener.map(|listener| {
             let mut stopped = stopped.clone();
@@ -266,15 +266,12 @@ impl Application {
                 }
             },
         ));
-        let listener = ClosingListener {
-            inner: Some(self.listener),
-            closing: stopped.clone(),
-        };
         let serving = http::serve::serve(
-            listener,
+            self.listener,
             router,
             http::serve::ConnectionLimits::from_config(&self.state.config),
             shutdown,
+            grace,
         );
         tokio::select! {
             () = serving => {}
@@ -306,34 +303,6 @@ impl Application {
         self.state.db.close().await;
         tracing::info!("stopped");
         Ok(())
-    }
-}
-
-/// How long, once shutdown begins, open connections are still read from (see
-/// `run_until`): long enough for a load balancer to send its next request on each of
-/// them, or to find the listener closed and mark the instance down.
-const CLOSING_GRACE: Duration = Duration::from_secs(1);
-
-/// The server's listener, closed the moment `closing` turns true: the port then
-/// refuses connections, and `accept` waits forever (the server is draining).
-struct ClosingListener {
-    inner: Option<TcpListener>,
-    closing: watch::Receiver<bool>,
-}
-
-impl http::serve::Accept for ClosingListener {
-    async fn accept(&mut self) -> (tokio::net::TcpStream, SocketAddr) {
-        loop {
-            let Some(listener) = self.inner.as_mut() else {
-                return std::future::pending().await;
-            };
-            tokio::select! {
-                // (axum's listener retries what accept errors it can, such as running
-                // out of descriptors, after a pause.)
-                accepted = axum::serve::Listener::accept(listener) => return accepted,
-                _ = self.closing.wait_for(|closing| *closing) => self.inner = None,
-            }
-        }
     }
 }
 

@@ -19,8 +19,10 @@
 //! is being answered (a request in flight holds no timer; the request timeout and the
 //! export's send timeout bound those).
 //!
-//! Shutdown is the caller's: when `shutdown` completes, every connection finishes the
-//! request it is answering and closes; `serve` returns once all have.
+//! Shutdown is the caller's: when `shutdown` completes, no connection is accepted any
+//! more; the open ones are still read from for `grace` (or until they have all closed,
+//! if sooner), then each finishes the request it is answering and closes; `serve`
+//! returns once all have.
 
 use std::{
     convert::Infallible,
@@ -71,13 +73,23 @@ pub trait Accept: Send {
     fn accept(&mut self) -> impl Future<Output = (TcpStream, SocketAddr)> + Send;
 }
 
+impl Accept for tokio::net::TcpListener {
+    async fn accept(&mut self) -> (TcpStream, SocketAddr) {
+        // (axum's listener retries what accept errors it can, such as running out of
+        // descriptors, after a pause.)
+        axum::serve::Listener::accept(self).await
+    }
+}
+
 /// Serves `router` on every connection `listener` accepts until `shutdown` completes,
-/// then lets each connection finish what it is answering; returns once all are closed.
+/// keeps serving the open ones for `grace` (ended early once none is open), then lets
+/// each connection finish what it is answering; returns once all are closed.
 pub async fn serve(
     mut listener: impl Accept,
     router: Router,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send,
+    grace: Duration,
 ) {
     // Dropped when shutdown starts: each connection sees it and winds down.
     let (stop_tx, stop_rx) = watch::channel(());
@@ -106,8 +118,14 @@ pub async fn serve(
             drop(closed);
         });
     }
-    drop(stop_tx);
+    // New connections are refused from here on (a balancer retries them elsewhere).
+    drop(listener);
     drop(all_closed_rx);
+    tokio::select! {
+        () = tokio::time::sleep(grace) => {}
+        () = all_closed_tx.closed() => {}
+    }
+    drop(stop_tx);
     all_closed_tx.closed().await;
 }
 
