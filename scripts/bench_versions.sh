@@ -7,9 +7,10 @@
 #
 # For each build, in turn:
 # 1. `roster bench search` of that build (its own query set from its own data; the
-#    database is renamed to the bench's name for the run and back after; Postgres
-#    answers 20 of the queries, ROSTER_BENCH_POSTGRES_QUERIES to change it: its
-#    slowest take seconds each);
+#    database is renamed to the bench's name for the run and back after; builds that
+#    time Postgres on a sample answer 20 queries there, ROSTER_BENCH_POSTGRES_QUERIES
+#    to change it; builds that run every engine on every query take
+#    ROSTER_BENCH_RUNS runs, 2 unless told);
 # 2. a server of that build on a fresh data folder, with the page cache off: the
 #    seconds from start to ready (the index built from Postgres), the index's size on
 #    disk, the server's resident memory when ready;
@@ -99,7 +100,11 @@ measure() { # label binary site
     psql "$ROSTER_TEST_DATABASE_URL" -q -c "ALTER DATABASE $database RENAME TO roster_bench_$contacts"
     renamed=$database
     { echo; echo "## $label: \`roster bench search --contacts $contacts\`"; echo; } >>"$report"
-    DATABASE_URL=$url "$bin" bench search --contacts "$contacts" --postgres-queries "${ROSTER_BENCH_POSTGRES_QUERIES:-20}" | tee -a "$report"
+    local engines=(--postgres-queries "${ROSTER_BENCH_POSTGRES_QUERIES:-20}")
+    if "$bin" bench search --help | grep -q -- '--runs'; then
+        engines=(--runs "${ROSTER_BENCH_RUNS:-2}")
+    fi
+    DATABASE_URL=$url "$bin" bench search --contacts "$contacts" "${engines[@]}" | tee -a "$report"
     psql "$ROSTER_TEST_DATABASE_URL" -q -c "ALTER DATABASE roster_bench_$contacts RENAME TO $database"
     renamed=
 

@@ -238,24 +238,23 @@ enum Bench {
         #[arg(long, default_value_t = 0)]
         into: u64,
     },
-    /// The search index against Postgres ILIKE and full text, on one query set.
+    /// The search index against Postgres full text and SQLite FTS5, tuned, on the same
+    /// questions, with their answers compared.
     Search {
         /// Contacts in the bench database (seeded on first use).
         #[arg(long, default_value_t = 100_000)]
         contacts: u64,
-        /// Queries in the mixed set.
-        #[arg(long, default_value_t = 800)]
+        /// Queries in the mixed set (every engine runs them all).
+        #[arg(long, default_value_t = 1_000)]
         queries: usize,
-        /// Queries of the set run on each Postgres engine.
-        #[arg(long, default_value_t = 80)]
-        postgres_queries: usize,
-        /// Timed passes over the set on the index.
-        #[arg(long, default_value_t = 3)]
-        passes: usize,
+        /// Timed runs over the set on each engine (after one untimed warm-up run).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
         /// Seed of the query set.
         #[arg(long, default_value_t = 7)]
         seed: u64,
-        /// Keep the index in this folder between runs (built only when missing).
+        /// Keep the index and the SQLite copy in this folder between runs (built only
+        /// when missing or made from other contacts).
         #[arg(long)]
         index_dir: Option<std::path::PathBuf>,
         /// Run only this search (a URL query string such as `q=sa&tier=1`); repeatable.
@@ -358,8 +357,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 Bench::Search {
                     contacts,
                     queries,
-                    postgres_queries,
-                    passes,
+                    runs,
                     seed,
                     index_dir,
                     only,
@@ -368,8 +366,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let options = super::bench::BenchOptions {
                 contacts,
                 queries,
-                postgres_queries,
-                passes,
+                runs,
                 seed,
                 index_dir,
                 only,

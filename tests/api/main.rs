@@ -8,6 +8,7 @@ mod assets;
 mod auth;
 mod backup;
 mod bad_input;
+mod bench;
 mod bulk;
 mod cluster;
 mod config;

@@ -1,14 +1,16 @@
-//! `roster bench search`: the search engine against the ways peers search, on one
-//! dataset and one query set, in one run.
+//! `roster bench search`: Roster's index against the engines people weigh it
+//! against, on one dataset and one query set, in one run.
 //!
 //! It works in a database of its own, `roster_bench_<N>`, on the server named by
 //! `DATABASE_URL` (created, migrated and seeded on first use, reused after), because
-//! it adds what the Postgres full-text baseline needs (a tsvector column and its GIN
-//! index) and must never touch real data. Then it builds the index through the same
-//! code the server uses, derives a mixed query set from the data (deterministic for
-//! a seed), and times each query on: the index without any cache, the full search
-//! path with the cache warm, Postgres `ILIKE`, and Postgres full text. Postgres runs
-//! a sample of the set (every k-th query) because its slower queries take seconds.
+//! it adds what the other engines need and must never touch real data. It builds the
+//! index through the same code the server uses, and copies of the same contacts, as
+//! the same words, into Postgres full text and SQLite FTS5 (see [`engines`]), derives
+//! a mixed query set from the data (deterministic for a seed), checks that every
+//! engine gives the same answers (newest first, so that the order is the same
+//! question too), then times every query on every engine: one untimed warm-up run,
+//! then `runs` timed runs, reported as the median of the runs' percentiles with their
+//! spread. The whole search path with its cache warm is timed too, labelled as such.
 
 use std::{
     fmt::Write as _,
@@ -30,18 +32,17 @@ use super::{
 };
 use crate::domain::{
     SearchQuery, Tier,
-    search::{Filters, RESULTS_PER_PAGE},
+    search::{Filters, RESULTS_PER_PAGE, SortOrder},
 };
 
+mod engines;
 pub mod pages;
 
 pub struct BenchOptions {
     pub contacts: u64,
     pub queries: usize,
-    /// Queries run on each Postgres engine (a sample of the set).
-    pub postgres_queries: usize,
-    /// Passes over the query set for the index (more samples for the tail).
-    pub passes: usize,
+    /// Timed runs over the whole set on each engine.
+    pub runs: usize,
     pub seed: u64,
     /// Keep the index here between runs (else a temporary folder, built each run).
     pub index_dir: Option<std::path::PathBuf>,
@@ -52,25 +53,43 @@ pub struct BenchOptions {
 /// What a query exercises, for the per-kind figures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kind {
+    /// A whole name or a family name, as written.
     Exact,
+    /// One email address.
+    Email,
+    /// A phone number, whole or its last digits.
+    Phone,
+    /// A name as typed, one letter at a time: every state before the whole name.
     Prefix,
     Typo,
+    /// One to three letters of a name under a tier or a city.
     Filtered,
 }
 
 impl Kind {
+    const ALL: [Kind; 6] = [
+        Kind::Exact,
+        Kind::Email,
+        Kind::Phone,
+        Kind::Prefix,
+        Kind::Typo,
+        Kind::Filtered,
+    ];
+
     pub(super) fn label(self) -> &'static str {
         match self {
             Kind::Exact => "exact",
+            Kind::Email => "email",
+            Kind::Phone => "phone",
             Kind::Prefix => "prefix",
             Kind::Typo => "typo",
             Kind::Filtered => "filtered",
         }
     }
 
-    /// The issue's two budgets: exact and prefix (with or without filters) vs typos.
-    fn tolerates_typos(self) -> bool {
-        self == Kind::Typo
+    /// Questions with one right answer: every engine must give it.
+    fn exact_match(self) -> bool {
+        matches!(self, Kind::Exact | Kind::Email | Kind::Phone)
     }
 }
 
@@ -79,35 +98,163 @@ pub(super) struct BenchQuery {
     pub(super) query: SearchQuery,
 }
 
-/// Latencies of one engine, in microseconds.
+/// Latencies of one engine over its timed runs, in microseconds, by kind.
 #[derive(Default)]
 struct Timings {
-    samples: Vec<(Kind, u64)>,
+    runs: Vec<Vec<(Kind, u64)>>,
 }
+
+/// A percentile as the median over runs, with the runs' lowest and highest.
+#[derive(Clone, Copy)]
+struct Spread {
+    median: f64,
+    low: f64,
+    high: f64,
+}
+
+impl std::fmt::Display for Spread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.2} ({:.2}–{:.2})", self.median, self.low, self.high)
+    }
+}
+
+/// The percentiles the bench reports: p50, p90, p99, p99.9.
+const QUANTILES: [f64; 4] = [0.50, 0.90, 0.99, 0.999];
 
 impl Timings {
-    fn record(&mut self, kind: Kind, elapsed: Duration) {
-        self.samples.push((kind, elapsed.as_micros() as u64));
+    fn start_run(&mut self) {
+        self.runs.push(Vec::new());
     }
 
-    fn percentiles(&self, filter: impl Fn(Kind) -> bool) -> Option<[f64; 4]> {
-        let mut values: Vec<u64> = self
-            .samples
-            .iter()
-            .filter(|(kind, _)| filter(*kind))
-            .map(|(_, micros)| *micros)
-            .collect();
-        if values.is_empty() {
+    fn record(&mut self, kind: Kind, elapsed: Duration) {
+        if self.runs.is_empty() {
+            self.start_run();
+        }
+        let run = self.runs.last_mut().expect("a run");
+        run.push((kind, elapsed.as_micros() as u64));
+    }
+
+    /// Each quantile's median over the runs and its spread, and the samples per run;
+    /// `None` when no query of these kinds ran.
+    fn percentiles(&self, filter: impl Fn(Kind) -> bool) -> Option<([Spread; 4], usize)> {
+        let mut per_run: Vec<[f64; 4]> = Vec::new();
+        let mut samples = 0;
+        for run in &self.runs {
+            let mut values: Vec<u64> = run
+                .iter()
+                .filter(|(kind, _)| filter(*kind))
+                .map(|(_, micros)| *micros)
+                .collect();
+            if values.is_empty() {
+                continue;
+            }
+            values.sort_unstable();
+            samples = values.len();
+            let at = |q: f64| {
+                let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len());
+                values[rank - 1] as f64 / 1_000.0
+            };
+            per_run.push(QUANTILES.map(at));
+        }
+        if per_run.is_empty() {
             return None;
         }
-        values.sort_unstable();
-        let at = |q: f64| {
-            let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len());
-            values[rank - 1] as f64 / 1_000.0
+        let spread = |i: usize| {
+            let mut values: Vec<f64> = per_run.iter().map(|p| p[i]).collect();
+            values.sort_by(f64::total_cmp);
+            Spread {
+                median: values[values.len() / 2],
+                low: values[0],
+                high: values[values.len() - 1],
+            }
         };
-        Some([at(0.50), at(0.95), at(0.99), values.len() as f64])
+        Some(([spread(0), spread(1), spread(2), spread(3)], samples))
     }
 }
+
+/// How an engine's answers compare with the index's, on the queries of one kind.
+struct KindAgreement {
+    kind: Kind,
+    queries: usize,
+    /// Answers equal: the count, and the first page's ids as a set.
+    equal: usize,
+    /// The sum of first-page overlaps (shared ids ÷ the larger page).
+    overlap: f64,
+    /// How many the index matched, per query.
+    totals: Vec<u64>,
+}
+
+/// How an engine's answers compare with the index's, by kind.
+#[derive(Default)]
+struct Agreement {
+    by_kind: Vec<KindAgreement>,
+    /// Exact-match queries whose answers differ, for the report.
+    differing: Vec<String>,
+}
+
+impl Agreement {
+    fn add(&mut self, kind: Kind, text: &str, index: &engines::Answer, other: &engines::Answer) {
+        let mine: std::collections::HashSet<_> = index.ids.iter().collect();
+        let theirs: std::collections::HashSet<_> = other.ids.iter().collect();
+        let shared = mine.intersection(&theirs).count();
+        let larger = mine.len().max(theirs.len());
+        let overlap = if larger == 0 {
+            1.0
+        } else {
+            shared as f64 / larger as f64
+        };
+        let equal = index.total == other.total && mine == theirs;
+        if !equal && kind.exact_match() && self.differing.len() < 5 {
+            self.differing.push(format!(
+                "{text:?}: {} vs {} matches",
+                index.total, other.total
+            ));
+        }
+        let entry = match self.by_kind.iter().position(|entry| entry.kind == kind) {
+            Some(at) => &mut self.by_kind[at],
+            None => {
+                self.by_kind.push(KindAgreement {
+                    kind,
+                    queries: 0,
+                    equal: 0,
+                    overlap: 0.0,
+                    totals: Vec::new(),
+                });
+                self.by_kind.last_mut().expect("just pushed")
+            }
+        };
+        entry.queries += 1;
+        entry.equal += usize::from(equal);
+        entry.overlap += overlap;
+        entry.totals.push(index.total);
+    }
+
+    /// Whether every exact-match question got the index's answer.
+    fn exact_answers_equal(&self) -> bool {
+        self.by_kind
+            .iter()
+            .filter(|entry| entry.kind.exact_match())
+            .all(|entry| entry.queries == entry.equal)
+    }
+}
+
+/// The folder's size on disk, in bytes.
+fn folder_bytes(path: &std::path::Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| match entry.metadata() {
+                    Ok(meta) if meta.is_dir() => folder_bytes(&entry.path()),
+                    Ok(meta) => meta.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
 
 pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<String> {
     let database = format!("roster_bench_{}", options.contacts);
@@ -116,23 +263,66 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
         eprintln!("{report}");
     }
     sqlx::query("ANALYZE contacts").execute(&pool).await?;
-    let contacts: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
-        .fetch_one(&pool)
-        .await?;
+    let contacts: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM contacts WHERE deleted_at IS NULL")
+            .fetch_one(&pool)
+            .await?;
 
     eprintln!("building the index from {contacts} contacts…");
     let folder = tempfile::tempdir().context("creating a temporary index folder")?;
-    let root = match &options.index_dir {
-        Some(dir) => dir.join(&database),
-        None => folder.path().join("index"),
-    };
-    let index = SearchIndex::new(root);
+    let keep = options.index_dir.as_deref().unwrap_or(folder.path());
+    std::fs::create_dir_all(keep)?;
+    let root = keep.join(&database);
+    let index = SearchIndex::new(root.clone());
     let started = Instant::now();
     let documents = sync::open_or_build_now(&pool, index.clone()).await?;
     let build_seconds = started.elapsed().as_secs_f64();
     let published = index.current().context("the built index is published")?;
     let replica = published.replica.clone();
     let segments = replica.searcher().segment_readers().len();
+    let index_bytes = folder_bytes(&root);
+    let resident_with_index = resident();
+
+    // The other engines' copies, made from the same contacts as the same words.
+    let position = sync::database_position(&pool).await?;
+    let label = engines::store_label(contacts, position);
+    let sqlite_path = keep.join(format!("{database}.sqlite"));
+    let postgres_current = engines::postgres_is_current(&pool, &label).await?;
+    let mut sqlite = engines::Sqlite::open_current(&sqlite_path, &label)?;
+    let mut copies_seconds = None;
+    if !postgres_current || sqlite.is_none() {
+        eprintln!("copying the contacts into Postgres full text and SQLite FTS5…");
+        let started = Instant::now();
+        if !postgres_current {
+            engines::postgres_create(&pool).await?;
+        }
+        let mut building = match sqlite.take() {
+            Some(current) => (current, false),
+            None => (engines::Sqlite::create(&sqlite_path)?, true),
+        };
+        let mut reader = engines::DocReader::new(&pool).await?;
+        let mut rowid = 1;
+        while let Some(docs) = reader.next().await? {
+            if !postgres_current {
+                engines::postgres_insert(&pool, &docs).await?;
+            }
+            if building.1 {
+                building.0.insert(&docs, rowid)?;
+            }
+            rowid += docs.len() as i64;
+        }
+        if !postgres_current {
+            engines::postgres_finish(&pool, &label).await?;
+        }
+        if building.1 {
+            building.0.finish(&label)?;
+        }
+        sqlite = Some(building.0);
+        copies_seconds = Some(started.elapsed().as_secs_f64());
+    }
+    let sqlite = sqlite.expect("the SQLite copy is open");
+    let postgres_bytes = engines::postgres_bytes(&pool).await?;
+    let sqlite_bytes = engines::Sqlite::bytes(&sqlite_path);
 
     let queries = if options.only.is_empty() {
         query_set(&pool, options.queries, options.seed).await?
@@ -146,26 +336,94 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
             })
             .collect()
     };
-    eprintln!("running {} queries…", queries.len());
+    let questions: Vec<engines::Question> = queries
+        .iter()
+        .map(|bench| engines::Question::of(&bench.query))
+        .collect();
+    let mut conn = PgConnection::connect(&bench_url(config, &database)?).await?;
+    engines::postgres_session(&mut conn).await?;
 
-    // The index, no cache: one pass to warm the operating system's page cache, then
-    // timed passes. No facet counts kept from the pass before either: each search
-    // counts every document it matches, as on segments it has not seen.
-    for bench in &queries {
-        search::run(&replica, bench.query.clone())?;
+    // The same answers? Asked newest first, an order every engine gives alike.
+    eprintln!(
+        "comparing the engines' answers on {} queries…",
+        queries.len()
+    );
+    let mut postgres_agreement = Agreement::default();
+    let mut sqlite_agreement = Agreement::default();
+    for (bench, question) in queries.iter().zip(&questions) {
+        let mut newest = bench.query.clone();
+        newest.sort = SortOrder::Newest;
+        let page = search::run(&replica, newest)?;
+        let index_answer = engines::Answer {
+            ids: page.hits.iter().map(|hit| hit.contact.id).collect(),
+            total: page.total,
+        };
+        let filters = &bench.query.filters;
+        let postgres =
+            engines::postgres(&mut conn, question, filters, engines::Order::Newest).await?;
+        postgres_agreement.add(bench.kind, &bench.query.text, &index_answer, &postgres);
+        let sqlite = sqlite.search(question, filters, engines::Order::Newest)?;
+        sqlite_agreement.add(bench.kind, &bench.query.text, &index_answer, &sqlite);
     }
+
+    let runs = options.runs.max(1);
+    // The index, no cache: each search counts every document it matches, as on
+    // segments it has not seen (no facet counts kept from the run before).
+    eprintln!("timing the index: 1 + {runs} runs…");
     let mut uncached = Timings::default();
-    for _ in 0..options.passes.max(1) {
+    for run in 0..=runs {
+        if run > 0 {
+            uncached.start_run();
+        }
         for bench in &queries {
             replica.forget_kept_counts();
             let started = Instant::now();
             let page = search::run(&replica, bench.query.clone())?;
-            uncached.record(bench.kind, started.elapsed());
+            if run > 0 {
+                uncached.record(bench.kind, started.elapsed());
+            }
             std::hint::black_box(page);
         }
     }
+    eprintln!("timing Postgres: 1 + {runs} runs…");
+    let mut postgres = Timings::default();
+    for run in 0..=runs {
+        if run > 0 {
+            postgres.start_run();
+        }
+        for (bench, question) in queries.iter().zip(&questions) {
+            let started = Instant::now();
+            let answer = engines::postgres(
+                &mut conn,
+                question,
+                &bench.query.filters,
+                engines::Order::Relevance,
+            )
+            .await?;
+            if run > 0 {
+                postgres.record(bench.kind, started.elapsed());
+            }
+            std::hint::black_box(answer);
+        }
+    }
+    eprintln!("timing SQLite FTS5: 1 + {runs} runs…");
+    let mut fts5 = Timings::default();
+    for run in 0..=runs {
+        if run > 0 {
+            fts5.start_run();
+        }
+        for (bench, question) in queries.iter().zip(&questions) {
+            let started = Instant::now();
+            let answer =
+                sqlite.search(question, &bench.query.filters, engines::Order::Relevance)?;
+            if run > 0 {
+                fts5.record(bench.kind, started.elapsed());
+            }
+            std::hint::black_box(answer);
+        }
+    }
 
-    // The whole search path with its two-level cache warm.
+    // The whole search path with its two-level cache warm (a cached figure).
     let redis = config.redis_url.as_ref().map(redis::connect).transpose()?;
     if let Some(redis) = &redis {
         let _ = tokio::time::timeout(
@@ -186,37 +444,16 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
         service.search(bench.query.clone(), 0).await?;
     }
     let mut cached = Timings::default();
-    for bench in &queries {
-        let started = Instant::now();
-        let page = service.search(bench.query.clone(), 0).await?;
-        cached.record(bench.kind, started.elapsed());
-        anyhow::ensure!(page.cached, "a warm cache answers");
-    }
-
-    // Postgres, on an evenly spread sample of the same queries.
-    let step = (queries.len() / options.postgres_queries.max(1)).max(1);
-    let sample: Vec<&BenchQuery> = queries
-        .iter()
-        .step_by(step)
-        .take(options.postgres_queries)
-        .collect();
-    let mut conn = PgConnection::connect(&bench_url(config, &database)?).await?;
-    conn.execute("SET statement_timeout = '120s'").await?;
-    let mut ilike = Timings::default();
-    let mut full_text = Timings::default();
-    eprintln!(
-        "running {} queries on Postgres (ILIKE, then full text)…",
-        sample.len()
-    );
-    for bench in &sample {
-        let started = Instant::now();
-        postgres_ilike(&mut conn, &bench.query).await?;
-        ilike.record(bench.kind, started.elapsed());
-    }
-    for bench in &sample {
-        let started = Instant::now();
-        postgres_full_text(&mut conn, &bench.query).await?;
-        full_text.record(bench.kind, started.elapsed());
+    for run in 0..runs {
+        if run > 0 {
+            cached.start_run();
+        }
+        for bench in &queries {
+            let started = Instant::now();
+            let page = service.search(bench.query.clone(), 0).await?;
+            cached.record(bench.kind, started.elapsed());
+            anyhow::ensure!(page.cached, "a warm cache answers");
+        }
     }
 
     Ok(report(
@@ -225,15 +462,19 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
             documents,
             segments,
             build_seconds,
-            queries: queries.len(),
-            passes: options.passes.max(1),
-            sample: sample.len(),
+            index_bytes,
+            postgres_bytes,
+            sqlite_bytes,
+            copies_seconds,
+            queries: &queries,
+            runs,
+            resident: resident_with_index,
         },
         &[
-            ("index, uncached", &uncached),
-            ("index, cache warm", &cached),
-            ("Postgres ILIKE", &ilike),
-            ("Postgres full text", &full_text),
+            ("index, uncached", &uncached, None),
+            ("Postgres full text", &postgres, Some(&postgres_agreement)),
+            ("SQLite FTS5", &fts5, Some(&sqlite_agreement)),
+            ("index, cache warm (cached)", &cached, None),
         ],
     ))
 }
@@ -358,90 +599,124 @@ pub(super) async fn prepare_full_text(db: &PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A mixed query set drawn from the data: full names and family names; prefixes of
-/// one to four letters, alone and after a whole word; typos (a swap, a dropped or a
-/// changed letter) in words of five letters or more; and prefixes under filters.
+/// A mixed query set drawn from the data, as people search a directory (the same set
+/// for the same seed and contacts). Contacts are drawn uniformly, so names come with the generator's Zipf frequencies. Each draw
+/// is one of: a name typed letter by letter (every state a query: "a", "ad", "ada",
+/// "ada l", … then the whole name), a family name, a whole name, a word of five
+/// letters or more with a typo, an email address, a phone number whole or its last
+/// six to eight digits, or one to three letters of a name under a tier or a city.
+/// Weighted so that about 40 % of the queries are typed prefixes, 15 % whole or family
+/// names, 15 % typos, and 10 % each emails, phones and filtered prefixes.
 pub(super) async fn query_set(
     db: &PgPool,
     count: usize,
     seed: u64,
 ) -> anyhow::Result<Vec<BenchQuery>> {
-    let rows: Vec<(String, Option<String>, Option<String>, i16)> = sqlx::query_as(
-        "SELECT name, company, addresses->0->>'city', tier FROM contacts TABLESAMPLE SYSTEM (5) LIMIT 5000",
+    type Row = (String, Option<String>, Option<String>, Option<String>, i16);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT name, addresses->0->>'city', emails->0->>'value', phones->0->>'value', tier
+           FROM contacts TABLESAMPLE SYSTEM (5) REPEATABLE ($1) WHERE deleted_at IS NULL LIMIT 5000",
     )
+    .bind(seed as f64)
     .fetch_all(db)
     .await?;
     anyhow::ensure!(!rows.is_empty(), "the bench database has no contacts");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut queries = Vec::with_capacity(count);
-    let text = |words: String| SearchQuery::default().with_text(&words);
+    let text = |words: &str| SearchQuery::default().with_text(words);
+    let kind_weights =
+        rand::distr::weighted::WeightedIndex::new([10, 24, 21, 45, 30, 30, 30]).expect("weights");
     while queries.len() < count {
-        let (name, _company, location, tier) = rows.choose(&mut rng).expect("rows");
+        let (name, location, email, phone, tier) = rows.choose(&mut rng).expect("rows");
         let words: Vec<&str> = name.split_whitespace().collect();
         let first = words[0];
         let last = words[words.len() - 1];
-        let choice = queries.len() % 8;
-        let bench = match choice {
-            0 => BenchQuery {
-                kind: Kind::Exact,
-                query: text(name.clone()),
-            },
-            1 => BenchQuery {
-                kind: Kind::Exact,
-                query: text(last.to_owned()),
-            },
-            2 | 3 => {
-                let length = rng.random_range(1..=4);
-                BenchQuery {
-                    kind: Kind::Prefix,
-                    query: text(first.chars().take(length).collect()),
+        match rng.sample(&kind_weights) {
+            0 => {
+                let typed = name.to_lowercase();
+                let states: Vec<usize> = typed
+                    .char_indices()
+                    .map(|(at, ch)| at + ch.len_utf8())
+                    .filter(|&end| !typed[..end].ends_with(' '))
+                    .collect();
+                for end in states {
+                    let kind = if end == typed.len() {
+                        Kind::Exact
+                    } else {
+                        Kind::Prefix
+                    };
+                    queries.push(BenchQuery {
+                        kind,
+                        query: text(&typed[..end]),
+                    });
                 }
             }
-            4 => {
-                let length = rng.random_range(1..=4);
-                let prefix: String = last.chars().take(length).collect();
-                BenchQuery {
-                    kind: Kind::Prefix,
-                    query: text(format!("{first} {prefix}")),
-                }
-            }
-            5 | 6 => {
+            1 => queries.push(BenchQuery {
+                kind: Kind::Exact,
+                query: text(last),
+            }),
+            2 => queries.push(BenchQuery {
+                kind: Kind::Exact,
+                query: text(name),
+            }),
+            3 => {
                 let long: Vec<&str> = words
                     .iter()
                     .copied()
                     .filter(|w| w.chars().count() >= 5)
                     .collect();
-                let Some(word) = long.choose(&mut rng) else {
-                    continue;
-                };
-                let typo = misspell(word, &mut rng);
-                BenchQuery {
-                    kind: Kind::Typo,
-                    query: text(typo),
+                if let Some(word) = long.choose(&mut rng) {
+                    queries.push(BenchQuery {
+                        kind: Kind::Typo,
+                        query: text(&misspell(word, &mut rng)),
+                    });
+                }
+            }
+            4 => {
+                if let Some(email) = email {
+                    queries.push(BenchQuery {
+                        kind: Kind::Email,
+                        query: text(email),
+                    });
+                }
+            }
+            5 => {
+                if let Some(phone) = phone {
+                    let digits = search::text::digits(phone);
+                    let typed = if rng.random_bool(0.5) || digits.len() < 8 {
+                        phone.clone()
+                    } else {
+                        let keep = rng.random_range(6..=8);
+                        digits[digits.len() - keep..].to_owned()
+                    };
+                    queries.push(BenchQuery {
+                        kind: Kind::Phone,
+                        query: text(&typed),
+                    });
                 }
             }
             _ => {
                 let length = rng.random_range(1..=3);
-                let mut query = text(first.chars().take(length).collect());
-                query.filters = if rng.random_bool(0.5) {
-                    Filters {
+                let prefix: String = first.chars().take(length).collect();
+                let mut query = text(&prefix);
+                query.filters = match location {
+                    Some(location) if rng.random_bool(0.5) => Filters {
+                        locations: vec![location.clone()],
+                        ..Default::default()
+                    },
+                    _ => Filters {
                         tiers: vec![Tier::try_from(*tier).unwrap_or(Tier::ALL[3])],
                         ..Default::default()
-                    }
-                } else {
-                    Filters {
-                        locations: location.iter().cloned().collect(),
-                        ..Default::default()
-                    }
+                    },
                 };
-                BenchQuery {
+                queries.push(BenchQuery {
                     kind: Kind::Filtered,
                     query,
-                }
+                });
             }
-        };
-        queries.push(bench);
+        }
     }
+    queries.truncate(count);
     Ok(queries)
 }
 
@@ -457,24 +732,6 @@ fn misspell(word: &str, rng: &mut ChaCha8Rng) -> String {
         _ => chars[at] = if chars[at] == 'x' { 'y' } else { 'x' },
     }
     chars.into_iter().collect()
-}
-
-/// Every word somewhere, case-insensitively, as `ILIKE '%word%'`; a page and a count.
-async fn postgres_ilike(conn: &mut PgConnection, query: &SearchQuery) -> anyhow::Result<()> {
-    let words: Vec<&str> = query.text.split_whitespace().collect();
-    let mut condition = String::from("true");
-    let mut binds: Vec<String> = Vec::new();
-    for word in &words {
-        binds.push(format!("%{word}%"));
-        let n = binds.len();
-        write!(
-            condition,
-            " AND (name ILIKE ${n} OR emails::text ILIKE ${n} OR company ILIKE ${n} OR title ILIKE ${n}
-               OR addresses::text ILIKE ${n} OR notes ILIKE ${n} OR array_to_string(tags, ' ') ILIKE ${n})"
-        )?;
-    }
-    add_filters(&mut condition, &mut binds, query);
-    run_page_and_count(conn, &condition, &binds).await
 }
 
 /// `to_tsquery` with every word required and the last as a prefix (`word:*`).
@@ -539,62 +796,140 @@ async fn run_page_and_count(
     Ok(())
 }
 
-struct ReportInput {
+struct ReportInput<'a> {
     contacts: i64,
     documents: u64,
     segments: usize,
     build_seconds: f64,
-    queries: usize,
-    passes: usize,
-    sample: usize,
+    index_bytes: u64,
+    postgres_bytes: u64,
+    sqlite_bytes: u64,
+    /// When the other engines' copies were made in this run, how long it took.
+    copies_seconds: Option<f64>,
+    queries: &'a [BenchQuery],
+    runs: usize,
+    /// The bench process once the index was open.
+    resident: Resident,
 }
 
-fn report(input: &ReportInput, engines: &[(&str, &Timings)]) -> String {
+type Engine<'a> = (&'a str, &'a Timings, Option<&'a Agreement>);
+
+fn report(input: &ReportInput, engines: &[Engine]) -> String {
     let mut out = String::new();
+    let mix: Vec<String> = Kind::ALL
+        .iter()
+        .map(|kind| {
+            let n = input.queries.iter().filter(|q| q.kind == *kind).count();
+            format!("{} {n}", kind.label())
+        })
+        .collect();
     let _ = writeln!(
         out,
-        "contacts: {}  indexed: {} in {:.1} s ({} segments)  queries: {} ({} timed passes on the index; {} on Postgres)\n",
+        "contacts: {}  index: {} documents, built or opened in {:.1} s, {} segments, {:.0} MiB on disk; \
+         bench process {}\n\
+         Postgres copy: {:.0} MiB; SQLite FTS5 copy: {:.0} MiB{}\n\
+         queries: {} ({}); every engine runs them all: 1 warm-up run, then {} timed runs\n",
         input.contacts,
         input.documents,
         input.build_seconds,
         input.segments,
-        input.queries,
-        input.passes,
-        input.sample
+        input.index_bytes as f64 / MIB,
+        input.resident,
+        input.postgres_bytes as f64 / MIB,
+        input.sqlite_bytes as f64 / MIB,
+        input
+            .copies_seconds
+            .map(|s| format!(" (made in this run in {s:.1} s)"))
+            .unwrap_or_default(),
+        input.queries.len(),
+        mix.join(", "),
+        input.runs,
     );
-    let baseline = engines[0].1;
-    for (title, filter) in [
-        ("all queries", (|_| true) as fn(Kind) -> bool),
-        (
-            "exact and prefix (with and without filters)",
-            |kind: Kind| !kind.tolerates_typos(),
-        ),
-        ("typo-tolerant", |kind: Kind| kind.tolerates_typos()),
-    ] {
-        let _ = writeln!(out, "{title}:");
-        let _ = writeln!(
-            out,
-            "| engine | queries | p50 ms | p95 ms | p99 ms | p99 ÷ index uncached p99 |"
-        );
-        let _ = writeln!(out, "|---|---|---|---|---|---|");
-        let base = baseline.percentiles(filter).map_or(f64::NAN, |p| p[2]);
-        for (name, timings) in engines {
-            if let Some([p50, p95, p99, n]) = timings.percentiles(filter) {
-                let _ = writeln!(
-                    out,
-                    "| {name} | {n} | {p50:.2} | {p95:.2} | {p99:.2} | {:.1}× |",
-                    p99 / base
-                );
-            }
-        }
-        let _ = writeln!(out);
-    }
-    for kind in [Kind::Exact, Kind::Prefix, Kind::Typo, Kind::Filtered] {
-        if let Some([p50, p95, p99, n]) = baseline.percentiles(|k| k == kind) {
+
+    let _ = writeln!(
+        out,
+        "Same answers as the index (newest first: the count and the first page's ids):"
+    );
+    let _ = writeln!(
+        out,
+        "| engine | kind | queries | matches (median, max) | same answer | first-page overlap |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|");
+    for (name, _, agreement) in engines {
+        let Some(agreement) = agreement else { continue };
+        let mut kinds: Vec<&KindAgreement> = agreement.by_kind.iter().collect();
+        kinds.sort_by_key(|entry| Kind::ALL.iter().position(|kind| *kind == entry.kind));
+        for entry in kinds {
+            let mut totals = entry.totals.clone();
+            totals.sort_unstable();
             let _ = writeln!(
                 out,
-                "index uncached, {}: {n} queries, p50 {p50:.2} ms, p95 {p95:.2} ms, p99 {p99:.2} ms",
-                kind.label()
+                "| {name} | {} | {} | {}, {} | {} ({:.1} %) | {:.1} % |",
+                entry.kind.label(),
+                entry.queries,
+                totals[totals.len() / 2],
+                totals[totals.len() - 1],
+                entry.equal,
+                100.0 * entry.equal as f64 / entry.queries as f64,
+                100.0 * entry.overlap / entry.queries as f64
+            );
+        }
+        for differing in &agreement.differing {
+            let _ = writeln!(out, "  {name} differs on {differing}");
+        }
+    }
+    let _ = writeln!(out);
+
+    let baseline = engines[0].1;
+    type Group = (&'static str, fn(Kind) -> bool);
+    let groups: [Group; 6] = [
+        ("all queries", |_| true),
+        ("exact: whole names, family names, emails, phones", |kind| {
+            kind.exact_match()
+        }),
+        ("prefixes, typed letter by letter", |kind| {
+            kind == Kind::Prefix
+        }),
+        ("typos", |kind| kind == Kind::Typo),
+        ("prefixes under a filter, with facets", |kind| {
+            kind == Kind::Filtered
+        }),
+        ("everything but typos", |kind| kind != Kind::Typo),
+    ];
+    let _ = writeln!(
+        out,
+        "Latency in ms: each percentile is the median of the {} runs (lowest–highest run).",
+        input.runs
+    );
+    for (title, filter) in groups {
+        let _ = writeln!(out, "\n{title}:");
+        let _ = writeln!(
+            out,
+            "| engine | queries a run | p50 | p90 | p99 | p99.9 | p50 ÷ index p50 | p99 ÷ index p99 |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+        let base = baseline.percentiles(filter);
+        for (name, timings, agreement) in engines {
+            let Some(([p50, p90, p99, p999], samples)) = timings.percentiles(filter) else {
+                continue;
+            };
+            let ratios = match (agreement, base) {
+                (Some(agreement), Some(([b50, _, b99, _], _))) => {
+                    if agreement.exact_answers_equal() {
+                        format!(
+                            "{:.1}× | {:.1}×",
+                            p50.median / b50.median,
+                            p99.median / b99.median
+                        )
+                    } else {
+                        "— (answers differ) | —".to_owned()
+                    }
+                }
+                _ => "| ".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "| {name} | {samples} | {p50} | {p90} | {p99} | {p999} | {ratios} |"
             );
         }
     }

@@ -1,0 +1,47 @@
+//! `roster bench search` asks every engine the same questions: on a small directory,
+//! Postgres full text and SQLite FTS5 must give the index's answers to every kind of
+//! query, or the bench's comparisons would be of different work.
+
+use crate::helpers::{spawn_app, url_for};
+
+#[tokio::test]
+async fn every_engine_gives_the_index_answers_to_every_kind_of_query() {
+    let app = spawn_app().await;
+    let folder = tempfile::tempdir().unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+        .args(["bench", "search", "--contacts", "1234", "--queries", "200"])
+        .args(["--runs", "1", "--index-dir"])
+        .arg(folder.path())
+        .env_remove("ROSTER_CONFIG")
+        .env_remove("REDIS_URL")
+        .env("DATABASE_URL", url_for(&app.database))
+        .output()
+        .await
+        .expect("the roster command runs");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for engine in ["Postgres full text", "SQLite FTS5"] {
+        for kind in ["exact", "email", "phone", "prefix", "typo", "filtered"] {
+            let row = report
+                .lines()
+                .find(|line| line.starts_with(&format!("| {engine} | {kind} |")))
+                .unwrap_or_else(|| panic!("no {kind} queries for {engine}:\n{report}"));
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            let queries: usize = cells[3].parse().unwrap();
+            assert!(queries > 0, "{row}");
+            assert_eq!(
+                cells[5],
+                format!("{queries} (100.0 %)"),
+                "{engine} answers {kind} queries differently:\n{report}"
+            );
+        }
+    }
+    // Ratios are given (they are withheld when answers differ), with every percentile.
+    assert!(!report.contains("answers differ"), "{report}");
+    assert!(report.contains("| p50 | p90 | p99 | p99.9 |"), "{report}");
+    assert!(report.contains("| SQLite FTS5 | 200 |"), "{report}");
+}
