@@ -261,6 +261,13 @@ enum Bench {
         #[arg(long = "query")]
         only: Vec<String>,
     },
+    /// From a server's process start to its first correct search, on an index on disk
+    /// and on none (built from Postgres), on the bench database of `--contacts`.
+    Start {
+        /// Contacts in the bench database (seeded on first use).
+        #[arg(long, default_value_t = 100_000)]
+        contacts: u64,
+    },
     /// Directory pages past the first and contact pages of a running Roster, each a
     /// different URL, asked one at a time (contacts drawn from `DATABASE_URL`), signed
     /// in as the load test's first account (`roster loadtest prepare` makes it).
@@ -373,6 +380,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let report = super::bench::run(&config, options).await?;
             println!("{report}");
+            Ok(())
+        }
+        Command::Bench {
+            what: Bench::Start { contacts },
+        } => {
+            let options = super::bench::start::StartOptions { contacts };
+            println!("{}", super::bench::start::run(&config, options).await?);
             Ok(())
         }
         Command::Bench {

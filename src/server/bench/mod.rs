@@ -37,6 +37,7 @@ use crate::domain::{
 
 mod engines;
 pub mod pages;
+pub mod start;
 
 pub struct BenchOptions {
     pub contacts: u64,
