@@ -184,6 +184,33 @@ impl SearchIndex {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if *current != state {
             *current = state;
+            drop(current);
+            // Searches waiting for an index being opened learn it is being built.
+            self.advanced.notify_waiters();
+        }
+    }
+
+    /// The served index; or, while the process is still opening one (`Starting`: it
+    /// has not found out yet whether one is on disk), that one once served, waiting at
+    /// most `timeout`. `None` once it is known that one must be built: searches then
+    /// fall back to Postgres rather than wait for the build.
+    pub async fn current_or_opening(&self, timeout: std::time::Duration) -> Option<Arc<Published>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let advanced = self.advanced.notified();
+            if let Some(published) = self.current() {
+                return Some(published);
+            }
+            let starting = matches!(
+                *self
+                    .state
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+                IndexState::Starting
+            );
+            if !starting || tokio::time::timeout_at(deadline, advanced).await.is_err() {
+                return self.current();
+            }
         }
     }
 
@@ -214,6 +241,12 @@ impl SearchIndex {
 /// twice a second per instance however busy the editors are. The person who made a
 /// change never sees an answer from before it (see [`SearchService::search`]).
 pub const MAX_STALENESS: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// How long a search that arrives while the process opens its index on disk waits for
+/// it (opening a million contacts' index takes about 0.4 s) rather than falling back to
+/// Postgres, whose matching reads the whole table (seconds at a million, with a cold
+/// cache).
+const OPENING_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How long a search waits for this instance's index to reach a change its session
 /// made (on another instance, or before the save's own wait timed out).
@@ -426,7 +459,7 @@ impl SearchService {
         if self.index.current().is_some() && self.index.position() < seen {
             self.index.wait_for(seen, READ_YOUR_WRITES_WAIT).await;
         }
-        let Some(published) = self.index.current() else {
+        let Some(published) = self.index.current_or_opening(OPENING_WAIT).await else {
             let page = self.fallback(query, started).await;
             record_duration("fallback", started);
             return page.map(|page| Found::Fallback(Box::new(page)));

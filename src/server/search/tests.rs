@@ -525,3 +525,54 @@ fn each_area_is_found_by_every_prefix_long_enough() {
         }
     }
 }
+
+/// A search arriving while the process opens its index waits for it (briefly) rather
+/// than reading the whole table in Postgres; once the index is known to need building,
+/// it waits no more.
+#[tokio::test]
+async fn a_search_waits_for_the_index_being_opened_but_not_for_one_being_built() {
+    let (dir, replica) = index_of(&[contact(1, "Ada Lovelace", None)]);
+    let index = SearchIndex::new(dir.path().to_owned());
+    let opening = index.clone();
+    let replica = Arc::new(replica);
+    let published = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        opening.publish(replica, Uuid::nil(), 1);
+    });
+    let started = std::time::Instant::now();
+    let found = index
+        .current_or_opening(std::time::Duration::from_secs(20))
+        .await;
+    assert!(found.is_some(), "the opened index is served");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    published.await.unwrap();
+
+    let building = SearchIndex::new(dir.path().to_owned());
+    let told = building.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        told.set_state(IndexState::Building {
+            indexed: 0,
+            total: 1,
+        });
+    });
+    let started = std::time::Instant::now();
+    let found = building
+        .current_or_opening(std::time::Duration::from_secs(20))
+        .await;
+    assert!(found.is_none(), "no index to serve while one is built");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "stopped waiting once the build began: {:?}",
+        started.elapsed()
+    );
+    // Already building: no wait at all.
+    let started = std::time::Instant::now();
+    assert!(
+        building
+            .current_or_opening(std::time::Duration::from_secs(20))
+            .await
+            .is_none()
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+}
