@@ -700,3 +700,46 @@ async fn reindex_rebuilds_offline_and_asks_a_running_server() {
     app.index_caught_up().await;
     assert_eq!(ids_in_index(&app), ids_in_postgres(&app).await);
 }
+
+/// Before its index is built, a server still finds a contact by its email address at
+/// once: through the email keys, not by reading every row.
+#[tokio::test]
+async fn without_an_index_an_email_finds_its_contact_through_the_keys() {
+    let app = spawn_app().await;
+    app.seed(50).await;
+    sqlx::query(
+        r#"INSERT INTO contacts (name, emails) VALUES
+             ('Grace Hopper', '[{"value": "home@hopper.example"}, {"value": "Grace@Navy.example"}]'),
+             ('Not Grace', '[{"value": "grace@navy.example.org"}]')"#,
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let fallback = |text: &str| {
+        let query = SearchQuery::default().with_text(text);
+        let email = match roster::server::search::query::parse(text) {
+            roster::server::search::query::Parsed::Email(email) => Some(email),
+            _ => None,
+        };
+        let words = roster::server::search::text::folded_words(text);
+        let db = app.db.clone();
+        async move {
+            roster::server::db::contacts::search_fallback(&db, &query, &words, email.as_deref())
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|contact| contact.name)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(fallback(" grace@NAVY.example ").await, ["Grace Hopper"]);
+    assert!(fallback("nobody@navy.example").await.is_empty());
+    // Words still match anywhere, as before.
+    assert_eq!(fallback("hopper").await, ["Grace Hopper"]);
+
+    sqlx::query("UPDATE contacts SET deleted_at = now() WHERE name = 'Grace Hopper'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert!(fallback("grace@navy.example").await.is_empty());
+}

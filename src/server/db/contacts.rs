@@ -632,16 +632,29 @@ fn like_pattern(text: &str) -> String {
     pattern
 }
 
-/// Search without the index (used only until the first index is built): every word
-/// must appear, case-insensitively, in some field; filters apply; newest first.
+/// Search without the index (used only until the first index is built): an email
+/// address finds its contact through the email keys; otherwise every word must appear,
+/// case-insensitively, in some field. Filters apply; newest first.
 pub async fn search_fallback(
     db: &PgPool,
     query: &SearchQuery,
     words: &[String],
+    email: Option<&str>,
 ) -> Result<Vec<ContactSummary>> {
     let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(format!(
         "SELECT {SUMMARY_COLUMNS} FROM contacts WHERE deleted_at IS NULL"
     ));
+    let words = match email {
+        Some(email) => {
+            sql.push(
+                " AND id IN (SELECT contact_id FROM contact_keys WHERE kind = 'email' AND key = ",
+            )
+            .push_bind(email.to_lowercase())
+            .push(")");
+            &[]
+        }
+        None => words,
+    };
     for word in words.iter().take(crate::server::search::query::MAX_TERMS) {
         let pattern = like_pattern(word);
         sql.push(" AND (");

@@ -556,7 +556,12 @@ impl SearchService {
     /// typo tolerance or facet counts. The page says so.
     async fn fallback(&self, query: SearchQuery, started: Instant) -> Result<SearchPage> {
         let words = text::folded_words(&query.text);
-        let hits = super::db::contacts::search_fallback(&self.db, &query, &words).await?;
+        let email = match query::parse(&query.text) {
+            query::Parsed::Email(email) => Some(email),
+            _ => None,
+        };
+        let hits = super::db::contacts::search_fallback(&self.db, &query, &words, email.as_deref())
+            .await?;
         let total = hits.len() as u64;
         Ok(SearchPage {
             hits: hits
