@@ -996,25 +996,26 @@ struct Resident {
 
 fn resident() -> Resident {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| {
-                rest.trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-            })
-            .unwrap_or(0.0)
-            / 1024.0
-    };
     Resident {
-        all: field("VmRSS:"),
-        anonymous: field("RssAnon:"),
-        files: field("RssFile:"),
+        all: status_mib(&status, "VmRSS:"),
+        anonymous: status_mib(&status, "RssAnon:"),
+        files: status_mib(&status, "RssFile:"),
     }
+}
+
+/// A memory line of a `/proc/<pid>/status` file (`VmRSS:` …), in MiB (0 if absent).
+pub(super) fn status_mib(status: &str, field: &str) -> f64 {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
 }
 
 impl Resident {
