@@ -43,7 +43,7 @@ use crate::{
         db,
         search::{
             query::{self, Parsed},
-            schema::{self, Fields, IndexedContact},
+            schema::{self, Area, Fields, IndexedContact},
             text, tokenizers,
         },
     },
@@ -149,6 +149,27 @@ impl Word {
     fn chars(&self) -> usize {
         self.text.chars().count()
     }
+
+    /// Where the last word matches as a prefix, by the index's own shortest prefixes.
+    fn prefix_reach(&self) -> Reach {
+        let chars = self.chars();
+        if chars < query::min_prefix_chars(Area::Company) {
+            Reach::Names
+        } else if chars < query::min_prefix_chars(Area::Notes) {
+            Reach::AllButNotes
+        } else {
+            Reach::Everywhere
+        }
+    }
+}
+
+/// The areas a prefix of some length is matched in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reach {
+    Names,
+    /// Names, companies, titles, tags, places and emails.
+    AllButNotes,
+    Everywhere,
 }
 
 /// What a query asks, in terms every engine can answer.
@@ -397,10 +418,10 @@ fn tsquery_alternatives(word: &Word) -> String {
     let quoted = format!("'{}'", word.text.replace('\'', "''"));
     let mut alternatives = vec![quoted.clone()];
     if word.last {
-        alternatives.push(match word.chars() {
-            0..=2 => format!("{quoted}:*A"),
-            3 => format!("{quoted}:*ABC"),
-            _ => format!("{quoted}:*"),
+        alternatives.push(match word.prefix_reach() {
+            Reach::Names => format!("{quoted}:*A"),
+            Reach::AllButNotes => format!("{quoted}:*ABC"),
+            Reach::Everywhere => format!("{quoted}:*"),
         });
     }
     alternatives.join(" | ")
@@ -672,10 +693,10 @@ impl Sqlite {
             let quoted = format!("\"{}\"", word.text.replace('"', "\"\""));
             let mut alternatives = vec![quoted.clone()];
             if word.last {
-                alternatives.push(match word.chars() {
-                    0..=2 => format!("{{name}} : {quoted}*"),
-                    3 => format!("{{name fuzzy email}} : {quoted}*"),
-                    _ => format!("{quoted}*"),
+                alternatives.push(match word.prefix_reach() {
+                    Reach::Names => format!("{{name}} : {quoted}*"),
+                    Reach::AllButNotes => format!("{{name fuzzy email}} : {quoted}*"),
+                    Reach::Everywhere => format!("{quoted}*"),
                 });
             }
             if word.typos > 0 {

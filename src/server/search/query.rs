@@ -121,7 +121,7 @@ fn exact(field: Field, text: &str) -> Box<dyn Query> {
 /// The shortest last word that is matched as a prefix in each area. One- and
 /// two-letter prefixes only look at names: "a" anywhere would match most of the
 /// directory (the index holds no shorter ones elsewhere).
-fn min_prefix_chars(area: Area) -> usize {
+pub fn min_prefix_chars(area: Area) -> usize {
     match area {
         Area::Name => 1,
         Area::Company | Area::Location | Area::Tags | Area::Email | Area::Title => {
