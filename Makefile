@@ -1,7 +1,7 @@
 # Roster's two commands, and a few around them. See the README.
 SHELL := /bin/bash
 
-.PHONY: run test chaos soak stop e2e services loadtest loadtest-short cluster cluster-stop
+.PHONY: run test chaos soak stop e2e services replica loadtest loadtest-short cluster cluster-stop
 
 ## Run Roster on its embedded Postgres and Redis at http://127.0.0.1:3000.
 run:
@@ -26,6 +26,11 @@ e2e:
 ## Start the embedded Postgres and Redis and print their settings.
 services:
 	@scripts/services.sh start && scripts/services.sh env
+
+## A streaming read replica of the embedded Postgres (pg_basebackup, hot standby) on
+## the next port; `make run` and `make cluster` then read from it (DATABASE_READ_URL).
+replica:
+	@scripts/services.sh start-replica && scripts/services.sh env
 
 ## The load test against the release build on 1,000,000 contacts (docs/PERFORMANCE.md).
 loadtest:

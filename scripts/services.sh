@@ -8,6 +8,9 @@
 #   scripts/services.sh env     print `export DATABASE_URL=… REDIS_URL=…` for eval
 #   scripts/services.sh status
 #   scripts/services.sh start-postgres|stop-postgres|start-redis|stop-redis   one server
+#   scripts/services.sh start-replica|stop-replica   a streaming read replica of the
+#                       embedded Postgres (pg_basebackup, hot standby) on the next port
+#                       (ROSTER_PG_REPLICA_PORT); `env` then prints DATABASE_READ_URL
 #
 # Postgres runs as the `postgres` system user when this runs as root (initdb refuses
 # root), so its folder must be reachable by that user; when .data/ is not (a clone in
@@ -16,12 +19,20 @@
 source "$(dirname "$0")/lib.sh"
 
 PG_LINK="$DATA/postgres"
+REPLICA_LINK="$DATA/postgres-replica"
+REPLICA_PORT=${ROSTER_PG_REPLICA_PORT:-$((PG_PORT + 1))}
+REPLICA_SLOT=roster_replica
 REDIS_DIR="$DATA/redis"
 
 # The folder holding the cluster (`data/`) and its log, created on first use.
-pg_home() {
-    if [ -L "$PG_LINK" ] || [ -d "$PG_LINK" ]; then
-        readlink -f "$PG_LINK"
+pg_home() { server_home "$PG_LINK"; }
+replica_home() { server_home "$REPLICA_LINK"; }
+
+# The folder a Postgres server's link ($1, under .data/) leads to, created on first use.
+server_home() {
+    local link=$1
+    if [ -L "$link" ] || [ -d "$link" ]; then
+        readlink -f "$link"
         return
     fi
     mkdir -p "$DATA"
@@ -29,8 +40,8 @@ pg_home() {
     # list it; the secrets in it are readable by their owner only.
     chmod 711 "$DATA"
     if ! is_root || runuser -u postgres -- test -x "$DATA" 2>/dev/null; then
-        mkdir -p "$PG_LINK"
-        echo "$PG_LINK"
+        mkdir -p "$link"
+        echo "$link"
     else
         # A folder above .data/ is closed to other users (a clone in /root, say).
         local home
@@ -39,9 +50,11 @@ pg_home() {
         local key=$ROOT
         [ "$DATA" = "$ROOT/.data" ] || key=$DATA
         home="/var/lib/roster/$(printf '%s' "$key" | sha1sum | cut -c1-12)"
+        # The replica beside the primary's folder.
+        [ "$link" = "$PG_LINK" ] || home="$home-$(basename "$link")"
         mkdir -p "$home"
         chmod 755 /var/lib/roster
-        ln -sfn "$home" "$PG_LINK"
+        ln -sfn "$home" "$link"
         echo "$home"
     fi
 }
@@ -105,6 +118,57 @@ stop_postgres() {
     home=$(pg_home)
     if pg_running; then
         say "stopping Postgres"
+        as_pg "$(pg_bin)/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null
+    fi
+}
+
+replica_running() {
+    local home
+    home=$(replica_home)
+    [ -f "$home/data/postmaster.pid" ] && as_pg "$(pg_bin)/pg_ctl" -D "$home/data" status >/dev/null 2>&1
+}
+
+# A hot standby streaming from the embedded primary: copied once with pg_basebackup
+# through a replication slot (the primary keeps the WAL it has not received, up to
+# max_slot_wal_keep_size), then started on its own port.
+start_replica() {
+    local bin home
+    bin=$(pg_bin) || die "no PostgreSQL server binaries under /usr/lib/postgresql (run scripts/bootstrap.sh)"
+    start_postgres
+    home=$(replica_home)
+    if is_root; then chown postgres:postgres "$home"; fi
+    chmod 700 "$home"
+    if [ ! -f "$home/data/PG_VERSION" ]; then
+        say "copying the primary into a read replica in $home (pg_basebackup)"
+        rm -rf "$home/data"
+        # A slot left by a replica removed by hand would keep WAL for nobody.
+        psql "$(pg_url postgres)" -qtA >/dev/null <<SQL
+ALTER SYSTEM SET max_slot_wal_keep_size = '2GB';
+SELECT pg_reload_conf();
+SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+ WHERE slot_name = '$REPLICA_SLOT' AND NOT active;
+SQL
+        PGPASSWORD=$(cat "$(pg_password_file)") as_pg "$bin/pg_basebackup" \
+            -h 127.0.0.1 -p "$PG_PORT" -U roster -D "$home/data" \
+            --wal-method=stream --checkpoint=fast --write-recovery-conf \
+            --create-slot --slot="$REPLICA_SLOT" >"$home/basebackup.log" 2>&1 \
+            || { cat "$home/basebackup.log" >&2; rm -rf "$home/data"; die "pg_basebackup failed"; }
+    fi
+    if replica_running; then
+        return
+    fi
+    port_busy "$REPLICA_PORT" && die "port $REPLICA_PORT is taken by another program; set ROSTER_PG_REPLICA_PORT to a free port"
+    say "starting the read replica on 127.0.0.1:$REPLICA_PORT"
+    as_pg "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 \
+        -o "-p $REPLICA_PORT" start >/dev/null \
+        || { tail -n 20 "$home/server.log" >&2; die "the read replica did not start"; }
+}
+
+stop_replica() {
+    local home
+    home=$(replica_home)
+    if replica_running; then
+        say "stopping the read replica"
         as_pg "$(pg_bin)/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null
     fi
 }
@@ -183,6 +247,7 @@ case "${1:-}" in
         ;;
     stop)
         stop_redis
+        [ -e "$REPLICA_LINK" ] && stop_replica
         stop_postgres
         ;;
     env)
@@ -190,6 +255,9 @@ case "${1:-}" in
         if [ -z "${DATABASE_URL:-}" ]; then
             echo "export DATABASE_URL='$(pg_url roster)'"
             echo "export ROSTER_TEST_DATABASE_URL='$(pg_url postgres)'"
+            if [ -e "$REPLICA_LINK" ] && replica_running; then
+                echo "export DATABASE_READ_URL='$(pg_url roster | sed "s/:$PG_PORT\//:$REPLICA_PORT\//")'"
+            fi
         else
             echo "export ROSTER_TEST_DATABASE_URL='${ROSTER_TEST_DATABASE_URL:-$DATABASE_URL}'"
         fi
@@ -202,6 +270,8 @@ case "${1:-}" in
     stop-postgres) stop_postgres ;;
     start-redis) start_redis ;;
     stop-redis) stop_redis ;;
+    start-replica) start_replica ;;
+    stop-replica) stop_replica ;;
     pg-url)
         pg_url "${2:-roster}"
         ;;
@@ -210,9 +280,10 @@ case "${1:-}" in
         ;;
     status)
         pg_running && echo "postgres: running on 127.0.0.1:$PG_PORT" || echo "postgres: stopped"
+        [ -e "$REPLICA_LINK" ] && replica_running && echo "read replica: running on 127.0.0.1:$REPLICA_PORT"
         redis_running && echo "redis: running on 127.0.0.1:$REDIS_PORT" || echo "redis: stopped"
         ;;
     *)
-        die "usage: $0 start|stop|env|status|start-postgres|stop-postgres|start-redis|stop-redis"
+        die "usage: $0 start|stop|env|status|start-postgres|stop-postgres|start-redis|stop-redis|start-replica|stop-replica"
         ;;
 esac

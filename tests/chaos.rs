@@ -317,3 +317,190 @@ async fn postgres_restarted_under_traffic_loses_no_acknowledged_write() {
     );
     app.index_caught_up().await;
 }
+
+/// The URL of the same database on the read replica `make chaos` started beside its
+/// Postgres (scripts/services.sh start-replica).
+fn on_replica(primary_url: &str) -> String {
+    let port =
+        |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is set by make chaos"));
+    primary_url.replacen(
+        &format!(":{}/", port("ROSTER_PG_PORT")),
+        &format!(":{}/", port("ROSTER_PG_REPLICA_PORT")),
+        1,
+    )
+}
+
+/// Reads served by `server` ("primary" or "replica") since the process started.
+async fn reads_served(app: &TestApp, server: &str) -> f64 {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let series = format!("db_reads_total{{server=\"{server}\"}}");
+    text.lines()
+        .find_map(|line| line.strip_prefix(series.as_str())?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// The name on a contact's page, as `client` is shown it.
+async fn name_shown(app: &TestApp, client: &reqwest::Client, id: Uuid) -> String {
+    let response = client
+        .get(app.url(&format!("/api/contact?id={id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response
+        .json::<roster::domain::Contact>()
+        .await
+        .unwrap()
+        .card
+        .name
+}
+
+#[tokio::test]
+async fn reads_go_to_the_replica_writes_to_the_primary_and_a_stopped_replica_falls_back() {
+    use secrecy::ExposeSecret;
+    let app = spawn_app_with(|mut config| {
+        let replica = on_replica(config.database_url.expose_secret());
+        config.database_read_url = Some(replica.into());
+        config.db_acquire_timeout_ms = 1_000;
+        // Long enough that a replica held still is still read by others below.
+        config.replica_max_lag_ms = 60_000;
+        config
+    })
+    .await;
+    let replica_admin = on_replica(&std::env::var("ROSTER_TEST_DATABASE_URL").unwrap());
+    let replica = sqlx::PgPool::connect(&replica_admin).await.unwrap();
+    // A run that failed half-way may have left replay held still.
+    sqlx::query("SELECT pg_wal_replay_resume()")
+        .execute(&replica)
+        .await
+        .unwrap();
+    let (_, reader) = app
+        .user("reader@example.com", roster::domain::Role::Viewer)
+        .await;
+
+    // A write: the replica is read-only, so its success is the primary's.
+    let SaveOutcome::Saved { id } = helpers::save(&app, &contact_form("Ada Replica", &[])).await
+    else {
+        panic!("the contact is saved");
+    };
+
+    // Once the replica has the new database and is in step, a directory page is read
+    // there: counted as the replica's, and its statement is the last one of a replica
+    // connection named roster-read.
+    let page = || async {
+        let response = reader
+            .get(app.url("/api/directory?page=first"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    };
+    eventually(Duration::from_secs(20), || async {
+        let before = reads_served(&app, "replica").await;
+        let shown = page().await;
+        (reads_served(&app, "replica").await > before && shown.contains("Ada Replica"))
+            .then_some(())
+    })
+    .await
+    .expect("directory pages are read from the replica once it is in step");
+    let statements: Vec<String> = sqlx::query_scalar(
+        "SELECT query FROM pg_stat_activity
+          WHERE application_name = 'roster-read' AND datname = $1",
+    )
+    .bind(&app.database)
+    .fetch_all(&replica)
+    .await
+    .unwrap();
+    assert!(
+        statements
+            .iter()
+            .any(|query| query.contains("FROM contacts")),
+        "the replica ran the directory's statement: {statements:?}"
+    );
+
+    // Replay held still: a change is on the primary only. The one who made it reads it
+    // at once (from the primary); another reader may be shown the replica's copy,
+    // which is within the lag this app tolerates.
+    sqlx::query("SELECT pg_wal_replay_pause()")
+        .execute(&replica)
+        .await
+        .unwrap();
+    let id_text = id.to_string();
+    let outcome = helpers::save(
+        &app,
+        &contact_form("Ada Renamed", &[("id", &id_text), ("version", "1")]),
+    )
+    .await;
+    assert!(matches!(outcome, SaveOutcome::Saved { .. }), "{outcome:?}");
+    let primary_before = reads_served(&app, "primary").await;
+    assert_eq!(name_shown(&app, &app.client, id).await, "Ada Renamed");
+    assert!(
+        reads_served(&app, "primary").await > primary_before,
+        "the writer's read went to the primary"
+    );
+    assert_eq!(
+        name_shown(&app, &reader, id).await,
+        "Ada Replica",
+        "another reader is served by the replica, held still"
+    );
+    sqlx::query("SELECT pg_wal_replay_resume()")
+        .execute(&replica)
+        .await
+        .unwrap();
+    replica.close().await;
+    eventually(Duration::from_secs(20), || async {
+        (name_shown(&app, &reader, id).await == "Ada Renamed").then_some(())
+    })
+    .await
+    .expect("the replica catches up once replay resumes");
+
+    // The replica stopped: reads are answered from the primary, each within the
+    // acquire timeout (1 s) and a margin for the rest of the request.
+    services("stop-replica");
+    let primary_before = reads_served(&app, "primary").await;
+    for _ in 0..5 {
+        let started = Instant::now();
+        assert!(page().await.contains("Ada Renamed"));
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(2_000), "a read took {took:?}");
+    }
+    assert!(reads_served(&app, "primary").await >= primary_before + 5.0);
+
+    // Started again, it serves reads again.
+    services("start-replica");
+    eventually(Duration::from_secs(20), || async {
+        let before = reads_served(&app, "replica").await;
+        page().await;
+        (reads_served(&app, "replica").await > before).then_some(())
+    })
+    .await
+    .expect("reads go to the replica again once it is back");
+
+    // A read URL naming another directory's copy on the replica (a database name
+    // mistyped for a neighbour's) is never read: this app's pages show its own contacts.
+    let other = helpers::fresh_database().await;
+    let admin = sqlx::PgPool::connect(&replica_admin).await.unwrap();
+    eventually(Duration::from_secs(20), || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pg_database WHERE datname = $1")
+            .bind(&other)
+            .fetch_one(&admin)
+            .await
+            .ok()
+            .filter(|found| *found == 1)
+    })
+    .await
+    .expect("the other database reaches the replica");
+    admin.close().await;
+    let mixed = spawn_app_with(|mut config| {
+        config.database_read_url = Some(on_replica(&helpers::url_for(&other)).into());
+        config
+    })
+    .await;
+    helpers::save(&mixed, &contact_form("Only Here", &[])).await;
+    for _ in 0..10 {
+        let response = mixed.get("/api/directory?page=first").await;
+        assert!(response.text().await.unwrap().contains("Only Here"));
+        tokio::time::sleep(roster::server::db::replica::WATCH_EVERY).await;
+    }
+}

@@ -11,14 +11,19 @@ use crate::{
 /// A company and its people; `NotFound` for an unknown id.
 #[server(prefix = "/api", endpoint = "company", input = GetUrl)]
 pub async fn get_company(id: String) -> Result<CompanyPage, AppError> {
-    use crate::server::db::companies;
+    use crate::server::db::{companies, replica::Source};
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Viewer)?;
     let result = async {
         let id = uuid::Uuid::try_parse(id.trim()).map_err(|_| AppError::NotFound)?;
-        let company = companies::find(&cx.state.db, id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let (people, total) = companies::people(&cx.state.db, id).await?;
+        let mut conn = cx.read_connection().await?;
+        let mut company = companies::find(&mut *conn, id).await?;
+        // A company younger than the replica's lag is on the primary.
+        if company.is_none() && conn.source == Source::Replica {
+            conn = cx.state.reads.acquire_primary().await?;
+            company = companies::find(&mut *conn, id).await?;
+        }
+        let company = company.ok_or(AppError::NotFound)?;
+        let (people, total) = companies::people(&mut conn, id).await?;
         Ok(CompanyPage {
             company,
             people,

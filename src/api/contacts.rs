@@ -20,13 +20,19 @@ use crate::{
 /// id (or the id is not one), so the page answers 404 either way.
 #[server(prefix = "/api", endpoint = "contact", input = GetUrl)]
 pub async fn get_contact(id: String) -> Result<Contact, AppError> {
-    use crate::server::db::contacts;
+    use crate::server::db::{contacts, replica::Source};
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Viewer)?;
     let result = async {
         let id = parse_id(&id)?;
-        contacts::find(&cx.state.db, id)
-            .await?
-            .ok_or(AppError::NotFound.into())
+        let mut conn = cx.read_connection().await?;
+        let mut found = contacts::find(&mut *conn, id).await?;
+        // A contact younger than the replica's lag (found by a search a moment after
+        // someone added it) is on the primary.
+        if found.is_none() && conn.source == Source::Replica {
+            conn = cx.state.reads.acquire_primary().await?;
+            found = contacts::find(&mut *conn, id).await?;
+        }
+        found.ok_or(AppError::NotFound.into())
     }
     .await;
     cx.finish(result)
@@ -45,7 +51,8 @@ pub async fn get_contact_relations(
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Viewer)?;
     let result = async {
         let id = parse_id(&id)?;
-        Ok(contacts::relating_to(&cx.state.db, id)
+        let mut conn = cx.read_connection().await?;
+        Ok(contacts::relating_to(&mut *conn, id)
             .await?
             .into_iter()
             .flat_map(|(other, name, related)| {
@@ -281,7 +288,8 @@ pub async fn get_contact_history(id: String) -> Result<Vec<HistoryEntry>, AppErr
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Viewer)?;
     let result = async {
         let id = parse_id(&id)?;
-        crate::server::db::audit::history(&cx.state.db, id, 200).await
+        let mut conn = cx.read_connection().await?;
+        crate::server::db::audit::history(&mut *conn, id, 200).await
     }
     .await;
     cx.finish(result)

@@ -11,7 +11,11 @@ use crate::{
 #[server(prefix = "/api", endpoint = "directory", input = GetUrl)]
 pub async fn get_directory(page: PageRequest) -> Result<DirectoryPage, AppError> {
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Viewer)?;
-    let result = crate::server::db::contacts::directory_page(&cx.state.db, page).await;
+    let result = async {
+        let mut conn = cx.read_connection().await?;
+        crate::server::db::contacts::directory_page(&mut conn, page).await
+    }
+    .await;
     cx.finish(result)
 }
 
@@ -21,12 +25,16 @@ pub async fn get_upcoming_birthdays() -> Result<Vec<UpcomingBirthday>, AppError>
     use crate::domain::contact::{UPCOMING_BIRTHDAY_DAYS, UPCOMING_BIRTHDAYS_SHOWN};
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Viewer)?;
     let today = time::OffsetDateTime::now_utc().date();
-    let result = crate::server::db::contacts::upcoming_birthdays(
-        &cx.state.db,
-        today,
-        UPCOMING_BIRTHDAY_DAYS,
-        UPCOMING_BIRTHDAYS_SHOWN,
-    )
+    let result = async {
+        let mut conn = cx.read_connection().await?;
+        crate::server::db::contacts::upcoming_birthdays(
+            &mut *conn,
+            today,
+            UPCOMING_BIRTHDAY_DAYS,
+            UPCOMING_BIRTHDAYS_SHOWN,
+        )
+        .await
+    }
     .await;
     cx.finish(result)
 }

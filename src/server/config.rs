@@ -24,6 +24,14 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
     /// Postgres connection URL (`DATABASE_URL`). Required.
     pub database_url: SecretString,
+    /// A streaming replica of that database for reads that tolerate a little lag
+    /// (`DATABASE_READ_URL`): directory pages, contact and company pages, history and
+    /// exports. Writes, the change feed and a user's reads just after their own change
+    /// stay on the primary. None by default.
+    pub database_read_url: Option<SecretString>,
+    /// How far behind the primary (milliseconds) the replica may be for reads to go
+    /// there; beyond it they go to the primary until it catches up.
+    pub replica_max_lag_ms: u64,
     /// Redis connection URL (`REDIS_URL`). Optional until sessions and caches arrive.
     pub redis_url: Option<SecretString>,
     /// Folder for the process's local state: the search index, import files.
@@ -127,6 +135,7 @@ struct Defaults {
     db_max_connections: u32,
     db_acquire_timeout_ms: u64,
     db_statement_timeout_ms: u64,
+    replica_max_lag_ms: u64,
     migrate_on_start: bool,
     log_format: LogFormat,
     redis_prefix: String,
@@ -169,6 +178,9 @@ impl Default for Defaults {
             db_max_connections: 20,
             db_acquire_timeout_ms: 3_000,
             db_statement_timeout_ms: 5_000,
+            // The search index's own lag goal: a page read from the replica is no
+            // older than a search answer may be.
+            replica_max_lag_ms: 1_000,
             migrate_on_start: true,
             // JSON lines from release builds (production), readable text from debug
             // builds (development); `ROSTER_LOG_FORMAT` decides otherwise.
@@ -233,7 +245,7 @@ fn plain_http_problem(https: bool, listen: SocketAddr, release: bool) -> Option<
 }
 
 /// The settings that are read without the `ROSTER_` prefix, by convention.
-const UNPREFIXED: [&str; 2] = ["DATABASE_URL", "REDIS_URL"];
+const UNPREFIXED: [&str; 3] = ["DATABASE_URL", "DATABASE_READ_URL", "REDIS_URL"];
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration: {0}")]
@@ -338,6 +350,10 @@ impl Config {
         } else {
             "roster"
         }
+    }
+
+    pub fn replica_max_lag(&self) -> Duration {
+        Duration::from_millis(self.replica_max_lag_ms)
     }
 
     pub fn db_acquire_timeout(&self) -> Duration {

@@ -12,6 +12,11 @@ use crate::{
 /// The session key holding the index position of the session's last change.
 const WRITTEN_KEY: &str = "written";
 
+/// The session key holding when (milliseconds since the epoch) the session's last
+/// change was committed, kept only where a read replica is configured: its reads go to
+/// the primary until the replica has replayed that far (`db::replica`).
+const WRITTEN_AT_KEY: &str = "written_at";
+
 /// The header carrying the request id (set by the request-id layer if the client sent none).
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -28,6 +33,17 @@ pub fn request_id(headers: &axum::http::HeaderMap) -> &str {
 pub async fn written_position_of(session: &tower_sessions::Session) -> i64 {
     session
         .get::<i64>(WRITTEN_KEY)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(0)
+}
+
+/// When `session`'s last change was committed (milliseconds since the epoch; 0 if
+/// none or none noted, which only happens without a read replica).
+pub async fn written_at_of(session: &tower_sessions::Session) -> i64 {
+    session
+        .get::<i64>(WRITTEN_AT_KEY)
         .await
         .ok()
         .flatten()
@@ -142,6 +158,22 @@ impl RequestContext {
         written.max(self.must_reflect)
     }
 
+    /// A connection for a read that tolerates a little lag (a page showing contacts, a
+    /// company, history): the read replica's when it is in step and has this
+    /// session's own last change, else the primary's (see `db::replica`).
+    pub async fn read_connection(&self) -> Result<super::db::replica::ReadConnection, Error> {
+        let written_ms = match &self.session {
+            Some(session) if self.state.reads.has_replica() => session
+                .get::<i64>(WRITTEN_AT_KEY)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(0),
+            _ => 0,
+        };
+        Ok(self.state.reads.acquire(written_ms).await?)
+    }
+
     /// Notes, after a change this session made is committed and applied to this
     /// instance's index, that its searches must reflect it from now on (even where
     /// others may for a moment be served an answer from before it). A failure to note
@@ -150,6 +182,13 @@ impl RequestContext {
         let Some(session) = &self.session else {
             return;
         };
+        if self.state.reads.has_replica()
+            && let Err(error) = session
+                .insert(WRITTEN_AT_KEY, super::db::replica::now_ms())
+                .await
+        {
+            tracing::warn!(request_id = self.request_id, %error, "could not note a write in the session");
+        }
         let position = self.state.search.index.position();
         if self.written_position().await >= position {
             return;

@@ -55,6 +55,7 @@ impl Application {
         if config.migrate_on_start {
             db::migrate(&db).await?;
         }
+        let reads = Arc::new(db::replica::Reads::new(db.clone(), &config)?);
         let redis = match &config.redis_url {
             Some(url) => Some(redis::connect(url)?),
             None => {
@@ -124,6 +125,7 @@ impl Application {
             let (db, data_dir) = (db.clone(), config.data_dir.clone());
             let max_connections = config.db_max_connections;
             let (sessions, monitor) = (sessions.clone(), monitor.clone());
+            let reads = reads.clone();
             async move {
                 tokio::join!(
                     crate::server::import::run_jobs(
@@ -134,6 +136,7 @@ impl Application {
                     ),
                     purge_deleted(db.clone(), data_dir, stopped.clone()),
                     http::metrics::upkeep(db, index, sessions, max_connections, stopped.clone()),
+                    reads.watch(stopped.clone()),
                     monitor.run(stopped),
                 );
             }
@@ -152,6 +155,7 @@ impl Application {
         let state = AppState {
             leptos_options,
             db,
+            reads,
             redis,
             search,
             config: Arc::new(config),
@@ -300,6 +304,7 @@ impl Application {
         {
             tracing::warn!("background jobs did not stop in time");
         }
+        self.state.reads.close().await;
         self.state.db.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -17,7 +17,11 @@ use super::{
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    /// The primary: every write, and reads that must be current.
     pub db: PgPool,
+    /// Reads that tolerate a little lag: the replica's when it is in step, else the
+    /// primary's (`db::replica`).
+    pub reads: Arc<super::db::replica::Reads>,
     pub redis: Option<Redis>,
     pub search: Arc<SearchService>,
     pub config: Arc<Config>,

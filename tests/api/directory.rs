@@ -326,3 +326,23 @@ async fn the_search_box_gets_the_parts_the_page_would_show_for_its_role() {
     .await;
     assert_eq!(rendered_ids(&last.results_html), order[70..]);
 }
+
+/// A `DATABASE_READ_URL` naming a server that replays nothing (here another database
+/// on the primary) is never read from: pages come from the primary and show what it
+/// holds. (A real replica, and another directory's copy on it: tests/chaos.rs.)
+#[tokio::test]
+async fn a_read_url_naming_no_standby_is_never_read() {
+    let elsewhere = crate::helpers::url_for(&crate::helpers::fresh_database().await);
+    let app = crate::helpers::spawn_app_with(|mut config| {
+        config.database_read_url = Some(elsewhere.into());
+        config
+    })
+    .await;
+    app.seed(3).await;
+    // Nothing to wait for: the watcher looks again every WATCH_EVERY, and each look
+    // must leave the pages on the primary.
+    for _ in 0..10 {
+        assert_eq!(fetch(&app, PageRequest::First).await.contacts.len(), 3);
+        tokio::time::sleep(roster::server::db::replica::WATCH_EVERY).await;
+    }
+}

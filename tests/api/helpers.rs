@@ -747,6 +747,8 @@ pub async fn spawn_process_in(
     command
         .arg("serve")
         .env_remove("ROSTER_CONFIG")
+        // A replica `make replica` started serves another database than the test's.
+        .env_remove("DATABASE_READ_URL")
         .env("DATABASE_URL", url_for(database))
         .env("ROSTER_LISTEN", format!("127.0.0.1:{port}"))
         .env("ROSTER_DATA_DIR", data.path())

@@ -89,14 +89,14 @@ pub async fn names_starting(
 
 /// The live contacts at a company, by name (at most [`PEOPLE_SHOWN`]), and how many
 /// there are in all.
-pub async fn people(db: &sqlx::PgPool, id: Uuid) -> Result<(Vec<ContactSummary>, u64)> {
+pub async fn people(db: &mut PgConnection, id: Uuid) -> Result<(Vec<ContactSummary>, u64)> {
     let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
         "SELECT {SUMMARY_COLUMNS} FROM contacts WHERE company_id = $1 AND deleted_at IS NULL
           ORDER BY name, id LIMIT $2"
     ))
     .bind(id)
     .bind(PEOPLE_SHOWN as i64)
-    .fetch_all(db)
+    .fetch_all(&mut *db)
     .await?;
     let total: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM contacts WHERE company_id = $1 AND deleted_at IS NULL",

@@ -83,7 +83,7 @@ fn from_micros(micros: i64) -> Result<OffsetDateTime> {
 
 /// One page of the directory, newest first, by keyset (see [`crate::domain::page`]).
 #[tracing::instrument(skip(db), err(level = "debug"))]
-pub async fn directory_page(db: &PgPool, request: PageRequest) -> Result<DirectoryPage> {
+pub async fn directory_page(db: &mut PgConnection, request: PageRequest) -> Result<DirectoryPage> {
     let limit = PAGE_SIZE as i64 + 1;
     let (sql, cursor, ascending) = match request {
         PageRequest::First => (FIRST_PAGE, None, false),
@@ -98,7 +98,7 @@ pub async fn directory_page(db: &PgPool, request: PageRequest) -> Result<Directo
             .bind(from_micros(cursor.created_at_micros)?)
             .bind(cursor.id);
     }
-    let mut rows = query.fetch_all(db).await?;
+    let mut rows = query.fetch_all(&mut *db).await?;
     let more_beyond = rows.len() > PAGE_SIZE;
     rows.truncate(PAGE_SIZE);
     if ascending {
@@ -155,7 +155,7 @@ pub async fn directory_page(db: &PgPool, request: PageRequest) -> Result<Directo
     })
 }
 
-async fn exists_newer_than(db: &PgPool, cursor: Cursor) -> Result<bool> {
+async fn exists_newer_than(db: &mut PgConnection, cursor: Cursor) -> Result<bool> {
     exists(
         db,
         "SELECT 1 FROM contacts WHERE deleted_at IS NULL AND (created_at, id) > ($1, $2)
@@ -165,7 +165,7 @@ async fn exists_newer_than(db: &PgPool, cursor: Cursor) -> Result<bool> {
     .await
 }
 
-async fn exists_older_than(db: &PgPool, cursor: Cursor) -> Result<bool> {
+async fn exists_older_than(db: &mut PgConnection, cursor: Cursor) -> Result<bool> {
     exists(
         db,
         "SELECT 1 FROM contacts WHERE deleted_at IS NULL AND (created_at, id) < ($1, $2)
@@ -180,7 +180,7 @@ async fn exists_older_than(db: &PgPool, cursor: Cursor) -> Result<bool> {
 /// rows it reads and picks a sequential scan, which reads most of a million rows when
 /// the matches sit at the table's far end (a directory page took 40–430 ms at 1M that
 /// way; the index answers in 0.1 ms).
-async fn exists(db: &PgPool, sql: &str, cursor: Cursor) -> Result<bool> {
+async fn exists(db: &mut PgConnection, sql: &str, cursor: Cursor) -> Result<bool> {
     let found = sqlx::query_scalar::<_, i32>(sql)
         .bind(from_micros(cursor.created_at_micros)?)
         .bind(cursor.id)

@@ -6,6 +6,7 @@ pub mod companies;
 pub mod contacts;
 pub mod custom_fields;
 pub mod drafts;
+pub mod replica;
 pub mod users;
 
 use std::str::FromStr;
@@ -43,8 +44,14 @@ pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
 
 /// Connection settings from the config, with the per-connection session settings applied.
 pub fn connect_options(config: &Config) -> anyhow::Result<PgConnectOptions> {
-    let options = PgConnectOptions::from_str(config.database_url.expose_secret())
-        .context("DATABASE_URL is not a valid Postgres URL")?
+    options_for(config.database_url.expose_secret(), config, "DATABASE_URL")
+}
+
+/// Connection settings for `url` (named by `setting` in errors), with the config's
+/// per-connection session settings.
+pub fn options_for(url: &str, config: &Config, setting: &str) -> anyhow::Result<PgConnectOptions> {
+    let options = PgConnectOptions::from_str(url)
+        .with_context(|| format!("{setting} is not a valid Postgres URL"))?
         .application_name("roster")
         .options([(
             "statement_timeout",

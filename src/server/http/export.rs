@@ -2,7 +2,6 @@
 //! is read, never built in memory), and one contact as a vCard.
 
 use axum::{
-    Extension,
     body::Body,
     extract::{Path, RawQuery, State},
     http::{HeaderValue, StatusCode, header},
@@ -75,47 +74,27 @@ async fn photos_of(
     photos::largest(db, &hashes).await
 }
 
-pub async fn csv(
-    state: State<AppState>,
-    user: Option<Extension<CurrentUser>>,
-    query: RawQuery,
-) -> Response {
-    search_export(state, user, query, Format::Csv).await
+pub async fn csv(state: State<AppState>, asker: Asker, query: RawQuery) -> Response {
+    search_export(state, asker, query, Format::Csv).await
 }
 
-pub async fn vcard(
-    state: State<AppState>,
-    user: Option<Extension<CurrentUser>>,
-    query: RawQuery,
-) -> Response {
-    search_export(state, user, query, Format::Vcard).await
+pub async fn vcard(state: State<AppState>, asker: Asker, query: RawQuery) -> Response {
+    search_export(state, asker, query, Format::Vcard).await
 }
 
 /// `/export-3.0.vcf`: the same cards in vCard 3.0.
-pub async fn vcard3(
-    state: State<AppState>,
-    user: Option<Extension<CurrentUser>>,
-    query: RawQuery,
-) -> Response {
-    search_export(state, user, query, Format::Vcard3).await
+pub async fn vcard3(state: State<AppState>, asker: Asker, query: RawQuery) -> Response {
+    search_export(state, asker, query, Format::Vcard3).await
 }
 
 /// `/export-google.csv`: Google Contacts' CSV layout.
-pub async fn google(
-    state: State<AppState>,
-    user: Option<Extension<CurrentUser>>,
-    query: RawQuery,
-) -> Response {
-    search_export(state, user, query, Format::Google(Default::default())).await
+pub async fn google(state: State<AppState>, asker: Asker, query: RawQuery) -> Response {
+    search_export(state, asker, query, Format::Google(Default::default())).await
 }
 
 /// `/export-outlook.csv`: Outlook's CSV layout.
-pub async fn outlook(
-    state: State<AppState>,
-    user: Option<Extension<CurrentUser>>,
-    query: RawQuery,
-) -> Response {
-    search_export(state, user, query, Format::Outlook).await
+pub async fn outlook(state: State<AppState>, asker: Asker, query: RawQuery) -> Response {
+    search_export(state, asker, query, Format::Outlook).await
 }
 
 /// The ticked rows of the results' bulk form (`search=…&id=…&id=…`), or `None` when the
@@ -194,13 +173,38 @@ impl Drop for ExportSlot {
     }
 }
 
+/// What an export reads from its request besides the query: who asks, and when their
+/// last change was committed (for the read replica, `db::replica`).
+pub struct Asker {
+    user: Option<CurrentUser>,
+    written_ms: i64,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Asker {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let written_ms = match parts.extensions.get::<tower_sessions::Session>() {
+            Some(session) => crate::server::context::written_at_of(session).await,
+            None => 0,
+        };
+        Ok(Asker {
+            user: parts.extensions.get::<CurrentUser>().cloned(),
+            written_ms,
+        })
+    }
+}
+
 async fn search_export(
     State(state): State<AppState>,
-    user: Option<Extension<CurrentUser>>,
+    Asker { user, written_ms }: Asker,
     RawQuery(raw): RawQuery,
     format: Format,
 ) -> Response {
-    let Some(Extension(user)) = user else {
+    let Some(user) = user else {
         return (StatusCode::UNAUTHORIZED, "Sign in to export.").into_response();
     };
     let Some(slot) = state
@@ -217,10 +221,16 @@ async fn search_export(
         )
             .into_response();
     };
-    // Every custom field, retired ones too: an export carries every value.
+    // Every custom field, retired ones too: an export carries every value. From the
+    // primary: a field added a moment ago must not drop the values the index holds.
     let fields: Arc<[CustomField]> = match custom_fields::all(&state.db).await {
         Ok(fields) => fields.into(),
         Err(error) => return failure(error),
+    };
+    // Contacts and photos: the read replica's when it is in step (`db::replica`).
+    let reads = match state.reads.pool(written_ms).await {
+        Ok(pool) => pool,
+        Err(error) => return failure(error.into()),
     };
     let raw = raw.unwrap_or_default();
     let request = match ticked(&raw) {
@@ -228,7 +238,7 @@ async fn search_export(
         Some((ids, _)) if !ids.is_empty() => {
             let mut contacts = Vec::with_capacity(ids.len());
             for id in ids {
-                match contacts::find(&state.db, id).await {
+                match contacts::find(&reads, id).await {
                     Ok(Some(contact)) if contact.deleted_at_micros.is_none() => {
                         contacts.push(IndexedContact::from(contact));
                     }
@@ -236,7 +246,7 @@ async fn search_export(
                     Err(error) => return failure(error),
                 }
             }
-            let photos = match photos_of(&state.db, format, &contacts).await {
+            let photos = match photos_of(&reads, format, &contacts).await {
                 Ok(photos) => photos,
                 Err(error) => return failure(error),
             };
@@ -329,7 +339,7 @@ async fn search_export(
         Format::Vcard | Format::Vcard3 => None,
     };
     let replica = published.replica.clone();
-    let db = state.db.clone();
+    let db = reads;
     let body = futures_util::StreamExt::then(futures_util::stream::iter(chunks), move |chunk| {
         let replica = replica.clone();
         let searcher = searcher.clone();
