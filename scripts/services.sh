@@ -61,10 +61,31 @@ server_home() {
 
 pg_password_file() { echo "$DATA/postgres.password"; }
 
-pg_running() {
-    local home
-    home=$(pg_home)
-    [ -f "$home/data/postmaster.pid" ] && as_pg "$(pg_bin)/pg_ctl" -D "$home/data" status >/dev/null 2>&1
+# Whether the Postgres server whose folder is $1 runs.
+running_in() {
+    [ -f "$1/data/postmaster.pid" ] && as_pg "$(pg_bin)/pg_ctl" -D "$1/data" status >/dev/null 2>&1
+}
+
+pg_running() { running_in "$(pg_home)"; }
+
+# Starts the Postgres server whose folder is $1 on port $2 unless it runs; $3 names it,
+# $4 is the variable that sets the port.
+start_in() {
+    local home=$1 port=$2 what=$3 setting=$4
+    running_in "$home" && return
+    port_busy "$port" && die "port $port is taken by another program; set $setting to a free port"
+    say "starting $what on 127.0.0.1:$port"
+    as_pg "$(pg_bin)/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 \
+        -o "-p $port" start >/dev/null \
+        || { tail -n 20 "$home/server.log" >&2; die "$what did not start"; }
+}
+
+# Stops the Postgres server whose folder is $1 ($2 names it), if it runs.
+stop_in() {
+    if running_in "$1"; then
+        say "stopping $2"
+        as_pg "$(pg_bin)/pg_ctl" -D "$1/data" -m fast -w stop >/dev/null
+    fi
 }
 
 start_postgres() {
@@ -103,30 +124,12 @@ log_min_duration_statement = 1000
 EOF
     fi
 
-    if pg_running; then
-        return
-    fi
-    port_busy "$PG_PORT" && die "port $PG_PORT is taken by another program; set ROSTER_PG_PORT to a free port"
-    say "starting Postgres on 127.0.0.1:$PG_PORT"
-    as_pg "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 \
-        -o "-p $PG_PORT" start >/dev/null \
-        || { tail -n 20 "$home/server.log" >&2; die "Postgres did not start"; }
+    start_in "$home" "$PG_PORT" Postgres ROSTER_PG_PORT
 }
 
-stop_postgres() {
-    local home
-    home=$(pg_home)
-    if pg_running; then
-        say "stopping Postgres"
-        as_pg "$(pg_bin)/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null
-    fi
-}
+stop_postgres() { stop_in "$(pg_home)" Postgres; }
 
-replica_running() {
-    local home
-    home=$(replica_home)
-    [ -f "$home/data/postmaster.pid" ] && as_pg "$(pg_bin)/pg_ctl" -D "$home/data" status >/dev/null 2>&1
-}
+replica_running() { running_in "$(replica_home)"; }
 
 # A hot standby streaming from the embedded primary: copied once with pg_basebackup
 # through a replication slot (the primary keeps the WAL it has not received, up to
@@ -154,24 +157,10 @@ SQL
             --create-slot --slot="$REPLICA_SLOT" >"$home/basebackup.log" 2>&1 \
             || { cat "$home/basebackup.log" >&2; rm -rf "$home/data"; die "pg_basebackup failed"; }
     fi
-    if replica_running; then
-        return
-    fi
-    port_busy "$REPLICA_PORT" && die "port $REPLICA_PORT is taken by another program; set ROSTER_PG_REPLICA_PORT to a free port"
-    say "starting the read replica on 127.0.0.1:$REPLICA_PORT"
-    as_pg "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 \
-        -o "-p $REPLICA_PORT" start >/dev/null \
-        || { tail -n 20 "$home/server.log" >&2; die "the read replica did not start"; }
+    start_in "$home" "$REPLICA_PORT" "the read replica" ROSTER_PG_REPLICA_PORT
 }
 
-stop_replica() {
-    local home
-    home=$(replica_home)
-    if replica_running; then
-        say "stopping the read replica"
-        as_pg "$(pg_bin)/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null
-    fi
-}
+stop_replica() { stop_in "$(replica_home)" "the read replica"; }
 
 redis_password() { cat "$REDIS_DIR/password"; }
 
