@@ -47,7 +47,8 @@ pub enum Layer {
 
 pub struct CacheNamespace<V> {
     name: &'static str,
-    memory: moka::sync::Cache<String, Arc<V>>,
+    /// Each answer with its size as JSON, which is what bounds the memory kept.
+    memory: moka::sync::Cache<String, (Arc<V>, u32)>,
     redis: Option<Redis>,
     redis_ttl: Duration,
     pub stats: Arc<CacheStats>,
@@ -57,19 +58,24 @@ impl<V> CacheNamespace<V>
 where
     V: Serialize + DeserializeOwned + Send + Sync + 'static,
 {
-    /// `memory_entries` answers kept in process for `memory_ttl`; in Redis for
-    /// `redis_ttl`.
+    /// Answers kept in process, `memory_bytes` of them at most (as JSON, about what
+    /// they hold in memory), for `memory_ttl`; in Redis for `redis_ttl`.
     pub fn new(
         name: &'static str,
         redis: Option<Redis>,
-        memory_entries: u64,
+        memory_bytes: u64,
         memory_ttl: Duration,
         redis_ttl: Duration,
     ) -> Self {
         CacheNamespace {
             name,
             memory: moka::sync::Cache::builder()
-                .max_capacity(memory_entries)
+                .max_capacity(memory_bytes)
+                .weigher(|key: &String, (_, bytes): &(Arc<V>, u32)| {
+                    u32::try_from(key.len())
+                        .unwrap_or(u32::MAX)
+                        .saturating_add(*bytes)
+                })
                 .time_to_live(memory_ttl)
                 .build(),
             redis,
@@ -110,7 +116,7 @@ where
     /// miss: for callers that decide only later whether it spared them a computation
     /// ([`Self::count_hit`], [`Self::count_miss`]).
     pub async fn peek(&self, key: &str) -> Option<(Arc<V>, Layer)> {
-        if let Some(value) = self.memory.get(key) {
+        if let Some((value, _)) = self.memory.get(key) {
             return Some((value, Layer::Memory));
         }
         if let Some(redis) = self.redis.as_ref().filter(|redis| redis::is_up(redis)) {
@@ -122,7 +128,8 @@ where
                 Ok(Ok(Some(bytes))) => match serde_json::from_slice::<V>(&bytes) {
                     Ok(value) => {
                         let value = Arc::new(value);
-                        self.memory.insert(key.to_owned(), value.clone());
+                        self.memory
+                            .insert(key.to_owned(), (value.clone(), weight(bytes.len())));
                         return Some((value, Layer::Redis));
                     }
                     Err(error) => {
@@ -144,35 +151,31 @@ where
 
     /// Stores an answer in process at once and in Redis in the background.
     pub fn put(&self, key: String, value: Arc<V>) {
-        if let Some(redis) = self.redis.as_ref().filter(|redis| redis::is_up(redis)) {
-            match serde_json::to_vec(value.as_ref()) {
-                Ok(bytes) => {
-                    let redis = redis.clone();
-                    let redis_key = self.redis_key(&key);
-                    let ttl = self.redis_ttl.as_secs().max(1) as i64;
-                    tokio::spawn(async move {
-                        let stored = redis::timed(
-                            "cache_set",
-                            redis.set::<(), _, _>(
-                                redis_key,
-                                bytes,
-                                Some(Expiration::EX(ttl)),
-                                None,
-                                false,
-                            ),
-                        )
-                        .await;
-                        if let Err(error) = stored {
-                            tracing::debug!(%error, "cache write failed");
-                        }
-                    });
-                }
-                Err(error) => {
-                    tracing::warn!(namespace = self.name, %error, "cannot serialize a cache entry")
-                }
+        // Written as JSON even without Redis: its length is the answer's weight.
+        let bytes = match serde_json::to_vec(value.as_ref()) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                tracing::warn!(namespace = self.name, %error, "cannot serialize a cache entry");
+                return;
             }
+        };
+        let weight = weight(bytes.len());
+        if let Some(redis) = self.redis.as_ref().filter(|redis| redis::is_up(redis)) {
+            let redis = redis.clone();
+            let redis_key = self.redis_key(&key);
+            let ttl = self.redis_ttl.as_secs().max(1) as i64;
+            tokio::spawn(async move {
+                let stored = redis::timed(
+                    "cache_set",
+                    redis.set::<(), _, _>(redis_key, bytes, Some(Expiration::EX(ttl)), None, false),
+                )
+                .await;
+                if let Err(error) = stored {
+                    tracing::debug!(%error, "cache write failed");
+                }
+            });
         }
-        self.memory.insert(key, value);
+        self.memory.insert(key, (value, weight));
     }
 
     /// Counts a lookup that spared a computation.
@@ -191,6 +194,11 @@ where
         self.stats.misses.fetch_add(1, Ordering::Relaxed);
         metrics::counter!("cache_misses_total", "namespace" => self.name).increment(1);
     }
+}
+
+/// An answer's weight in the in-process cache: its length as JSON.
+fn weight(bytes: usize) -> u32 {
+    u32::try_from(bytes).unwrap_or(u32::MAX)
 }
 
 /// Computations running now, by key, so that requests asking the same thing at the same
@@ -256,6 +264,26 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     use super::*;
+
+    #[tokio::test]
+    async fn the_memory_kept_is_bounded_by_the_answers_size_in_json() {
+        // Answers of 102 bytes as JSON (a string of 100 letters, quoted), 1,000 bytes
+        // allowed: about nine kept, whatever their number.
+        let cache = CacheNamespace::<String>::new(
+            "test",
+            None,
+            1_000,
+            Duration::from_secs(60),
+            Duration::from_secs(60),
+        );
+        for n in 0..100 {
+            cache.put(format!("k{n:02}"), Arc::new("x".repeat(100)));
+        }
+        cache.memory.run_pending_tasks();
+        let (kept, weight) = (cache.memory.entry_count(), cache.memory.weighted_size());
+        assert!(weight <= 1_000, "{weight} bytes kept");
+        assert!((5..=9).contains(&kept), "{kept} answers kept");
+    }
 
     #[tokio::test]
     async fn an_answer_the_caller_refuses_counts_as_a_miss() {

@@ -24,9 +24,8 @@ use super::{
     state::AppState,
 };
 
-/// Search answers kept in process (entries, seconds) and in Redis (seconds; the
-/// design docs' five minutes).
-const SEARCH_MEMORY_ENTRIES: u64 = 1_000;
+/// How long search answers are kept in process (their memory is `search_cache_mb`)
+/// and in Redis (the design docs' five minutes).
 const SEARCH_MEMORY_TTL: Duration = Duration::from_secs(300);
 const SEARCH_REDIS_TTL: Duration = Duration::from_secs(300);
 
@@ -108,7 +107,7 @@ impl Application {
         let cache = CacheNamespace::new(
             "search",
             redis.clone(),
-            SEARCH_MEMORY_ENTRIES,
+            config.search_cache_mb * 1024 * 1024,
             SEARCH_MEMORY_TTL,
             SEARCH_REDIS_TTL,
         );

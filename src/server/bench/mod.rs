@@ -436,7 +436,8 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
     let cache = CacheNamespace::new(
         "bench",
         redis,
-        100_000,
+        // Every answer of the run kept (a cached figure).
+        4 * 1024 * 1024 * 1024,
         Duration::from_secs(600),
         Duration::from_secs(600),
     );
