@@ -31,23 +31,18 @@ pub fn request_id(headers: &axum::http::HeaderMap) -> &str {
 /// The index position of the last change `session` wrote (0 if none; see
 /// [`RequestContext::note_written`]).
 pub async fn written_position_of(session: &tower_sessions::Session) -> i64 {
-    session
-        .get::<i64>(WRITTEN_KEY)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or(0)
+    number_in(session, WRITTEN_KEY).await
 }
 
 /// When `session`'s last change was committed (milliseconds since the epoch; 0 if
 /// none or none noted, which only happens without a read replica).
 pub async fn written_at_of(session: &tower_sessions::Session) -> i64 {
-    session
-        .get::<i64>(WRITTEN_AT_KEY)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or(0)
+    number_in(session, WRITTEN_AT_KEY).await
+}
+
+/// The number `session` holds under `key`, 0 if none (or unreadable).
+async fn number_in(session: &tower_sessions::Session, key: &str) -> i64 {
+    session.get::<i64>(key).await.ok().flatten().unwrap_or(0)
 }
 
 /// A request extension saying its searches must reflect the index up to this position
