@@ -208,11 +208,12 @@ stop_redis() {
     fi
 }
 
-# The admin URL (database `postgres`) and the app's URL (database $1, default roster).
+# The admin URL (database `postgres`) and the app's URL (database $1, default roster),
+# on the primary's port or $2.
 pg_url() {
     local password
     password=$(cat "$(pg_password_file)")
-    echo "postgres://roster:$password@127.0.0.1:$PG_PORT/${1:-roster}"
+    echo "postgres://roster:$password@127.0.0.1:${2:-$PG_PORT}/${1:-roster}"
 }
 
 ensure_database() {
@@ -245,7 +246,7 @@ case "${1:-}" in
             echo "export DATABASE_URL='$(pg_url roster)'"
             echo "export ROSTER_TEST_DATABASE_URL='$(pg_url postgres)'"
             if [ -e "$REPLICA_LINK" ] && replica_running; then
-                echo "export DATABASE_READ_URL='$(pg_url roster | sed "s/:$PG_PORT\//:$REPLICA_PORT\//")'"
+                echo "export DATABASE_READ_URL='$(pg_url roster "$REPLICA_PORT")'"
             fi
         else
             echo "export ROSTER_TEST_DATABASE_URL='${ROSTER_TEST_DATABASE_URL:-$DATABASE_URL}'"

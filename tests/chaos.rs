@@ -333,10 +333,7 @@ fn on_replica(primary_url: &str) -> String {
 /// Reads served by `server` ("primary" or "replica") since the process started.
 async fn reads_served(app: &TestApp, server: &str) -> f64 {
     let text = app.get("/metrics").await.text().await.unwrap();
-    let series = format!("db_reads_total{{server=\"{server}\"}}");
-    text.lines()
-        .find_map(|line| line.strip_prefix(series.as_str())?.trim().parse().ok())
-        .unwrap_or(0.0)
+    helpers::sample(&text, &format!("db_reads_total{{server=\"{server}\"}}"))
 }
 
 /// The name on a contact's page, as `client` is shown it.

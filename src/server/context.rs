@@ -34,10 +34,14 @@ pub async fn written_position_of(session: &tower_sessions::Session) -> i64 {
     number_in(session, WRITTEN_KEY).await
 }
 
-/// When `session`'s last change was committed (milliseconds since the epoch; 0 if
-/// none or none noted, which only happens without a read replica).
-pub async fn written_at_of(session: &tower_sessions::Session) -> i64 {
-    number_in(session, WRITTEN_AT_KEY).await
+/// When `session`'s last change was committed (milliseconds since the epoch), as the
+/// read replica's choice needs it: 0 without a replica (nothing is noted then) or
+/// without a session.
+pub async fn written_at_for(state: &AppState, session: Option<&tower_sessions::Session>) -> i64 {
+    match session {
+        Some(session) if state.reads.has_replica() => number_in(session, WRITTEN_AT_KEY).await,
+        _ => 0,
+    }
 }
 
 /// The number `session` holds under `key`, 0 if none (or unreadable).
@@ -157,15 +161,7 @@ impl RequestContext {
     /// company, history): the read replica's when it is in step and has this
     /// session's own last change, else the primary's (see `db::replica`).
     pub async fn read_connection(&self) -> Result<super::db::replica::ReadConnection, Error> {
-        let written_ms = match &self.session {
-            Some(session) if self.state.reads.has_replica() => session
-                .get::<i64>(WRITTEN_AT_KEY)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or(0),
-            _ => 0,
-        };
+        let written_ms = written_at_for(&self.state, self.session.as_ref()).await;
         Ok(self.state.reads.acquire(written_ms).await?)
     }
 

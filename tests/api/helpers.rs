@@ -854,3 +854,11 @@ pub async fn import(
     start_import(app, id).await;
     finished(app, id, Duration::from_secs(30)).await
 }
+
+/// The value of the `/metrics` sample line that starts with `series` (name and labels,
+/// exact); 0 when there is none yet.
+pub fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}

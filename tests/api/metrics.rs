@@ -5,14 +5,7 @@ use roster::domain::{
     dashboard::{AuditPage, Dashboard, Level, Period},
 };
 
-use crate::helpers::{save, spawn_app};
-
-/// The value of the sample line that starts with `series` (name and labels, exact).
-fn sample(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0.0)
-}
+use crate::helpers::{sample, save, spawn_app};
 
 #[tokio::test]
 async fn request_durations_are_counted_by_route_template() {

@@ -284,10 +284,8 @@ impl Reads {
                         "DATABASE_READ_URL is not a hot standby replaying the primary: reads \
                          go to the primary"
                     ),
-                    Step::Down => {
-                        tracing::warn!("the read replica does not answer: reads go to the primary")
-                    }
-                    Step::Elsewhere | Step::Unknown => {}
+                    // Logged with its error where it was found.
+                    Step::Elsewhere | Step::Down | Step::Unknown => {}
                 }
                 was = step;
             }

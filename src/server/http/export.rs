@@ -180,17 +180,15 @@ pub struct Asker {
     written_ms: i64,
 }
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Asker {
+impl axum::extract::FromRequestParts<AppState> for Asker {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _: &S,
+        state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let written_ms = match parts.extensions.get::<tower_sessions::Session>() {
-            Some(session) => crate::server::context::written_at_of(session).await,
-            None => 0,
-        };
+        let session = parts.extensions.get::<tower_sessions::Session>();
+        let written_ms = crate::server::context::written_at_for(state, session).await;
         Ok(Asker {
             user: parts.extensions.get::<CurrentUser>().cloned(),
             written_ms,
