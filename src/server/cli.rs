@@ -161,6 +161,16 @@ enum Loadtest {
         /// The Postgres baseline's pool (the server's default pool is 20).
         #[arg(long, default_value_t = 20)]
         postgres_connections: u32,
+        /// Distinct searches drawn from the directory; requests take them in turn, so
+        /// none repeats until all were asked (more than the run asks: none cached).
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+        /// Seed of the searches drawn (another seed, other searches).
+        #[arg(long, default_value_t = 11)]
+        seed: u64,
+        /// Only the runs at `--rate` (no closed loop, no Postgres baseline).
+        #[arg(long)]
+        rate_only: bool,
     },
     /// The visits' mix by a fixed crowd for a long stretch, then a verdict: no errors,
     /// p99 within the targets, the server's memory growing under 10% (`make soak`).
@@ -680,8 +690,14 @@ async fn loadtest(config: &Config, what: Loadtest) -> anyhow::Result<String> {
             rate,
             idle_connections,
             postgres_connections,
+            queries,
+            seed,
+            rate_only,
         } => {
             let command = loadtest::PagesCommand {
+                queries: queries.max(1),
+                seed,
+                rate_only,
                 url,
                 accounts,
                 connections: connections.max(1),

@@ -93,10 +93,10 @@ async fn the_page_run_counts_pages_and_idle_connections_stay_open() {
     let clients = pages::signed_in_clients(&app.address, &accounts, 3)
         .await
         .unwrap();
-    let queries = Arc::new(vec![
+    let queries = Arc::new(pages::Queries::new(vec![
         SearchQuery::default().with_text("a"),
         SearchQuery::default().with_text("ma"),
-    ]);
+    ]));
     let run = pages::search_pages(
         &app.address,
         &clients,
@@ -107,6 +107,8 @@ async fn the_page_run_counts_pages_and_idle_connections_stay_open() {
     )
     .await;
     assert!(run.requests > 3, "{} pages", run.requests);
+    // Every request took the next search in turn (the warm-up's too).
+    assert!(queries.asked() >= run.requests, "{} asked", queries.asked());
     assert_eq!(run.errors, 0, "{}", run.recorder.failures());
     assert!(run.latency.p50 > 0 && run.latency.p99 >= run.latency.p50);
 

@@ -249,6 +249,11 @@ pub struct PagesCommand {
     pub idle_connections: usize,
     pub postgres_connections: u32,
     pub metrics_url: Option<String>,
+    /// Distinct searches, asked in turn.
+    pub queries: usize,
+    pub seed: u64,
+    /// Only the runs at `rate`.
+    pub rate_only: bool,
 }
 
 /// One measured run of the pages command, with the server's own figures over its
@@ -288,7 +293,7 @@ async fn pages_run(
     name: String,
     target: (&str, Option<&str>),
     clients: &[reqwest::Client],
-    queries: Arc<Vec<SearchQuery>>,
+    queries: Arc<pages::Queries>,
     pace: pages::Pace,
     (warm_up, duration): (Duration, Duration),
 ) -> PagesRun {
@@ -309,14 +314,36 @@ async fn pages_run(
     }
 }
 
+/// `count` different searches drawn from the directory with `seed` (the bench's mix,
+/// each search once).
+async fn distinct_queries(
+    pool: &PgPool,
+    count: usize,
+    seed: u64,
+) -> anyhow::Result<Vec<SearchQuery>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut queries = Vec::with_capacity(count);
+    // The mix repeats common prefixes and names: draw more until there are enough, from
+    // other samples of the directory, within reason.
+    for round in 0..8 {
+        let drawn = bench::query_set(pool, count, seed.wrapping_add(round)).await?;
+        for query in drawn.into_iter().map(|q| q.query) {
+            if queries.len() < count && seen.insert(query.to_query_string()) {
+                queries.push(query);
+            }
+        }
+        if queries.len() == count {
+            break;
+        }
+    }
+    Ok(queries)
+}
+
 pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<String> {
     let pool = load_database(config).await?;
-    let queries: Vec<_> = bench::query_set(&pool, 2_000, 11)
-        .await?
-        .into_iter()
-        .map(|q| q.query)
-        .collect();
-    let queries = Arc::new(queries);
+    let queries = Arc::new(pages::Queries::new(
+        distinct_queries(&pool, command.queries, command.seed).await?,
+    ));
     let base = command.url.trim_end_matches('/').to_owned();
     let accounts = Accounts::new(command.accounts);
     let duration = Duration::from_secs(command.seconds);
@@ -332,22 +359,24 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
     let first = scrape(metrics).await;
     let mut runs = Vec::new();
 
-    eprintln!(
-        "search pages, closed loop, on {} connections for {} s…",
-        clients.len(),
-        command.seconds
-    );
-    runs.push(
-        pages_run(
-            format!("Roster, closed loop, {} connections", command.connections),
-            target,
-            &clients,
-            queries.clone(),
-            pages::Pace::ClosedLoop,
-            timing,
-        )
-        .await,
-    );
+    if !command.rate_only {
+        eprintln!(
+            "search pages, closed loop, on {} connections for {} s…",
+            clients.len(),
+            command.seconds
+        );
+        runs.push(
+            pages_run(
+                format!("Roster, closed loop, {} connections", command.connections),
+                target,
+                &clients,
+                queries.clone(),
+                pages::Pace::ClosedLoop,
+                timing,
+            )
+            .await,
+        );
+    }
 
     eprintln!("search pages at {} a second…", command.rate);
     let open_name = format!(
@@ -392,34 +421,47 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
         drop(idle);
     }
     let last = scrape(metrics).await;
+    let asked = queries.asked();
 
-    eprintln!("the same queries on Postgres full text…");
-    let postgres_pool = PgPoolOptions::new()
-        .max_connections(command.postgres_connections)
-        .connect(config.database_url.expose_secret())
-        .await?;
-    let postgres = pages::postgres_full_text(
-        &postgres_pool,
-        queries.clone(),
-        command.connections,
-        duration,
-    )
-    .await;
+    let postgres = if command.rate_only {
+        None
+    } else {
+        eprintln!("the same queries on Postgres full text…");
+        let postgres_pool = PgPoolOptions::new()
+            .max_connections(command.postgres_connections)
+            .connect(config.database_url.expose_secret())
+            .await?;
+        Some(
+            pages::postgres_full_text(
+                &postgres_pool,
+                queries.clone(),
+                command.connections,
+                duration,
+            )
+            .await,
+        )
+    };
 
     let mut out = String::new();
     let _ = writeln!(
         out,
         "## Search pages\n\n{} connections, each signed in, asking for server-rendered search \
-         pages (`GET /?q=…`, `Accept-Encoding: br, gzip`; {} distinct searches: names, \
-         surnames, prefixes of 1–4 letters, typos, filters, from the directory): first as \
-         fast as the answers come (closed loop: what the server can give), then at {:.0} a \
+         pages (`GET /?q=…`, `Accept-Encoding: br, gzip`; {} distinct searches (seed {}), \
+         each asked once before any again, {asked} asked in all: names, surnames, \
+         prefixes, typos, emails, phones, filters, from the directory): {}at {:.0} a \
          second in all (open model: latency counted from when each request was due), for \
          {} s each after {} s unmeasured. \"server p99\" is the server's own, from its \
          request histogram over the same stretch: the bound of the bucket that holds it, \
          time to the response head. A client p99 far above it was lost outside the \
          server's handlers (the load generator, the kernel, the scheduler).\n",
         command.connections,
-        queries.len(),
+        queries.distinct(),
+        command.seed,
+        if command.rate_only {
+            ""
+        } else {
+            "first as fast as the answers come (closed loop: what the server can give), then "
+        },
         command.rate,
         command.seconds,
         timing.0.as_secs(),
@@ -450,17 +492,19 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
     for measured in &runs {
         row(&mut out, &measured.name, &measured.run, Some(measured));
     }
-    row(
-        &mut out,
-        &format!(
-            "Postgres full text, {} clients on {} connections, closed loop (queries only)",
-            command.connections, command.postgres_connections
-        ),
-        &postgres,
-        None,
-    );
+    if let Some(postgres) = &postgres {
+        row(
+            &mut out,
+            &format!(
+                "Postgres full text, {} clients on {} connections, closed loop (queries only)",
+                command.connections, command.postgres_connections
+            ),
+            postgres,
+            None,
+        );
+    }
     out.push('\n');
-    if let (Some((idle, held)), [_, open, loaded]) = (held, &runs[..]) {
+    if let (Some((idle, held)), [.., open, loaded]) = (held, &runs[..]) {
         let ratio = f64::from(loaded.run.latency.p99) / f64::from(open.run.latency.p99.max(1));
         let _ = writeln!(
             out,
@@ -470,15 +514,21 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
             held.map_or("unknown".to_owned(), |held| held.to_string())
         );
     }
-    let closed = &runs[0].run;
-    let _ = writeln!(
-        out,
-        "Roster served {:.1}× the pages per second of the Postgres full-text queries alone \
-         (closed loops on the same connections), at {:.2}× their p99.\n",
-        closed.per_second() / postgres.per_second().max(f64::EPSILON),
-        f64::from(closed.latency.p99) / f64::from(postgres.latency.p99.max(1)),
-    );
-    for run in runs.iter().map(|measured| &measured.run).chain([&postgres]) {
+    if let Some(postgres) = &postgres {
+        let closed = &runs[0].run;
+        let _ = writeln!(
+            out,
+            "Roster served {:.1}× the pages per second of the Postgres full-text queries \
+             alone (closed loops on the same connections), at {:.2}× their p99.\n",
+            closed.per_second() / postgres.per_second().max(f64::EPSILON),
+            f64::from(closed.latency.p99) / f64::from(postgres.latency.p99.max(1)),
+        );
+    }
+    for run in runs
+        .iter()
+        .map(|measured| &measured.run)
+        .chain(postgres.as_ref())
+    {
         if run.errors > 0 {
             out.push_str(&run.recorder.failures());
         }

@@ -7,7 +7,10 @@
 //! the ratio.
 
 use std::{
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -73,6 +76,40 @@ pub async fn signed_in_clients(
     Ok(clients)
 }
 
+/// The searches of a run, handed out in turn to every connection: each is asked once
+/// before any is asked again, so a set larger than the requests made is never served
+/// from a cache.
+pub struct Queries {
+    list: Vec<SearchQuery>,
+    next: AtomicUsize,
+}
+
+impl Queries {
+    pub fn new(list: Vec<SearchQuery>) -> Self {
+        assert!(!list.is_empty(), "a load needs searches");
+        Queries {
+            list,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// How many different searches there are.
+    pub fn distinct(&self) -> usize {
+        self.list.len()
+    }
+
+    /// The next search in turn.
+    pub fn next(&self) -> &SearchQuery {
+        let at = self.next.fetch_add(1, Ordering::Relaxed);
+        &self.list[at % self.list.len()]
+    }
+
+    /// Searches handed out so far.
+    pub fn asked(&self) -> usize {
+        self.next.load(Ordering::Relaxed)
+    }
+}
+
 /// The request for one search page, as a browser asks for it.
 fn search_page(
     base: &str,
@@ -98,12 +135,12 @@ pub enum Pace {
     Rate(f64),
 }
 
-/// Every client asks for search pages at `pace` (each starting at its own place in
-/// the query list) until `duration` is up. The first `warm_up` is not counted.
+/// Every client asks for search pages at `pace`, taking the searches in turn, until
+/// `duration` is up. The first `warm_up` is not counted.
 pub async fn search_pages(
     base: &str,
     clients: &[reqwest::Client],
-    queries: Arc<Vec<SearchQuery>>,
+    queries: Arc<Queries>,
     pace: Pace,
     warm_up: Duration,
     duration: Duration,
@@ -128,7 +165,6 @@ pub async fn search_pages(
         let base = base.to_owned();
         workers.spawn(async move {
             let throwaway = Recorder::default();
-            let mut next = n * 7919;
             let mut due = start + stagger * u32::try_from(n).unwrap_or(u32::MAX);
             loop {
                 match pace {
@@ -138,8 +174,7 @@ pub async fn search_pages(
                 if due >= stop_at {
                     break;
                 }
-                let query = &queries[next % queries.len()];
-                next += 1;
+                let query = queries.next();
                 let counted = if due < warm_until {
                     &throwaway
                 } else {
@@ -226,22 +261,20 @@ pub fn established_to(port: u16) -> Option<usize> {
 /// HTTP, no page, so the ratio flatters Postgres if anything.
 pub async fn postgres_full_text(
     db: &PgPool,
-    queries: Arc<Vec<SearchQuery>>,
+    queries: Arc<Queries>,
     concurrency: usize,
     duration: Duration,
 ) -> Throughput {
     let recorder = Arc::new(Recorder::default());
     let stop_at = Instant::now() + duration;
     let mut workers = JoinSet::new();
-    for n in 0..concurrency {
+    for _ in 0..concurrency {
         let db = db.clone();
         let queries = queries.clone();
         let recorder = recorder.clone();
         workers.spawn(async move {
-            let mut next = n * 7919;
             while Instant::now() < stop_at {
-                let query = &queries[next % queries.len()];
-                next += 1;
+                let query = queries.next();
                 let started = Instant::now();
                 let outcome = async {
                     let mut conn = db.acquire().await?;
@@ -257,4 +290,22 @@ pub async fn postgres_full_text(
     }
     while workers.join_next().await.is_some() {}
     Throughput::of(recorder, duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn searches_are_handed_out_in_turn_each_once_before_any_again() {
+        let queries = Queries::new(
+            ["ada", "lin", "kay"]
+                .map(|text| SearchQuery::default().with_text(text))
+                .to_vec(),
+        );
+        let asked: Vec<String> = (0..7).map(|_| queries.next().text.clone()).collect();
+        assert_eq!(asked, ["ada", "lin", "kay", "ada", "lin", "kay", "ada"]);
+        assert_eq!(queries.asked(), 7);
+        assert_eq!(queries.distinct(), 3);
+    }
 }
