@@ -567,7 +567,7 @@ impl Facet {
 
     /// The counts by value, the empty value left out. The ordinals seen are resolved
     /// to text in one sequential walk of the dictionary.
-    fn harvest(&self, counts: &[u64]) -> HashMap<String, u64> {
+    fn harvest(&self, counts: &[u32]) -> HashMap<String, u64> {
         let Some(column) = &self.dictionary else {
             return HashMap::new();
         };
@@ -575,7 +575,7 @@ impl Facet {
             .iter()
             .enumerate()
             .filter(|(_, count)| **count > 0)
-            .map(|(ord, count)| (ord as u64, *count))
+            .map(|(ord, count)| (ord as u64, u64::from(*count)))
             .unzip();
         let mut out = HashMap::with_capacity(ords.len());
         let mut counts = counts.into_iter();
@@ -599,11 +599,11 @@ struct Tally {
     /// Documents that pass every filter.
     total: u64,
     tiers: [u64; 5],
-    locations: Vec<u64>,
-    countries: Vec<u64>,
-    companies: Vec<u64>,
-    tags: Vec<u64>,
-    choices: Vec<u64>,
+    locations: Vec<u32>,
+    countries: Vec<u32>,
+    companies: Vec<u32>,
+    tags: Vec<u32>,
+    choices: Vec<u32>,
 }
 
 /// One count up (`ADD`) or down.
@@ -616,10 +616,16 @@ fn bump<const ADD: bool>(count: &mut u64) {
     }
 }
 
+/// Counts by value are `u32` (a segment holds fewer than 2³² documents): half the
+/// memory to zero for every search and keep for every kept count.
 #[inline(always)]
-fn bump_value<const ADD: bool>(counts: &mut [u64], ord: u32) {
+fn bump_value<const ADD: bool>(counts: &mut [u32], ord: u32) {
     if let Some(count) = counts.get_mut(ord as usize) {
-        bump::<ADD>(count);
+        if ADD {
+            *count += 1;
+        } else {
+            *count = count.saturating_sub(1);
+        }
     }
 }
 
