@@ -265,17 +265,20 @@ mod tests {
 
     use super::*;
 
+    /// A namespace without Redis keeping `bytes` of answers for a minute.
+    fn in_process<V>(bytes: u64) -> CacheNamespace<V>
+    where
+        V: Serialize + DeserializeOwned + Send + Sync + 'static,
+    {
+        let minute = Duration::from_secs(60);
+        CacheNamespace::new("test", None, bytes, minute, minute)
+    }
+
     #[tokio::test]
     async fn the_memory_kept_is_bounded_by_the_answers_size_in_json() {
         // Answers of 102 bytes as JSON (a string of 100 letters, quoted), 1,000 bytes
         // allowed: about nine kept, whatever their number.
-        let cache = CacheNamespace::<String>::new(
-            "test",
-            None,
-            1_000,
-            Duration::from_secs(60),
-            Duration::from_secs(60),
-        );
+        let cache = in_process::<String>(1_000);
         for n in 0..100 {
             cache.put(format!("k{n:02}"), Arc::new("x".repeat(100)));
         }
@@ -287,13 +290,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_answer_the_caller_refuses_counts_as_a_miss() {
-        let cache = CacheNamespace::<u32>::new(
-            "test",
-            None,
-            10,
-            Duration::from_secs(60),
-            Duration::from_secs(60),
-        );
+        let cache = in_process::<u32>(10);
         cache.put("k".to_owned(), Arc::new(1));
         assert_eq!(cache.get_if("k", |value| *value == 2).await, None);
         assert_eq!(
