@@ -171,6 +171,48 @@ enum Loadtest {
         /// Only the runs at `--rate` (no closed loop, no Postgres baseline).
         #[arg(long)]
         rate_only: bool,
+        /// What is asked: search pages, or the search box's server function.
+        #[arg(long, value_enum, default_value_t = super::loadtest::pages::Endpoint::Page)]
+        endpoint: super::loadtest::pages::Endpoint,
+    },
+    /// Reads while writes run: searches at a fixed rate alone, beside steady edits, then
+    /// beside the edits and an import; and how soon each probed edit is found by search
+    /// on every instance given.
+    Writes {
+        /// Where the reads and edits go.
+        #[arg(long, default_value = "http://127.0.0.1:3400")]
+        url: String,
+        /// An instance to look for probed edits on (repeatable; default: `--url`).
+        #[arg(long = "probe")]
+        probes: Vec<String>,
+        #[arg(long, default_value_t = 500)]
+        accounts: usize,
+        #[arg(long, default_value_t = 200)]
+        connections: usize,
+        /// Reads a second.
+        #[arg(long, default_value_t = 300.0)]
+        rate: f64,
+        #[arg(long, value_enum, default_value_t = super::loadtest::pages::Endpoint::Page)]
+        endpoint: super::loadtest::pages::Endpoint,
+        /// Distinct searches the reads take in turn.
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+        #[arg(long, default_value_t = 11)]
+        seed: u64,
+        #[arg(long, default_value_t = 50.0)]
+        edits_per_second: f64,
+        /// Look for one edit in this many on every probed instance.
+        #[arg(long, default_value_t = 5)]
+        probe_every: usize,
+        /// Seconds measured in each phase.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Rows of the import beside the reads and edits (0: no import phase).
+        #[arg(long, default_value_t = 0)]
+        import_rows: u64,
+        /// Seconds of the import phase (the import starts with it).
+        #[arg(long, default_value_t = 60)]
+        import_seconds: u64,
     },
     /// The visits' mix by a fixed crowd for a long stretch, then a verdict: no errors,
     /// p99 within the targets, the server's memory growing under 10% (`make soak`).
@@ -642,6 +684,45 @@ async fn loadtest(config: &Config, what: Loadtest) -> anyhow::Result<String> {
             }
             Ok(report)
         }
+        Loadtest::Writes {
+            url,
+            probes,
+            accounts,
+            connections,
+            rate,
+            endpoint,
+            queries,
+            seed,
+            edits_per_second,
+            probe_every,
+            seconds,
+            import_rows,
+            import_seconds,
+        } => {
+            anyhow::ensure!(
+                rate.is_finite()
+                    && rate > 0.0
+                    && edits_per_second.is_finite()
+                    && edits_per_second > 0.0,
+                "--rate and --edits-per-second must be positive"
+            );
+            let command = loadtest::writes::WritesCommand {
+                url,
+                probes,
+                accounts,
+                connections: connections.max(1),
+                rate,
+                endpoint,
+                queries: queries.max(1),
+                seed,
+                edits_per_second,
+                probe_every: probe_every.max(1),
+                seconds: seconds.max(1),
+                import_rows,
+                import_seconds: import_seconds.max(1),
+            };
+            loadtest::writes::writes(config, command).await
+        }
         Loadtest::Prepare { contacts, accounts } => {
             loadtest::prepare(config, contacts, accounts).await
         }
@@ -693,11 +774,13 @@ async fn loadtest(config: &Config, what: Loadtest) -> anyhow::Result<String> {
             queries,
             seed,
             rate_only,
+            endpoint,
         } => {
             let command = loadtest::PagesCommand {
                 queries: queries.max(1),
                 seed,
                 rate_only,
+                endpoint,
                 url,
                 accounts,
                 connections: connections.max(1),

@@ -941,6 +941,63 @@ fn report(input: &ReportInput, engines: &[Engine]) -> String {
 /// The field every benched row fills.
 const BENCH_FIELD: &str = "Member number";
 
+/// The custom field every benched row fills, created when the directory lacks it.
+pub(crate) async fn bench_field(
+    pool: &PgPool,
+) -> anyhow::Result<crate::domain::custom::CustomField> {
+    let existing = crate::server::db::custom_fields::all(pool)
+        .await?
+        .into_iter()
+        .find(|f| f.name == BENCH_FIELD);
+    if let Some(field) = existing {
+        return Ok(field);
+    }
+    let mut conn = pool.acquire().await?;
+    Ok(crate::server::db::custom_fields::create(
+        &mut conn,
+        &crate::domain::custom::CustomFieldSpec {
+            name: BENCH_FIELD.into(),
+            kind: crate::domain::custom::CustomKind::Text,
+            options: Vec::new(),
+        },
+    )
+    .await?)
+}
+
+/// Writes rich generated contacts numbered `numbers` (from the generator of `seed`;
+/// the numbers make their emails, so other numbers are other people) as CSV to `csv`
+/// and, when asked, as vCard 4.0 to `vcard`.
+pub(crate) fn write_rich_files(
+    field: &crate::domain::custom::CustomField,
+    (seed, numbers): (u64, std::ops::Range<u64>),
+    csv: &std::path::Path,
+    vcard: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let fields = std::slice::from_ref(field);
+    let mut csv = csv::Writer::from_path(csv)?;
+    csv.write_record(crate::server::export::csv_header(fields))?;
+    let mut vcards = match vcard {
+        Some(path) => Some(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        None => None,
+    };
+    let mut generator = seed::Generator::new(seed, 0);
+    for n in numbers {
+        let contact = rich_contact(&mut generator, n, field)?;
+        csv.write_record(crate::server::export::csv_record(&contact, fields))?;
+        if let Some(vcards) = vcards.as_mut() {
+            std::io::Write::write_all(
+                vcards,
+                crate::server::export::vcard(&contact, fields).as_bytes(),
+            )?;
+        }
+    }
+    csv.flush()?;
+    if let Some(mut vcards) = vcards {
+        std::io::Write::flush(&mut vcards)?;
+    }
+    Ok(())
+}
+
 /// A generated contact made rich as the issue asks: three emails, two phones, an
 /// address and a custom value.
 fn rich_contact(
@@ -1053,25 +1110,7 @@ pub async fn import(config: &Config, rows: u64, into: u64) -> anyhow::Result<Str
     // The directory imported into, made once and copied for each format.
     let base = format!("roster_bench_import_base_{into}");
     let base_pool = seeded_database(config, &base).await?;
-    let field = match crate::server::db::custom_fields::all(&base_pool)
-        .await?
-        .into_iter()
-        .find(|f| f.name == BENCH_FIELD)
-    {
-        Some(field) => field,
-        None => {
-            let mut conn = base_pool.acquire().await?;
-            crate::server::db::custom_fields::create(
-                &mut conn,
-                &crate::domain::custom::CustomFieldSpec {
-                    name: BENCH_FIELD.into(),
-                    kind: crate::domain::custom::CustomKind::Text,
-                    options: Vec::new(),
-                },
-            )
-            .await?
-        }
-    };
+    let field = bench_field(&base_pool).await?;
     // Seeded as `roster seed` does (no search baseline beside it: a directory as it runs).
     let present: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
         .fetch_one(&base_pool)
@@ -1094,23 +1133,7 @@ pub async fn import(config: &Config, rows: u64, into: u64) -> anyhow::Result<Str
     eprintln!("writing {rows} rich generated contacts as CSV and as vCard 4.0…");
     let csv_file = work.path().join("contacts.csv");
     let vcard_file = work.path().join("contacts.vcf");
-    {
-        let fields = std::slice::from_ref(&field);
-        let mut csv = csv::Writer::from_path(&csv_file)?;
-        csv.write_record(crate::server::export::csv_header(fields))?;
-        let mut vcards = std::io::BufWriter::new(std::fs::File::create(&vcard_file)?);
-        let mut generator = seed::Generator::new(99, 0);
-        for n in 0..rows {
-            let contact = rich_contact(&mut generator, n, &field)?;
-            csv.write_record(crate::server::export::csv_record(&contact, fields))?;
-            std::io::Write::write_all(
-                &mut vcards,
-                crate::server::export::vcard(&contact, fields).as_bytes(),
-            )?;
-        }
-        csv.flush()?;
-        std::io::Write::flush(&mut vcards)?;
-    }
+    write_rich_files(&field, (99, 0..rows), &csv_file, Some(&vcard_file))?;
 
     let mut out = String::new();
     writeln!(

@@ -10,6 +10,8 @@
 //!   again with thousands of idle keep-alive connections open, and the same queries on
 //!   Postgres full text.
 //!
+//! - `writes` is reads while writes run: the search load alone, beside steady edits,
+//!   then beside an import too, and how soon edits are found on every instance.
 //! - `soak` is the visits' mix by a fixed crowd for a long stretch, judged at the end:
 //!   no errors, latencies within the targets, the server's memory not growing.
 //!
@@ -21,6 +23,7 @@ pub mod pages;
 pub mod soak;
 pub mod stats;
 pub mod visits;
+pub mod writes;
 
 use std::{collections::BTreeMap, fmt::Write as _, sync::Arc, time::Duration};
 
@@ -254,6 +257,8 @@ pub struct PagesCommand {
     pub seed: u64,
     /// Only the runs at `rate`.
     pub rate_only: bool,
+    /// Search pages or the search box's answers.
+    pub endpoint: pages::Endpoint,
 }
 
 /// One measured run of the pages command, with the server's own figures over its
@@ -267,9 +272,10 @@ struct PagesRun {
     server_p99: Option<f64>,
 }
 
-/// The server's figures over a measured stretch, from the scrapes of `/metrics` at its
-/// start and end.
+/// The server's figures over a measured stretch of requests to `endpoint`, from the
+/// scrapes of `/metrics` at its start and end.
 fn server_side(
+    endpoint: pages::Endpoint,
     before: &Option<String>,
     after: &Option<String>,
 ) -> (Option<(f64, f64)>, Option<f64>) {
@@ -278,12 +284,12 @@ fn server_side(
             before,
             after,
             "http_server_request_duration_seconds",
-            "route=\"/\"",
+            &format!("route=\"{}\"", endpoint.route()),
             0.99,
         ),
         _ => None,
     };
-    (page_cache_figures(before, after), p99)
+    (cache_figures(endpoint, before, after), p99)
 }
 
 /// Search pages at `pace` on `clients`, with the server's figures scraped when the
@@ -291,21 +297,21 @@ fn server_side(
 /// requests.
 async fn pages_run(
     name: String,
-    target: (&str, Option<&str>),
+    target: (&str, pages::Endpoint, Option<&str>),
     clients: &[reqwest::Client],
     queries: Arc<pages::Queries>,
     pace: pages::Pace,
     (warm_up, duration): (Duration, Duration),
 ) -> PagesRun {
-    let (base, metrics) = target;
+    let (base, endpoint, metrics) = target;
     let (run, before) = tokio::join!(
-        pages::search_pages(base, clients, queries, pace, warm_up, duration),
+        pages::search_pages((base, endpoint), clients, queries, pace, warm_up, duration),
         async {
             tokio::time::sleep(warm_up).await;
             scrape(metrics).await
         }
     );
-    let (page_cache, server_p99) = server_side(&before, &scrape(metrics).await);
+    let (page_cache, server_p99) = server_side(endpoint, &before, &scrape(metrics).await);
     PagesRun {
         name,
         run,
@@ -352,7 +358,8 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
         .port_or_known_default()
         .context("the URL has no port")?;
     let metrics = command.metrics_url.as_deref();
-    let target = (base.as_str(), metrics);
+    let endpoint = command.endpoint;
+    let target = (base.as_str(), endpoint, metrics);
 
     eprintln!("signing in {} connections…", command.connections);
     let clients = pages::signed_in_clients(&base, &accounts, command.connections).await?;
@@ -380,8 +387,10 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
 
     eprintln!("search pages at {} a second…", command.rate);
     let open_name = format!(
-        "Roster, {:.0} pages/s over {} connections",
-        command.rate, command.connections
+        "Roster, {:.0} {}s/s over {} connections",
+        command.rate,
+        endpoint.noun(),
+        command.connections
     );
     runs.push(
         pages_run(
@@ -445,8 +454,8 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "## Search pages\n\n{} connections, each signed in, asking for server-rendered search \
-         pages (`GET /?q=…`, `Accept-Encoding: br, gzip`; {} distinct searches (seed {}), \
+        "## Search {}\n\n{} connections, each signed in, asking for {} (`Accept-Encoding: br, \
+         gzip`; {} distinct searches (seed {}), \
          each asked once before any again, {asked} asked in all: names, surnames, \
          prefixes, typos, emails, phones, filters, from the directory): {}at {:.0} a \
          second in all (open model: latency counted from when each request was due), for \
@@ -454,7 +463,17 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
          request histogram over the same stretch: the bound of the bucket that holds it, \
          time to the response head. A client p99 far above it was lost outside the \
          server's handlers (the load generator, the kernel, the scheduler).\n",
+        match endpoint {
+            pages::Endpoint::Page => "pages",
+            pages::Endpoint::ServerFunction => "box answers",
+        },
         command.connections,
+        match endpoint {
+            pages::Endpoint::Page => "server-rendered search pages (`GET /?q=…`)",
+            pages::Endpoint::ServerFunction =>
+                "the search box's answers (`GET /api/directory-view?query=…`, as typing \
+                 with JavaScript on)",
+        },
         queries.distinct(),
         command.seed,
         if command.rate_only {
@@ -468,8 +487,12 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
     );
     let _ = writeln!(
         out,
-        "| run | pages | per s | p50 ms | p95 ms | p99 ms | max ms | errors | page cache hits | server p99 ms |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| run | requests | per s | p50 ms | p95 ms | p99 ms | max ms | errors | {} hits | server p99 ms |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        match endpoint {
+            pages::Endpoint::Page => "page cache",
+            pages::Endpoint::ServerFunction => "search cache",
+        }
     );
     let row = |out: &mut String, name: &str, run: &pages::Throughput, server: Option<&PagesRun>| {
         let hits = server
@@ -537,12 +560,21 @@ pub async fn pages(config: &Config, command: PagesCommand) -> anyhow::Result<Str
     Ok(out)
 }
 
-/// The page cache's hits and misses between two scrapes of `/metrics`.
-fn page_cache_figures(before: &Option<String>, after: &Option<String>) -> Option<(f64, f64)> {
+/// The hits and misses between two scrapes of `/metrics` of the cache that answers
+/// `endpoint` without rendering or searching anew: the page cache for pages, the
+/// search answers for the search box (whose rendered parts are kept with them).
+fn cache_figures(
+    endpoint: pages::Endpoint,
+    before: &Option<String>,
+    after: &Option<String>,
+) -> Option<(f64, f64)> {
     let (Some(before), Some(after)) = (before, after) else {
         return None;
     };
-    let label = Some("namespace=\"pages\"");
+    let label = Some(match endpoint {
+        pages::Endpoint::Page => "namespace=\"pages\"",
+        pages::Endpoint::ServerFunction => "namespace=\"search\"",
+    });
     let hits = counter_total(after, "cache_hits_total", label)
         - counter_total(before, "cache_hits_total", label);
     let misses = counter_total(after, "cache_misses_total", label)

@@ -110,17 +110,55 @@ impl Queries {
     }
 }
 
-/// The request for one search page, as a browser asks for it.
-fn search_page(
-    base: &str,
-    client: &reqwest::Client,
-    query: &SearchQuery,
-) -> reqwest::RequestBuilder {
-    client
-        .get(format!("{base}/?{}", query.to_query_string()))
-        // What browsers send; the page is compressed as they would get it (the client
-        // counts the bytes, it does not unpack them).
-        .header("accept-encoding", "br, gzip")
+/// What each request asks for: the same search, as the two ways a person reaches it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Endpoint {
+    /// The server-rendered search page (`GET /?q=…`), as with JavaScript off or on a
+    /// link followed.
+    Page,
+    /// The search box's server function (`GET /api/directory-view?query=…`), what the
+    /// browser asks for as one types with JavaScript on: the filters and results,
+    /// rendered, in JSON.
+    ServerFunction,
+}
+
+impl Endpoint {
+    /// The route the server labels its request metrics with.
+    pub fn route(self) -> &'static str {
+        match self {
+            Endpoint::Page => "/",
+            Endpoint::ServerFunction => "/api/directory-view",
+        }
+    }
+
+    /// What one answer is called in the report.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Endpoint::Page => "search page",
+            Endpoint::ServerFunction => "search box answer",
+        }
+    }
+
+    /// The request for `query`, as a browser asks for it. The answer is compressed as
+    /// browsers get it (the client counts the bytes, it does not unpack them).
+    fn request(
+        self,
+        base: &str,
+        client: &reqwest::Client,
+        query: &SearchQuery,
+    ) -> reqwest::RequestBuilder {
+        let request = match self {
+            Endpoint::Page => client.get(format!("{base}/?{}", query.to_query_string())),
+            Endpoint::ServerFunction => client
+                .get(format!("{base}/api/directory-view"))
+                .query(&[
+                    ("query", query.to_query_string().as_str()),
+                    ("page", "first"),
+                ])
+                .header("accept", "application/json"),
+        };
+        request.header("accept-encoding", "br, gzip")
+    }
 }
 
 /// How the clients ask for pages.
@@ -135,10 +173,10 @@ pub enum Pace {
     Rate(f64),
 }
 
-/// Every client asks for search pages at `pace`, taking the searches in turn, until
+/// Every client asks `endpoint` for searches at `pace`, taking them in turn, until
 /// `duration` is up. The first `warm_up` is not counted.
 pub async fn search_pages(
-    base: &str,
+    (base, endpoint): (&str, Endpoint),
     clients: &[reqwest::Client],
     queries: Arc<Queries>,
     pace: Pace,
@@ -167,12 +205,16 @@ pub async fn search_pages(
             let throwaway = Recorder::default();
             let mut due = start + stagger * u32::try_from(n).unwrap_or(u32::MAX);
             loop {
-                match pace {
-                    Pace::ClosedLoop => due = tokio::time::Instant::now(),
-                    Pace::Rate(_) => tokio::time::sleep_until(due).await,
+                if let Pace::ClosedLoop = pace {
+                    due = tokio::time::Instant::now();
                 }
+                // Checked before waiting: a request due after the end is not waited
+                // for, or a slow pace would stretch the run and understate its rate.
                 if due >= stop_at {
                     break;
+                }
+                if let Pace::Rate(_) = pace {
+                    tokio::time::sleep_until(due).await;
                 }
                 let query = queries.next();
                 let counted = if due < warm_until {
@@ -180,8 +222,8 @@ pub async fn search_pages(
                 } else {
                     &recorder
                 };
-                let request = search_page(&base, &client, query);
-                timed_from(counted, "search page", request, due.into_std()).await;
+                let request = endpoint.request(&base, &client, query);
+                timed_from(counted, endpoint.noun(), request, due.into_std()).await;
                 due += every;
             }
         });

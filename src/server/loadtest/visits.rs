@@ -182,7 +182,7 @@ pub async fn soak(
 }
 
 /// A body as sent: unpacked when it came gzip-compressed.
-fn unpacked(body: &[u8]) -> Vec<u8> {
+pub(super) fn unpacked(body: &[u8]) -> Vec<u8> {
     use std::io::Read as _;
     let mut out = Vec::new();
     if body.starts_with(&[0x1f, 0x8b])
@@ -196,7 +196,7 @@ fn unpacked(body: &[u8]) -> Vec<u8> {
 }
 
 /// The contacts that rendered results show, in order (each row names its id).
-fn contact_ids(html: &str) -> Vec<String> {
+pub(super) fn contact_ids(html: &str) -> Vec<String> {
     const MARK: &str = "data-contact-id=\"";
     html.match_indices(MARK)
         .filter_map(|(at, _)| html.get(at + MARK.len()..at + MARK.len() + 36))
@@ -314,46 +314,74 @@ async fn visit(shared: &Shared, recorder: &Recorder) -> bool {
     // An edit: the form's page (the form's island holds the values and the version
     // read), a changed note, the save.
     pause(shared, &mut rng, 500..1500).await;
-    let request = client
-        .get(format!("{base}/contacts/{id}/edit"))
-        .header("accept-encoding", "gzip");
-    let Some((_, body)) = timed(recorder, "contact form page", request).await else {
-        return false;
-    };
-    let Some(form) = form_of(&unpacked(&body)) else {
-        recorder.error("contact form page", "no form in the page");
+    let Some(form) = open_form(&client, base, recorder, &id).await else {
         return false;
     };
     pause(shared, &mut rng, 1000..3000).await;
+    let notes = format!("Load test visit {n}: called about the spring meeting.");
+    save(&client, base, recorder, &id, form, notes)
+        .await
+        .is_some()
+}
+
+/// The contact form's page of `id`, and the form it holds (the values and the version
+/// read, as the form's island has them); `None` after recording why not.
+pub(super) async fn open_form(
+    client: &reqwest::Client,
+    base: &str,
+    recorder: &Recorder,
+    id: &str,
+) -> Option<ContactForm> {
+    let request = client
+        .get(format!("{base}/contacts/{id}/edit"))
+        .header("accept-encoding", "gzip");
+    let (_, body) = timed(recorder, "contact form page", request).await?;
+    let form = form_of(&unpacked(&body));
+    if form.is_none() {
+        recorder.error("contact form page", "no form in the page");
+    }
+    form
+}
+
+/// Saves `form` of `id` with its notes changed to `notes`, at the version it was read
+/// at, as the form's island posts it. `Some(true)` when saved, `Some(false)` when
+/// refused as a conflict (someone saved in between: noted, not an error), `None` after
+/// recording a failure.
+pub(super) async fn save(
+    client: &reqwest::Client,
+    base: &str,
+    recorder: &Recorder,
+    id: &str,
+    form: ContactForm,
+    notes: String,
+) -> Option<bool> {
     let mut input = form.input;
-    input.notes = format!("Load test visit {n}: called about the spring meeting.");
+    input.notes = notes;
     let version = form.version.map(|v| v.to_string()).unwrap_or_default();
     let mut fields = input.form_fields();
-    fields.push(("id".to_owned(), id.clone()));
+    fields.push(("id".to_owned(), id.to_owned()));
     fields.push(("version".to_owned(), version));
     let request = client
         .post(format!("{base}/api/save-contact"))
         .header("accept", "application/json")
         .form(&fields);
-    let Some((_, body)) = timed(recorder, "save contact (server fn)", request).await else {
-        return false;
-    };
+    let (_, body) = timed(recorder, "save contact (server fn)", request).await?;
     match serde_json::from_slice::<SaveOutcome>(&body) {
-        Ok(SaveOutcome::Saved { .. }) => true,
+        Ok(SaveOutcome::Saved { .. }) => Some(true),
         Ok(SaveOutcome::Conflict { .. }) => {
             recorder.note("edits refused as conflicts");
-            true
+            Some(false)
         }
         Ok(other) => {
             recorder.error(
                 "save contact (server fn)",
                 format!("refused: {}", outcome_name(&other)),
             );
-            false
+            None
         }
         Err(_) => {
             recorder.error("save contact (server fn)", "unreadable answer");
-            false
+            None
         }
     }
 }
