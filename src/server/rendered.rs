@@ -150,14 +150,9 @@ impl RenderedParts {
                 }
             }
         };
-        // By what names them (not by the list's address, which a later list may reuse).
-        let named_by = fields.as_ref().map_or(0, |fields| {
-            let names: String = fields
-                .iter()
-                .map(|field| format!("{}:{}:{}\n", field.id, field.retired, field.name))
-                .collect();
-            xxhash_rust::xxh3::xxh3_64(names.as_bytes())
-        });
+        let named_by = fields
+            .as_deref()
+            .map_or(0, crate::server::search::names_key);
         let key = format!("{can_edit}|{named_by}|{}", query.to_query_string());
         if let Some(kept) = self
             .entries

@@ -199,6 +199,45 @@ async fn a_change_shows_at_once_to_its_author_and_within_a_second_to_others() {
 }
 
 #[tokio::test]
+async fn a_kept_search_page_outlives_changes_to_contacts_it_does_not_show() {
+    let app = spawn_app().await;
+    app.seed(30).await;
+    let (_, ada) = app.user("ada@example.com", Role::Editor).await;
+    let (_, bo) = app.user("bo@example.com", Role::Viewer).await;
+    let saved = save_as(&app, &ada, &contact_form("Quilla Zorbatrix", &[])).await;
+    assert!(matches!(saved, SaveOutcome::Saved { .. }), "{saved:?}");
+    app.index_caught_up().await;
+    let search = search_path("Zorbatrix");
+    let first = page(&bo, &app, &search, "gzip").await;
+    // (The matched word is marked in the name: look for the other.)
+    assert!(first.html.contains("Quilla"));
+    assert_eq!(
+        page(&bo, &app, &search, "gzip").await.cache.as_deref(),
+        Some("hit")
+    );
+
+    // A change elsewhere moves the index on. Once the grace any answer has after the
+    // index moves is over, the page is still served as kept: its search's answer was
+    // checked and still holds.
+    let saved = save_as(&app, &ada, &contact_form("Ulla Brandt", &[])).await;
+    assert!(matches!(saved, SaveOutcome::Saved { .. }), "{saved:?}");
+    app.index_caught_up().await;
+    tokio::time::sleep(roster::server::search::MAX_STALENESS + Duration::from_millis(100)).await;
+    let after = page(&bo, &app, &search, "gzip").await;
+    assert_eq!(after.cache.as_deref(), Some("hit"));
+    assert_same(&comparable(&first), &comparable(&after));
+
+    // A change to what it shows is not outlived: the page is rendered anew with it.
+    let saved = save_as(&app, &ada, &contact_form("Rosa Zorbatrix", &[])).await;
+    assert!(matches!(saved, SaveOutcome::Saved { .. }), "{saved:?}");
+    app.index_caught_up().await;
+    tokio::time::sleep(roster::server::search::MAX_STALENESS + Duration::from_millis(100)).await;
+    let changed = page(&bo, &app, &search, "gzip").await;
+    assert_eq!(changed.cache.as_deref(), Some("miss"));
+    assert!(changed.html.contains("Rosa") && changed.html.contains("Quilla"));
+}
+
+#[tokio::test]
 async fn pages_that_are_not_plain_searches_are_rendered_for_each_request() {
     let app = spawn_app().await;
     app.seed(10).await;

@@ -14,9 +14,12 @@
 //! A template is as current as the search cache's answers (see
 //! [`crate::server::search::CachedPage::serves`]): served while the index has not moved
 //! since it was rendered, or for half a second after; never to a session that has
-//! itself written a change the template predates. The directory's first page lists
-//! from Postgres, which the index follows within moments of each change: the same
-//! rule keeps it as current.
+//! itself written a change the template predates. Past that, a search page is kept by
+//! the answer it shows: served while the search cache still gives that very answer
+//! (checked against every change since, see `search::changes`) with its filters named
+//! the same, so a steady stream of edits elsewhere does not retire every page within
+//! half a second. The directory's first page lists from Postgres, which the index
+//! follows within moments of each change: the first rule alone keeps it as current.
 //!
 //! Only the directory's first page (`/`, nothing after it) and canonical search URLs
 //! are cached (the parameters the search reads, in the order it writes them: no
@@ -39,7 +42,12 @@ use uuid::Uuid;
 use super::security::{PageNonce, page_csp};
 use crate::{
     domain::{CurrentUser, Role, SearchQuery},
-    server::{cache::Flights, monitor::window::now_ms, search::fresh_enough, state::AppState},
+    server::{
+        cache::Flights,
+        monitor::window::now_ms,
+        search::{CachedPage, Found, fresh_enough},
+        state::AppState,
+    },
 };
 
 /// The largest page a template is made of (a search page is about 80 KB).
@@ -256,6 +264,11 @@ struct Entry {
     headers: HeaderMap,
     position: i64,
     rendered_at_ms: i64,
+    /// For a search page, the search's answer it shows (kept by the search cache) and
+    /// the names its choice filters had: while the search cache still gives that very
+    /// answer, and the names are the same, the page is too, however far the index has
+    /// moved on.
+    shows: Option<(Arc<CachedPage>, u64)>,
 }
 
 pub struct PageCache {
@@ -311,6 +324,8 @@ struct Plan {
     values: Values,
     seen: i64,
     position: i64,
+    /// The search, when the page is one (not the directory's first page).
+    search: Option<SearchQuery>,
 }
 
 impl Plan {
@@ -326,7 +341,8 @@ impl Plan {
             return None;
         }
         let raw = request.uri().query().unwrap_or_default();
-        let canonical = SearchQuery::from_query_string(raw).to_query_string();
+        let query = SearchQuery::from_query_string(raw);
+        let canonical = query.to_query_string();
         if canonical != raw || !accepts_gzip(request.headers()) {
             return None;
         }
@@ -349,6 +365,7 @@ impl Plan {
             },
             seen: 0,
             position: state.search.index.position(),
+            search: (!query.is_browse()).then_some(query),
         };
         let session = request
             .extensions()
@@ -384,7 +401,8 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         }
     }
     let now = now_ms();
-    let kept = cache.entries.get(&plan.key).filter(|entry| {
+    let kept = cache.entries.get(&plan.key);
+    let mut fresh = kept.as_ref().is_some_and(|entry| {
         fresh_enough(
             entry.position,
             entry.rendered_at_ms,
@@ -393,7 +411,17 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
             now,
         )
     });
-    if let Some(entry) = kept {
+    // The index moved on since the page was rendered: a search page still holds if the
+    // search cache still gives the answer it shows (no change since touches it).
+    if !fresh
+        && let (Some(entry), Some(query)) = (&kept, &plan.search)
+        && let Some((shown, names)) = &entry.shows
+    {
+        fresh = shows(&state, query.clone(), plan.seen)
+            .await
+            .is_some_and(|(answer, now_named)| Arc::ptr_eq(shown, &answer) && *names == now_named);
+    }
+    if let Some(entry) = kept.filter(|_| fresh) {
         count(true);
         // Every kept page holds a search (the directory's first page its filter counts),
         // and the dashboard counts the searches people make however they are answered.
@@ -408,7 +436,15 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     let flight = format!("{}@{}", plan.key, plan.position);
     let rendered = cache
         .flights
-        .run(&flight, || render(&cache, &plan, request, next))
+        .run(&flight, || async {
+            // The answer the page will show, at the position it is rendered at (the
+            // page's own search then takes it from the search cache).
+            let shown = match &plan.search {
+                Some(query) => shows(&state, query.clone(), plan.position).await,
+                None => None,
+            };
+            render(&cache, &plan, shown, request, next).await
+        })
         .await;
     match rendered {
         Ok(entry) => respond(
@@ -420,11 +456,24 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     }
 }
 
+/// The search cache's current answer to `query` for a session that has seen changes up
+/// to `seen`, and the key of the names its choice filters show; `None` when there is
+/// no answer to keep a page by (no index yet, or an error, which the render reports).
+async fn shows(state: &AppState, query: SearchQuery, seen: i64) -> Option<(Arc<CachedPage>, u64)> {
+    let answer = match state.search.answer(query, seen).await.ok()? {
+        Found::Kept(answer) | Found::Computed(answer) => answer,
+        Found::Fallback(_) => return None,
+    };
+    let names = state.search.choice_names_key(&answer.page).await.ok()?;
+    Some((answer, names))
+}
+
 /// Renders the page for the stand-in user of the plan's role and keeps it; a page that
 /// is not a 200 is not kept, but answered (filled in for this user) as the error.
 async fn render(
     cache: &PageCache,
     plan: &Plan,
+    shows: Option<(Arc<CachedPage>, u64)>,
     request: Request,
     next: Next,
 ) -> Result<Arc<Entry>, Response> {
@@ -497,6 +546,7 @@ async fn render(
         headers: head.headers,
         position: plan.position,
         rendered_at_ms: now_ms(),
+        shows,
     });
     cache.entries.insert(plan.key.clone(), entry.clone());
     Ok(entry)

@@ -422,6 +422,15 @@ impl SearchService {
         Ok(())
     }
 
+    /// What names the choice facets of `page` show, as one number (0 when it shows
+    /// none): something rendered from the page is current while this is the same.
+    pub async fn choice_names_key(&self, page: &SearchPage) -> Result<u64> {
+        if page.facets.choices.is_empty() {
+            return Ok(0);
+        }
+        Ok(names_key(&self.custom_fields().await?))
+    }
+
     pub fn cache(&self) -> &CacheNamespace<CachedPage> {
         &self.cache
     }
@@ -711,6 +720,16 @@ fn choice_facets(counts: HashMap<String, u64>, selected: &[String]) -> Vec<Choic
 
 /// Names each choice facet by its field and puts them in the fields' order; the
 /// facets of fields no longer live are left out.
+/// The custom fields' names (with their ids and whether retired) as one number: by
+/// what names them, not by the list's address, which a later list may reuse.
+pub fn names_key(fields: &[CustomField]) -> u64 {
+    let names: String = fields
+        .iter()
+        .map(|field| format!("{}:{}:{}\n", field.id, field.retired, field.name))
+        .collect();
+    xxhash_rust::xxh3::xxh3_64(names.as_bytes())
+}
+
 pub fn name_choice_facets(facets: &mut Facets, fields: &[crate::domain::custom::CustomField]) {
     let mut named: Vec<ChoiceFacet> = Vec::new();
     for field in fields.iter().filter(|field| !field.retired) {
