@@ -12,6 +12,23 @@ use crate::{
 pub async fn search_contacts(query: SearchQuery) -> Result<SearchPage, AppError> {
     let cx = crate::server::RequestContext::with_role(crate::domain::Role::Viewer)?;
     let written = cx.written_position().await;
-    let result = cx.state.search.search(query, written).await;
+    let result = match cx
+        .answered
+        .clone()
+        .filter(|answered| answered.answer.page.query == query)
+    {
+        // A page rendered to be kept shows the answer it is kept by.
+        Some(answered) => {
+            let found = match answered.kept {
+                true => crate::server::search::Found::Kept(answered.answer),
+                false => crate::server::search::Found::Computed(answered.answer),
+            };
+            cx.state
+                .search
+                .present(found, std::time::Instant::now())
+                .await
+        }
+        None => cx.state.search.search(query, written).await,
+    };
     cx.finish(result)
 }

@@ -55,6 +55,17 @@ async fn number_in(session: &tower_sessions::Session, key: &str) -> i64 {
 #[derive(Clone, Copy, Debug)]
 pub struct MustReflect(pub i64);
 
+/// A request extension holding the search's answer a page rendered to be kept must
+/// show: the one it is then kept by (see [`crate::server::http::page_cache`]). Taken
+/// by the page's own search of the same query instead of asking the search cache again,
+/// which might by then hold another computation of it.
+#[derive(Clone)]
+pub struct Answered {
+    pub answer: std::sync::Arc<crate::server::search::CachedPage>,
+    /// Whether it came from the search cache (the page says "cached") or was computed.
+    pub kept: bool,
+}
+
 pub struct RequestContext {
     pub state: AppState,
     pub request_id: String,
@@ -64,6 +75,8 @@ pub struct RequestContext {
     pub user: Option<CurrentUser>,
     session: Option<tower_sessions::Session>,
     must_reflect: i64,
+    /// The answer this request's page must show, when it is rendered to be kept.
+    pub answered: Option<Answered>,
 }
 
 impl RequestContext {
@@ -85,6 +98,9 @@ impl RequestContext {
             .as_ref()
             .and_then(|parts| parts.extensions.get::<MustReflect>())
             .map_or(0, |position| position.0);
+        let answered = parts
+            .as_ref()
+            .and_then(|parts| parts.extensions.get::<Answered>().cloned());
         match use_context::<AppState>() {
             Some(state) => Ok(RequestContext {
                 client_ip: parts.as_ref().and_then(|parts| {
@@ -99,6 +115,7 @@ impl RequestContext {
                 user,
                 session,
                 must_reflect,
+                answered,
             }),
             None => {
                 tracing::error!(

@@ -6,8 +6,9 @@
 //! (a fifth of the server's CPU at the load test's rates), and most keystrokes ask what
 //! was asked before: the search cache already answers them without searching (see
 //! `search::changes`), so the rendering is kept beside the answer it was made from
-//! and taken again when the search cache gives that same answer, by identity. A new
-//! answer (the old one outdated by a change) is rendered anew. The only per-request
+//! and taken again when the search cache gives that same answer (the same computation,
+//! whether held in memory or read back from Redis). A new answer (the old one outdated
+//! by a change) is rendered anew. The only per-request
 //! words in the parts — the time the search took — are cut out of what is kept and
 //! written in for each request.
 
@@ -157,7 +158,7 @@ impl RenderedParts {
         if let Some(kept) = self
             .entries
             .get(&key)
-            .filter(|kept| Arc::ptr_eq(&kept.answer, &answer))
+            .filter(|kept| kept.answer.is_same_answer(&answer))
         {
             metrics::counter!("rendered_parts_total", "outcome" => "kept").increment(1);
             self.served_kept.fetch_add(1, Ordering::Relaxed);

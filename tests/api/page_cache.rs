@@ -5,7 +5,7 @@ use std::{io::Read as _, time::Duration};
 use roster::domain::{Role, SaveOutcome, SearchQuery};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, contact_form, eventually, save_as, spawn_app};
+use crate::helpers::{TestApp, contact_form, eventually, save_as, spawn_app, spawn_app_with};
 
 /// A page as a browser gets it: gzip accepted, unpacked here.
 struct Page {
@@ -200,7 +200,22 @@ async fn a_change_shows_at_once_to_its_author_and_within_a_second_to_others() {
 
 #[tokio::test]
 async fn a_kept_search_page_outlives_changes_to_contacts_it_does_not_show() {
-    let app = spawn_app().await;
+    outlives_changes_it_does_not_show(spawn_app().await).await;
+}
+
+/// The same when every search answer is read back from Redis (none kept in process):
+/// the page is kept by the answer's computation, not by where it is held.
+#[tokio::test]
+async fn a_kept_search_page_outlives_unrelated_changes_with_answers_from_redis() {
+    let app = spawn_app_with(|mut config| {
+        config.search_cache_mb = 0;
+        config
+    })
+    .await;
+    outlives_changes_it_does_not_show(app).await;
+}
+
+async fn outlives_changes_it_does_not_show(app: TestApp) {
     app.seed(30).await;
     let (_, ada) = app.user("ada@example.com", Role::Editor).await;
     let (_, bo) = app.user("bo@example.com", Role::Viewer).await;

@@ -44,6 +44,7 @@ use crate::{
     domain::{CurrentUser, Role, SearchQuery},
     server::{
         cache::Flights,
+        context::Answered,
         monitor::window::now_ms,
         search::{CachedPage, Found, fresh_enough},
         state::AppState,
@@ -419,7 +420,9 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     {
         fresh = shows(&state, query.clone(), plan.seen)
             .await
-            .is_some_and(|(answer, now_named)| Arc::ptr_eq(shown, &answer) && *names == now_named);
+            .is_some_and(|(now, now_named)| {
+                shown.is_same_answer(&now.answer) && *names == now_named
+            });
     }
     if let Some(entry) = kept.filter(|_| fresh) {
         count(true);
@@ -457,15 +460,17 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 /// The search cache's current answer to `query` for a session that has seen changes up
-/// to `seen`, and the key of the names its choice filters show; `None` when there is
-/// no answer to keep a page by (no index yet, or an error, which the render reports).
-async fn shows(state: &AppState, query: SearchQuery, seen: i64) -> Option<(Arc<CachedPage>, u64)> {
-    let answer = match state.search.answer(query, seen).await.ok()? {
-        Found::Kept(answer) | Found::Computed(answer) => answer,
+/// to `seen` (and whether it was kept there), with the key of the names its choice
+/// filters show; `None` when there is no answer to keep a page by (no index yet, or an
+/// error, which the render reports).
+async fn shows(state: &AppState, query: SearchQuery, seen: i64) -> Option<(Answered, u64)> {
+    let (answer, kept) = match state.search.answer(query, seen).await.ok()? {
+        Found::Kept(answer) => (answer, true),
+        Found::Computed(answer) => (answer, false),
         Found::Fallback(_) => return None,
     };
     let names = state.search.choice_names_key(&answer.page).await.ok()?;
-    Some((answer, names))
+    Some((Answered { answer, kept }, names))
 }
 
 /// Renders the page for the stand-in user of the plan's role and keeps it; a page that
@@ -473,7 +478,7 @@ async fn shows(state: &AppState, query: SearchQuery, seen: i64) -> Option<(Arc<C
 async fn render(
     cache: &PageCache,
     plan: &Plan,
-    shows: Option<(Arc<CachedPage>, u64)>,
+    shows: Option<(Answered, u64)>,
     request: Request,
     next: Next,
 ) -> Result<Arc<Entry>, Response> {
@@ -489,10 +494,14 @@ async fn render(
     parts
         .extensions
         .insert(PageNonce(cache.tokens.nonce.clone()));
-    // Kept as current as the index now is, however the search cache could answer.
+    // Kept as current as the index now is, however the search cache could answer, and
+    // showing the answer it is kept by.
     parts
         .extensions
         .insert(crate::server::context::MustReflect(plan.position));
+    if let Some((answered, _)) = &shows {
+        parts.extensions.insert(answered.clone());
+    }
     let request_id = crate::server::context::request_id(&parts.headers).to_owned();
     let response = next.run(Request::from_parts(parts, Body::empty())).await;
 
@@ -546,7 +555,7 @@ async fn render(
         headers: head.headers,
         position: plan.position,
         rendered_at_ms: now_ms(),
-        shows,
+        shows: shows.map(|(answered, names)| (answered.answer, names)),
     });
     cache.entries.insert(plan.key.clone(), entry.clone());
     Ok(entry)

@@ -322,6 +322,13 @@ impl CachedPage {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Whether `other` is this very answer: the same computation, whether held here or
+    /// read back from Redis (where a copy is a new value, so identity by address
+    /// would miss it).
+    pub fn is_same_answer(&self, other: &CachedPage) -> bool {
+        self.position == other.position && self.computed_at_ms == other.computed_at_ms
+    }
+
     /// Whether this answer may be served to a session that has seen changes up to
     /// `seen`, when the index is at `current` and the time is `now_ms`.
     pub fn serves(&self, seen: i64, current: i64, now_ms: i64) -> bool {
@@ -383,6 +390,9 @@ pub struct SearchService {
     /// the choice facets): every change to them moves the index (see
     /// `server::custom_fields`), so they are read again once it has.
     fields: ArcSwapOption<(i64, Arc<[CustomField]>)>,
+    /// Held while they are read: under a stream of edits the index moves many times a
+    /// second, and every search page asked at that moment would read them at once.
+    fields_reading: tokio::sync::Mutex<()>,
 }
 
 impl SearchService {
@@ -395,6 +405,7 @@ impl SearchService {
             permits: Semaphore::new(cores * 2),
             flights: Flights::default(),
             fields: ArcSwapOption::empty(),
+            fields_reading: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -402,11 +413,21 @@ impl SearchService {
     /// when the index has moved since).
     pub async fn custom_fields(&self) -> Result<Arc<[CustomField]>> {
         let position = self.index.position();
-        if let Some(seen) = self.fields.load_full()
-            && seen.0 == position
-        {
-            return Ok(seen.1.clone());
+        let read_since = || {
+            self.fields
+                .load_full()
+                .filter(|seen| seen.0 >= position)
+                .map(|seen| seen.1.clone())
+        };
+        if let Some(fields) = read_since() {
+            return Ok(fields);
         }
+        // One reads them; the others asking meanwhile take what it read.
+        let _reading = self.fields_reading.lock().await;
+        if let Some(fields) = read_since() {
+            return Ok(fields);
+        }
+        let position = self.index.position();
         let fields: Arc<[CustomField]> = super::db::custom_fields::all(&self.db).await?.into();
         self.fields
             .store(Some(Arc::new((position, fields.clone()))));
@@ -444,6 +465,11 @@ impl SearchService {
     pub async fn search(&self, query: SearchQuery, seen: i64) -> Result<SearchPage> {
         let started = Instant::now();
         let found = self.answer(query, seen).await?;
+        self.present(found, started).await
+    }
+
+    /// The page for an answer found since `started`, its choice filters named.
+    pub async fn present(&self, found: Found, started: Instant) -> Result<SearchPage> {
         let took_micros = started.elapsed().as_micros() as u64;
         let mut page = match found {
             Found::Kept(cached) => SearchPage {

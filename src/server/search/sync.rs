@@ -33,6 +33,12 @@ use crate::server::db;
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Changes read and applied per commit.
 const BATCH: i64 = 5_000;
+/// The least time from one commit's start to the next under a stream of changes: each
+/// commit costs the same whatever it holds (a segment, a reload, a small index of what
+/// changed, one more commit for every cached answer to be checked against), so at
+/// fifty edits a second committing each as it came took a core. A lone change still
+/// goes in at once.
+const COMMIT_EVERY: Duration = Duration::from_millis(100);
 /// Contacts read per query while building.
 const BUILD_BATCH: i64 = 10_000;
 /// Memory for the index writer (split across its threads).
@@ -333,10 +339,15 @@ impl Follower {
     async fn follow(&mut self, mut live: Live) -> Stop {
         let mut listener: Option<PgListener> = None;
         let mut failures = 0u32;
+        let mut last_commit: Option<tokio::time::Instant> = None;
         loop {
             if listener.is_none() {
                 listener = connect_listener(&self.db).await;
             }
+            if let Some(last) = last_commit {
+                tokio::time::sleep_until(last + COMMIT_EVERY).await;
+            }
+            last_commit = Some(tokio::time::Instant::now());
             match self.catch_up(&mut live).await {
                 Ok(()) => failures = 0,
                 Err(error) => {
