@@ -19,13 +19,10 @@ pub async fn search_contacts(query: SearchQuery) -> Result<SearchPage, AppError>
     {
         // A page rendered to be kept shows the answer it is kept by.
         Some(answered) => {
-            let found = match answered.kept {
-                true => crate::server::search::Found::Kept(answered.answer),
-                false => crate::server::search::Found::Computed(answered.answer),
-            };
+            let started = std::time::Instant::now();
             cx.state
                 .search
-                .present(found, std::time::Instant::now())
+                .present(answered.into_found(), started)
                 .await
         }
         None => cx.state.search.search(query, written).await,

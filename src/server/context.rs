@@ -66,6 +66,32 @@ pub struct Answered {
     pub kept: bool,
 }
 
+impl Answered {
+    /// A search's answer to keep a page by; none for one from Postgres (before the
+    /// first index), which is not kept.
+    pub fn from_found(found: crate::server::search::Found) -> Option<Answered> {
+        use crate::server::search::Found;
+        match found {
+            Found::Kept(answer) => Some(Answered { answer, kept: true }),
+            Found::Computed(answer) => Some(Answered {
+                answer,
+                kept: false,
+            }),
+            Found::Fallback(_) => None,
+        }
+    }
+
+    /// The answer as the search found it.
+    pub fn into_found(self) -> crate::server::search::Found {
+        use crate::server::search::Found;
+        if self.kept {
+            Found::Kept(self.answer)
+        } else {
+            Found::Computed(self.answer)
+        }
+    }
+}
+
 pub struct RequestContext {
     pub state: AppState,
     pub request_id: String,

@@ -8,9 +8,8 @@
 //! `search::changes`), so the rendering is kept beside the answer it was made from
 //! and taken again when the search cache gives that same answer (the same computation,
 //! whether held in memory or read back from Redis). A new answer (the old one outdated
-//! by a change) is rendered anew. The only per-request
-//! words in the parts — the time the search took — are cut out of what is kept and
-//! written in for each request.
+//! by a change) is rendered anew. The only per-request words in the parts — the time
+//! the search took — are cut out of what is kept and written in for each request.
 
 use std::{
     ops::Range,

@@ -46,7 +46,7 @@ use crate::{
         cache::Flights,
         context::Answered,
         monitor::window::now_ms,
-        search::{CachedPage, Found, fresh_enough},
+        search::{CachedPage, fresh_enough},
         state::AppState,
     },
 };
@@ -464,13 +464,13 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
 /// filters show; `None` when there is no answer to keep a page by (no index yet, or an
 /// error, which the render reports).
 async fn shows(state: &AppState, query: SearchQuery, seen: i64) -> Option<(Answered, u64)> {
-    let (answer, kept) = match state.search.answer(query, seen).await.ok()? {
-        Found::Kept(answer) => (answer, true),
-        Found::Computed(answer) => (answer, false),
-        Found::Fallback(_) => return None,
-    };
-    let names = state.search.choice_names_key(&answer.page).await.ok()?;
-    Some((Answered { answer, kept }, names))
+    let answered = Answered::from_found(state.search.answer(query, seen).await.ok()?)?;
+    let names = state
+        .search
+        .choice_names_key(&answered.answer.page)
+        .await
+        .ok()?;
+    Some((answered, names))
 }
 
 /// Renders the page for the stand-in user of the plan's role and keeps it; a page that

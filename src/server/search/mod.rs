@@ -744,8 +744,6 @@ fn choice_facets(counts: HashMap<String, u64>, selected: &[String]) -> Vec<Choic
         .collect()
 }
 
-/// Names each choice facet by its field and puts them in the fields' order; the
-/// facets of fields no longer live are left out.
 /// The custom fields' names (with their ids and whether retired) as one number: by
 /// what names them, not by the list's address, which a later list may reuse.
 pub fn names_key(fields: &[CustomField]) -> u64 {
@@ -756,6 +754,8 @@ pub fn names_key(fields: &[CustomField]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(names.as_bytes())
 }
 
+/// Names each choice facet by its field and puts them in the fields' order; the
+/// facets of fields no longer live are left out.
 pub fn name_choice_facets(facets: &mut Facets, fields: &[crate::domain::custom::CustomField]) {
     let mut named: Vec<ChoiceFacet> = Vec::new();
     for field in fields.iter().filter(|field| !field.retired) {

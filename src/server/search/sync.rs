@@ -35,9 +35,9 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 const BATCH: i64 = 5_000;
 /// The least time from one commit's start to the next under a stream of changes: each
 /// commit costs the same whatever it holds (a segment, a reload, a small index of what
-/// changed, one more commit for every cached answer to be checked against), so at
-/// fifty edits a second committing each as it came took a core. A lone change still
-/// goes in at once.
+/// changed, one more commit for every cached answer to be checked against), so under
+/// a stream of edits changes are gathered for up to this long rather than committed
+/// one by one. A lone change still goes in at once.
 const COMMIT_EVERY: Duration = Duration::from_millis(100);
 /// Contacts read per query while building.
 const BUILD_BATCH: i64 = 10_000;
