@@ -917,7 +917,9 @@ pub async fn with_name_at_company(
         // The oldest one per name and company: at a million contacts a batch's names
         // matched some 12,000 rows when every match was read (2.8 s a batch). Found
         // through the index on both (migration 0016): with one on the name alone the
-        // planner walked the creation-time index instead, two minutes a batch.
+        // planner walked the creation-time index instead, two minutes a batch. The
+        // index holds the age too (migration 0020), so the oldest is its first entry
+        // rather than the least of every match read and sorted.
         "SELECT found.id, found.name, found.company
            FROM unnest($1::text[], $2::text[]) AS wanted(typed_name, typed_company)
           CROSS JOIN LATERAL (
