@@ -32,13 +32,30 @@ if $with_test; then
     need_apt npm npm
     # The deploy files' checks (scripts/check_deploy.sh) verify the systemd unit.
     need_apt systemd-analyze systemd
+    # `roster bench search` compares the index with Postgres's RUM extension too.
+    if pg=$(pg_bin); then
+        pg_major=$(basename "$(dirname "$pg")")
+        [ -f "/usr/share/postgresql/$pg_major/extension/rum.control" ] ||
+            apt_packages+=("postgresql-$pg_major-rum")
+    fi
 fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
     is_root || die "missing ${apt_packages[*]}: install them, or run as root to have this script do it"
     say "installing ${apt_packages[*]} (apt)"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q >/dev/null
+    pg_version() { dpkg-query -W -f='${Version}' "postgresql-${pg_major:-none}" 2>/dev/null || true; }
+    pg_before=$(pg_version)
     apt-get install -y -q --no-install-recommends "${apt_packages[@]}" >/dev/null
+    # An extension may need a newer Postgres of the same major version, and apt then
+    # upgrades it: a server still running the old binary fails to load the new
+    # libraries ("undefined symbol" from plpgsql), so the embedded one is restarted.
+    if [ -n "$pg_before" ] && [ "$(pg_version)" != "$pg_before" ] &&
+        "$ROOT/scripts/services.sh" status | grep -q '^postgres: running'; then
+        say "Postgres was upgraded from $pg_before to $(pg_version): restarting the embedded servers"
+        "$ROOT/scripts/services.sh" stop
+        "$ROOT/scripts/services.sh" start
+    fi
     # Debian starts the packaged Redis on 6379 (and nginx on 80); Roster runs its own,
     # so leave those alone.
 fi

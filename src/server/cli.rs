@@ -290,8 +290,8 @@ enum Bench {
         #[arg(long, default_value_t = 0)]
         into: u64,
     },
-    /// The search index against Postgres full text and SQLite FTS5, tuned, on the same
-    /// questions, with their answers compared.
+    /// The search index against Postgres full text (GIN, and RUM where installed) and
+    /// SQLite FTS5, tuned, on the same questions, with their answers compared.
     Search {
         /// Contacts in the bench database (seeded on first use).
         #[arg(long, default_value_t = 100_000)]

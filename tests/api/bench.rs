@@ -1,6 +1,6 @@
 //! `roster bench search` asks every engine the same questions: on a small directory,
-//! Postgres full text and SQLite FTS5 must give the index's answers to every kind of
-//! query, or the bench's comparisons would be of different work.
+//! Postgres full text (GIN and RUM) and SQLite FTS5 must give the index's answers to
+//! every kind of query, or the bench's comparisons would be of different work.
 
 use crate::helpers::{spawn_app, url_for};
 
@@ -24,7 +24,8 @@ async fn every_engine_gives_the_index_answers_to_every_kind_of_query() {
         "{report}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    for engine in ["Postgres full text", "SQLite FTS5"] {
+    // RUM is installed by `make test`'s bootstrap (postgresql-15-rum).
+    for engine in ["Postgres full text", "Postgres RUM", "SQLite FTS5"] {
         for kind in ["exact", "email", "phone", "prefix", "typo", "filtered"] {
             let row = report
                 .lines()
@@ -44,4 +45,5 @@ async fn every_engine_gives_the_index_answers_to_every_kind_of_query() {
     assert!(!report.contains("answers differ"), "{report}");
     assert!(report.contains("| p50 | p90 | p99 | p99.9 |"), "{report}");
     assert!(report.contains("| SQLite FTS5 | 200 |"), "{report}");
+    assert!(report.contains("| Postgres RUM | 200 |"), "{report}");
 }

@@ -322,6 +322,23 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
         copies_seconds = Some(started.elapsed().as_secs_f64());
     }
     let sqlite = sqlite.expect("the SQLite copy is open");
+    // RUM when this Postgres has it (Debian's postgresql-15-rum; `make test`'s
+    // bootstrap installs it): a copy of the Postgres copy, indexed by RUM.
+    let rum = engines::rum_available(&pool).await?;
+    let mut rum_seconds = None;
+    if rum && !engines::rum_is_current(&pool).await? {
+        eprintln!("copying the Postgres copy into one indexed by RUM…");
+        let started = Instant::now();
+        engines::rum_create(&pool).await?;
+        rum_seconds = Some(started.elapsed().as_secs_f64());
+    }
+    if !rum {
+        eprintln!("Postgres has no RUM extension (postgresql-15-rum): RUM is not benched");
+    }
+    let rum_bytes = match rum {
+        true => Some(engines::rum_bytes(&pool).await?),
+        false => None,
+    };
     let postgres_bytes = engines::postgres_bytes(&pool).await?;
     let sqlite_bytes = engines::Sqlite::bytes(&sqlite_path);
 
@@ -350,6 +367,7 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
         queries.len()
     );
     let mut postgres_agreement = Agreement::default();
+    let mut rum_agreement = Agreement::default();
     let mut sqlite_agreement = Agreement::default();
     for (bench, question) in queries.iter().zip(&questions) {
         let mut newest = bench.query.clone();
@@ -360,9 +378,16 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
             total: page.total,
         };
         let filters = &bench.query.filters;
+        let newest = engines::Order::Newest;
         let postgres =
-            engines::postgres(&mut conn, question, filters, engines::Order::Newest).await?;
+            engines::postgres(&mut conn, engines::Postgres::Gin, question, filters, newest).await?;
         postgres_agreement.add(bench.kind, &bench.query.text, &index_answer, &postgres);
+        if rum {
+            let answer =
+                engines::postgres(&mut conn, engines::Postgres::Rum, question, filters, newest)
+                    .await?;
+            rum_agreement.add(bench.kind, &bench.query.text, &index_answer, &answer);
+        }
         let sqlite = sqlite.search(question, filters, engines::Order::Newest)?;
         sqlite_agreement.add(bench.kind, &bench.query.text, &index_answer, &sqlite);
     }
@@ -386,25 +411,36 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
             std::hint::black_box(page);
         }
     }
-    eprintln!("timing Postgres: 1 + {runs} runs…");
+    let copies = [engines::Postgres::Gin]
+        .into_iter()
+        .chain(rum.then_some(engines::Postgres::Rum));
     let mut postgres = Timings::default();
-    for run in 0..=runs {
-        if run > 0 {
-            postgres.start_run();
-        }
-        for (bench, question) in queries.iter().zip(&questions) {
-            let started = Instant::now();
-            let answer = engines::postgres(
-                &mut conn,
-                question,
-                &bench.query.filters,
-                engines::Order::Relevance,
-            )
-            .await?;
+    let mut postgres_rum = Timings::default();
+    for copy in copies {
+        eprintln!("timing Postgres ({copy:?}): 1 + {runs} runs…");
+        let timings = match copy {
+            engines::Postgres::Gin => &mut postgres,
+            engines::Postgres::Rum => &mut postgres_rum,
+        };
+        for run in 0..=runs {
             if run > 0 {
-                postgres.record(bench.kind, started.elapsed());
+                timings.start_run();
             }
-            std::hint::black_box(answer);
+            for (bench, question) in queries.iter().zip(&questions) {
+                let started = Instant::now();
+                let answer = engines::postgres(
+                    &mut conn,
+                    copy,
+                    question,
+                    &bench.query.filters,
+                    engines::Order::Relevance,
+                )
+                .await?;
+                if run > 0 {
+                    timings.record(bench.kind, started.elapsed());
+                }
+                std::hint::black_box(answer);
+            }
         }
     }
     eprintln!("timing SQLite FTS5: 1 + {runs} runs…");
@@ -466,6 +502,8 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
             build_seconds,
             index_bytes,
             postgres_bytes,
+            rum_bytes,
+            rum_seconds,
             sqlite_bytes,
             copies_seconds,
             queries: &queries,
@@ -475,6 +513,7 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
         &[
             ("index, uncached", &uncached, None),
             ("Postgres full text", &postgres, Some(&postgres_agreement)),
+            ("Postgres RUM", &postgres_rum, rum.then_some(&rum_agreement)),
             ("SQLite FTS5", &fts5, Some(&sqlite_agreement)),
             ("index, cache warm (cached)", &cached, None),
         ],
@@ -805,6 +844,10 @@ struct ReportInput<'a> {
     build_seconds: f64,
     index_bytes: u64,
     postgres_bytes: u64,
+    /// The RUM copy, when Postgres has RUM.
+    rum_bytes: Option<u64>,
+    /// When the RUM copy was made in this run, how long it took.
+    rum_seconds: Option<f64>,
     sqlite_bytes: u64,
     /// When the other engines' copies were made in this run, how long it took.
     copies_seconds: Option<f64>,
@@ -829,7 +872,7 @@ fn report(input: &ReportInput, engines: &[Engine]) -> String {
         out,
         "contacts: {}  index: {} documents, built or opened in {:.1} s, {} segments, {:.0} MiB on disk; \
          bench process {}\n\
-         Postgres copy: {:.0} MiB; SQLite FTS5 copy: {:.0} MiB{}\n\
+         Postgres copy: {:.0} MiB; {}SQLite FTS5 copy: {:.0} MiB{}\n\
          queries: {} ({}); every engine runs them all: 1 warm-up run, then {} timed runs\n",
         input.contacts,
         input.documents,
@@ -838,6 +881,17 @@ fn report(input: &ReportInput, engines: &[Engine]) -> String {
         input.index_bytes as f64 / MIB,
         input.resident,
         input.postgres_bytes as f64 / MIB,
+        match input.rum_bytes {
+            Some(bytes) => format!(
+                "RUM copy: {:.0} MiB{}; ",
+                bytes as f64 / MIB,
+                input
+                    .rum_seconds
+                    .map(|s| format!(" (made in this run in {s:.1} s)"))
+                    .unwrap_or_default()
+            ),
+            None => "RUM: not installed; ".to_owned(),
+        },
         input.sqlite_bytes as f64 / MIB,
         input
             .copies_seconds
