@@ -487,8 +487,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Reindex => {
             let pool = db::connect(&config).await?;
             db::migrate(&pool).await?;
-            let root = config.data_dir.join("index");
-            match sync::reindex(&pool, &root).await? {
+            let index = config.search_index();
+            let root = index.root().to_owned();
+            match sync::reindex(&pool, index).await? {
                 sync::Reindexed::Built { documents, seconds } => println!(
                     "search index rebuilt in {}: {documents} contacts in {seconds:.1} s",
                     root.display()

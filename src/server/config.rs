@@ -88,6 +88,10 @@ pub struct Config {
     /// Memory for search answers kept in this process (in front of Redis), in MiB,
     /// counted as their size in JSON.
     pub search_cache_mb: u64,
+    /// Memory for the search index writer's gathered documents, in MiB: a larger
+    /// budget writes fewer, larger segments while building; the process holds it
+    /// while it builds or follows.
+    pub index_writer_mb: u64,
     /// Tell in an `x-page-cache: hit|miss` header whether a page was kept already (for
     /// tests and diagnosis; off, the header is never sent).
     pub expose_page_cache_header: bool,
@@ -155,6 +159,7 @@ struct Defaults {
     shutdown_grace_ms: u64,
     page_cache_mb: u64,
     search_cache_mb: u64,
+    index_writer_mb: u64,
     expose_page_cache_header: bool,
     header_read_timeout_secs: u64,
     keep_alive_idle_secs: u64,
@@ -215,6 +220,9 @@ impl Default for Defaults {
             // About 1,000 answers (a page of fifty and its facets: 15 KB on average,
             // 19 KB at the median, as JSON, on the load test's searches at 1M).
             search_cache_mb: 16,
+            // tantivy's own suggestion for a bulk load; see docs/PERFORMANCE.md for
+            // build times and memory at smaller budgets.
+            index_writer_mb: 256,
             expose_page_cache_header: false,
             header_read_timeout_secs: 10,
             // Longer than a load balancer's own idle timeout (nginx: 60 s), so the
@@ -259,6 +267,14 @@ const UNPREFIXED: [&str; 3] = ["DATABASE_URL", "DATABASE_READ_URL", "REDIS_URL"]
 pub struct ConfigError(String);
 
 impl Config {
+    /// The search index under the data folder, its writer given the configured memory.
+    pub fn search_index(&self) -> std::sync::Arc<crate::server::search::SearchIndex> {
+        crate::server::search::SearchIndex::with_writer_memory(
+            self.data_dir.join("index"),
+            self.index_writer_mb as usize * 1024 * 1024,
+        )
+    }
+
     /// The defaults alone, for callers (tests, tools) that supply the rest themselves.
     pub fn defaults() -> Figment {
         Figment::from(Serialized::defaults(Defaults::default()))
@@ -292,6 +308,11 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        if !(32..=4000).contains(&self.index_writer_mb) {
+            return Err(ConfigError(
+                "ROSTER_INDEX_WRITER_MB must be between 32 and 4000".to_owned(),
+            ));
+        }
         if self.db_max_connections == 0 {
             return Err(ConfigError(
                 "ROSTER_DB_MAX_CONNECTIONS must be at least 1".to_owned(),
@@ -492,6 +513,20 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("ROSTER_DB_MIN_CONNECTIONS (30)"), "{err}");
+    }
+
+    #[test]
+    fn an_index_writer_budget_tantivy_cannot_use_is_refused() {
+        for mb in [0, 31, 4001] {
+            let err = config(&format!(
+                "database_url = \"postgres://x\"\nindex_writer_mb = {mb}"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("ROSTER_INDEX_WRITER_MB"), "{mb}: {err}");
+        }
+        let config = config("database_url = \"postgres://x\"\nindex_writer_mb = 32").unwrap();
+        assert_eq!(config.search_index().writer_memory(), 32 * 1024 * 1024);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use super::{
     monitor::{self, Monitor},
     redis,
     rendered::RenderedParts,
-    search::{SearchIndex, SearchService, sync::Follower},
+    search::{SearchService, sync::Follower},
     state::AppState,
 };
 
@@ -103,7 +103,7 @@ impl Application {
             .await
             .with_context(|| format!("could not listen on {} (ROSTER_LISTEN)", config.listen))?;
 
-        let index = SearchIndex::new(config.data_dir.join("index"));
+        let index = config.search_index();
         let cache = CacheNamespace::new(
             "search",
             redis.clone(),

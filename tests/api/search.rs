@@ -663,6 +663,8 @@ async fn reindex_rebuilds_offline_and_asks_a_running_server() {
     let reindex = || {
         std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
             .arg("reindex")
+            // The least writer memory: one indexing thread.
+            .env("ROSTER_INDEX_WRITER_MB", "32")
             .env_remove("ROSTER_CONFIG")
             .env_remove("REDIS_URL")
             .env("DATABASE_URL", url_for(&database))

@@ -81,9 +81,15 @@ pub struct IndexStatus {
     pub lag: i64,
 }
 
+/// The index writer's memory unless a setting says otherwise: the default of
+/// `ROSTER_INDEX_WRITER_MB`.
+pub const DEFAULT_WRITER_MEMORY: usize = 256 * 1024 * 1024;
+
 /// The process's index: the replica being served and where it stands.
 pub struct SearchIndex {
     root: PathBuf,
+    /// Bytes for the index writer's gathered documents (`ROSTER_INDEX_WRITER_MB`).
+    writer_memory: usize,
     replica: ArcSwapOption<Published>,
     database_position: AtomicI64,
     state: Mutex<IndexState>,
@@ -113,9 +119,16 @@ impl Published {
 }
 
 impl SearchIndex {
+    /// The index under `root`, its writer given the default memory.
     pub fn new(root: PathBuf) -> Arc<Self> {
+        Self::with_writer_memory(root, DEFAULT_WRITER_MEMORY)
+    }
+
+    /// The index under `root`, its writer given `writer_memory` bytes.
+    pub fn with_writer_memory(root: PathBuf, writer_memory: usize) -> Arc<Self> {
         Arc::new(SearchIndex {
             root,
+            writer_memory,
             replica: ArcSwapOption::empty(),
             database_position: AtomicI64::new(0),
             state: Mutex::new(IndexState::Starting),
@@ -125,6 +138,11 @@ impl SearchIndex {
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Bytes for the index writer's gathered documents.
+    pub fn writer_memory(&self) -> usize {
+        self.writer_memory
     }
 
     /// The replica being served, if there is one.

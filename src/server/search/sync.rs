@@ -41,8 +41,9 @@ const BATCH: i64 = 5_000;
 const COMMIT_EVERY: Duration = Duration::from_millis(100);
 /// Contacts read per query while building.
 const BUILD_BATCH: i64 = 10_000;
-/// Memory for the index writer (split across its threads).
-const WRITER_MEMORY: usize = 256 * 1024 * 1024;
+/// The least memory tantivy lets one indexing thread have, with room to spare: a
+/// budget is split over as many threads as cores, but never below this each.
+const THREAD_MEMORY_FLOOR: usize = 32 * 1024 * 1024;
 /// Segments under this many documents form the lowest merge level (tantivy's default
 /// is 10,000, made for bulk loads). Under a trickle of edits every commit adds a
 /// segment of a few documents; with the default, each merge of those also rewrote
@@ -205,7 +206,7 @@ impl Follower {
             Ok(Some((replica, payload)))
                 if payload.directory == directory && payload.position <= database_position =>
             {
-                let writer = open_writer(&replica)?;
+                let writer = open_writer(&replica, self.index.writer_memory())?;
                 tracing::info!(
                     documents = replica.num_docs(),
                     position = payload.position,
@@ -270,7 +271,7 @@ impl Follower {
             Replica::create(&root)
         })
         .await??;
-        let mut writer = open_writer(&replica)?;
+        let mut writer = open_writer(&replica, self.index.writer_memory())?;
         // No merging while loading: the segments are merged once, into even parts,
         // at the end (see `balance`).
         writer.set_merge_policy(Box::new(NoMergePolicy));
@@ -422,7 +423,7 @@ impl Follower {
             // last commit; reopen it and apply the same changes again.
             let writer = match live.writer.take() {
                 Some(writer) => writer,
-                None => open_writer(&live.replica)?,
+                None => open_writer(&live.replica, self.index.writer_memory())?,
             };
             let replica = live.replica.clone();
             let committed = payload.clone();
@@ -521,10 +522,14 @@ fn merge_policy() -> Box<LogMergePolicy> {
     Box::new(policy)
 }
 
-/// The index's writer, merging as the follower wants (the build sets its own policy
-/// while loading).
-fn open_writer(replica: &Replica) -> anyhow::Result<IndexWriter> {
-    match replica.index.writer(WRITER_MEMORY) {
+/// The index's writer with `memory` bytes for the documents it gathers before writing
+/// a segment (`ROSTER_INDEX_WRITER_MB`), merging as the follower wants (the build sets
+/// its own policy while loading). One indexing thread per core, fewer when the budget
+/// would give a thread less than [`THREAD_MEMORY_FLOOR`].
+fn open_writer(replica: &Replica, memory: usize) -> anyhow::Result<IndexWriter> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = (memory / THREAD_MEMORY_FLOOR).clamp(1, cores.min(8));
+    match replica.index.writer_with_num_threads(threads, memory) {
         Ok(writer) => {
             writer.set_merge_policy(merge_policy());
             Ok(writer)
@@ -565,14 +570,14 @@ pub enum Reindexed {
 
 /// Rebuilds the index under `root`, or, if a running server is writing it, asks the
 /// running servers to rebuild theirs.
-pub async fn reindex(db: &PgPool, root: &std::path::Path) -> anyhow::Result<Reindexed> {
-    let active_root = root.to_owned();
+pub async fn reindex(db: &PgPool, index: Arc<SearchIndex>) -> anyhow::Result<Reindexed> {
+    let active_root = index.root().to_owned();
     let active = tokio::task::spawn_blocking(move || Replica::open_active(&active_root)).await?;
     if let Ok(Some((replica, _))) = active
         && let Err(TantivyError::LockFailure(LockError::LockBusy, _)) =
             replica
                 .index
-                .writer::<tantivy::TantivyDocument>(WRITER_MEMORY)
+                .writer_with_num_threads::<tantivy::TantivyDocument>(1, THREAD_MEMORY_FLOOR)
     {
         sqlx::query("SELECT pg_notify($1, '')")
             .bind(REINDEX_CHANNEL)
@@ -581,7 +586,6 @@ pub async fn reindex(db: &PgPool, root: &std::path::Path) -> anyhow::Result<Rein
         return Ok(Reindexed::Requested);
     }
     let started = std::time::Instant::now();
-    let index = SearchIndex::new(root.to_owned());
     let (_keep_running, running) = watch::channel(false);
     let mut follower = Follower::new(db.clone(), index.clone(), running);
     let live = follower.build().await?;
@@ -639,7 +643,7 @@ mod tests {
         writer.wait_merging_threads().unwrap();
         let large = replica.index.searchable_segment_metas().unwrap()[0].id();
 
-        let mut writer = open_writer(&replica).unwrap();
+        let mut writer = open_writer(&replica, THREAD_MEMORY_FLOOR).unwrap();
         for n in 0..40 {
             writer
                 .add_document(schema::document(&replica.fields, &contact(100_000 + n)))
