@@ -88,9 +88,9 @@ pub struct Config {
     /// Memory for search answers kept in this process (in front of Redis), in MiB,
     /// counted as their size in JSON.
     pub search_cache_mb: u64,
-    /// Memory for the search index writer's gathered documents, in MiB: a larger
-    /// budget writes fewer, larger segments while building; the process holds it
-    /// while it builds or follows.
+    /// The most memory the search index writer gathers documents in before writing a
+    /// segment, in MiB: reached while building or following a large import; a larger
+    /// budget writes fewer, larger segments.
     pub index_writer_mb: u64,
     /// Tell in an `x-page-cache: hit|miss` header whether a page was kept already (for
     /// tests and diagnosis; off, the header is never sent).
@@ -220,8 +220,7 @@ impl Default for Defaults {
             // About 1,000 answers (a page of fifty and its facets: 15 KB on average,
             // 19 KB at the median, as JSON, on the load test's searches at 1M).
             search_cache_mb: 16,
-            // tantivy's own suggestion for a bulk load; see docs/PERFORMANCE.md for
-            // build times and memory at smaller budgets.
+            // What the index was built with before this was a setting.
             index_writer_mb: 256,
             expose_page_cache_header: false,
             header_read_timeout_secs: 10,
