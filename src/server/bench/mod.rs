@@ -335,9 +335,10 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
     if !rum {
         eprintln!("Postgres has no RUM extension (postgresql-15-rum): RUM is not benched");
     }
-    let rum_bytes = match rum {
-        true => Some(engines::rum_bytes(&pool).await?),
-        false => None,
+    let rum_bytes = if rum {
+        Some(engines::rum_bytes(&pool).await?)
+    } else {
+        None
     };
     let postgres_bytes = engines::postgres_bytes(&pool).await?;
     let sqlite_bytes = engines::Sqlite::bytes(&sqlite_path);
