@@ -64,8 +64,8 @@ const SQLITE_BM25: &str = "bm25(docs, 10.0, 5.0, 8.0, 2.0)";
 const POSTGRES_RANK: &str = "ts_rank('{0.1, 0.8, 0.5, 1.0}', d.tsv, QUERY)";
 
 /// Which Postgres copy a search reads: the same rows, their words indexed by GIN, or by
-/// the RUM extension, whose index also gives matches in order of rank (`<=>`), so the
-/// first page of a broad question needs no sort of every match.
+/// the RUM extension, whose index also gives matches in order of rank (`<=>`; it still
+/// scores every match before giving the first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Postgres {
     Gin,
@@ -601,7 +601,7 @@ pub(super) async fn postgres(
     );
     let limit = crate::domain::search::RESULTS_PER_PAGE;
     let page = match (order, copy, ranked_by) {
-        // RUM reads the best matches first from its index, and stops at the page.
+        // RUM gives the matches in rank order from its index, stopping at the page.
         (Order::Relevance, Postgres::Rum, Some(query)) => format!(
             "SELECT d.id FROM {table} AS d WHERE d.deleted_at IS NULL AND {condition}{filter}
               ORDER BY d.tsv <=> {query} LIMIT {limit}"
