@@ -92,6 +92,14 @@ pub struct Config {
     /// segment, in MiB: reached while building or following a large import; a larger
     /// budget writes fewer, larger segments.
     pub index_writer_mb: u64,
+    /// Map every search index file into memory. Off (the default), only the columns a
+    /// search reads whole are mapped, and stored contacts, postings and dictionaries
+    /// are read in pieces through the kernel's file cache, so the index pages searches
+    /// touch are not counted as the process's resident memory (docs/PERFORMANCE.md).
+    pub index_map_all: bool,
+    /// Memory for the facet counts searches keep per query on large index segments,
+    /// so the same search on an unchanged segment need not count again, in MiB.
+    pub facet_counts_mb: u64,
     /// Tell in an `x-page-cache: hit|miss` header whether a page was kept already (for
     /// tests and diagnosis; off, the header is never sent).
     pub expose_page_cache_header: bool,
@@ -160,6 +168,8 @@ struct Defaults {
     page_cache_mb: u64,
     search_cache_mb: u64,
     index_writer_mb: u64,
+    index_map_all: bool,
+    facet_counts_mb: u64,
     expose_page_cache_header: bool,
     header_read_timeout_secs: u64,
     keep_alive_idle_secs: u64,
@@ -222,6 +232,8 @@ impl Default for Defaults {
             search_cache_mb: 16,
             // What the index was built with before this was a setting.
             index_writer_mb: 256,
+            index_map_all: false,
+            facet_counts_mb: 32,
             expose_page_cache_header: false,
             header_read_timeout_secs: 10,
             // Longer than a load balancer's own idle timeout (nginx: 60 s), so the
@@ -268,9 +280,13 @@ pub struct ConfigError(String);
 impl Config {
     /// The search index under the data folder, its writer given the configured memory.
     pub fn search_index(&self) -> std::sync::Arc<crate::server::search::SearchIndex> {
-        crate::server::search::SearchIndex::with_writer_memory(
+        crate::server::search::SearchIndex::tuned(
             self.data_dir.join("index"),
-            self.index_writer_mb as usize * 1024 * 1024,
+            crate::server::search::Tuning {
+                writer_memory: self.index_writer_mb as usize * 1024 * 1024,
+                map_all: self.index_map_all,
+                kept_counts: self.facet_counts_mb * 1024 * 1024,
+            },
         )
     }
 
@@ -310,6 +326,11 @@ impl Config {
         if !(32..=4000).contains(&self.index_writer_mb) {
             return Err(ConfigError(
                 "ROSTER_INDEX_WRITER_MB must be between 32 and 4000".to_owned(),
+            ));
+        }
+        if self.facet_counts_mb > 16_384 {
+            return Err(ConfigError(
+                "ROSTER_FACET_COUNTS_MB must be at most 16384 (0 keeps none)".to_owned(),
             ));
         }
         if self.db_max_connections == 0 {
@@ -524,8 +545,21 @@ mod tests {
             .to_string();
             assert!(err.contains("ROSTER_INDEX_WRITER_MB"), "{mb}: {err}");
         }
-        let config = config("database_url = \"postgres://x\"\nindex_writer_mb = 32").unwrap();
-        assert_eq!(config.search_index().writer_memory(), 32 * 1024 * 1024);
+        let at_32 = config("database_url = \"postgres://x\"\nindex_writer_mb = 32").unwrap();
+        assert_eq!(
+            at_32.search_index().tuning().writer_memory,
+            32 * 1024 * 1024
+        );
+        let err = config("database_url = \"postgres://x\"\nfacet_counts_mb = 16385")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ROSTER_FACET_COUNTS_MB"), "{err}");
+        let tuning =
+            config("database_url = \"postgres://x\"\nfacet_counts_mb = 0\nindex_map_all = true")
+                .unwrap()
+                .search_index()
+                .tuning();
+        assert_eq!((tuning.kept_counts, tuning.map_all), (0, true));
     }
 
     #[test]

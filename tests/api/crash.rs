@@ -62,7 +62,7 @@ async fn index_matches_postgres(data: &Path, db: &PgPool) {
     let root = data.join("index");
     let outcome = eventually(Duration::from_secs(120), || async {
         let wanted = database_position(db).await.ok()?;
-        let (replica, payload) = Replica::open_active(&root).ok()??;
+        let (replica, payload) = Replica::open_active(&root, Default::default()).ok()??;
         if payload.position < wanted {
             return None;
         }

@@ -118,9 +118,10 @@ async fn sigterm_finishes_the_request_in_flight_refuses_new_ones_and_commits() {
     let status = server.exited(Duration::from_secs(30)).await;
     assert!(status.success(), "exit status {status:?}");
     // The index holds everything Postgres had at exit, the last save included.
-    let (replica, payload) = Replica::open_active(&server.data.path().join("index"))
-        .expect("the index opens")
-        .expect("an index was committed");
+    let (replica, payload) =
+        Replica::open_active(&server.data.path().join("index"), Default::default())
+            .expect("the index opens")
+            .expect("an index was committed");
     assert_eq!(payload.position, database_position(&app.db).await.unwrap());
     assert_eq!(replica.num_docs(), 21);
 }

@@ -572,11 +572,14 @@ pub(super) async fn postgres(
                 // recheck; a careful user checks the match again on the row.
                 Postgres::Rum => format!("d.tsv @@ {query} AND ts_match_vq(d.tsv, {query})"),
             };
-            (
-                condition,
-                POSTGRES_RANK.replace("QUERY", &query),
-                Some(query),
-            )
+            // Scored only where the page reads the score: GIN's relevance order.
+            // RUM's page takes its own rank order from the index, and newest-first
+            // reads no score, so ranking every match there would be work for nothing.
+            let score = match (copy, order) {
+                (Postgres::Gin, Order::Relevance) => POSTGRES_RANK.replace("QUERY", &query),
+                _ => "0".to_owned(),
+            };
+            (condition, score, Some(query))
         }
     };
     let mut filter = String::new();
@@ -601,7 +604,8 @@ pub(super) async fn postgres(
     );
     let limit = crate::domain::search::RESULTS_PER_PAGE;
     let page = match (order, copy, ranked_by) {
-        // RUM gives the matches in rank order from its index, stopping at the page.
+        // RUM gives the matches in rank order from its index (an ordered index scan;
+        // measured, it still scores every match before giving the first).
         (Order::Relevance, Postgres::Rum, Some(query)) => format!(
             "SELECT d.id FROM {table} AS d WHERE d.deleted_at IS NULL AND {condition}{filter}
               ORDER BY d.tsv <=> {query} LIMIT {limit}"

@@ -49,8 +49,11 @@ const KEPT_SEGMENT_DOCS: u32 = 10_000;
 /// A segment's counts are kept only when the query matched at least this many of its
 /// documents: below it, counting again costs less than keeping.
 const KEPT_MATCHES: u64 = 1_000;
-/// Queries whose counts are kept, per segment (a few kilobytes each).
-const KEPT_TALLIES: u64 = 4_096;
+/// The memory for kept counts unless a setting says otherwise: the default of
+/// `ROSTER_FACET_COUNTS_MB`. A query's counts on one segment take four bytes a facet
+/// value in that segment (about 3 KB at 1M generated contacts; far more with tens of
+/// thousands of companies, hence a bound in bytes rather than in queries).
+pub const DEFAULT_KEPT_COUNTS_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Matching contacts per value of each facet, and in all.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -222,11 +225,21 @@ pub struct ColumnCache {
 
 impl Default for ColumnCache {
     fn default() -> Self {
+        Self::new(DEFAULT_KEPT_COUNTS_BYTES)
+    }
+}
+
+impl ColumnCache {
+    /// A cache keeping at most `kept_bytes` of counts per query.
+    pub fn new(kept_bytes: u64) -> Self {
         ColumnCache {
             segments: Mutex::default(),
             deletions: Mutex::default(),
             tallies: moka::sync::Cache::builder()
-                .max_capacity(KEPT_TALLIES)
+                .weigher(|key: &(SegmentId, Arc<str>), kept: &Arc<KeptTally>| {
+                    u32::try_from(key.1.len() + kept.bytes()).unwrap_or(u32::MAX)
+                })
+                .max_capacity(kept_bytes)
                 .time_to_idle(std::time::Duration::from_secs(600))
                 .build(),
             reused: Default::default(),
@@ -294,6 +307,19 @@ struct KeptTally {
     tally: Tally,
 }
 
+impl KeptTally {
+    /// The memory it holds, about.
+    fn bytes(&self) -> usize {
+        let tally = &self.tally;
+        let values = tally.locations.capacity()
+            + tally.countries.capacity()
+            + tally.companies.capacity()
+            + tally.tags.capacity()
+            + tally.choices.capacity();
+        std::mem::size_of::<KeptTally>() + values * std::mem::size_of::<u32>()
+    }
+}
+
 impl ColumnCache {
     fn get(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentColumns>> {
         let id = reader.segment_id();
@@ -341,6 +367,12 @@ impl ColumnCache {
     #[cfg(test)]
     pub fn reused(&self) -> u64 {
         self.reused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Applies the kept counts' pending evictions (the cache bounds itself lazily).
+    #[cfg(test)]
+    pub fn settle(&self) {
+        self.tallies.run_pending_tasks();
     }
 
     /// Forgets every kept count: the next searches count every document.

@@ -14,6 +14,7 @@
 
 pub mod changes;
 pub mod facets;
+pub mod files;
 pub mod highlight;
 pub mod query;
 pub mod replica;
@@ -85,11 +86,32 @@ pub struct IndexStatus {
 /// `ROSTER_INDEX_WRITER_MB`.
 pub const DEFAULT_WRITER_MEMORY: usize = 256 * 1024 * 1024;
 
+/// How the index uses memory: the settings `ROSTER_INDEX_WRITER_MB`,
+/// `ROSTER_INDEX_MAP_ALL` and `ROSTER_FACET_COUNTS_MB`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// Bytes for the index writer's gathered documents.
+    pub writer_memory: usize,
+    /// Map every index file into memory, not only the columns (see [`files`]).
+    pub map_all: bool,
+    /// Bytes of facet counts kept per query (see [`facets`]).
+    pub kept_counts: u64,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            writer_memory: DEFAULT_WRITER_MEMORY,
+            map_all: false,
+            kept_counts: facets::DEFAULT_KEPT_COUNTS_BYTES,
+        }
+    }
+}
+
 /// The process's index: the replica being served and where it stands.
 pub struct SearchIndex {
     root: PathBuf,
-    /// Bytes for the index writer's gathered documents (`ROSTER_INDEX_WRITER_MB`).
-    writer_memory: usize,
+    tuning: Tuning,
     replica: ArcSwapOption<Published>,
     database_position: AtomicI64,
     state: Mutex<IndexState>,
@@ -119,16 +141,16 @@ impl Published {
 }
 
 impl SearchIndex {
-    /// The index under `root`, its writer given the default memory.
+    /// The index under `root`, tuned by default.
     pub fn new(root: PathBuf) -> Arc<Self> {
-        Self::with_writer_memory(root, DEFAULT_WRITER_MEMORY)
+        Self::tuned(root, Tuning::default())
     }
 
-    /// The index under `root`, its writer given `writer_memory` bytes.
-    pub fn with_writer_memory(root: PathBuf, writer_memory: usize) -> Arc<Self> {
+    /// The index under `root`, tuned by `tuning`.
+    pub fn tuned(root: PathBuf, tuning: Tuning) -> Arc<Self> {
         Arc::new(SearchIndex {
             root,
-            writer_memory,
+            tuning,
             replica: ArcSwapOption::empty(),
             database_position: AtomicI64::new(0),
             state: Mutex::new(IndexState::Starting),
@@ -140,9 +162,8 @@ impl SearchIndex {
         &self.root
     }
 
-    /// Bytes for the index writer's gathered documents.
-    pub fn writer_memory(&self) -> usize {
-        self.writer_memory
+    pub fn tuning(&self) -> Tuning {
+        self.tuning
     }
 
     /// The replica being served, if there is one.

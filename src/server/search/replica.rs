@@ -17,7 +17,9 @@ use tantivy::{
 use uuid::Uuid;
 
 use super::{
+    Tuning,
     facets::{ColumnCache, FacetCollector, FacetCounts},
+    files::IndexFiles,
     query::{self, Parsed},
     schema::{self, Fields, IndexedContact, SCHEMA_VERSION},
     tokenizers,
@@ -46,7 +48,7 @@ pub struct Replica {
 }
 
 impl Replica {
-    fn from_index(mut index: Index, path: PathBuf) -> anyhow::Result<Replica> {
+    fn from_index(mut index: Index, path: PathBuf, tuning: Tuning) -> anyhow::Result<Replica> {
         tokenizers::register(&index);
         // Large searches split across segments on every core.
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -61,12 +63,12 @@ impl Replica {
             reader,
             fields,
             path,
-            columns: ColumnCache::default(),
+            columns: ColumnCache::new(tuning.kept_counts),
         })
     }
 
-    /// A new, empty index in a fresh folder under `root`.
-    pub fn create(root: &Path) -> anyhow::Result<Replica> {
+    /// A new, empty index in a fresh folder under `root`, tuned by `tuning`.
+    pub fn create(root: &Path, tuning: Tuning) -> anyhow::Result<Replica> {
         let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
         let path = root.join(format!("build-{stamp}"));
         std::fs::create_dir_all(&path)
@@ -81,13 +83,14 @@ impl Replica {
         let index = Index::builder()
             .schema(schema)
             .settings(settings)
-            .create_in_dir(&path)?;
-        Self::from_index(index, path)
+            .open_or_create(IndexFiles::open(&path, tuning.map_all)?)?;
+        Self::from_index(index, path, tuning)
     }
 
     /// The active index under `root` with its payload, after checking every file's
-    /// checksum. `Ok(None)` when there is none; an error when it is unreadable.
-    pub fn open_active(root: &Path) -> anyhow::Result<Option<(Replica, Payload)>> {
+    /// checksum, tuned by `tuning`. `Ok(None)` when there is none; an error when it is
+    /// unreadable.
+    pub fn open_active(root: &Path, tuning: Tuning) -> anyhow::Result<Option<(Replica, Payload)>> {
         let active = match std::fs::read_to_string(root.join(ACTIVE_FILE)) {
             Ok(name) => name.trim().to_owned(),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -100,13 +103,17 @@ impl Replica {
         if !path.is_dir() {
             return Ok(None);
         }
-        let index = Index::open_in_dir(&path).context("opening the search index")?;
-        let corrupted = index
+        // Checked whole through a mapping of its own, dropped after: checked through
+        // the index served, every page would stay counted as the process's own.
+        let corrupted = Index::open_in_dir(&path)
+            .context("opening the search index")?
             .validate_checksum()
             .context("checking the search index")?;
         if !corrupted.is_empty() {
             bail!("search index files are corrupted: {corrupted:?}");
         }
+        let index = Index::open(IndexFiles::open(&path, tuning.map_all)?)
+            .context("opening the search index")?;
         let payload = index
             .load_metas()?
             .payload
@@ -121,7 +128,7 @@ impl Replica {
                 payload.schema
             );
         }
-        let replica = Self::from_index(index, path)?;
+        let replica = Self::from_index(index, path, tuning)?;
         replica
             .columns
             .refresh(replica.searcher().segment_readers())?;

@@ -201,12 +201,14 @@ impl Follower {
         let directory = directory_id(&self.db).await?;
         let database_position = database_position(&self.db).await?;
         let root = self.index.root().to_owned();
-        let opened = tokio::task::spawn_blocking(move || Replica::open_active(&root)).await?;
+        let tuning = self.index.tuning();
+        let opened =
+            tokio::task::spawn_blocking(move || Replica::open_active(&root, tuning)).await?;
         match opened {
             Ok(Some((replica, payload)))
                 if payload.directory == directory && payload.position <= database_position =>
             {
-                let writer = open_writer(&replica, self.index.writer_memory())?;
+                let writer = open_writer(&replica, self.index.tuning().writer_memory)?;
                 tracing::info!(
                     documents = replica.num_docs(),
                     position = payload.position,
@@ -266,12 +268,13 @@ impl Follower {
         });
 
         let root = self.index.root().to_owned();
+        let tuning = self.index.tuning();
         let replica = tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&root)?;
-            Replica::create(&root)
+            Replica::create(&root, tuning)
         })
         .await??;
-        let mut writer = open_writer(&replica, self.index.writer_memory())?;
+        let mut writer = open_writer(&replica, self.index.tuning().writer_memory)?;
         // No merging while loading: the segments are merged once, into even parts,
         // at the end (see `balance`).
         writer.set_merge_policy(Box::new(NoMergePolicy));
@@ -423,7 +426,7 @@ impl Follower {
             // last commit; reopen it and apply the same changes again.
             let writer = match live.writer.take() {
                 Some(writer) => writer,
-                None => open_writer(&live.replica, self.index.writer_memory())?,
+                None => open_writer(&live.replica, self.index.tuning().writer_memory)?,
             };
             let replica = live.replica.clone();
             let committed = payload.clone();
@@ -572,7 +575,9 @@ pub enum Reindexed {
 /// running servers to rebuild theirs.
 pub async fn reindex(db: &PgPool, index: Arc<SearchIndex>) -> anyhow::Result<Reindexed> {
     let active_root = index.root().to_owned();
-    let active = tokio::task::spawn_blocking(move || Replica::open_active(&active_root)).await?;
+    let tuning = index.tuning();
+    let active =
+        tokio::task::spawn_blocking(move || Replica::open_active(&active_root, tuning)).await?;
     if let Ok(Some((replica, _))) = active
         && let Err(TantivyError::LockFailure(LockError::LockBusy, _)) =
             replica
@@ -628,7 +633,8 @@ mod tests {
     #[test]
     fn small_segments_merge_among_themselves_and_leave_a_large_one_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let replica = Replica::create(dir.path()).unwrap();
+        let replica =
+            Replica::create(dir.path(), crate::server::search::Tuning::default()).unwrap();
         let mut writer = replica
             .index
             .writer_with_num_threads(1, 100_000_000)

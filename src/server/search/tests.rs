@@ -39,8 +39,17 @@ fn with_emails_and_phones(
 
 /// A real index in a temporary folder holding `contacts`.
 pub(super) fn index_of(contacts: &[IndexedContact]) -> (tempfile::TempDir, Replica) {
+    index_reading(contacts, false)
+}
+
+/// [`index_of`], with every file mapped or not (`map_all`).
+fn index_reading(contacts: &[IndexedContact], map_all: bool) -> (tempfile::TempDir, Replica) {
     let dir = tempfile::tempdir().unwrap();
-    let replica = Replica::create(dir.path()).unwrap();
+    let tuning = Tuning {
+        map_all,
+        ..Tuning::default()
+    };
+    let replica = Replica::create(dir.path(), tuning).unwrap();
     let mut writer: tantivy::IndexWriter = replica.index.writer(20_000_000).unwrap();
     for contact in contacts {
         writer
@@ -67,6 +76,55 @@ fn names(replica: &Replica, text: &str) -> Vec<String> {
         .into_iter()
         .map(|hit| hit.contact.name)
         .collect()
+}
+
+/// KiB of this process's memory that are pages of files under `dir` named `*.extension`
+/// (their mappings' `Rss` in `/proc/self/smaps`).
+fn resident_file_kib(dir: &std::path::Path, extension: &str) -> u64 {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let mut counting = false;
+    let mut total = 0;
+    for line in smaps.lines() {
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or_default();
+        let is_mapping = first.split_once('-').is_some_and(|(start, end)| {
+            u64::from_str_radix(start, 16).is_ok() && u64::from_str_radix(end, 16).is_ok()
+        });
+        if is_mapping {
+            let file = line.split_whitespace().nth(5).unwrap_or_default();
+            counting = file.starts_with(&*dir.to_string_lossy())
+                && file.ends_with(&format!(".{extension}"));
+        } else if counting && first == "Rss:" {
+            total += words.next().unwrap().parse::<u64>().unwrap();
+        }
+    }
+    total
+}
+
+#[test]
+fn stored_contacts_are_read_through_the_file_cache_unless_every_file_is_mapped() {
+    let contacts: Vec<_> = (1..=2_000)
+        .map(|n| contact(n, &format!("Person {n}"), Some("met at the fair")))
+        .collect();
+    for map_all in [false, true] {
+        let (dir, replica) = index_reading(&contacts, map_all);
+        // A page of hits, each read from the stored contacts.
+        assert_eq!(
+            names(&replica, "person").len(),
+            crate::domain::search::RESULTS_PER_PAGE
+        );
+        let resident = resident_file_kib(dir.path(), "store");
+        if map_all {
+            assert!(
+                resident > 0,
+                "mapped, the page's stored contacts are resident"
+            );
+        } else {
+            assert_eq!(resident, 0, "read, none of the stored contacts is resident");
+            // The columns a search reads whole stay mapped.
+            assert!(resident_file_kib(dir.path(), "fast") > 0);
+        }
+    }
 }
 
 #[test]
@@ -313,19 +371,20 @@ fn deleting_by_id_removes_a_contact() {
 
 /// Counts kept for a large segment and brought up to date after deletions and
 /// edits are exactly what counting every document again gives.
-#[test]
-fn kept_facet_counts_follow_deletions_and_edits() {
+fn kept_person(n: u128) -> IndexedContact {
+    let mut c = contact(n, &format!("Pat Person{n}"), None);
+    c.card.tier = Tier::parse((n % 4 + 1) as i64).unwrap();
+    c.card.addresses = in_city(&format!("City {}", n % 7));
+    c.card.company = Some(format!("Company {}", n % 5));
+    c.card.tags = (0..(n % 4)).map(|t| format!("tag{t}")).collect();
+    c
+}
+
+/// An index of 12,000 people in one segment, large enough for its counts to be kept,
+/// with its writer (one thread, no merges).
+fn one_large_segment(tuning: Tuning) -> (tempfile::TempDir, Replica, tantivy::IndexWriter) {
     let dir = tempfile::tempdir().unwrap();
-    let replica = Replica::create(dir.path()).unwrap();
-    let person = |n: u128| {
-        let mut c = contact(n, &format!("Pat Person{n}"), None);
-        c.card.tier = Tier::parse((n % 4 + 1) as i64).unwrap();
-        c.card.addresses = in_city(&format!("City {}", n % 7));
-        c.card.company = Some(format!("Company {}", n % 5));
-        c.card.tags = (0..(n % 4)).map(|t| format!("tag{t}")).collect();
-        c
-    };
-    // One writer thread: one segment, large enough for its counts to be kept.
+    let replica = Replica::create(dir.path(), tuning).unwrap();
     let mut writer: tantivy::IndexWriter = replica
         .index
         .writer_with_num_threads(1, 100_000_000)
@@ -333,11 +392,41 @@ fn kept_facet_counts_follow_deletions_and_edits() {
     writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
     for n in 0..12_000u128 {
         writer
-            .add_document(schema::document(&replica.fields, &person(n)))
+            .add_document(schema::document(&replica.fields, &kept_person(n)))
             .unwrap();
     }
     writer.commit().unwrap();
     replica.reload().unwrap();
+    (dir, replica, writer)
+}
+
+#[test]
+fn kept_facet_counts_stay_within_their_memory() {
+    let query = SearchQuery::default().with_text("p");
+    // Room for this query's counts (a few hundred bytes here).
+    let (_dir, replica, _writer) = one_large_segment(Tuning {
+        kept_counts: 1_000,
+        ..Tuning::default()
+    });
+    let first = run(&replica, query.clone()).unwrap();
+    replica.columns.settle();
+    assert_eq!(run(&replica, query.clone()).unwrap(), first);
+    assert_eq!(replica.columns.reused(), 1, "kept within the budget");
+    // No room: every search counts again, with the same answer.
+    let (_dir, replica, _writer) = one_large_segment(Tuning {
+        kept_counts: 10,
+        ..Tuning::default()
+    });
+    assert_eq!(run(&replica, query.clone()).unwrap(), first);
+    replica.columns.settle();
+    assert_eq!(run(&replica, query).unwrap(), first);
+    assert_eq!(replica.columns.reused(), 0, "nothing kept over the budget");
+}
+
+#[test]
+fn kept_facet_counts_follow_deletions_and_edits() {
+    let (_dir, replica, mut writer) = one_large_segment(Tuning::default());
+    let person = kept_person;
     let queries = [
         SearchQuery::default().with_text("p"),
         SearchQuery {
