@@ -17,6 +17,7 @@ mod allocator {
     // mimalloc's own interface (linked with the allocator above).
     unsafe extern "C" {
         fn mi_version() -> c_int;
+        #[cfg(test)]
         fn mi_option_get(option: c_int) -> c_long;
         fn mi_option_set(option: c_int, value: c_long);
     }
@@ -41,15 +42,15 @@ mod allocator {
         (unsafe { mi_version() }) / 10_000 == 3
     }
 
-    /// The purge delay now in force, in milliseconds.
-    pub fn purge_delay() -> c_long {
-        // SAFETY: reads a plain option by its number.
-        unsafe { mi_option_get(PURGE_DELAY) }
-    }
-
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        /// The purge delay now in force, in milliseconds.
+        fn purge_delay() -> c_long {
+            // SAFETY: reads a plain option by its number.
+            unsafe { mi_option_get(PURGE_DELAY) }
+        }
 
         #[test]
         fn the_purge_delay_option_is_the_one_set() {

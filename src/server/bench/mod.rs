@@ -274,7 +274,9 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
     let keep = options.index_dir.as_deref().unwrap_or(folder.path());
     std::fs::create_dir_all(keep)?;
     let root = keep.join(&database);
-    let index = SearchIndex::new(root.clone());
+    // Tuned as the server would be (`ROSTER_INDEX_MAP_ALL` and the rest).
+    let tuning = config.search_index().tuning();
+    let index = SearchIndex::tuned(root.clone(), tuning);
     let started = Instant::now();
     let documents = sync::open_or_build_now(&pool, index.clone()).await?;
     let build_seconds = started.elapsed().as_secs_f64();
@@ -412,6 +414,7 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
             std::hint::black_box(page);
         }
     }
+    let resident_after_index = resident();
     let copies = [engines::Postgres::Gin]
         .into_iter()
         .chain(rum.then_some(engines::Postgres::Rum));
@@ -510,6 +513,8 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
             queries: &queries,
             runs,
             resident: resident_with_index,
+            resident_after: resident_after_index,
+            map_all: tuning.map_all,
         },
         &[
             ("index, uncached", &uncached, None),
@@ -856,6 +861,10 @@ struct ReportInput<'a> {
     runs: usize,
     /// The bench process once the index was open.
     resident: Resident,
+    /// The bench process after the index's timed runs.
+    resident_after: Resident,
+    /// Whether every index file was mapped (`ROSTER_INDEX_MAP_ALL`).
+    map_all: bool,
 }
 
 type Engine<'a> = (&'a str, &'a Timings, Option<&'a Agreement>);
@@ -871,8 +880,8 @@ fn report(input: &ReportInput, engines: &[Engine]) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "contacts: {}  index: {} documents, built or opened in {:.1} s, {} segments, {:.0} MiB on disk; \
-         bench process {}\n\
+        "contacts: {}  index: {} documents, built or opened in {:.1} s, {} segments, {:.0} MiB on disk, \
+         {}; bench process {} once open, {} after the index's runs\n\
          Postgres copy: {:.0} MiB; {}SQLite FTS5 copy: {:.0} MiB{}\n\
          queries: {} ({}); every engine runs them all: 1 warm-up run, then {} timed runs\n",
         input.contacts,
@@ -880,7 +889,13 @@ fn report(input: &ReportInput, engines: &[Engine]) -> String {
         input.build_seconds,
         input.segments,
         input.index_bytes as f64 / MIB,
+        if input.map_all {
+            "every file mapped"
+        } else {
+            "only columns and term dictionaries mapped"
+        },
         input.resident,
+        input.resident_after,
         input.postgres_bytes as f64 / MIB,
         match input.rum_bytes {
             Some(bytes) => format!(
