@@ -92,7 +92,8 @@ pub const DEFAULT_WRITER_MEMORY: usize = 256 * 1024 * 1024;
 pub struct Tuning {
     /// Bytes for the index writer's gathered documents.
     pub writer_memory: usize,
-    /// Map every index file into memory, not only the columns (see [`files`]).
+    /// Map every index file into memory, not only the columns and the term
+    /// dictionaries (see [`files`]).
     pub map_all: bool,
     /// Bytes of facet counts kept per query (see [`facets`]).
     pub kept_counts: u64,
