@@ -93,9 +93,9 @@ pub struct Config {
     /// budget writes fewer, larger segments.
     pub index_writer_mb: u64,
     /// Map every search index file into memory. Off (the default), only the columns a
-    /// search reads whole are mapped, and stored contacts, postings and dictionaries
-    /// are read in pieces through the kernel's file cache, so the index pages searches
-    /// touch are not counted as the process's resident memory (docs/PERFORMANCE.md).
+    /// search reads whole and the term dictionaries are mapped, and stored contacts and
+    /// postings are read in pieces through the kernel's file cache, so their pages are
+    /// not counted as the process's resident memory (docs/PERFORMANCE.md).
     pub index_map_all: bool,
     /// Memory for the facet counts searches keep per query on large index segments,
     /// so the same search on an unchanged segment need not count again, in MiB.
