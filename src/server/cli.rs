@@ -312,6 +312,20 @@ enum Bench {
         /// Run only this search (a URL query string such as `q=sa&tier=1`); repeatable.
         #[arg(long = "query")]
         only: Vec<String>,
+        /// The engines compared with the index, comma-separated (the index always
+        /// runs; `--engines` with none after it runs the index alone).
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            num_args = 0..,
+            default_values_t = [
+                super::bench::Compared::Postgres,
+                super::bench::Compared::Rum,
+                super::bench::Compared::Sqlite,
+            ]
+        )]
+        engines: Vec<super::bench::Compared>,
     },
     /// From a server's process start to its first correct search, on an index on disk
     /// and on none (built from Postgres), on the bench database of `--contacts`.
@@ -420,6 +434,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     seed,
                     index_dir,
                     only,
+                    engines,
                 },
         } => {
             let options = super::bench::BenchOptions {
@@ -429,6 +444,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 seed,
                 index_dir,
                 only,
+                compared: engines,
             };
             let report = super::bench::run(&config, options).await?;
             println!("{report}");

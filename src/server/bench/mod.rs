@@ -49,6 +49,20 @@ pub struct BenchOptions {
     pub index_dir: Option<std::path::PathBuf>,
     /// Run these queries (each counted as "prefix") instead of the generated set.
     pub only: Vec<String>,
+    /// The engines run beside the index (which always runs: the others' answers are
+    /// checked against it).
+    pub compared: Vec<Compared>,
+}
+
+/// An engine the index is compared with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Compared {
+    /// Postgres full text: weighted tsvector with GIN, pg_trgm for phone digits.
+    Postgres,
+    /// The same copy indexed by the RUM extension, where Postgres has it.
+    Rum,
+    /// SQLite FTS5 with bm25 and prefix indexes.
+    Sqlite,
 }
 
 /// What a query exercises, for the per-kind figures.
@@ -287,46 +301,53 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
     let resident_with_index = resident();
 
     // The other engines' copies, made from the same contacts as the same words.
+    let compared = |engine| options.compared.contains(&engine);
+    // RUM when this Postgres has it (Debian's postgresql-15-rum; `make test`'s
+    // bootstrap installs it): a copy of the Postgres copy, indexed by RUM.
+    let rum = compared(Compared::Rum) && engines::rum_available(&pool).await?;
+    let gin = compared(Compared::Postgres);
     let position = sync::database_position(&pool).await?;
     let label = engines::store_label(contacts, position);
     let sqlite_path = keep.join(format!("{database}.sqlite"));
-    let postgres_current = engines::postgres_is_current(&pool, &label).await?;
-    let mut sqlite = engines::Sqlite::open_current(&sqlite_path, &label)?;
+    let postgres_missing = (gin || rum) && !engines::postgres_is_current(&pool, &label).await?;
+    let mut sqlite = match compared(Compared::Sqlite) {
+        true => engines::Sqlite::open_current(&sqlite_path, &label)?.map(|open| (open, false)),
+        false => None,
+    };
+    let sqlite_missing = compared(Compared::Sqlite) && sqlite.is_none();
     let mut copies_seconds = None;
-    if !postgres_current || sqlite.is_none() {
-        eprintln!("copying the contacts into Postgres full text and SQLite FTS5…");
+    if postgres_missing || sqlite_missing {
+        eprintln!("copying the contacts into the other engines…");
         let started = Instant::now();
-        if !postgres_current {
+        if postgres_missing {
             engines::postgres_create(&pool).await?;
         }
-        let mut building = match sqlite.take() {
-            Some(current) => (current, false),
-            None => (engines::Sqlite::create(&sqlite_path)?, true),
-        };
+        if sqlite_missing {
+            sqlite = Some((engines::Sqlite::create(&sqlite_path)?, true));
+        }
         let mut reader = engines::DocReader::new(&pool).await?;
         let mut rowid = 1;
         while let Some(docs) = reader.next().await? {
-            if !postgres_current {
+            if postgres_missing {
                 engines::postgres_insert(&pool, &docs).await?;
             }
-            if building.1 {
-                building.0.insert(&docs, rowid)?;
+            if let Some((building, true)) = &mut sqlite {
+                building.insert(&docs, rowid)?;
             }
             rowid += docs.len() as i64;
         }
-        if !postgres_current {
+        if postgres_missing {
             engines::postgres_finish(&pool, &label).await?;
         }
-        if building.1 {
-            building.0.finish(&label)?;
+        if let Some((building, true)) = &mut sqlite {
+            building.finish(&label)?;
         }
-        sqlite = Some(building.0);
         copies_seconds = Some(started.elapsed().as_secs_f64());
     }
-    let sqlite = sqlite.expect("the SQLite copy is open");
-    // RUM when this Postgres has it (Debian's postgresql-15-rum; `make test`'s
-    // bootstrap installs it): a copy of the Postgres copy, indexed by RUM.
-    let rum = engines::rum_available(&pool).await?;
+    let sqlite = sqlite.map(|(open, _)| open);
+    if compared(Compared::Rum) && !rum {
+        eprintln!("Postgres has no RUM extension (postgresql-15-rum): RUM is not benched");
+    }
     let mut rum_seconds = None;
     if rum && !engines::rum_is_current(&pool).await? {
         eprintln!("copying the Postgres copy into one indexed by RUM…");
@@ -334,16 +355,17 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
         engines::rum_create(&pool).await?;
         rum_seconds = Some(started.elapsed().as_secs_f64());
     }
-    if !rum {
-        eprintln!("Postgres has no RUM extension (postgresql-15-rum): RUM is not benched");
-    }
-    let rum_bytes = if rum {
-        Some(engines::rum_bytes(&pool).await?)
-    } else {
-        None
+    let rum_bytes = match rum {
+        true => Some(engines::rum_bytes(&pool).await?),
+        false => None,
     };
-    let postgres_bytes = engines::postgres_bytes(&pool).await?;
-    let sqlite_bytes = engines::Sqlite::bytes(&sqlite_path);
+    let postgres_bytes = match gin {
+        true => Some(engines::postgres_bytes(&pool).await?),
+        false => None,
+    };
+    let sqlite_bytes = sqlite
+        .as_ref()
+        .map(|_| engines::Sqlite::bytes(&sqlite_path));
 
     let queries = if options.only.is_empty() {
         query_set(&pool, options.queries, options.seed).await?
@@ -382,17 +404,22 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
         };
         let filters = &bench.query.filters;
         let newest = engines::Order::Newest;
-        let postgres =
-            engines::postgres(&mut conn, engines::Postgres::Gin, question, filters, newest).await?;
-        postgres_agreement.add(bench.kind, &bench.query.text, &index_answer, &postgres);
+        if gin {
+            let answer =
+                engines::postgres(&mut conn, engines::Postgres::Gin, question, filters, newest)
+                    .await?;
+            postgres_agreement.add(bench.kind, &bench.query.text, &index_answer, &answer);
+        }
         if rum {
             let answer =
                 engines::postgres(&mut conn, engines::Postgres::Rum, question, filters, newest)
                     .await?;
             rum_agreement.add(bench.kind, &bench.query.text, &index_answer, &answer);
         }
-        let sqlite = sqlite.search(question, filters, engines::Order::Newest)?;
-        sqlite_agreement.add(bench.kind, &bench.query.text, &index_answer, &sqlite);
+        if let Some(sqlite) = &sqlite {
+            let answer = sqlite.search(question, filters, engines::Order::Newest)?;
+            sqlite_agreement.add(bench.kind, &bench.query.text, &index_answer, &answer);
+        }
     }
 
     let runs = options.runs.max(1);
@@ -415,7 +442,8 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
         }
     }
     let resident_after_index = resident();
-    let copies = [engines::Postgres::Gin]
+    let copies = gin
+        .then_some(engines::Postgres::Gin)
         .into_iter()
         .chain(rum.then_some(engines::Postgres::Rum));
     let mut postgres = Timings::default();
@@ -447,10 +475,12 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
             }
         }
     }
-    eprintln!("timing SQLite FTS5: 1 + {runs} runs…");
     let mut fts5 = Timings::default();
     for run in 0..=runs {
-        if run > 0 {
+        let Some(sqlite) = &sqlite else { break };
+        if run == 0 {
+            eprintln!("timing SQLite FTS5: 1 + {runs} runs…");
+        } else {
             fts5.start_run();
         }
         for (bench, question) in queries.iter().zip(&questions) {
@@ -518,17 +548,24 @@ pub async fn run(config: &Config, options: BenchOptions) -> anyhow::Result<Strin
         },
         &[
             ("index, uncached", &uncached, None),
-            ("Postgres full text", &postgres, Some(&postgres_agreement)),
+            (
+                "Postgres full text",
+                &postgres,
+                gin.then_some(&postgres_agreement),
+            ),
             ("Postgres RUM", &postgres_rum, rum.then_some(&rum_agreement)),
-            ("SQLite FTS5", &fts5, Some(&sqlite_agreement)),
+            (
+                "SQLite FTS5",
+                &fts5,
+                sqlite.is_some().then_some(&sqlite_agreement),
+            ),
             ("index, cache warm (cached)", &cached, None),
         ],
     ))
 }
 
-/// Seeds generated contacts (seed 42) until the database holds `contacts`, then
-/// readies the Postgres full-text baseline; the seed's report when it seeded. Shared
-/// by the search bench and the load test's `prepare`.
+/// Seeds generated contacts (seed 42) until the database holds `contacts`; the seed's
+/// report when it seeded. Shared by the benches and the load test's `prepare`.
 pub(super) async fn fill(pool: &PgPool, contacts: u64) -> anyhow::Result<Option<seed::SeedReport>> {
     let present: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts")
         .fetch_one(pool)
@@ -549,8 +586,6 @@ pub(super) async fn fill(pool: &PgPool, contacts: u64) -> anyhow::Result<Option<
             .await?,
         );
     }
-    eprintln!("preparing the Postgres full-text baseline (tsvector + GIN)…");
-    prepare_full_text(pool).await?;
     Ok(report)
 }
 
@@ -621,8 +656,10 @@ async fn bench_database(config: &Config, database: &str) -> anyhow::Result<PgPoo
     Ok(pool)
 }
 
-/// What peers do: a tsvector over the searchable fields and a GIN index on it.
+/// The load test's Postgres baseline, what peers do: a tsvector over the searchable
+/// fields and a GIN index on it. (The search bench's tuned copies are in [`engines`].)
 pub(super) async fn prepare_full_text(db: &PgPool) -> anyhow::Result<()> {
+    eprintln!("preparing the Postgres full-text baseline (tsvector + GIN)…");
     // Array output is only STABLE in Postgres; text[] of plain words is safe to call
     // immutable, as full-text setups commonly do.
     db.execute(
@@ -849,12 +886,13 @@ struct ReportInput<'a> {
     segments: usize,
     build_seconds: f64,
     index_bytes: u64,
-    postgres_bytes: u64,
+    /// The copies of the engines compared.
+    postgres_bytes: Option<u64>,
     /// The RUM copy, when Postgres has RUM.
     rum_bytes: Option<u64>,
     /// When the RUM copy was made in this run, how long it took.
     rum_seconds: Option<f64>,
-    sqlite_bytes: u64,
+    sqlite_bytes: Option<u64>,
     /// When the other engines' copies were made in this run, how long it took.
     copies_seconds: Option<f64>,
     queries: &'a [BenchQuery],
@@ -869,6 +907,31 @@ struct ReportInput<'a> {
 
 type Engine<'a> = (&'a str, &'a Timings, Option<&'a Agreement>);
 
+/// The compared engines' copies: their sizes, and how long making them took when they
+/// were made in this run.
+fn copies(input: &ReportInput) -> String {
+    let made = |seconds: Option<f64>| {
+        seconds
+            .map(|s| format!(" (made in this run in {s:.1} s)"))
+            .unwrap_or_default()
+    };
+    let mut parts = Vec::new();
+    if let Some(bytes) = input.postgres_bytes {
+        parts.push(format!("Postgres copy: {:.0} MiB", bytes as f64 / MIB));
+    }
+    if let Some(bytes) = input.rum_bytes {
+        let made = made(input.rum_seconds);
+        parts.push(format!("RUM copy: {:.0} MiB{made}", bytes as f64 / MIB));
+    }
+    if let Some(bytes) = input.sqlite_bytes {
+        parts.push(format!("SQLite FTS5 copy: {:.0} MiB", bytes as f64 / MIB));
+    }
+    match parts.is_empty() {
+        true => "no other engine compared".to_owned(),
+        false => format!("{}{}", parts.join("; "), made(input.copies_seconds)),
+    }
+}
+
 fn report(input: &ReportInput, engines: &[Engine]) -> String {
     let mut out = String::new();
     let mix: Vec<String> = Kind::ALL
@@ -882,7 +945,7 @@ fn report(input: &ReportInput, engines: &[Engine]) -> String {
         out,
         "contacts: {}  index: {} documents, built or opened in {:.1} s, {} segments, {:.0} MiB on disk, \
          {}; bench process {} once open, {} after the index's runs\n\
-         Postgres copy: {:.0} MiB; {}SQLite FTS5 copy: {:.0} MiB{}\n\
+         {}\n\
          queries: {} ({}); every engine runs them all: 1 warm-up run, then {} timed runs\n",
         input.contacts,
         input.documents,
@@ -896,37 +959,23 @@ fn report(input: &ReportInput, engines: &[Engine]) -> String {
         },
         input.resident,
         input.resident_after,
-        input.postgres_bytes as f64 / MIB,
-        match input.rum_bytes {
-            Some(bytes) => format!(
-                "RUM copy: {:.0} MiB{}; ",
-                bytes as f64 / MIB,
-                input
-                    .rum_seconds
-                    .map(|s| format!(" (made in this run in {s:.1} s)"))
-                    .unwrap_or_default()
-            ),
-            None => "RUM: not installed; ".to_owned(),
-        },
-        input.sqlite_bytes as f64 / MIB,
-        input
-            .copies_seconds
-            .map(|s| format!(" (made in this run in {s:.1} s)"))
-            .unwrap_or_default(),
+        copies(input),
         input.queries.len(),
         mix.join(", "),
         input.runs,
     );
 
-    let _ = writeln!(
-        out,
-        "Same answers as the index (newest first: the count and the first page's ids):"
-    );
-    let _ = writeln!(
-        out,
-        "| engine | kind | queries | matches (median, max) | same answer | first-page overlap |"
-    );
-    let _ = writeln!(out, "|---|---|---|---|---|---|");
+    if engines.iter().any(|(_, _, agreement)| agreement.is_some()) {
+        let _ = writeln!(
+            out,
+            "Same answers as the index (newest first: the count and the first page's ids):"
+        );
+        let _ = writeln!(
+            out,
+            "| engine | kind | queries | matches (median, max) | same answer | first-page overlap |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+    }
     for (name, _, agreement) in engines {
         let Some(agreement) = agreement else { continue };
         let mut kinds: Vec<&KindAgreement> = agreement.by_kind.iter().collect();

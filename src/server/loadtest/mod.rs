@@ -127,6 +127,7 @@ pub async fn prepare(config: &Config, contacts: u64, accounts: usize) -> anyhow:
     if let Some(report) = bench::fill(&pool, contacts).await? {
         let _ = writeln!(out, "{report}");
     }
+    bench::prepare_full_text(&pool).await?;
     sqlx::query("ANALYZE contacts").execute(&pool).await?;
 
     let accounts = Accounts::new(accounts);
