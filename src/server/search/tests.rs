@@ -245,6 +245,147 @@ fn email_and_phone_queries_find_their_contact() {
     assert_eq!(names(&replica, "silva").len(), 2);
 }
 
+/// Facet counts against a plain count of the same contacts, for many random choices of
+/// filters, on an index with deletions: a contact counts toward a facet's value when it
+/// passes every filter but that facet's own, and toward the total when it passes all.
+#[test]
+fn facet_counts_are_a_plain_count_of_what_each_other_filter_leaves() {
+    use rand::{Rng, SeedableRng, seq::IndexedRandom};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let cities = ["Lisbon", "Porto", "Faro", ""];
+    let countries = ["PT", "ES", ""];
+    let companies = ["Acme", "Globex", "Initech", ""];
+    let all_tags = ["ai", "vc", "board", "alumni"];
+    let some = |value: &str| (!value.is_empty()).then(|| value.to_owned());
+    let contacts: Vec<IndexedContact> = (0..600u128)
+        .map(|n| {
+            let mut c = contact(n + 1, &format!("Person {n}"), None);
+            c.card.tier = Tier::parse(rng.random_range(1..=4)).unwrap();
+            let (city, country) = (
+                *cities.choose(&mut rng).unwrap(),
+                *countries.choose(&mut rng).unwrap(),
+            );
+            if !city.is_empty() || !country.is_empty() {
+                c.card.addresses = vec![crate::domain::card::Address {
+                    city: some(city),
+                    country: some(country),
+                    ..Default::default()
+                }];
+            }
+            c.card.company = some(companies.choose(&mut rng).unwrap());
+            c.card.tags = all_tags
+                .iter()
+                .filter(|_| rng.random_bool(0.3))
+                .map(|tag| (*tag).to_owned())
+                .collect();
+            c
+        })
+        .collect();
+    let (_dir, replica) = index_of(&contacts);
+    // Every seventh contact deleted: counted through the segment's deletions.
+    let mut writer: tantivy::IndexWriter = replica.index.writer(20_000_000).unwrap();
+    for c in contacts.iter().step_by(7) {
+        writer.delete_term(Term::from_field_text(replica.fields.id, &c.id.to_string()));
+    }
+    writer.commit().unwrap();
+    replica.reload().unwrap();
+    let alive: Vec<&IndexedContact> = contacts
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| n % 7 != 0)
+        .map(|(_, c)| c)
+        .collect();
+
+    let pick = |rng: &mut rand_chacha::ChaCha8Rng, values: &[&str]| -> Vec<String> {
+        values
+            .iter()
+            .filter(|value| !value.is_empty() && rng.random_bool(0.25))
+            .map(|value| (*value).to_owned())
+            .collect()
+    };
+    for _ in 0..80 {
+        let filters = Filters {
+            tiers: (1..=4)
+                .filter(|_| rng.random_bool(0.2))
+                .map(|tier| Tier::parse(tier).unwrap())
+                .collect(),
+            locations: pick(&mut rng, &cities),
+            countries: pick(&mut rng, &countries),
+            companies: pick(&mut rng, &companies),
+            tags: pick(&mut rng, &all_tags),
+            choices: Vec::new(),
+        };
+        // Which filters a contact fails, as in the facets' own terms.
+        let fails = |c: &IndexedContact| -> [bool; 5] {
+            let card = &c.card;
+            let first = card.addresses.first();
+            let city = first.and_then(|a| a.city.clone()).unwrap_or_default();
+            let country = first.and_then(|a| a.country.clone()).unwrap_or_default();
+            let company = card.company.clone().unwrap_or_default();
+            [
+                !filters.tiers.is_empty() && !filters.tiers.contains(&card.tier),
+                !filters.locations.is_empty() && !filters.locations.contains(&city),
+                !filters.countries.is_empty() && !filters.countries.contains(&country),
+                !filters.companies.is_empty() && !filters.companies.contains(&company),
+                !filters.tags.iter().all(|tag| card.tags.contains(tag)),
+            ]
+        };
+        let passes_but = |c: &IndexedContact, own: usize| {
+            fails(c)
+                .iter()
+                .enumerate()
+                .all(|(n, failed)| n == own || !failed)
+        };
+        let count = |own: usize, values: &dyn Fn(&IndexedContact) -> Vec<String>| {
+            let mut counts = std::collections::BTreeMap::<String, u64>::new();
+            for c in alive.iter().filter(|c| passes_but(c, own)) {
+                for value in values(c).into_iter().filter(|value| !value.is_empty()) {
+                    *counts.entry(value).or_default() += 1;
+                }
+            }
+            counts
+        };
+        let first = |c: &IndexedContact| c.card.addresses.first().cloned().unwrap_or_default();
+        let expected = (
+            alive.iter().filter(|c| passes_but(c, usize::MAX)).count() as u64,
+            count(0, &|c| vec![c.card.tier.get().to_string()]),
+            count(1, &|c| vec![first(c).city.unwrap_or_default()]),
+            count(2, &|c| vec![first(c).country.unwrap_or_default()]),
+            count(3, &|c| vec![c.card.company.clone().unwrap_or_default()]),
+            count(4, &|c| c.card.tags.clone()),
+        );
+
+        let query = SearchQuery {
+            text: "person".into(),
+            filters: filters.clone(),
+            ..Default::default()
+        };
+        let page = run(&replica, query).unwrap();
+        let facets = &page.facets;
+        let listed = |values: &[FacetValue]| -> std::collections::BTreeMap<String, u64> {
+            values
+                .iter()
+                .filter(|value| value.count > 0)
+                .map(|value| (value.value.clone(), value.count))
+                .collect()
+        };
+        let found = (
+            page.total,
+            facets
+                .tiers
+                .iter()
+                .filter(|(_, count, _)| *count > 0)
+                .map(|(tier, count, _)| (tier.get().to_string(), *count))
+                .collect(),
+            listed(&facets.locations),
+            listed(&facets.countries),
+            listed(&facets.companies),
+            listed(&facets.tags),
+        );
+        assert_eq!(found, expected, "{filters:?}");
+    }
+}
+
 #[test]
 fn filters_narrow_and_facets_count() {
     let mut contacts = Vec::new();
